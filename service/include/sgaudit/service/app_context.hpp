@@ -1,0 +1,55 @@
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "sgaudit/db/database.hpp"
+#include "sgaudit/service/config.hpp"
+
+namespace sgaudit::service {
+
+struct BuildInfo {
+  std::string version;
+  std::string commit;
+  std::string compiler;
+  int schema_version = 0;  // the newest migration compiled in
+};
+
+BuildInfo buildInfo();
+
+// What handlers share: configuration, the store, and the service's lifecycle state.
+class AppContext {
+ public:
+  AppContext(Config config, std::optional<db::Database> database);
+
+  const Config& config() const { return config_; }
+  const BuildInfo& build() const { return build_; }
+
+  bool hasDatabase() const { return database_.has_value(); }
+
+  // Runs `work` with the connection held exclusively. Throws std::logic_error without a database.
+  template <typename Work>
+  decltype(auto) withDatabase(Work&& work) {
+    std::lock_guard lock(database_mutex_);
+    if (!database_) throw std::logic_error("no database is open");
+    return work(*database_);
+  }
+
+  void beginShutdown() { shutting_down_ = true; }
+  bool shuttingDown() const { return shutting_down_; }
+
+  // Closes the database (at the end of a clean shutdown).
+  void closeDatabase();
+
+ private:
+  Config config_;
+  BuildInfo build_;
+  std::mutex database_mutex_;
+  std::optional<db::Database> database_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace sgaudit::service

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "sgaudit/service/config.hpp"
+#include "sgaudit/service/http_message.hpp"
+
+namespace sgaudit::service {
+
+struct ServerOptions {
+  ListenAddress listen;
+  unsigned io_threads = 1;
+  unsigned workers = 4;
+  std::chrono::milliseconds read_timeout{30'000};
+  std::size_t header_limit = 16 * 1024;
+  std::size_t body_limit = 8 * 1024 * 1024;
+  std::chrono::milliseconds shutdown_grace{10'000};
+  bool handle_signals = false;  // SIGINT/SIGTERM begin a graceful stop; a second one stops at once
+
+  static ServerOptions from(const Config& config);
+};
+
+// The HTTP/1.1 server (Boost.Beast behind this header). Sessions only move bytes; each request is
+// handed to `handler` on a worker thread, off the I/O threads, because handlers may block on SQLite.
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+  // `on_stopping` runs once when a graceful stop begins (readiness turns to 503, say).
+  HttpServer(ServerOptions options, Handler handler, std::function<void()> on_stopping = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens. Throws std::runtime_error naming the address when it cannot.
+  void listen();
+  // The bound port (useful after listening on port 0).
+  std::uint16_t port() const;
+
+  // Serves until stop() or a signal. Returns true when every in-flight request finished within the
+  // grace period, false when the grace period ran out.
+  bool run();
+
+  // Begins a graceful stop: no new connections, idle connections closed, in-flight requests finish.
+  // Thread-safe.
+  void stop();
+
+  struct Impl;  // opaque: Beast stays in http_server.cpp
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sgaudit::service

@@ -1,0 +1,199 @@
+// sgaudit's command line: serve, migrate, version. Parsing and configuration errors print one line
+// and exit 2; everything after that is the service's own business.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sgaudit/db/migrator.hpp"
+#include "sgaudit/service/app_context.hpp"
+#include "sgaudit/service/config.hpp"
+#include "sgaudit/service/http_server.hpp"
+#include "sgaudit/service/logging.hpp"
+#include "sgaudit/service/router.hpp"
+
+namespace {
+
+using sgaudit::service::Config;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int usageError(const std::string& message) {
+  std::cerr << "sgaudit: error: " << message << "\n";
+  return kExitUsage;
+}
+
+CLI::Validator listenValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::string error;
+        return sgaudit::service::ListenAddress::parse(text, &error) ? std::string() : error;
+      },
+      "", "ListenAddress");
+}
+
+void addStoreOptions(CLI::App& command, Config& config, std::string& log_format) {
+  command.add_option("--db", config.database_path, "SQLite database file (created when missing)")
+      ->envname("SGAUDIT_DB")
+      ->capture_default_str();
+  command.add_option("--log-level", config.log_level, "trace, debug, info, warn, error or off")
+      ->envname("SGAUDIT_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  command.add_option("--log-format", log_format, "text or json (one object per line)")
+      ->envname("SGAUDIT_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+int runMigrate(const Config& config) {
+  sgaudit::db::MigrationReport report;
+  sgaudit::db::openAndMigrate(config.database_path, &report);
+  if (report.applied.empty()) {
+    std::cout << "database " << config.database_path.string() << " is up to date (schema " << report.to_version
+              << ")\n";
+  } else {
+    std::cout << "database " << config.database_path.string() << ": schema " << report.from_version << " -> "
+              << report.to_version << " (applied";
+    for (const auto& name : report.applied) std::cout << ' ' << name;
+    std::cout << ")\n";
+  }
+  return kExitOk;
+}
+
+int runServe(const Config& config) {
+  using namespace sgaudit::service;
+  sgaudit::db::MigrationReport report;
+  auto database = sgaudit::db::openAndMigrate(config.database_path, &report);
+  if (!report.applied.empty()) {
+    logEvent(LogLevel::Info, "database migrated",
+             {{"path", config.database_path.string()}, {"from", report.from_version}, {"to", report.to_version}});
+  }
+  AppContext context(config, std::move(database));
+  ServerOptions options = ServerOptions::from(config);
+  options.handle_signals = true;
+  HttpServer server(
+      options, [&context](const HttpRequest& request) { return route(request, context); },
+      [&context] { context.beginShutdown(); });
+  try {
+    server.listen();
+  } catch (const std::exception& e) {
+    std::cerr << "sgaudit: error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  ListenAddress bound = config.listen;
+  bound.port = server.port();
+  logEvent(LogLevel::Info, "listening",
+           {{"url", "http://" + bound.toString()},
+            {"version", context.build().version},
+            {"database", config.database_path.string()},
+            {"schema", report.to_version},
+            {"workers", config.workers}});
+  const bool clean = server.run();
+  context.closeDatabase();
+  logEvent(LogLevel::Info, "stopped", {{"clean", clean}});
+  return clean ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sgaudit: finds why a pod on the host network cannot be reached or cannot start, by checking\n"
+               "every host port against the cloud security groups of the node it runs on.",
+               "sgaudit"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(sgaudit::service::buildInfo().version));
+  app.footer("Configuration: flags, or the SGAUDIT_* environment variables named in each command's --help.");
+
+  Config config;
+  std::string log_format = "text";
+  unsigned read_timeout_s = 30;
+  unsigned grace_s = 10;
+
+  auto* serve = app.add_subcommand("serve", "Run the HTTP API (health, readiness, version) on the database");
+  std::string listen = config.listen.toString();
+  serve->add_option("--listen", listen, "Address and port to listen on (port 0: any free port)")
+      ->envname("SGAUDIT_LISTEN")
+      ->type_name("HOST:PORT")
+      ->capture_default_str()
+      ->check(listenValidator());
+  addStoreOptions(*serve, config, log_format);
+  serve->add_option("--workers", config.workers, "Threads that run requests (SQLite, audits)")
+      ->envname("SGAUDIT_WORKERS")
+      ->check(CLI::Range(1U, 256U))
+      ->capture_default_str();
+  serve->add_option("--io-threads", config.io_threads, "Threads that move bytes on connections")
+      ->envname("SGAUDIT_IO_THREADS")
+      ->check(CLI::Range(1U, 64U))
+      ->capture_default_str();
+  serve->add_option("--read-timeout", read_timeout_s, "Seconds a connection may take to send a request")
+      ->envname("SGAUDIT_READ_TIMEOUT")
+      ->check(CLI::Range(1U, 3600U))
+      ->capture_default_str();
+  serve->add_option("--body-limit", config.body_limit, "Largest request body in bytes (larger: 413)")
+      ->envname("SGAUDIT_BODY_LIMIT")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 34))
+      ->capture_default_str();
+  serve->add_option("--shutdown-grace", grace_s, "Seconds in-flight requests get to finish on SIGINT/SIGTERM")
+      ->envname("SGAUDIT_SHUTDOWN_GRACE")
+      ->check(CLI::Range(0U, 3600U))
+      ->capture_default_str();
+
+  auto* migrate = app.add_subcommand("migrate", "Create the database or upgrade its schema, then exit");
+  addStoreOptions(*migrate, config, log_format);
+
+  bool version_json = false;
+  auto* version = app.add_subcommand("version", "Print the version, build and schema version");
+  version->add_flag("--json", version_json, "Print as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usageError(std::string(e.what()) + " (see sgaudit --help)");
+  }
+
+  if (serve->parsed()) {
+    config.listen = *sgaudit::service::ListenAddress::parse(listen);  // validated while parsing
+    config.read_timeout = std::chrono::seconds(read_timeout_s);
+    config.shutdown_grace = std::chrono::seconds(grace_s);
+  }
+  config.log_format = *sgaudit::service::parseLogFormat(log_format);
+
+  if (version->parsed()) {
+    const auto info = sgaudit::service::buildInfo();
+    if (version_json) {
+      std::cout << nlohmann::json{{"version", info.version},
+                                  {"commit", info.commit},
+                                  {"compiler", info.compiler},
+                                  {"schema_version", info.schema_version}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << "sgaudit " << info.version << " (commit " << info.commit << ", " << info.compiler
+                << ", database schema " << info.schema_version << ")\n";
+    }
+    return kExitOk;
+  }
+
+  sgaudit::service::setupLogging(config.log_level, config.log_format);
+  try {
+    if (migrate->parsed()) return runMigrate(config);
+    return runServe(config);
+  } catch (const sgaudit::db::DbError& e) {
+    return usageError(e.what());
+  } catch (const std::exception& e) {
+    std::cerr << "sgaudit: error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
