@@ -102,9 +102,13 @@ bool Database::tableExists(std::string_view name) {
   return stmt.step();
 }
 
-std::int64_t Database::lastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Database::lastInsertRowId() const {
+  return sqlite3_last_insert_rowid(db_);
+}
 
-int Database::changes() const { return sqlite3_changes(db_); }
+int Database::changes() const {
+  return sqlite3_changes(db_);
+}
 
 Statement::Statement(Statement&& other) noexcept
     : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
@@ -161,11 +165,17 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-bool Statement::isNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+bool Statement::isNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
-std::int64_t Statement::getInt64(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::getInt64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
-double Statement::getDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+double Statement::getDouble(int column) const {
+  return sqlite3_column_double(stmt_, column);
+}
 
 std::string Statement::getText(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));

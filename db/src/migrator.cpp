@@ -65,9 +65,13 @@ Migrator::Migrator(std::vector<Migration> migrations) : migrations_(std::move(mi
   }
 }
 
-Migrator Migrator::embedded() { return Migrator(embeddedMigrations()); }
+Migrator Migrator::embedded() {
+  return Migrator(embeddedMigrations());
+}
 
-int Migrator::latestVersion() const { return migrations_.empty() ? 0 : migrations_.back().version; }
+int Migrator::latestVersion() const {
+  return migrations_.empty() ? 0 : migrations_.back().version;
+}
 
 int Migrator::currentVersion(Database& db) {
   if (!db.tableExists("schema_migrations")) return 0;
@@ -87,9 +91,10 @@ void Migrator::checkCompatible(Database& db) const {
     const Migration& known = migrations_.at(static_cast<std::size_t>(version - 1));
     const std::string checksum = sha256Hex(known.sql);
     if (checksum != record.checksum) {
-      throw SchemaError("migration " + known.name + " was changed after it was applied to " + db.path().string() +
-                        " (checksum " + record.checksum.substr(0, 12) + " in the database, " +
-                        checksum.substr(0, 12) + " in this build); restore it and add a new migration instead");
+      throw SchemaError("migration " + known.name + " was changed after it was applied to " +
+                        db.path().string() + " (checksum " + record.checksum.substr(0, 12) +
+                        " in the database, " + checksum.substr(0, 12) +
+                        " in this build); restore it and add a new migration instead");
     }
   }
 }
@@ -120,7 +125,9 @@ MigrationReport Migrator::migrate(Database& db) const {
   return report;
 }
 
-bool Migrator::isUpToDate(Database& db) const { return currentVersion(db) == latestVersion(); }
+bool Migrator::isUpToDate(Database& db) const {
+  return currentVersion(db) == latestVersion();
+}
 
 Database openAndMigrate(const std::filesystem::path& path, MigrationReport* report) {
   Database db = Database::open(path);

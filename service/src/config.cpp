@@ -7,8 +7,9 @@ namespace sgaudit::service {
 
 std::optional<ListenAddress> ListenAddress::parse(std::string_view text, std::string* error) {
   auto fail = [&](std::string why) -> std::optional<ListenAddress> {
-    if (error != nullptr) *error = "expected HOST:PORT such as 127.0.0.1:8080 or [::1]:8080, got '" +
-                                   std::string(text) + "' (" + why + ")";
+    if (error != nullptr)
+      *error = "expected HOST:PORT such as 127.0.0.1:8080 or [::1]:8080, got '" + std::string(text) + "' (" +
+               why + ")";
     return std::nullopt;
   };
   ListenAddress address;
@@ -49,7 +50,8 @@ std::optional<LogFormat> parseLogFormat(std::string_view text) {
 }
 
 bool isLogLevel(std::string_view text) {
-  static constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info", "warn", "error", "off"};
+  static constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
+                                                              "warn",  "error", "off"};
   for (auto level : kLevels) {
     if (text == level) return true;
   }

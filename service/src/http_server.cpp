@@ -64,7 +64,9 @@ struct HttpServer::Impl {
   }
 
   void doAccept();
+  void waitForSignal();
   void beginStop();
+  void closeRemaining();
   void pollDrain();
   void finish(bool clean);
   void add(const std::shared_ptr<Session>& session);
@@ -103,6 +105,9 @@ class Session : public std::enable_shared_from_this<Session> {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::doRead, shared_from_this()));
   }
 
+  // Only once no thread runs the io_context.
+  void forceClose() { close(); }
+
   // Called on graceful stop: an idle connection is closed now, a busy one after its response.
   void stopIfIdle() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -121,13 +126,15 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
     parser_->body_limit(server_.options.body_limit);
     stream_.expires_after(server_.options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::onRead, shared_from_this()));
   }
 
   void onRead(beast::error_code ec, std::size_t) {
     started_ = Clock::now();
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == beast::error::timeout ||
-        ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::bad_descriptor) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::bad_descriptor) {
       return close();
     }
     if (ec == http::error::body_limit) {
@@ -146,7 +153,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     auto& message = parser_->get();
-    HttpRequest request = HttpRequest::make(std::string(message.method_string()), std::string(message.target()));
+    HttpRequest request =
+        HttpRequest::make(std::string(message.method_string()), std::string(message.target()));
     for (const auto& field : message) {
       request.headers[std::string(field.name_string())] = std::string(field.value());
     }
@@ -190,7 +198,8 @@ class Session : public std::enable_shared_from_this<Session> {
              unsigned version) {
     auto message = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), version);
-    for (auto& [name, value] : response.headers) message->set(name, value);
+    for (auto& [name, value] : response.headers)
+      message->set(name, value);
     message->set(http::field::server, std::string("sgaudit/") + kVersion);
     message->set("X-Content-Type-Options", "nosniff");
     keep_alive = keep_alive && !server_.stopping;
@@ -212,7 +221,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void onWrite(beast::error_code ec, const std::string& method, const std::string& path, unsigned status,
                std::size_t bytes, bool keep_alive) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
+    const auto micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
     logEvent(status >= 500 ? LogLevel::Warn : LogLevel::Info, "http",
              {{"method", method},
               {"path", path},
@@ -237,10 +247,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void drainSome() {
-    stream_.async_read_some(net::buffer(*drain_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->close();
-      self->drainSome();
-    });
+    stream_.async_read_some(net::buffer(*drain_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->drainSome();
+                            });
   }
 
   void close() {
@@ -288,6 +299,33 @@ void HttpServer::Impl::doAccept() {
   });
 }
 
+void HttpServer::Impl::waitForSignal() {
+  signals->async_wait([this](beast::error_code ec, int signal) {
+    if (ec) return;
+    if (stopping) {
+      logEvent(LogLevel::Warn, "second signal: stopping now", {{"signal", signal}});
+      return finish(false);
+    }
+    logEvent(LogLevel::Info, "signal received", {{"signal", signal}});
+    beginStop();
+    waitForSignal();
+  });
+}
+
+// After an unclean stop, nothing runs the io_context any more: close what is left, so clients see the
+// connection end instead of waiting on it.
+void HttpServer::Impl::closeRemaining() {
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [raw, weak] : sessions) {
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+    }
+  }
+  for (auto& session : live)
+    session->forceClose();
+}
+
 void HttpServer::Impl::beginStop() {
   if (stopping.exchange(true)) return;
   if (on_stopping) on_stopping();
@@ -300,8 +338,10 @@ void HttpServer::Impl::beginStop() {
       if (auto session = weak.lock()) live.push_back(std::move(session));
     }
   }
-  logEvent(LogLevel::Info, "stopping", {{"connections", live.size()}, {"grace_ms", options.shutdown_grace.count()}});
-  for (auto& session : live) session->stopIfIdle();
+  logEvent(LogLevel::Info, "stopping",
+           {{"connections", live.size()}, {"grace_ms", options.shutdown_grace.count()}});
+  for (auto& session : live)
+    session->stopIfIdle();
   live.clear();
   drain_deadline = Clock::now() + options.shutdown_grace;
   pollDrain();
@@ -338,7 +378,8 @@ void HttpServer::listen() {
   const auto results = resolver.resolve(where.host, std::to_string(where.port),
                                         tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
-    throw std::runtime_error("cannot listen on " + where.toString() + ": cannot resolve host: " + ec.message());
+    throw std::runtime_error("cannot listen on " + where.toString() +
+                             ": cannot resolve host: " + ec.message());
   }
   const tcp::endpoint endpoint = results.begin()->endpoint();
   auto fail = [&](const char* step) {
@@ -363,18 +404,7 @@ bool HttpServer::run() {
   Impl& impl = *impl_;
   if (impl.options.handle_signals) {
     impl.signals.emplace(impl.ioc, SIGINT, SIGTERM);
-    std::function<void(beast::error_code, int)> on_signal = [&impl, &on_signal](beast::error_code ec,
-                                                                                 int signal) {
-      if (ec) return;
-      if (impl.stopping) {
-        logEvent(LogLevel::Warn, "second signal: stopping now", {{"signal", signal}});
-        return impl.finish(false);
-      }
-      logEvent(LogLevel::Info, "signal received", {{"signal", signal}});
-      impl.beginStop();
-      impl.signals->async_wait(on_signal);
-    };
-    impl.signals->async_wait(on_signal);
+    impl.waitForSignal();
   }
   net::dispatch(impl.acceptor.get_executor(), [&impl] { impl.doAccept(); });
 
@@ -383,8 +413,10 @@ bool HttpServer::run() {
     threads.emplace_back([&impl] { impl.ioc.run(); });
   }
   impl.ioc.run();
-  for (auto& thread : threads) thread.join();
+  for (auto& thread : threads)
+    thread.join();
   impl.workers.join();
+  impl.closeRemaining();
   return impl.clean;
 }
 

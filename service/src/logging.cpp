@@ -13,20 +13,28 @@ std::atomic<LogFormat> g_format{LogFormat::Text};
 
 spdlog::level::level_enum toSpdlog(LogLevel level) {
   switch (level) {
-    case LogLevel::Debug: return spdlog::level::debug;
-    case LogLevel::Info: return spdlog::level::info;
-    case LogLevel::Warn: return spdlog::level::warn;
-    case LogLevel::Error: return spdlog::level::err;
+    case LogLevel::Debug:
+      return spdlog::level::debug;
+    case LogLevel::Info:
+      return spdlog::level::info;
+    case LogLevel::Warn:
+      return spdlog::level::warn;
+    case LogLevel::Error:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
 
 std::string_view levelName(LogLevel level) {
   switch (level) {
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Info: return "info";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Error: return "error";
+    case LogLevel::Debug:
+      return "debug";
+    case LogLevel::Info:
+      return "info";
+    case LogLevel::Warn:
+      return "warn";
+    case LogLevel::Error:
+      return "error";
   }
   return "info";
 }
@@ -46,6 +54,7 @@ constexpr auto kDumpReplace = nlohmann::json::error_handler_t::replace;
 }  // namespace
 
 void setupLogging(std::string_view level, LogFormat format) {
+  spdlog::drop("sgaudit");
   auto logger = spdlog::stderr_logger_mt("sgaudit");
   spdlog::set_default_logger(logger);
   g_format = format;
@@ -68,7 +77,8 @@ void logEvent(LogLevel level, std::string_view message, const LogFields& fields)
     doc["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     doc["level"] = levelName(level);
     doc["msg"] = message;
-    for (const auto& [key, value] : fields) doc[std::string(key)] = value;
+    for (const auto& [key, value] : fields)
+      doc[std::string(key)] = value;
     line = doc.dump(-1, ' ', false, kDumpReplace);
   } else {
     line = std::string(message);

@@ -55,12 +55,13 @@ int runMigrate(const Config& config) {
   sgaudit::db::MigrationReport report;
   sgaudit::db::openAndMigrate(config.database_path, &report);
   if (report.applied.empty()) {
-    std::cout << "database " << config.database_path.string() << " is up to date (schema " << report.to_version
-              << ")\n";
+    std::cout << "database " << config.database_path.string() << " is up to date (schema "
+              << report.to_version << ")\n";
   } else {
     std::cout << "database " << config.database_path.string() << ": schema " << report.from_version << " -> "
               << report.to_version << " (applied";
-    for (const auto& name : report.applied) std::cout << ' ' << name;
+    for (const auto& name : report.applied)
+      std::cout << ' ' << name;
     std::cout << ")\n";
   }
   return kExitOk;
@@ -71,8 +72,9 @@ int runServe(const Config& config) {
   sgaudit::db::MigrationReport report;
   auto database = sgaudit::db::openAndMigrate(config.database_path, &report);
   if (!report.applied.empty()) {
-    logEvent(LogLevel::Info, "database migrated",
-             {{"path", config.database_path.string()}, {"from", report.from_version}, {"to", report.to_version}});
+    logEvent(
+        LogLevel::Info, "database migrated",
+        {{"path", config.database_path.string()}, {"from", report.from_version}, {"to", report.to_version}});
   }
   AppContext context(config, std::move(database));
   ServerOptions options = ServerOptions::from(config);
@@ -103,9 +105,10 @@ int runServe(const Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"sgaudit: finds why a pod on the host network cannot be reached or cannot start, by checking\n"
-               "every host port against the cloud security groups of the node it runs on.",
-               "sgaudit"};
+  CLI::App app{
+      "sgaudit: finds why a pod on the host network cannot be reached or cannot start, by checking\n"
+      "every host port against the cloud security groups of the node it runs on.",
+      "sgaudit"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(sgaudit::service::buildInfo().version));
   app.footer("Configuration: flags, or the SGAUDIT_* environment variables named in each command's --help.");

@@ -1,0 +1,204 @@
+// The sgaudit binary as a user runs it: exit codes, messages, and `serve` under SIGTERM.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+#include <sstream>
+
+#include "sgaudit/db/migrator.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sgaudit {
+namespace {
+
+using test::ProcessResult;
+using test::TempDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using namespace std::chrono_literals;
+
+ProcessResult sgaudit(const std::vector<std::string>& args,
+                      const std::map<std::string, std::string>& env = {},
+                      const std::filesystem::path& cwd = {}) {
+  std::vector<std::string> argv = {test::sgauditBinary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::runProcess(argv, env, cwd);
+}
+
+std::size_t lineCount(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+// Test that the top-level help names every command and how configuration works.
+TEST(CliTest, HelpReadsClearly) {
+  const auto result = sgaudit({"--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* word : {"serve", "migrate", "version", "SGAUDIT_"})
+    EXPECT_THAT(result.out, HasSubstr(word));
+}
+
+// Test that `serve --help` documents each setting with its environment variable and default.
+TEST(CliTest, ServeHelpNamesEnvironment) {
+  const auto result = sgaudit({"serve", "--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* word : {"SGAUDIT_LISTEN", "127.0.0.1:8080", "SGAUDIT_DB", "./var/sgaudit.db",
+                           "SGAUDIT_LOG_LEVEL", "SGAUDIT_LOG_FORMAT", "--workers"}) {
+    EXPECT_THAT(result.out, HasSubstr(word));
+  }
+}
+
+// Test that an unknown flag exits 2 with one line that names it.
+TEST(CliTest, UnknownFlagExits2WithOneLine) {
+  const auto result = sgaudit({"serve", "--bogus"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(lineCount(result.err), 1U) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("--bogus"));
+}
+
+// Test that bad configuration from the environment exits 2 with one line naming the setting.
+TEST(CliTest, BadEnvironmentConfigExits2) {
+  TempDir dir;
+  const std::map<std::string, std::string> db = {{"SGAUDIT_DB", (dir / "x.db").string()}};
+  for (const auto& [key, value, expect] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"SGAUDIT_LISTEN", "localhost", "--listen"},
+           {"SGAUDIT_LOG_FORMAT", "xml", "--log-format"},
+           {"SGAUDIT_LOG_LEVEL", "loud", "--log-level"},
+           {"SGAUDIT_WORKERS", "0", "--workers"}}) {
+    auto env = db;
+    env[key] = value;
+    const auto result = sgaudit({"serve"}, env);
+    EXPECT_EQ(result.exit_code, 2) << key;
+    EXPECT_EQ(lineCount(result.err), 1U) << result.err;
+    EXPECT_THAT(result.err, HasSubstr(expect));
+  }
+}
+
+// Test that a database path that cannot be written exits 2 with one line naming it.
+TEST(CliTest, UnwritableDatabaseExits2) {
+  TempDir dir;
+  const auto blocker = dir / "not-a-folder";
+  { std::ofstream(blocker) << "x"; }
+  const auto result = sgaudit({"migrate", "--db", (blocker / "sgaudit.db").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(lineCount(result.err), 1U) << result.err;
+  EXPECT_THAT(result.err, HasSubstr(blocker.string()));
+}
+
+// Test that `migrate` creates the default ./var/sgaudit.db, and says so; a second run says it is up to date.
+TEST(CliTest, MigrateCreatesDefaultDatabase) {
+  TempDir dir;
+  const auto first = sgaudit({"migrate"}, {}, dir.path());
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("applied 0001_init"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "var/sgaudit.db"));
+  const auto second = sgaudit({"migrate"}, {}, dir.path());
+  EXPECT_EQ(second.exit_code, 0);
+  EXPECT_THAT(second.out, HasSubstr("up to date"));
+}
+
+// Test that a database from a newer sgaudit is refused by the binary (exit 2) and left unchanged.
+TEST(CliTest, NewerSchemaRefusedByBinary) {
+  TempDir dir;
+  const auto path = dir / "newer.db";
+  {
+    auto db = db::Database::open(path);
+    db::Migrator::embedded().migrate(db);
+    db.prepare("INSERT INTO schema_migrations (version, name, checksum) VALUES (99, 'future', 'x')").run();
+  }
+  const std::string before = test::readFile(path);
+  const auto result = sgaudit({"serve", "--listen", "127.0.0.1:0", "--db", path.string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("database schema 99 is newer than this build"));
+  EXPECT_EQ(test::readFile(path), before);
+}
+
+// Test that `version --json` prints the build and schema version.
+TEST(CliTest, VersionJson) {
+  const auto result = sgaudit({"version", "--json"});
+  ASSERT_EQ(result.exit_code, 0);
+  const auto doc = nlohmann::json::parse(result.out);
+  EXPECT_EQ(doc.at("schema_version"), db::Migrator::embedded().latestVersion());
+}
+
+struct RunningServer {
+  std::unique_ptr<test::ChildProcess> process;
+  std::uint16_t port = 0;
+  std::filesystem::path log;
+};
+
+RunningServer startServe(const TempDir& dir, const std::map<std::string, std::string>& extra = {}) {
+  RunningServer server;
+  server.log = dir / "serve.log";
+  std::map<std::string, std::string> env = {{"SGAUDIT_LISTEN", "127.0.0.1:0"},
+                                            {"SGAUDIT_DB", (dir / "serve.db").string()}};
+  env.insert(extra.begin(), extra.end());
+  server.process = std::make_unique<test::ChildProcess>(
+      std::vector<std::string>{test::sgauditBinary().string(), "serve"}, env, dir.path(), server.log);
+  const std::string text = test::waitForText(server.log, "127.0.0.1:", 10s);
+  std::smatch match;
+  if (std::regex_search(text, match, std::regex(R"(http://127\.0\.0\.1:(\d+))"))) {
+    server.port = static_cast<std::uint16_t>(std::stoi(match[1]));
+  }
+  return server;
+}
+
+// Test that `sgaudit serve` answers /healthz, logs access without query strings, and exits 0 on SIGTERM.
+TEST(CliTest, ServeAnswersAndExitsZeroOnSigterm) {
+  TempDir dir;
+  auto server = startServe(dir);
+  ASSERT_NE(server.port, 0) << test::readFile(server.log);
+  const auto health = test::httpGet(server.port, "/healthz?token=s3cret");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(health.body).at("status"), "ok");
+  test::HttpConnection idle(server.port);
+  EXPECT_EQ(idle.request("GET", "/readyz").status, 200);
+
+  server.process->signal(SIGTERM);
+  EXPECT_EQ(server.process->wait(10s), std::optional<int>(0));
+  const std::string log = test::readFile(server.log);
+  EXPECT_THAT(log, HasSubstr("method=GET path=/healthz status=200"));
+  EXPECT_THAT(log, Not(HasSubstr("s3cret")));
+  EXPECT_THAT(log, HasSubstr("stopped clean=true"));
+}
+
+// Test that JSON logging writes one JSON object per line.
+TEST(CliTest, JsonLogFormat) {
+  TempDir dir;
+  auto server = startServe(dir, {{"SGAUDIT_LOG_FORMAT", "json"}});
+  ASSERT_NE(server.port, 0) << test::readFile(server.log);
+  EXPECT_EQ(test::httpGet(server.port, "/nope").status, 404);
+  server.process->signal(SIGINT);
+  EXPECT_EQ(server.process->wait(10s), std::optional<int>(0));
+  std::istringstream lines(test::readFile(server.log));
+  int access = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const auto doc = nlohmann::json::parse(line);
+    if (doc.at("msg") == "http") {
+      ++access;
+      EXPECT_EQ(doc.at("status"), 404);
+      EXPECT_EQ(doc.at("path"), "/nope");
+    }
+  }
+  EXPECT_EQ(access, 1);
+}
+
+// Test that a port already in use fails with a message naming the address.
+TEST(CliTest, PortInUseIsAClearError) {
+  TempDir dir;
+  auto first = startServe(dir);
+  ASSERT_NE(first.port, 0);
+  TempDir other;
+  const auto result = sgaudit(
+      {"serve", "--listen", "127.0.0.1:" + std::to_string(first.port), "--db", (other / "x.db").string()});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_THAT(result.err, HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(first.port)));
+  first.process->signal(SIGTERM);
+  EXPECT_EQ(first.process->wait(10s), std::optional<int>(0));
+}
+
+}  // namespace
+}  // namespace sgaudit

@@ -1,0 +1,231 @@
+// The real Beast server on a loopback port (port 0), a real SQLite file behind it, a real socket client.
+#include "sgaudit/service/http_server.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <future>
+#include <thread>
+
+#include "sgaudit/db/migrator.hpp"
+#include "sgaudit/service/router.hpp"
+#include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sgaudit::service {
+namespace {
+
+using json = nlohmann::json;
+using sgaudit::test::ClientResponse;
+using sgaudit::test::HttpConnection;
+using sgaudit::test::httpGet;
+using sgaudit::test::TempDir;
+using namespace std::chrono_literals;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void start(ServerOptions options = {}, HttpServer::Handler handler = {}) {
+    options.listen = ListenAddress{"127.0.0.1", 0};
+    if (!handler) handler = [this](const HttpRequest& request) { return route(request, context_); };
+    server_ = std::make_unique<HttpServer>(options, std::move(handler), [this] { context_.beginShutdown(); });
+    server_->listen();
+    port_ = server_->port();
+    runner_ = std::async(std::launch::async, [this] { return server_->run(); });
+  }
+
+  bool stopAndWait() {
+    server_->stop();
+    return runner_.get();
+  }
+
+  void TearDown() override {
+    if (runner_.valid()) stopAndWait();
+  }
+
+  TempDir dir_;
+  AppContext context_{Config{}, db::openAndMigrate(dir_ / "server.db")};
+  std::unique_ptr<HttpServer> server_;
+  std::future<bool> runner_;
+  std::uint16_t port_ = 0;
+};
+
+void expectProblem(const ClientResponse& response, int status) {
+  EXPECT_EQ(response.status, status);
+  EXPECT_EQ(response.headers.at("content-type"), "application/problem+json");
+  EXPECT_EQ(json::parse(response.body).at("status"), status);
+}
+
+// Test that health, readiness, version, 404 and 405 come over a real connection with the right types.
+TEST_F(ServerTest, EndpointsOverRealSocket) {
+  start();
+  const auto health = httpGet(port_, "/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.headers.at("content-type"), "application/json");
+  EXPECT_EQ(json::parse(health.body).at("status"), "ok");
+  EXPECT_EQ(httpGet(port_, "/readyz").status, 200);
+  EXPECT_EQ(json::parse(httpGet(port_, "/api/v1/version").body).at("name"), "sgaudit");
+  expectProblem(httpGet(port_, "/missing"), 404);
+  HttpConnection connection(port_);
+  const auto wrong = connection.request("PUT", "/healthz", "{}");
+  expectProblem(wrong, 405);
+  EXPECT_EQ(wrong.headers.at("allow"), "GET, HEAD");
+}
+
+// Test that HEAD gets GET's headers, Content-Length included, and no body.
+TEST_F(ServerTest, HeadSendsHeadersOnly) {
+  start();
+  HttpConnection connection(port_);
+  connection.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto head = connection.read(/*head_request=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers.at("content-length"), std::to_string(json{{"status", "ok"}}.dump().size()));
+  // The body would otherwise be read as the start of this next response.
+  EXPECT_EQ(connection.request("GET", "/healthz").status, 200);
+}
+
+// Test that several requests share one keep-alive connection.
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  start();
+  HttpConnection connection(port_);
+  for (int i = 0; i < 5; ++i) {
+    const auto response = connection.request("GET", "/healthz");
+    EXPECT_EQ(response.status, 200);
+    EXPECT_FALSE(response.connection_closed);
+  }
+}
+
+// Test that a body over the limit gets a 413 problem, the connection closes, and the server keeps serving.
+TEST_F(ServerTest, OverLimitBodyGets413AndServerKeepsServing) {
+  ServerOptions options;
+  options.body_limit = 1024;
+  start(options);
+  {
+    HttpConnection connection(port_);
+    const auto response = connection.request("POST", "/healthz", std::string(64 * 1024, 'x'));
+    expectProblem(response, 413);
+    EXPECT_THAT(json::parse(response.body).at("detail").get<std::string>(),
+                ::testing::HasSubstr("1024 bytes"));
+    EXPECT_TRUE(response.connection_closed);
+  }
+  {
+    // A chunked body is only known to be too large while reading it.
+    HttpConnection connection(port_);
+    connection.send("POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+                    std::string(0x800, 'y') + "\r\n0\r\n\r\n");
+    expectProblem(connection.read(), 413);
+  }
+  EXPECT_EQ(httpGet(port_, "/healthz").status, 200);
+}
+
+// Test that headers over the limit get a 431 problem.
+TEST_F(ServerTest, OversizedHeadersGet431) {
+  ServerOptions options;
+  options.header_limit = 2048;
+  start(options);
+  HttpConnection connection(port_);
+  const auto response =
+      connection.request("GET", "/healthz", {}, "X-Filler: " + std::string(4096, 'a') + "\r\n");
+  expectProblem(response, 431);
+  EXPECT_EQ(httpGet(port_, "/healthz").status, 200);
+}
+
+// Test that a request that is not HTTP gets a 400 problem, not a crash or a silent hang.
+TEST_F(ServerTest, MalformedRequestGets400) {
+  start();
+  HttpConnection connection(port_);
+  connection.send("GET /healthz HTTP/1.1\r\nHost x-no-colon\r\n\r\n");
+  expectProblem(connection.read(), 400);
+  EXPECT_EQ(httpGet(port_, "/healthz").status, 200);
+}
+
+// Test that a connection that sends nothing is closed after the read timeout.
+TEST_F(ServerTest, IdleConnectionClosedAfterReadTimeout) {
+  ServerOptions options;
+  options.read_timeout = 200ms;
+  start(options);
+  HttpConnection connection(port_);
+  connection.send("GET /heal");  // a request that never completes
+  EXPECT_TRUE(connection.waitClosed(3000));
+}
+
+// Test that SIGTERM stops the server gracefully: the in-flight request completes, readiness turned 503
+// meanwhile, idle connections close, and new connections are refused.
+TEST_F(ServerTest, SigtermFinishesInFlightRequestThenStops) {
+  std::promise<void> entered;
+  std::atomic<bool> release{false};
+  ServerOptions options;
+  options.handle_signals = true;
+  start(options, [&](const HttpRequest& request) {
+    if (request.path == "/slow") {
+      entered.set_value();
+      while (!release)
+        std::this_thread::sleep_for(5ms);
+      return HttpResponse::json(200, R"({"slow":true})");
+    }
+    return route(request, context_);
+  });
+  HttpConnection idle(port_);
+  EXPECT_EQ(idle.request("GET", "/healthz").status, 200);
+
+  auto slow = std::async(std::launch::async, [this] { return httpGet(port_, "/slow"); });
+  entered.get_future().wait();
+  ASSERT_EQ(std::raise(SIGTERM), 0);
+  EXPECT_TRUE(idle.waitClosed(3000));
+  EXPECT_TRUE(context_.shuttingDown());
+  release = true;
+
+  const auto response = slow.get();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"({"slow":true})");
+  EXPECT_TRUE(response.connection_closed);
+  EXPECT_TRUE(runner_.get());
+  EXPECT_THROW(HttpConnection{port_}, std::runtime_error);
+}
+
+// Test that a stop whose grace period runs out reports an unclean stop.
+TEST_F(ServerTest, GracePeriodExpiryIsReported) {
+  std::promise<void> entered;
+  ServerOptions options;
+  options.shutdown_grace = 50ms;
+  start(options, [&](const HttpRequest&) {
+    entered.set_value();
+    std::this_thread::sleep_for(400ms);
+    return HttpResponse::json(200, "{}");
+  });
+  auto slow = std::async(std::launch::async, [this] {
+    try {
+      return httpGet(port_, "/anything").status;
+    } catch (const std::exception&) {
+      return 0;
+    }
+  });
+  entered.get_future().wait();
+  EXPECT_FALSE(stopAndWait());
+  slow.get();
+}
+
+// Test that many concurrent clients are all served (the worker pool and strands under load).
+TEST_F(ServerTest, ConcurrentClientsAllServed) {
+  ServerOptions options;
+  options.workers = 3;
+  options.io_threads = 2;
+  start(options);
+  std::vector<std::future<int>> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.push_back(std::async(std::launch::async, [this] {
+      HttpConnection connection(port_);
+      int ok = 0;
+      for (int i = 0; i < 20; ++i)
+        ok += connection.request("GET", "/readyz").status == 200 ? 1 : 0;
+      return ok;
+    }));
+  }
+  for (auto& client : clients)
+    EXPECT_EQ(client.get(), 20);
+}
+
+}  // namespace
+}  // namespace sgaudit::service
