@@ -1,0 +1,187 @@
+#pragma once
+
+// The Kubernetes side of the inventory: nodes, pods, workloads, and what the nodes themselves report
+// (listening sockets, container logs). Plain data, filled by cloud/kubernetes and cloud/node.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sgaudit::core {
+
+using Labels = std::map<std::string, std::string>;
+
+// Where an object was read: the file (or upload name) and, for YAML manifests and text, the 1-based line.
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 0 = unknown
+};
+
+// Kubernetes port protocols (core/v1 Protocol).
+enum class PortProtocol { Tcp, Udp, Sctp };
+
+struct ContainerPort {
+  std::string name;
+  int container_port = 0;
+  std::optional<int> host_port;  // as written; the model applies the hostNetwork default itself
+  PortProtocol protocol = PortProtocol::Tcp;
+  std::string host_ip;  // empty = all addresses
+};
+
+struct Container {
+  std::string name;
+  std::vector<ContainerPort> ports;
+  bool init = false;  // from initContainers; restartPolicy Always (sidecar) keeps running
+  bool sidecar = false;
+};
+
+struct Toleration {
+  std::string key;           // empty with operator Exists = tolerates everything
+  std::string op = "Equal";  // "Equal" or "Exists"
+  std::string value;
+  std::string effect;  // empty = every effect
+};
+
+struct Taint {
+  std::string key;
+  std::string value;
+  std::string effect;  // NoSchedule, PreferNoSchedule, NoExecute
+};
+
+struct NodeSelectorRequirement {
+  std::string key;
+  std::string op;  // In, NotIn, Exists, DoesNotExist, Gt, Lt
+  std::vector<std::string> values;
+};
+
+// Requirements of one term are ANDed; the terms of requiredDuringScheduling... are ORed.
+struct NodeSelectorTerm {
+  std::vector<NodeSelectorRequirement> match_expressions;
+  std::vector<NodeSelectorRequirement> match_fields;  // only metadata.name is defined
+};
+
+struct PodSpec {
+  bool host_network = false;
+  std::string dns_policy;  // empty = unset, which the API defaults to ClusterFirst
+  Labels node_selector;
+  std::vector<NodeSelectorTerm> required_node_affinity;  // empty = no requirement
+  std::vector<Toleration> tolerations;
+  std::vector<Container> containers;  // init containers too, flagged
+  std::string node_name;              // spec.nodeName, set once scheduled
+  // A required pod anti-affinity term with topologyKey kubernetes.io/hostname (replicas spread one per node).
+  bool hostname_anti_affinity = false;
+};
+
+struct ObjectRef {
+  std::string kind;
+  std::string namespace_name;
+  std::string name;
+};
+
+struct ContainerState {
+  std::string name;
+  int restart_count = 0;
+  bool ready = false;
+  std::string waiting_reason;          // CrashLoopBackOff, ...
+  std::string last_terminated_reason;  // Error, ...
+  std::optional<int> last_exit_code;
+};
+
+struct Pod {
+  std::string namespace_name;
+  std::string name;
+  std::string uid;
+  Labels labels;
+  std::optional<ObjectRef> owner;  // the controller ownerReference
+  PodSpec spec;
+  std::string phase;  // Pending, Running, ...; empty for a manifest
+  std::string host_ip;
+  std::vector<ContainerState> container_states;
+  SourceLocation source;
+};
+
+struct Node {
+  std::string name;
+  std::string provider_id;
+  std::vector<std::string> internal_ips;
+  std::vector<std::string> external_ips;
+  Labels labels;
+  std::vector<Taint> taints;
+  bool ready = true;
+  bool unschedulable = false;
+  SourceLocation source;
+};
+
+enum class WorkloadKind { Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob };
+
+struct Workload {
+  WorkloadKind kind = WorkloadKind::Deployment;
+  std::string namespace_name;
+  std::string name;
+  std::string uid;
+  Labels labels;
+  std::map<std::string, std::string> annotations;
+  std::optional<int> replicas;  // nullopt = unset (the API defaults 1); DaemonSets have none
+  Labels selector;              // matchLabels
+  Labels template_labels;
+  PodSpec template_spec;
+  std::optional<ObjectRef> owner;  // a ReplicaSet's Deployment, a Job's CronJob
+  std::string strategy_type;       // RollingUpdate, Recreate, OnDelete
+  std::string max_surge;           // IntOrString as written ("25%", "1"); empty = default
+  std::string max_unavailable;
+  std::optional<int> ready_replicas;
+  std::optional<int> available_replicas;
+  SourceLocation source;
+};
+
+struct SocketProcess {
+  std::string name;
+  int pid = 0;
+};
+
+// One line of `ss -Htulnp`.
+struct ListeningSocket {
+  PortProtocol protocol = PortProtocol::Tcp;
+  std::string address;  // as printed, unbracketed: "0.0.0.0", "*", "::", "127.0.0.1", "::1"
+  int port = 0;
+  std::vector<SocketProcess> processes;
+  int line = 0;
+};
+
+struct NodeSockets {
+  std::string node;  // from the file name
+  std::vector<ListeningSocket> sockets;
+  SourceLocation source;
+};
+
+// An "address already in use" failure recognised in a container log.
+struct BindFailure {
+  std::string server;  // nginx, go, java, nodejs, python
+  std::optional<std::string> address;
+  std::optional<int> port;
+  int line = 0;
+  std::string text;  // the log line, as written
+};
+
+struct ContainerLog {
+  std::string namespace_name;  // from <namespace>_<pod>_<container>.log
+  std::string pod;
+  std::string container;
+  std::vector<BindFailure> bind_failures;
+  SourceLocation source;
+};
+
+// Everything known about one cluster.
+struct ClusterState {
+  std::vector<Node> nodes;
+  std::vector<Pod> pods;
+  std::vector<Workload> workloads;
+  std::vector<NodeSockets> node_sockets;
+  std::vector<ContainerLog> container_logs;
+};
+
+const char* toString(PortProtocol protocol);  // "TCP", "UDP", "SCTP"
+const char* toString(WorkloadKind kind);      // "Deployment", ...
+
+}  // namespace sgaudit::core
