@@ -181,7 +181,34 @@ struct ClusterState {
   std::vector<ContainerLog> container_logs;
 };
 
-const char* toString(PortProtocol protocol);  // "TCP", "UDP", "SCTP"
-const char* toString(WorkloadKind kind);      // "Deployment", ...
+inline const char* toString(PortProtocol protocol) {
+  switch (protocol) {
+    case PortProtocol::Tcp:
+      return "TCP";
+    case PortProtocol::Udp:
+      return "UDP";
+    case PortProtocol::Sctp:
+      return "SCTP";
+  }
+  return "TCP";
+}
+
+inline const char* toString(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::Deployment:
+      return "Deployment";
+    case WorkloadKind::ReplicaSet:
+      return "ReplicaSet";
+    case WorkloadKind::StatefulSet:
+      return "StatefulSet";
+    case WorkloadKind::DaemonSet:
+      return "DaemonSet";
+    case WorkloadKind::Job:
+      return "Job";
+    case WorkloadKind::CronJob:
+      return "CronJob";
+  }
+  return "Deployment";
+}
 
 }  // namespace sgaudit::core
