@@ -31,6 +31,7 @@ struct ContainerPort {
 
 struct Container {
   std::string name;
+  std::string image;  // "nginx:alpine"; its base name helps attribute a node's sockets to the container
   std::vector<ContainerPort> ports;
   bool init = false;  // from initContainers; restartPolicy Always (sidecar) keeps running
   bool sidecar = false;
