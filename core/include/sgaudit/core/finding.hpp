@@ -1,0 +1,86 @@
+#pragma once
+
+// What an audit reports: one finding per situation, with a stable id from the finding catalogue,
+// a fingerprint that survives re-runs and input order, the evidence that shows it, and the fixes.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "sgaudit/core/kubernetes.hpp"
+
+namespace sgaudit::core {
+
+namespace check {
+inline constexpr std::string_view kPortBlocked = "sg.port-blocked";
+inline constexpr std::string_view kSensitivePortExposed = "sg.sensitive-port-exposed";
+inline constexpr std::string_view kNodepoolInconsistent = "sg.nodepool-inconsistent";
+inline constexpr std::string_view kHostPortConflict = "hostport.conflict";
+inline constexpr std::string_view kHostPortCapacity = "hostport.capacity";
+inline constexpr std::string_view kHostPortUndeclared = "hostport.undeclared";
+inline constexpr std::string_view kHostPortReserved = "hostport.reserved";
+inline constexpr std::string_view kDnsPolicy = "hostnetwork.dns-policy";
+}  // namespace check
+
+enum class Severity { Info, Low, Medium, High, Critical };
+
+std::string_view toString(Severity severity);
+std::optional<Severity> parseSeverity(std::string_view text);
+
+// Something a finding is about: a workload, pod, node, container, security group or rule.
+struct Subject {
+  std::string kind;  // "Deployment", "Pod", "Node", "Container", "SecurityGroup", "Rule", ...
+  std::string namespace_name;
+  std::string name;
+
+  std::string key() const;  // "Deployment/default/nginx"
+  friend bool operator==(const Subject&, const Subject&) = default;
+};
+
+// A fact that shows the finding: a pod's state, a log line, a socket, a manifest line, a rule.
+struct Evidence {
+  std::string kind;  // "pod-status", "log", "socket", "manifest", "rule", "scheduling"
+  std::string text;
+  SourceLocation source;
+};
+
+// One way to fix it, in one tool's own language.
+struct Fix {
+  std::string tool;    // "kubernetes-patch", "kubectl", "huawei-api", "hcloud", "terraform", "aws-cli", ...
+  std::string title;   // what the fix does, in a sentence
+  std::string format;  // "yaml", "json", "shell", "hcl"
+  std::string content;
+};
+
+struct Finding {
+  std::string check_id;
+  Severity severity = Severity::Medium;
+  std::string title;   // one line
+  std::string detail;  // the explanation a person reads
+  std::vector<Subject> subjects;
+  std::string namespace_name;  // for filtering; empty when not namespaced
+  std::string node;            // for filtering; empty when not about one node
+  std::optional<PortProtocol> protocol;
+  std::optional<int> port;
+  std::vector<Evidence> evidence;
+  std::vector<Fix> fixes;
+  std::string fingerprint;
+};
+
+// A stable 128-bit hex digest of the check id and the parts that identify the situation (sorted by the
+// caller where order is not meaningful). Never includes pod hash suffixes, times or input order.
+std::string fingerprintOf(std::string_view check_id, const std::vector<std::string>& identity);
+
+// Orders findings by severity (highest first), check id, then fingerprint: the same input gives the
+// same report whatever order the files came in.
+void sortFindings(std::vector<Finding>& findings);
+
+void to_json(nlohmann::json& out, const Finding& finding);
+void to_json(nlohmann::json& out, const Subject& subject);
+void to_json(nlohmann::json& out, const Evidence& evidence);
+void to_json(nlohmann::json& out, const Fix& fix);
+
+}  // namespace sgaudit::core

@@ -1,0 +1,107 @@
+#include "sgaudit/core/finding.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+namespace sgaudit::core {
+namespace {
+
+// FNV-1a 64 over a length-prefixed encoding, twice with different offsets: a 128-bit digest is plenty to
+// tell situations apart, and it needs no crypto library in the pure core.
+std::uint64_t fnv1a(std::string_view bytes, std::uint64_t hash) {
+  for (unsigned char c : bytes) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string hex64(std::uint64_t value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = kHex[value & 0xF];
+    value >>= 4;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view toString(Severity severity) {
+  switch (severity) {
+    case Severity::Info:
+      return "info";
+    case Severity::Low:
+      return "low";
+    case Severity::Medium:
+      return "medium";
+    case Severity::High:
+      return "high";
+    case Severity::Critical:
+      return "critical";
+  }
+  return "medium";
+}
+
+std::optional<Severity> parseSeverity(std::string_view text) {
+  for (Severity s : {Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical}) {
+    if (toString(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+std::string Subject::key() const {
+  return namespace_name.empty() ? kind + "/" + name : kind + "/" + namespace_name + "/" + name;
+}
+
+std::string fingerprintOf(std::string_view check_id, const std::vector<std::string>& identity) {
+  std::string encoded;
+  auto append = [&encoded](std::string_view part) {
+    encoded += std::to_string(part.size());
+    encoded += ':';
+    encoded += part;
+  };
+  append(check_id);
+  for (const auto& part : identity)
+    append(part);
+  return hex64(fnv1a(encoded, 0xcbf29ce484222325ULL)) + hex64(fnv1a(encoded, 0x84222325cbf29ce4ULL));
+}
+
+void sortFindings(std::vector<Finding>& findings) {
+  std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    return std::tuple(static_cast<int>(b.severity), a.check_id, a.fingerprint) <
+           std::tuple(static_cast<int>(a.severity), b.check_id, b.fingerprint);
+  });
+}
+
+void to_json(nlohmann::json& out, const Subject& subject) {
+  out = {{"kind", subject.kind}, {"name", subject.name}};
+  if (!subject.namespace_name.empty()) out["namespace"] = subject.namespace_name;
+}
+
+void to_json(nlohmann::json& out, const Evidence& evidence) {
+  out = {{"kind", evidence.kind}, {"text", evidence.text}};
+  if (!evidence.source.file.empty()) out["file"] = evidence.source.file;
+  if (evidence.source.line > 0) out["line"] = evidence.source.line;
+}
+
+void to_json(nlohmann::json& out, const Fix& fix) {
+  out = {{"tool", fix.tool}, {"title", fix.title}, {"format", fix.format}, {"content", fix.content}};
+}
+
+void to_json(nlohmann::json& out, const Finding& finding) {
+  out = {{"check", finding.check_id},    {"severity", toString(finding.severity)},
+         {"title", finding.title},       {"detail", finding.detail},
+         {"subjects", finding.subjects}, {"evidence", finding.evidence},
+         {"fixes", finding.fixes},       {"fingerprint", finding.fingerprint}};
+  if (!finding.namespace_name.empty()) out["namespace"] = finding.namespace_name;
+  if (!finding.node.empty()) out["node"] = finding.node;
+  if (finding.protocol) out["protocol"] = toString(*finding.protocol);
+  if (finding.port) out["port"] = *finding.port;
+}
+
+}  // namespace sgaudit::core

@@ -1,0 +1,420 @@
+// The host-port checks over the model of host_ports.cpp.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "sgaudit/core/host_ports.hpp"
+#include "sgaudit/core/kubernetes_fixes.hpp"
+#include "sgaudit/core/scheduling.hpp"
+
+namespace sgaudit::core {
+namespace {
+
+std::string portLabel(int port, PortProtocol protocol) {
+  return std::to_string(port) + "/" + toString(protocol);
+}
+
+Subject podSubject(const Pod& pod) {
+  return {"Pod", pod.namespace_name, pod.name};
+}
+
+bool protocolIn(PortProtocol protocol, const std::vector<PortProtocol>& protocols) {
+  return std::find(protocols.begin(), protocols.end(), protocol) != protocols.end();
+}
+
+bool appliesTo(const NodeOwnedPort& owned, const std::string& node) {
+  return owned.node.empty() || owned.node == node;
+}
+
+bool collides(const NodeOwnedPort& owned, const HostPortUse& use) {
+  return protocolIn(use.protocol, owned.protocols) && use.port >= owned.port_min &&
+         use.port <= owned.port_max && hostIpsOverlap(owned.host_ip, use.host_ip);
+}
+
+std::string describeUse(const HostPortUse& use) {
+  if (use.pod == nullptr) return "the template";
+  return "pod " + use.pod->name;
+}
+
+std::string verbOf(const HostPortUse& use) {
+  return use.holds() ? "bound by" : "wanted by";
+}
+
+// Parses an IntOrString like "25%" or "1" against a replica count, rounding as the Deployment controller
+// does.
+int resolveIntOrPercent(const std::string& text, int replicas, bool round_up, int fallback) {
+  if (text.empty()) return fallback;
+  try {
+    if (text.back() == '%') {
+      const double percent = std::stod(text.substr(0, text.size() - 1));
+      const double value = replicas * percent / 100.0;
+      return static_cast<int>(round_up ? std::ceil(value) : std::floor(value));
+    }
+    return std::stoi(text);
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+class Checker {
+ public:
+  Checker(const ClusterState& cluster, const HostPortModel& model) : cluster_(cluster), model_(model) {}
+
+  std::vector<Finding> run() {
+    checkConflicts();
+    checkUndeclared();
+    checkReserved();
+    checkCapacity();
+    checkDnsPolicy();
+    sortFindings(findings_);
+    return std::move(findings_);
+  }
+
+ private:
+  const WorkloadUnit& unitOf(const HostPortUse& use) const { return model_.units[use.unit]; }
+
+  void add(Finding finding, std::vector<std::string> identity) {
+    finding.fingerprint = fingerprintOf(finding.check_id, identity);
+    for (const auto& existing : findings_) {
+      if (existing.fingerprint == finding.fingerprint) return;
+    }
+    findings_.push_back(std::move(finding));
+  }
+
+  void checkConflicts() {
+    std::map<std::tuple<std::string, PortProtocol, int>, std::vector<const HostPortUse*>> by_port;
+    for (const auto& use : model_.uses) {
+      if (use.node.empty() || use.pod == nullptr) continue;
+      by_port[{use.node, use.protocol, use.port}].push_back(&use);
+    }
+    for (const auto& [key, uses] : by_port) {
+      const auto& [node, protocol, port] = key;
+      std::set<const HostPortUse*> involved;
+      for (std::size_t i = 0; i < uses.size(); ++i) {
+        for (std::size_t j = i + 1; j < uses.size(); ++j) {
+          if (uses[i]->pod != uses[j]->pod && hostIpsOverlap(uses[i]->host_ip, uses[j]->host_ip)) {
+            involved.insert(uses[i]);
+            involved.insert(uses[j]);
+          }
+        }
+      }
+      if (involved.empty()) continue;
+      std::vector<const HostPortUse*> ordered(involved.begin(), involved.end());
+      std::sort(ordered.begin(), ordered.end(), [](const HostPortUse* a, const HostPortUse* b) {
+        return std::tuple(!a->holds(), a->pod->name) < std::tuple(!b->holds(), b->pod->name);
+      });
+      Finding finding;
+      finding.check_id = check::kHostPortConflict;
+      finding.severity = Severity::High;
+      finding.node = node;
+      finding.protocol = protocol;
+      finding.port = port;
+      std::set<std::string> owners;
+      std::set<std::string> namespaces;
+      std::string parts;
+      for (const HostPortUse* use : ordered) {
+        parts += (parts.empty() ? "" : " and ") + verbOf(*use) + " " + describeUse(*use);
+        owners.insert(unitOf(*use).identity.key());
+        namespaces.insert(use->pod->namespace_name);
+        finding.subjects.push_back(podSubject(*use->pod));
+        for (const auto& evidence : use->evidence)
+          finding.evidence.push_back(evidence);
+        finding.evidence.push_back({"pod-status", describePodState(*use->pod), use->pod->source});
+      }
+      if (namespaces.size() == 1) finding.namespace_name = *namespaces.begin();
+      finding.subjects.push_back({"Node", "", node});
+      finding.title = portLabel(port, protocol) + " on node " + node + " is " + parts;
+      finding.detail =
+          "Two pods on node " + node + " want " + portLabel(port, protocol) +
+          " on overlapping host addresses; the second cannot bind it (\"address in use\") and fails.";
+      if (owners.size() == 1) {
+        const WorkloadUnit& unit = unitOf(*ordered.front());
+        finding.detail += " Both belong to " + unit.identity.key() +
+                          ": when the port is declared, the scheduler places at most one replica per node.";
+        for (auto& fix : declarePortsFixes(unit, ordered.front()->container, {{port, protocol}})) {
+          finding.fixes.push_back(std::move(fix));
+        }
+        for (auto& fix : antiAffinityFixes(unit))
+          finding.fixes.push_back(std::move(fix));
+      } else {
+        finding.detail += " Move one workload to another port, or keep them on different nodes.";
+      }
+      add(std::move(finding), {node, toString(protocol), std::to_string(port), [&] {
+                                 std::string joined;
+                                 for (const auto& owner : owners)
+                                   joined += owner + ";";
+                                 return joined;
+                               }()});
+    }
+  }
+
+  static bool declaresPort(const PodSpec& spec, const std::string& container, PortProtocol protocol,
+                           int port) {
+    for (const auto& c : spec.containers) {
+      if (c.name != container) continue;
+      for (const auto& p : c.ports) {
+        const int host_port = p.host_port.value_or(spec.host_network ? p.container_port : 0);
+        if (p.protocol == protocol && (host_port == port || p.container_port == port)) return true;
+      }
+    }
+    return false;
+  }
+
+  void checkUndeclared() {
+    // (unit, container, protocol, port) -> the observing uses
+    std::map<std::tuple<std::size_t, std::string, PortProtocol, int>, std::vector<const HostPortUse*>>
+        observed;
+    for (const auto& use : model_.uses) {
+      if (!use.observedOnly()) continue;
+      const WorkloadUnit& unit = unitOf(use);
+      const PodSpec* spec =
+          unit.spec != nullptr ? unit.spec : (use.pod != nullptr ? &use.pod->spec : nullptr);
+      if (spec == nullptr || !spec->host_network) continue;
+      if (declaresPort(*spec, use.container, use.protocol, use.port)) continue;
+      observed[{use.unit, use.container, use.protocol, use.port}].push_back(&use);
+    }
+    for (const auto& [key, uses] : observed) {
+      const auto& [unit_index, container, protocol, port] = key;
+      const WorkloadUnit& unit = model_.units[unit_index];
+      Finding finding;
+      finding.check_id = check::kHostPortUndeclared;
+      finding.severity = Severity::Medium;
+      finding.namespace_name = unit.identity.namespace_name;
+      finding.protocol = protocol;
+      finding.port = port;
+      finding.subjects = {unit.identity, {"Container", unit.identity.namespace_name, container}};
+      std::set<std::string> seen;
+      std::set<std::string> nodes;
+      for (const HostPortUse* use : uses) {
+        if (!use->node.empty()) nodes.insert(use->node);
+        for (const auto& evidence : use->evidence) {
+          if (seen.insert(evidence.kind + evidence.text).second) finding.evidence.push_back(evidence);
+        }
+      }
+      if (nodes.size() == 1) finding.node = *nodes.begin();
+      finding.title = "Container " + container + " of " + unit.identity.key() + " listens on " +
+                      portLabel(port, protocol) + " on the host network but does not declare it";
+      finding.detail =
+          "The scheduler only knows the ports a pod declares. An undeclared host port lets it place two "
+          "replicas "
+          "on one node, where the second fails to bind. Declare the port so that a replica without a free "
+          "node "
+          "waits in Pending instead of crash-looping.";
+      finding.fixes = declarePortsFixes(unit, container, {{port, protocol}});
+      add(std::move(finding), {unit.identity.key(), container, toString(protocol), std::to_string(port)});
+    }
+  }
+
+  void addReserved(const HostPortUse& use, const NodeOwnedPort& owned, const std::string& node) {
+    const WorkloadUnit& unit = unitOf(use);
+    Finding finding;
+    finding.check_id = check::kHostPortReserved;
+    finding.severity = Severity::High;
+    finding.namespace_name = unit.identity.namespace_name;
+    finding.node = node;
+    finding.protocol = use.protocol;
+    finding.port = use.port;
+    finding.subjects = {unit.identity, {"Container", unit.identity.namespace_name, use.container}};
+    if (use.pod != nullptr) finding.subjects.push_back(podSubject(*use.pod));
+    if (!node.empty()) finding.subjects.push_back({"Node", "", node});
+    finding.evidence = use.evidence;
+    finding.evidence.push_back({"node", owned.evidence, {}});
+    finding.title = "Host port " + portLabel(use.port, use.protocol) + " of " + unit.identity.key() +
+                    " collides with " + owned.owner + (node.empty() ? " on every node" : " on node " + node);
+    finding.detail = "The node itself needs " +
+                     (owned.port_min == owned.port_max
+                          ? portLabel(owned.port_min, use.protocol)
+                          : std::to_string(owned.port_min) + "-" + std::to_string(owned.port_max)) +
+                     " (" + owned.owner + "). Give container " + use.container + " a port outside it.";
+    add(std::move(finding), {unit.identity.key(), use.container, toString(use.protocol),
+                             std::to_string(use.port), owned.owner, node});
+  }
+
+  void checkReserved() {
+    for (const auto& use : model_.uses) {
+      if (use.socket && !use.log && use.observedOnly())
+        continue;  // it is listening: nothing else holds the port
+      for (const auto& owned : model_.node_owned) {
+        if (use.node.empty()) {
+          // A template not yet scheduled collides with what every node needs.
+          if (owned.node.empty() && collides(owned, use)) addReserved(use, owned, "");
+        } else if (appliesTo(owned, use.node) && collides(owned, use)) {
+          addReserved(use, owned, use.node);
+        }
+      }
+    }
+  }
+
+  // The host ports a unit needs on any node it runs on: declared, defaulted, and those its pods were seen
+  // using.
+  std::vector<const HostPortUse*> portsOf(std::size_t unit_index) const {
+    std::vector<const HostPortUse*> ports;
+    for (const auto& use : model_.uses) {
+      if (use.unit != unit_index) continue;
+      const bool known = std::any_of(ports.begin(), ports.end(), [&](const HostPortUse* p) {
+        return p->protocol == use.protocol && p->port == use.port && p->host_ip == use.host_ip;
+      });
+      if (!known) ports.push_back(&use);
+    }
+    return ports;
+  }
+
+  // Why `node` cannot host a replica of the unit, or empty when it can.
+  std::string blockerOn(std::size_t unit_index, const Node& node,
+                        const std::vector<const HostPortUse*>& ports) const {
+    const WorkloadUnit& unit = model_.units[unit_index];
+    if (unit.spec != nullptr) {
+      const Eligibility eligibility = checkEligibility(*unit.spec, node);
+      if (!eligibility.eligible) return eligibility.reason;
+    }
+    for (const HostPortUse* want : ports) {
+      for (const auto& use : model_.uses) {
+        if (use.unit == unit_index || use.node != node.name || use.protocol != want->protocol ||
+            use.port != want->port || !hostIpsOverlap(use.host_ip, want->host_ip)) {
+          continue;
+        }
+        return portLabel(want->port, want->protocol) + " is held by " + model_.units[use.unit].identity.key();
+      }
+      for (const auto& owned : model_.node_owned) {
+        if (appliesTo(owned, node.name) && collides(owned, *want)) {
+          return portLabel(want->port, want->protocol) + " is needed by " + owned.owner;
+        }
+      }
+    }
+    return {};
+  }
+
+  void checkCapacity() {
+    for (std::size_t u = 0; u < model_.units.size(); ++u) {
+      const WorkloadUnit& unit = model_.units[u];
+      if (!unit.replicas || *unit.replicas <= 0) continue;
+      const auto ports = portsOf(u);
+      if (ports.empty() || cluster_.nodes.empty()) continue;
+      int capacity = 0;
+      std::vector<Evidence> evidence;
+      for (const auto& node : cluster_.nodes) {
+        const std::string blocker = blockerOn(u, node, ports);
+        if (blocker.empty()) {
+          ++capacity;
+          evidence.push_back({"scheduling", "node " + node.name + " can host one replica", node.source});
+        } else {
+          evidence.push_back({"scheduling", "node " + node.name + " cannot: " + blocker, node.source});
+        }
+      }
+      std::string port_list;
+      for (const HostPortUse* port : ports)
+        port_list += (port_list.empty() ? "" : ", ") + portLabel(port->port, port->protocol);
+      const int replicas = *unit.replicas;
+      if (replicas > capacity) {
+        Finding finding;
+        finding.check_id = check::kHostPortCapacity;
+        finding.severity = Severity::High;
+        finding.namespace_name = unit.identity.namespace_name;
+        finding.subjects = {unit.identity};
+        finding.evidence = std::move(evidence);
+        addPodEvidence(unit, finding);
+        finding.title = unit.identity.key() + " wants " + std::to_string(replicas) +
+                        " replicas on host port" + (ports.size() > 1 ? "s " : " ") + port_list +
+                        ", but only " + std::to_string(capacity) + " node" + (capacity == 1 ? "" : "s") +
+                        " can host one, so at most " + std::to_string(capacity) + " can run";
+        finding.detail = "Each replica needs a node of its own where " + port_list +
+                         " is free. The others crash-loop on \"address in use\" or wait in Pending.";
+        if (capacity > 0) finding.fixes = scaleFixes(unit, capacity);
+        if (unit.spec != nullptr && !unit.spec->hostname_anti_affinity) {
+          for (auto& fix : antiAffinityFixes(unit))
+            finding.fixes.push_back(std::move(fix));
+        }
+        finding.fixes.push_back({"advice",
+                                 "Or add eligible nodes, or run it as a DaemonSet (one pod per node)", "text",
+                                 "Add " + std::to_string(replicas - capacity) +
+                                     " eligible node(s), or convert the workload to a DaemonSet."});
+        add(std::move(finding), {unit.identity.key(), "replicas"});
+        continue;
+      }
+      checkRollout(unit, capacity, port_list);
+    }
+  }
+
+  void addPodEvidence(const WorkloadUnit& unit, Finding& finding) const {
+    for (const Pod* pod : unit.pods) {
+      const bool troubled = pod->phase == "Pending" ||
+                            std::any_of(pod->container_states.begin(), pod->container_states.end(),
+                                        [](const ContainerState& s) { return !s.waiting_reason.empty(); });
+      if (!troubled) continue;
+      finding.evidence.push_back({"pod-status", describePodState(*pod), pod->source});
+      finding.subjects.push_back(podSubject(*pod));
+      for (const auto& log : cluster_.container_logs) {
+        if (log.namespace_name != pod->namespace_name || log.pod != pod->name || log.bind_failures.empty())
+          continue;
+        const BindFailure& first = log.bind_failures.front();
+        finding.evidence.push_back({"log", first.text, {log.source.file, first.line}});
+      }
+    }
+  }
+
+  // A Deployment that fits today can still stall on its next rollout: a surge pod needs a free node.
+  void checkRollout(const WorkloadUnit& unit, int capacity, const std::string& port_list) {
+    if (unit.workload == nullptr || unit.workload->kind != WorkloadKind::Deployment) return;
+    const Workload& deployment = *unit.workload;
+    if (!deployment.strategy_type.empty() && deployment.strategy_type != "RollingUpdate") return;
+    const int replicas = *unit.replicas;
+    const int surge = resolveIntOrPercent(deployment.max_surge, replicas, true, (replicas * 25 + 99) / 100);
+    const int unavailable =
+        resolveIntOrPercent(deployment.max_unavailable, replicas, false, replicas * 25 / 100);
+    if (surge <= 0 || unavailable > 0 || replicas + 1 <= capacity) return;
+    Finding finding;
+    finding.check_id = check::kHostPortCapacity;
+    finding.severity = Severity::Medium;
+    finding.namespace_name = unit.identity.namespace_name;
+    finding.subjects = {unit.identity};
+    finding.title = "A rolling update of " + unit.identity.key() +
+                    " will stall: its surge pod needs a node with " + port_list + " free, and none is left";
+    finding.detail = "maxSurge " + std::to_string(surge) +
+                     " and maxUnavailable 0 mean a new pod must start before an "
+                     "old one stops, but all " +
+                     std::to_string(capacity) + " eligible nodes already hold the port.";
+    finding.fixes = rollingUpdateFixes(unit);
+    add(std::move(finding), {unit.identity.key(), "rollout"});
+  }
+
+  void checkDnsPolicy() {
+    for (const auto& unit : model_.units) {
+      if (unit.spec == nullptr || !unit.spec->host_network) continue;
+      const std::string& policy = unit.spec->dns_policy;
+      if (!policy.empty() && policy != "ClusterFirst") continue;
+      Finding finding;
+      finding.check_id = check::kDnsPolicy;
+      finding.severity = Severity::Medium;
+      finding.namespace_name = unit.identity.namespace_name;
+      finding.subjects = {unit.identity};
+      const SourceLocation where = unit.workload != nullptr ? unit.workload->source
+                                   : unit.pods.empty()      ? SourceLocation{}
+                                                            : unit.pods.front()->source;
+      finding.evidence.push_back(
+          {"manifest",
+           "hostNetwork: true with dnsPolicy " + (policy.empty() ? "unset (ClusterFirst)" : policy), where});
+      finding.title = unit.identity.key() + " uses the host network with dnsPolicy " +
+                      (policy.empty() ? "unset" : policy) + ": cluster names will not resolve";
+      finding.detail =
+          "With hostNetwork, dnsPolicy ClusterFirst falls back to the node's resolver, so Service names do "
+          "not "
+          "resolve. ClusterFirstWithHostNet sends queries to the cluster DNS.";
+      finding.fixes = dnsPolicyFixes(unit);
+      add(std::move(finding), {unit.identity.key()});
+    }
+  }
+
+  const ClusterState& cluster_;
+  const HostPortModel& model_;
+  std::vector<Finding> findings_;
+};
+
+}  // namespace
+
+std::vector<Finding> checkHostPorts(const ClusterState& cluster, const HostPortOptions& options) {
+  const HostPortModel model = buildHostPortModel(cluster, options);
+  return Checker(cluster, model).run();
+}
+
+}  // namespace sgaudit::core

@@ -1,0 +1,293 @@
+#include "sgaudit/core/host_ports.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "cluster_builder.hpp"
+
+namespace sgaudit::core {
+namespace {
+
+using namespace sgaudit::test;
+using ::testing::HasSubstr;
+
+// Copies, so that a temporary result can be filtered in one expression.
+std::vector<Finding> withCheck(const std::vector<Finding>& findings, std::string_view id) {
+  std::vector<Finding> out;
+  for (const auto& f : findings) {
+    if (f.check_id == id) out.push_back(f);
+  }
+  return out;
+}
+
+bool hasEvidence(const Finding& finding, const std::string& kind, const std::string& fragment) {
+  return std::any_of(finding.evidence.begin(), finding.evidence.end(), [&](const Evidence& e) {
+    return e.kind == kind && e.text.find(fragment) != std::string::npos;
+  });
+}
+
+// The seed's situation: a hostNetwork nginx Deployment with 2 replicas and no declared ports, both pods on
+// the one node, the second crash-looping on "address in use".
+ClusterState seedLike() {
+  ClusterState cluster;
+  cluster.nodes = {node("10.1.0.55")};
+  Workload nginx = deployment("nginx", 2, hostNetworkSpec({container("nginx")}, "ClusterFirst"));
+  cluster.workloads = {nginx};
+  Pod running = podOf(nginx, "6wwft", "10.1.0.55");
+  Pod crashing = podOf(nginx, "rglm7", "10.1.0.55");
+  crashing.container_states[0].waiting_reason = "CrashLoopBackOff";
+  crashing.container_states[0].restart_count = 13;
+  cluster.pods = {running, crashing};
+  NodeSockets sockets{"10.1.0.55",
+                      {socket(80, "nginx"), socket(80, "nginx", "::"), socket(22, "sshd"),
+                       socket(10250, "kubelet", "*"), socket(10248, "kubelet", "127.0.0.1")},
+                      {"10.1.0.55.txt", 0}};
+  cluster.node_sockets = {sockets};
+  ContainerLog log{"default", crashing.name, "nginx", {}, {"default_x_nginx.log", 0}};
+  log.bind_failures = {{"nginx", "0.0.0.0", 80, 10, "bind() to 0.0.0.0:80 failed (98: Address in use)"},
+                       {"nginx", "::", 80, 12, "bind() to [::]:80 failed (98: Address in use)"}};
+  cluster.container_logs = {log};
+  return cluster;
+}
+
+// Test that an empty cluster yields no findings at all.
+TEST(HostPortChecksTest, EmptyClusterHasNoFindings) {
+  EXPECT_TRUE(checkHostPorts(ClusterState{}).empty());
+}
+
+// Test the seed's findings: capacity, conflict, undeclared and DNS policy, each with its evidence, and
+// nothing about kubelet or kube-proxy ports.
+TEST(HostPortChecksTest, SeedLikeScenario) {
+  const auto findings = checkHostPorts(seedLike());
+
+  const auto capacity = withCheck(findings, check::kHostPortCapacity);
+  ASSERT_EQ(capacity.size(), 1U);
+  EXPECT_THAT(capacity[0].title, HasSubstr("wants 2 replicas"));
+  EXPECT_THAT(capacity[0].title, HasSubstr("80/TCP"));
+  EXPECT_THAT(capacity[0].title, HasSubstr("at most 1"));
+  EXPECT_TRUE(hasEvidence(capacity[0], "pod-status", "CrashLoopBackOff (13 restarts)"));
+  EXPECT_TRUE(hasEvidence(capacity[0], "log", "bind() to 0.0.0.0:80 failed (98: Address in use)"));
+
+  const auto conflict = withCheck(findings, check::kHostPortConflict);
+  ASSERT_EQ(conflict.size(), 1U);
+  EXPECT_EQ(conflict[0].node, "10.1.0.55");
+  EXPECT_EQ(conflict[0].port, 80);
+  EXPECT_THAT(conflict[0].title,
+              HasSubstr("bound by pod nginx-abc12-6wwft and wanted by pod nginx-abc12-rglm7"));
+
+  const auto undeclared = withCheck(findings, check::kHostPortUndeclared);
+  ASSERT_EQ(undeclared.size(), 1U);
+  EXPECT_THAT(undeclared[0].title, HasSubstr("Container nginx"));
+  EXPECT_TRUE(hasEvidence(undeclared[0], "socket", "0.0.0.0:80"));
+  EXPECT_TRUE(hasEvidence(undeclared[0], "log", "Address in use"));
+  EXPECT_THAT(undeclared[0].fixes.at(0).content, HasSubstr("containerPort: 80"));
+
+  const auto dns = withCheck(findings, check::kDnsPolicy);
+  ASSERT_EQ(dns.size(), 1U);
+  EXPECT_THAT(dns[0].fixes.at(0).content, HasSubstr("dnsPolicy: ClusterFirstWithHostNet"));
+
+  EXPECT_TRUE(withCheck(findings, check::kHostPortReserved).empty());
+  EXPECT_EQ(findings.size(), 4U);
+  for (const auto& f : findings) {
+    EXPECT_THAT(f.title, ::testing::Not(HasSubstr("10250")));
+    EXPECT_THAT(f.title, ::testing::Not(HasSubstr("10256")));
+  }
+}
+
+// Test that fingerprints survive a reordered input and new pod names (a restarted replica).
+TEST(HostPortChecksTest, FingerprintsStableAcrossOrderAndPodNames) {
+  auto first = checkHostPorts(seedLike());
+  ClusterState shuffled = seedLike();
+  std::reverse(shuffled.pods.begin(), shuffled.pods.end());
+  std::reverse(shuffled.node_sockets[0].sockets.begin(), shuffled.node_sockets[0].sockets.end());
+  auto second = checkHostPorts(shuffled);
+  ASSERT_EQ(first.size(), second.size());
+  for (std::size_t i = 0; i < first.size(); ++i)
+    EXPECT_EQ(first[i].fingerprint, second[i].fingerprint);
+
+  ClusterState renamed = seedLike();
+  renamed.pods[1].name = "nginx-abc12-zzzzz";
+  renamed.container_logs[0].pod = "nginx-abc12-zzzzz";
+  const auto third = checkHostPorts(renamed);
+  const auto capacity_a = withCheck(first, check::kHostPortCapacity);
+  const auto capacity_b = withCheck(third, check::kHostPortCapacity);
+  ASSERT_EQ(capacity_b.size(), 1U);
+  EXPECT_EQ(capacity_a[0].fingerprint, capacity_b[0].fingerprint);
+}
+
+// Test the scheduler's conflict rule: same protocol and port, overlapping host IP (a wildcard overlaps all).
+TEST(HostPortChecksTest, ConflictRulesProtocolAndHostIp) {
+  auto run = [](ContainerPort a, ContainerPort b) {
+    ClusterState cluster;
+    cluster.nodes = {node("n1")};
+    PodSpec spec_a;
+    spec_a.containers = {container("a", {a})};
+    PodSpec spec_b;
+    spec_b.containers = {container("b", {b})};
+    cluster.pods = {barePod("a", spec_a, "n1"), barePod("b", spec_b, "n1")};
+    return withCheck(checkHostPorts(cluster), check::kHostPortConflict).size();
+  };
+  EXPECT_EQ(run(port(8080, 80), port(9090, 80)), 1U);
+  EXPECT_EQ(run(port(80, 80, PortProtocol::Tcp), port(80, 80, PortProtocol::Udp)), 0U);
+  EXPECT_EQ(run(port(80, 80, PortProtocol::Tcp, "10.0.0.1"), port(80, 80, PortProtocol::Tcp, "10.0.0.2")),
+            0U);
+  EXPECT_EQ(run(port(80, 80, PortProtocol::Tcp, "10.0.0.1"), port(80, 80, PortProtocol::Tcp, "0.0.0.0")), 1U);
+  EXPECT_EQ(run(port(80, 80, PortProtocol::Tcp, "10.0.0.1"), port(80, 80, PortProtocol::Tcp, "")), 1U);
+  EXPECT_EQ(run(port(80, 80), port(81, 81)), 0U);
+  // Without hostNetwork and hostPort, a containerPort stays inside the pod's own network.
+  EXPECT_EQ(run(port(80), port(80)), 0U);
+}
+
+// Test that pods of one workload on different nodes, or on one node with different ports, do not conflict.
+TEST(HostPortChecksTest, NoConflictAcrossNodes) {
+  ClusterState cluster;
+  cluster.nodes = {node("n1"), node("n2")};
+  Workload web = deployment("web", 2, hostNetworkSpec({container("web", {port(80)})}));
+  web.max_unavailable = "1";  // the default 25% of 2 rounds down to 0, and the rollout would stall
+  cluster.workloads = {web};
+  cluster.pods = {podOf(web, "a", "n1"), podOf(web, "b", "n2")};
+  const auto findings = checkHostPorts(cluster);
+  EXPECT_TRUE(withCheck(findings, check::kHostPortConflict).empty());
+  EXPECT_TRUE(withCheck(findings, check::kHostPortCapacity).empty());
+  EXPECT_TRUE(withCheck(findings, check::kHostPortUndeclared).empty());
+}
+
+// Test capacity: enough nodes passes; a taint, a DaemonSet holding the port, or a cordon reduces capacity.
+TEST(HostPortChecksTest, CapacityCountsEligibleFreeNodes) {
+  Workload web = deployment("web", 3, hostNetworkSpec({container("web", {port(80)})}));
+  web.max_unavailable = "1";
+  ClusterState cluster;
+  cluster.workloads = {web};
+  cluster.nodes = {node("n1"), node("n2"), node("n3")};
+  EXPECT_TRUE(withCheck(checkHostPorts(cluster), check::kHostPortCapacity).empty());
+
+  cluster.nodes[1].taints = {{"dedicated", "gpu", "NoSchedule"}};
+  cluster.nodes[2].unschedulable = true;
+  Workload agent;
+  agent.kind = WorkloadKind::DaemonSet;
+  agent.namespace_name = "kube-system";
+  agent.name = "agent";
+  agent.template_spec = hostNetworkSpec({container("agent", {port(80)})});
+  cluster.workloads.push_back(agent);
+  cluster.nodes.push_back(node("n4"));
+  cluster.pods = {barePod("agent-x", agent.template_spec, "n4", "kube-system")};
+  cluster.pods[0].owner = ObjectRef{"DaemonSet", "kube-system", "agent"};
+
+  const auto findings = checkHostPorts(cluster);
+  const auto capacity = withCheck(findings, check::kHostPortCapacity);
+  ASSERT_EQ(capacity.size(), 1U);
+  EXPECT_THAT(capacity[0].title, HasSubstr("only 1 node can host one"));
+  EXPECT_TRUE(hasEvidence(capacity[0], "scheduling", "dedicated=gpu:NoSchedule"));
+  EXPECT_TRUE(hasEvidence(capacity[0], "scheduling", "cordoned"));
+  EXPECT_TRUE(hasEvidence(capacity[0], "scheduling", "held by DaemonSet/kube-system/agent"));
+  EXPECT_THAT(capacity[0].fixes.at(1).content, HasSubstr("--replicas=1"));
+}
+
+// Test that a Deployment filling every eligible node stalls its rolling update when maxUnavailable is 0.
+TEST(HostPortChecksTest, RolloutStallsWithoutSpareNode) {
+  Workload web = deployment("web", 2, hostNetworkSpec({container("web", {port(80)})}));
+  web.max_surge = "25%";
+  web.max_unavailable = "0";
+  ClusterState cluster;
+  cluster.workloads = {web};
+  cluster.nodes = {node("n1"), node("n2")};
+  auto capacity = withCheck(checkHostPorts(cluster), check::kHostPortCapacity);
+  ASSERT_EQ(capacity.size(), 1U);
+  EXPECT_EQ(capacity[0].severity, Severity::Medium);
+  EXPECT_THAT(capacity[0].title, HasSubstr("rolling update"));
+  EXPECT_THAT(capacity[0].fixes.at(0).content, HasSubstr("maxSurge: 0"));
+
+  cluster.nodes.push_back(node("n3"));
+  EXPECT_TRUE(withCheck(checkHostPorts(cluster), check::kHostPortCapacity).empty());
+  cluster.nodes.pop_back();
+  cluster.workloads[0].max_unavailable = "1";
+  EXPECT_TRUE(withCheck(checkHostPorts(cluster), check::kHostPortCapacity).empty());
+}
+
+// Test undeclared: a declared port or a pod off the host network is not reported.
+TEST(HostPortChecksTest, UndeclaredOnlyForHostNetworkWithoutDeclaration) {
+  ClusterState declared = seedLike();
+  declared.workloads[0].template_spec.containers[0].ports = {port(80)};
+  for (auto& pod : declared.pods)
+    pod.spec.containers[0].ports = {port(80)};
+  EXPECT_TRUE(withCheck(checkHostPorts(declared), check::kHostPortUndeclared).empty());
+
+  ClusterState pod_network = seedLike();
+  pod_network.workloads[0].template_spec.host_network = false;
+  for (auto& pod : pod_network.pods)
+    pod.spec.host_network = false;
+  EXPECT_TRUE(withCheck(checkHostPorts(pod_network), check::kHostPortUndeclared).empty());
+}
+
+// Test reserved: kubelet's port, the NodePort range, and a host process from the node's sockets; a
+// specific host IP does not collide with a loopback-only port.
+TEST(HostPortChecksTest, ReservedPorts) {
+  auto reservedFor = [](ContainerPort p, std::vector<ListeningSocket> sockets = {}) {
+    ClusterState cluster;
+    cluster.nodes = {node("n1")};
+    PodSpec spec = hostNetworkSpec({container("app", {p})});
+    cluster.pods = {barePod("app", spec, "n1")};
+    cluster.node_sockets = {{"n1", std::move(sockets), {"n1.txt", 0}}};
+    return withCheck(checkHostPorts(cluster), check::kHostPortReserved);
+  };
+  auto kubelet = reservedFor(port(10250));
+  ASSERT_EQ(kubelet.size(), 1U);
+  EXPECT_THAT(kubelet[0].title, HasSubstr("kubelet"));
+  auto node_port = reservedFor(port(30080));
+  ASSERT_EQ(node_port.size(), 1U);
+  EXPECT_THAT(node_port[0].title, HasSubstr("NodePort range"));
+  auto sshd = reservedFor(port(22), {socket(22, "sshd")});
+  ASSERT_EQ(sshd.size(), 1U);
+  EXPECT_THAT(sshd[0].title, HasSubstr("sshd on node n1"));
+  EXPECT_TRUE(reservedFor(port(10248, std::nullopt, PortProtocol::Tcp, "10.0.0.5")).empty());
+  EXPECT_TRUE(reservedFor(port(8080), {socket(22, "sshd")}).empty());
+}
+
+// Test that a manifest alone (no pods, no nodes) is still checked for reserved ports and DNS policy.
+TEST(HostPortChecksTest, ManifestOnlyTemplate) {
+  ClusterState cluster;
+  cluster.workloads = {deployment("probe", 1, hostNetworkSpec({container("probe", {port(10256)})}, ""))};
+  const auto findings = checkHostPorts(cluster);
+  const auto reserved = withCheck(findings, check::kHostPortReserved);
+  ASSERT_EQ(reserved.size(), 1U);
+  EXPECT_THAT(reserved[0].title, HasSubstr("kube-proxy on every node"));
+  EXPECT_EQ(withCheck(findings, check::kDnsPolicy).size(), 1U);
+}
+
+// Test DNS policy: ClusterFirst and unset are reported on hostNetwork, ClusterFirstWithHostNet and pod
+// networking are not.
+TEST(HostPortChecksTest, DnsPolicy) {
+  auto dnsFindings = [](bool host_network, const std::string& policy) {
+    ClusterState cluster;
+    PodSpec spec = hostNetworkSpec({container("app")}, policy);
+    spec.host_network = host_network;
+    cluster.pods = {barePod("app", spec, "n1")};
+    return withCheck(checkHostPorts(cluster), check::kDnsPolicy).size();
+  };
+  EXPECT_EQ(dnsFindings(true, "ClusterFirst"), 1U);
+  EXPECT_EQ(dnsFindings(true, ""), 1U);
+  EXPECT_EQ(dnsFindings(true, "ClusterFirstWithHostNet"), 0U);
+  EXPECT_EQ(dnsFindings(true, "Default"), 0U);
+  EXPECT_EQ(dnsFindings(false, "ClusterFirst"), 0U);
+}
+
+// Test that a socket is attributed by image base name and that processes of other workloads stay the node's.
+TEST(HostPortChecksTest, SocketAttribution) {
+  EXPECT_EQ(imageBaseName("registry.example.com:5000/team/nginx:1.25@sha256:abc"), "nginx");
+  EXPECT_EQ(imageBaseName("nginx"), "nginx");
+  ClusterState cluster;
+  cluster.nodes = {node("n1")};
+  Container web = container("web");
+  web.image = "docker.io/library/nginx:alpine";
+  cluster.pods = {barePod("web", hostNetworkSpec({web}), "n1")};
+  cluster.node_sockets = {{"n1", {socket(8080, "nginx")}, {"n1.txt", 0}}};
+  const auto model = buildHostPortModel(cluster);
+  ASSERT_EQ(model.uses.size(), 1U);
+  EXPECT_TRUE(model.uses[0].socket);
+  EXPECT_EQ(model.uses[0].container, "web");
+}
+
+}  // namespace
+}  // namespace sgaudit::core
