@@ -1,0 +1,270 @@
+#include "sgaudit/cloud/openstack/remediation.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sgaudit::cloud::openstack {
+namespace {
+
+// A word the shell takes literally, or the text in single quotes with each ' written as '\''.
+std::string shellQuote(std::string_view text) {
+  const bool plain = !text.empty() && text.find_first_not_of(
+                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_-.,:/@%+=") == std::string_view::npos;
+  if (plain) return std::string(text);
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+// An HCL quoted string: escapes, and `${` / `%{` doubled so Terraform does not template them.
+std::string hclString(std::string_view text) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '$':
+      case '%':
+        out += c;
+        if (i + 1 < text.size() && text[i + 1] == '{') out += c;
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string comment(std::string_view text) {
+  std::string out = "# ";
+  for (char c : text)
+    out += (c == '\n' || c == '\r') ? ' ' : c;
+  return out + "\n";
+}
+
+std::string label(std::string_view text) {
+  std::string out;
+  for (char c : text)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+// Neutron keeps descriptions to 255 characters.
+std::string neutronDescription(std::string_view text) {
+  if (text.size() <= 255) return std::string(text);
+  std::size_t cut = 255;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80)
+    --cut;  // whole UTF-8 characters
+  return std::string(text.substr(0, cut));
+}
+
+// Protocol as Neutron names it; nullopt for any.
+std::optional<std::string> neutronProtocol(core::Protocol protocol) {
+  if (protocol.isAny()) return std::nullopt;
+  if (protocol == core::Protocol::icmpv6()) return "ipv6-icmp";
+  if (protocol == core::Protocol::tcp() || protocol == core::Protocol::udp() ||
+      protocol == core::Protocol::icmp() || protocol == core::Protocol::sctp()) {
+    return protocol.name();
+  }
+  return std::to_string(protocol.number());
+}
+
+// One Neutron rule's port_range_min/max: ports, or ICMP type and (optional) code; none for all.
+struct NeutronRange {
+  std::optional<int> min;
+  std::optional<int> max;
+};
+
+// The ranges one rule each for a key set. ICMP keys become (type, code) pairs, a whole type with no code, and
+// a range over part of a type's codes one rule per code.
+std::vector<NeutronRange> neutronRanges(core::Protocol protocol, const core::PortSet& ports) {
+  if (!protocol.hasKey() || ports.isAll()) return {NeutronRange{}};
+  std::vector<NeutronRange> out;
+  if (!protocol.isIcmp()) {
+    for (const auto& range : ports.ranges())
+      out.push_back({range.first, range.last});
+    return out;
+  }
+  for (const auto& range : ports.ranges()) {
+    for (int type = range.first / 256; type <= range.last / 256; ++type) {
+      const int low = std::max<int>(range.first, type * 256);
+      const int high = std::min<int>(range.last, type * 256 + 255);
+      if (low == type * 256 && high == type * 256 + 255) {
+        out.push_back({type, std::nullopt});
+      } else {
+        for (int key = low; key <= high; ++key)
+          out.push_back({type, key % 256});
+      }
+    }
+  }
+  return out;
+}
+
+std::string ethertype(const core::Cidr& cidr) {
+  return cidr.family() == core::IpFamily::V4 ? "IPv4" : "IPv6";
+}
+
+std::string createCommand(const std::string& group_id, core::Protocol protocol, const NeutronRange& range,
+                          const core::Cidr& cidr, const std::string& description) {
+  std::string command = "openstack security group rule create --ingress --ethertype " + ethertype(cidr) +
+                        " --protocol " + shellQuote(neutronProtocol(protocol).value_or("any"));
+  if (protocol.isIcmp()) {
+    if (range.min) command += " --icmp-type " + std::to_string(*range.min);
+    if (range.max) command += " --icmp-code " + std::to_string(*range.max);
+  } else if (range.min) {
+    command += " --dst-port " + std::to_string(*range.min) + ":" + std::to_string(*range.max);
+  }
+  command += " \\\n  --remote-ip " + shellQuote(cidr.toString());
+  if (!description.empty()) command += " --description " + shellQuote(description);
+  return command + " " + shellQuote(group_id) + "\n";
+}
+
+std::string createCommands(const std::string& group_id, core::Protocol protocol, const core::PortSet& ports,
+                           const std::vector<core::Cidr>& sources, const std::string& description) {
+  std::string out;
+  for (const auto& range : neutronRanges(protocol, ports)) {
+    for (const auto& cidr : sources)
+      out += createCommand(group_id, protocol, range, cidr, description);
+  }
+  return out;
+}
+
+std::string terraformResources(const std::string& group_id, core::Protocol protocol,
+                               const core::PortSet& ports, const std::vector<core::Cidr>& sources,
+                               const std::string& description) {
+  std::string out;
+  const auto protocol_name = neutronProtocol(protocol);
+  for (const auto& range : neutronRanges(protocol, ports)) {
+    for (const auto& cidr : sources) {
+      const std::string cidr_text = cidr.toString();
+      std::string name = "sgaudit_" + label(group_id) + "_" + label(protocol_name.value_or("any"));
+      if (range.min) name += "_" + std::to_string(*range.min);
+      if (range.max) name += "_" + std::to_string(*range.max);
+      name += "_" + label(cidr_text);
+      out += "resource \"openstack_networking_secgroup_rule_v2\" \"" + name + "\" {\n";
+      out += "  direction         = \"ingress\"\n";
+      out += "  ethertype         = " + hclString(ethertype(cidr)) + "\n";
+      if (protocol_name) out += "  protocol          = " + hclString(*protocol_name) + "\n";
+      if (range.min) out += "  port_range_min    = " + std::to_string(*range.min) + "\n";
+      if (range.max) out += "  port_range_max    = " + std::to_string(*range.max) + "\n";
+      out += "  remote_ip_prefix  = " + hclString(cidr_text) + "\n";
+      out += "  security_group_id = " + hclString(group_id) + "\n";
+      if (!description.empty()) out += "  description       = " + hclString(description) + "\n";
+      out += "}\n";
+    }
+  }
+  return out;
+}
+
+std::string portsText(core::Protocol protocol, const core::PortSet& ports) {
+  if (!protocol.hasKey() || ports.isAll()) return "all ports";
+  std::string text;
+  for (const auto& range : ports.ranges())
+    text += (text.empty() ? "" : ", ") + core::describeKeys(protocol, range);
+  return text;
+}
+
+std::string protocolText(core::Protocol protocol) {
+  std::string name = protocol.name();
+  for (auto& c : name)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::string groupText(const std::string& id, const std::string& name) {
+  return name.empty() ? id : id + " (" + name + ")";
+}
+
+std::string count(std::size_t n, std::string_view what) {
+  return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+std::vector<core::Fix> renderFixes(const core::AllowIngressPlan& plan) {
+  if (plan.sources.empty() || (plan.protocol.hasKey() && plan.ports.empty())) return {};
+  const std::string description = neutronDescription(plan.description);
+  const std::string what =
+      "Allow " + protocolText(plan.protocol) + " " + portsText(plan.protocol, plan.ports) + " from " +
+      count(plan.sources.size(), "source") + " into " + groupText(plan.group_id, plan.group_name);
+  return {
+      core::Fix{"openstack-cli", what + " (OpenStack CLI)", "shell",
+                comment(what) +
+                    createCommands(plan.group_id, plan.protocol, plan.ports, plan.sources, description)},
+      core::Fix{"terraform", what + " (Terraform)", "hcl",
+                comment(what) +
+                    terraformResources(plan.group_id, plan.protocol, plan.ports, plan.sources, description)},
+  };
+}
+
+std::vector<core::Fix> renderFixes(const core::NarrowRulePlan& plan) {
+  const core::SecurityGroupRule& rule = plan.rule;
+  const std::string description = neutronDescription(plan.description);
+  const std::string rule_text = protocolText(rule.protocol) + " " + portsText(rule.protocol, rule.ports) +
+                                " from " + core::describe(rule.source);
+  const std::string group = groupText(plan.group_id, plan.group_name);
+  const std::string what = plan.narrower.empty() ? "Remove the rule allowing " + rule_text + " from " + group
+                                                 : "Narrow the rule allowing " + rule_text + " in " + group +
+                                                       " to " + count(plan.narrower.size(), "source");
+  const std::string& rule_id = rule.origin.ruleId;
+
+  std::string shell = comment(what);
+  if (!plan.narrower.empty()) {
+    shell += comment("First allow the narrower sources, so that wanted traffic keeps flowing:");
+    shell += createCommands(plan.group_id, rule.protocol, rule.ports, plan.narrower, description);
+    shell += comment("then remove the broad rule:");
+  }
+  if (rule_id.empty()) {
+    shell += comment("The rule's id is unknown: find it with `openstack security group rule list " +
+                     plan.group_id + " --long` and run `openstack security group rule delete <rule-id>`.");
+  } else {
+    shell += "openstack security group rule delete " + shellQuote(rule_id) + "\n";
+  }
+
+  std::string hcl = comment(what);
+  hcl +=
+      comment("Delete the openstack_networking_secgroup_rule_v2 that allows " + rule_text +
+              (rule_id.empty() ? std::string() : " (rule " + rule_id + ")") + " in " + plan.group_id + ".");
+  if (!plan.narrower.empty()) {
+    hcl += comment("Add these in its place:");
+    hcl += terraformResources(plan.group_id, rule.protocol, rule.ports, plan.narrower, description);
+  }
+  return {
+      core::Fix{"openstack-cli", what + " (OpenStack CLI)", "shell", std::move(shell)},
+      core::Fix{"terraform", what + " (Terraform)", "hcl", std::move(hcl)},
+  };
+}
+
+}  // namespace sgaudit::cloud::openstack
