@@ -1,0 +1,80 @@
+#include "sgaudit/core/port.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sgaudit::core {
+namespace {
+
+// Test that protocols parse from the names and numbers providers use.
+TEST(Protocol, ParsesNamesAndNumbers) {
+  EXPECT_EQ(Protocol::parse("tcp").value(), Protocol::tcp());
+  EXPECT_EQ(Protocol::parse("TCP").value(), Protocol::tcp());
+  EXPECT_EQ(Protocol::parse("6").value(), Protocol::tcp());
+  EXPECT_EQ(Protocol::parse("17").value(), Protocol::udp());
+  EXPECT_EQ(Protocol::parse("icmpv6").value(), Protocol::icmpv6());
+  EXPECT_EQ(Protocol::parse("58").value(), Protocol::icmpv6());
+  EXPECT_EQ(Protocol::parse("-1").value(), Protocol::any());
+  EXPECT_EQ(Protocol::parse("all").value(), Protocol::any());
+  EXPECT_EQ(Protocol::parse("*").value(), Protocol::any());
+  EXPECT_EQ(Protocol::parse("47").value().name(), "47");
+  EXPECT_FALSE(Protocol::parse("256").ok());
+  EXPECT_FALSE(Protocol::parse("gre").ok());
+  EXPECT_FALSE(Protocol::parse("").ok());
+}
+
+// Test which protocols have a key dimension.
+TEST(Protocol, KnowsWhichProtocolsHaveKeys) {
+  EXPECT_TRUE(Protocol::tcp().hasPorts());
+  EXPECT_TRUE(Protocol::sctp().hasPorts());
+  EXPECT_FALSE(Protocol::icmp().hasPorts());
+  EXPECT_TRUE(Protocol::icmp().hasKey());
+  EXPECT_FALSE(Protocol::fromNumber(47).value().hasKey());
+  EXPECT_FALSE(Protocol::any().hasKey());
+}
+
+// Test that ICMP type and code share the 16-bit key: a type alone covers all its codes.
+TEST(PortRange, EncodesIcmpTypeAndCode) {
+  EXPECT_EQ(PortRange::icmpType(8), (PortRange{2048, 2303}));
+  EXPECT_EQ(PortRange::icmpTypeCode(3, 4), PortRange::single(772));
+  EXPECT_TRUE(PortRange::icmpType(3).contains(PortRange::icmpTypeCode(3, 4).first));
+  EXPECT_EQ(describeKeys(Protocol::icmp(), PortRange::icmpType(8)), "ICMP type 8");
+  EXPECT_EQ(describeKeys(Protocol::icmp(), PortRange::icmpTypeCode(3, 4)), "ICMP type 3 code 4");
+  EXPECT_EQ(describeKeys(Protocol::tcp(), PortRange::single(80)), "port 80");
+  EXPECT_EQ(describeKeys(Protocol::udp(), PortRange::all()), "all ports");
+}
+
+// Test that port ranges are checked at the 0 and 65535 edges.
+TEST(PortRange, ChecksBounds) {
+  EXPECT_TRUE(PortRange::make(0, 65535).ok());
+  EXPECT_FALSE(PortRange::make(-1, 10).ok());
+  EXPECT_FALSE(PortRange::make(10, 65536).ok());
+  EXPECT_FALSE(PortRange::make(20, 10).ok());
+}
+
+// Test that multiport text parses into merged ranges and bad items are named.
+TEST(PortSet, ParsesMultiport) {
+  PortSet set = PortSet::parse("80,443,8000-8080,8081").value();
+  EXPECT_EQ(set.toString(), "80,443,8000-8081");
+  EXPECT_TRUE(set.contains(8081));
+  EXPECT_FALSE(set.contains(81));
+  EXPECT_TRUE(PortSet::parse("").value().isAll());
+  EXPECT_TRUE(PortSet::parse("0-65535").value().isAll());
+  EXPECT_TRUE(PortSet::parse("65535").value().contains(65535));
+  auto bad = PortSet::parse("80,http");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("\"http\""), std::string::npos);
+  EXPECT_FALSE(PortSet::parse("1-70000").ok());
+  EXPECT_FALSE(PortSet::parse("80,").ok());
+}
+
+// Test that a set answers whether it meets a range.
+TEST(PortSet, IntersectsRanges) {
+  PortSet set = PortSet::of({0, 0});
+  set.add({65535, 65535});
+  EXPECT_TRUE(set.intersects({0, 10}));
+  EXPECT_TRUE(set.intersects({65000, 65535}));
+  EXPECT_FALSE(set.intersects({1, 65534}));
+}
+
+}  // namespace
+}  // namespace sgaudit::core
