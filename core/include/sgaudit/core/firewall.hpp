@@ -1,0 +1,177 @@
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sgaudit/core/address.hpp"
+#include "sgaudit/core/port.hpp"
+#include "sgaudit/core/rule.hpp"
+
+namespace sgaudit::core {
+
+// How one layer of security groups turns its ingress rules into a verdict for a packet.
+enum class EvaluationModel {
+  // AWS security groups, OpenStack Neutron, Huawei Cloud v1 rules: allow-only; any matching rule admits; no
+  // match denies. Deny rules (which these providers cannot express) are ignored.
+  Union,
+  // Huawei Cloud v3 rules (and Azure NSGs, whose default rules are given as ordinary rules): groups in the
+  // instance's order; inside a group ascending priority (1 first), deny before allow at equal priority; the
+  // first
+  // matching rule decides; no match denies.
+  FirstMatchByPriority,
+  // GCP VPC firewall rules: every rule of the layer by ascending priority whatever its group; at equal
+  // priority
+  // deny before allow; the first match decides; no match denies. Target tags and service accounts select
+  // which
+  // rules apply to the node, which the caller does before building the layer.
+  PriorityDenyWins,
+};
+const char* toString(EvaluationModel model);
+
+// Security groups evaluated together under one model. The model belongs to the layer, not the firewall,
+// because layers of one node can differ: an AWS network ACL (ordered, stateless) in front of its security
+// groups (union).
+struct FirewallLayer {
+  std::string name;  // "node security groups", "subnet NSG", "NIC NSG"
+  EvaluationModel model = EvaluationModel::Union;
+  std::vector<std::shared_ptr<const SecurityGroup>> groups;  // in the instance's order
+};
+
+// Everything that guards one node's ingress. A packet gets through when every layer admits it (Azure: subnet
+// and NIC NSGs); AWS, Huawei Cloud and OpenStack have one layer. With no layers nothing guards the node and
+// every source is admitted.
+struct Firewall {
+  std::vector<FirewallLayer> layers;
+};
+
+// The addresses behind symbolic sources, as far as the inventory knows them. A missing entry is "unresolved":
+// the answer then keeps the source symbolic ("members of sg-123") and never guesses its addresses.
+struct SourceResolver {
+  std::unordered_map<std::string, AddressSet> securityGroupMembers;
+  std::unordered_map<std::string, AddressSet> addressGroups;
+  std::unordered_map<std::string, AddressSet> prefixLists;
+  std::unordered_map<std::string, AddressSet> providerTags;
+
+  // The addresses `source` stands for (a CIDR always resolves), or nullopt when unknown.
+  std::optional<AddressSet> resolve(const RuleSource& source) const;
+};
+
+// A rule whose source could not be resolved, as it appears in an answer.
+struct UnresolvedSource {
+  std::size_t layer = 0;
+  std::string source;  // "members of sg-123"
+  RuleAction action = RuleAction::Allow;
+  RuleOrigin rule;
+
+  friend bool operator==(const UnresolvedSource&, const UnresolvedSource&) = default;
+};
+
+// How one layer decided for a piece of the address space.
+struct LayerDecision {
+  std::size_t layer = 0;
+  RuleAction action = RuleAction::Deny;
+  std::optional<RuleOrigin> rule;  // nullopt: no rule matched: default deny
+  // Unresolved references that this layer evaluates before the deciding rule and whose action is the
+  // opposite: the decision holds unless the source is a member of one of them. (Under Union: the unresolved
+  // allow rules of a default-deny piece.) Unresolved references with the same action cannot change the
+  // decision and are left out.
+  std::vector<UnresolvedSource> unlessMemberOf;
+};
+
+// A part of the address space (one family) with one verdict and the same deciding rules throughout.
+struct AddressPiece {
+  AddressSet addresses;
+  RuleAction verdict = RuleAction::Deny;
+  std::vector<LayerDecision> decisions;  // one per layer, in layer order
+  // True when membership of an unresolved reference could change the verdict. References are treated as
+  // independent, so this may say "could" for a combination that is impossible, never "cannot" for one that
+  // is.
+  bool dependsOnUnresolved = false;
+};
+
+// The answer for a run of keys (ports, or ICMP type/code) over which nothing changes.
+struct PortIntervalAnswer {
+  PortRange ports;
+  AddressSet admitted;      // verdict allow, taking unresolved references to match nobody
+  AddressSet undetermined;  // addresses whose verdict depends on unresolved references
+  // Every unresolved reference among the rules that match these keys, whether or not it changes a verdict.
+  std::vector<UnresolvedSource> unresolved;
+  // A partition of the protocol's address universe (see addressUniverse), IPv4 first, in address order.
+  std::vector<AddressPiece> pieces;
+};
+
+struct ReachAnswer {
+  Protocol protocol;
+  PortRange ports;  // as asked
+  // Maximal runs of keys with identical answers, in order, covering `ports` exactly.
+  std::vector<PortIntervalAnswer> intervals;
+
+  // The interval containing `key`; `key` must lie within `ports`.
+  const PortIntervalAnswer& at(std::uint16_t key) const;
+};
+
+// Sources that can send a protocol at all: IPv4 for ICMP, IPv6 for ICMPv6, both otherwise.
+AddressSet addressUniverse(Protocol protocol);
+
+struct CompiledSecurityGroup;  // a group's ingress rules, resolved and ordered for one model
+
+struct CompiledLayer {
+  std::string name;
+  EvaluationModel model = EvaluationModel::Union;
+  std::vector<std::shared_ptr<const CompiledSecurityGroup>> groups;
+};
+
+// A firewall prepared for many questions: sources resolved, rules ordered. Shares compiled groups (and
+// through them the security groups) with other firewalls built by the same compiler.
+struct CompiledFirewall {
+  std::vector<CompiledLayer> layers;
+};
+
+// Compiles firewalls, compiling each security group once per model: a fleet's nodes share groups.
+class FirewallCompiler {
+ public:
+  // `resolver` must outlive the compiler.
+  explicit FirewallCompiler(const SourceResolver& resolver) : resolver_(resolver) {}
+
+  CompiledFirewall compile(const Firewall& firewall);
+
+ private:
+  const SourceResolver& resolver_;
+  std::map<std::pair<const SecurityGroup*, EvaluationModel>, std::shared_ptr<const CompiledSecurityGroup>>
+      cache_;
+};
+
+// Which sources reach `ports` of `protocol` on the node (ingress), and which rule decided each address.
+// Egress rules are ignored. Only rules of protocol any match a question about protocol any.
+ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange ports = PortRange::all());
+ReachAnswer reach(const Firewall& firewall, const SourceResolver& resolver, Protocol protocol,
+                  PortRange ports = PortRange::all());
+
+enum class Exposure { Open, PartiallyOpen, Blocked };
+const char* toString(Exposure exposure);
+
+// An answer held against the addresses that must get through.
+struct RequirementCheck {
+  PortRange ports;
+  Exposure exposure = Exposure::Blocked;        // Open when `required` is empty
+  AddressSet missing;                           // required but not admitted
+  std::vector<Cidr> missingCidrs;               // `missing` as the fewest CIDRs
+  std::vector<AddressPiece> missingDecidedBy;   // the answer's pieces cut to `missing`
+  std::vector<AddressPiece> admittedDecidedBy;  // the answer's pieces cut to the admitted part of `required`
+  // Whether unresolved references could change the result for a required address.
+  bool dependsOnUnresolved = false;
+};
+
+RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSet& required);
+// One check per interval of the answer.
+std::vector<RequirementCheck> checkRequired(const ReachAnswer& answer, const AddressSet& required);
+// Open when every check is open, Blocked when every check is blocked, PartiallyOpen otherwise.
+Exposure combinedExposure(const std::vector<RequirementCheck>& checks);
+
+}  // namespace sgaudit::core
