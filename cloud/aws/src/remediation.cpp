@@ -12,7 +12,8 @@
 namespace sgaudit::cloud::aws {
 namespace {
 
-using nlohmann::json;
+// Ordered so the JSON reads as AWS documents it: IpProtocol, FromPort, ToPort, ranges.
+using json = nlohmann::ordered_json;
 
 // A word the shell takes literally, or the text in single quotes with each ' written as '\''.
 std::string shellQuote(std::string_view text) {
@@ -148,20 +149,23 @@ std::vector<AwsPorts> portPairs(core::Protocol protocol, const core::PortSet& po
   return pairs;
 }
 
-std::string portsText(core::Protocol protocol, const core::PortSet& ports) {
-  if (!protocol.hasKey() || ports.isAll()) return "all ports";
-  std::string text;
-  for (const auto& range : ports.ranges()) {
-    text += (text.empty() ? "" : ", ") + core::describeKeys(protocol, range);
-  }
-  return text;
-}
-
 std::string protocolText(core::Protocol protocol) {
+  if (protocol == core::Protocol::icmpv6()) return "ICMPv6";
   std::string name = protocol.name();
   for (auto& c : name)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return name;
+}
+
+// "all traffic", "all UDP", "TCP port 80, ports 8000-8080", "ICMP type 8".
+std::string trafficText(core::Protocol protocol, const core::PortSet& ports) {
+  if (protocol.isAny()) return "all traffic";
+  if (!protocol.hasKey() || ports.isAll()) return "all " + protocolText(protocol);
+  std::string text = protocol.isIcmp() ? "" : protocolText(protocol) + " ";
+  for (std::size_t i = 0; i < ports.ranges().size(); ++i) {
+    text += (i == 0 ? "" : ", ") + core::describeKeys(protocol, ports.ranges()[i]);
+  }
+  return text;
 }
 
 std::string groupText(const std::string& id, const std::string& name) {
@@ -256,10 +260,10 @@ json revokePermission(const core::SecurityGroupRule& rule) {
 std::vector<core::Fix> renderFixes(const core::AllowIngressPlan& plan) {
   if (plan.sources.empty() || (plan.protocol.hasKey() && plan.ports.empty())) return {};
   const std::string description = awsDescription(plan.description);
-  const std::string what =
-      "Allow " + protocolText(plan.protocol) + " " + portsText(plan.protocol, plan.ports) + " from " +
-      std::to_string(plan.sources.size()) + (plan.sources.size() == 1 ? " source" : " sources") + " into " +
-      groupText(plan.group_id, plan.group_name);
+  const std::string what = "Allow " + trafficText(plan.protocol, plan.ports) + " from " +
+                           std::to_string(plan.sources.size()) +
+                           (plan.sources.size() == 1 ? " source" : " sources") + " into " +
+                           groupText(plan.group_id, plan.group_name);
   std::string shell = comment(what);
   shell += authorizeCommand(plan.group_id,
                             authorizePermissions(plan.protocol, plan.ports, plan.sources, description));
@@ -274,8 +278,8 @@ std::vector<core::Fix> renderFixes(const core::AllowIngressPlan& plan) {
 std::vector<core::Fix> renderFixes(const core::NarrowRulePlan& plan) {
   const core::SecurityGroupRule& rule = plan.rule;
   const std::string description = awsDescription(plan.description);
-  const std::string rule_text = protocolText(rule.protocol) + " " + portsText(rule.protocol, rule.ports) +
-                                " from " + core::describe(rule.source);
+  const std::string rule_text =
+      trafficText(rule.protocol, rule.ports) + " from " + core::describe(rule.source);
   const std::string group = groupText(plan.group_id, plan.group_name);
   const std::string what = plan.narrower.empty() ? "Remove the rule allowing " + rule_text + " from " + group
                                                  : "Narrow the rule allowing " + rule_text + " in " + group +
