@@ -1,0 +1,57 @@
+#pragma once
+
+// Kubernetes objects as the cloud readers hand them to the core, and the one conversion from a JSON
+// object to the model that every input path (streamed kubectl JSON, a body in memory, YAML manifests)
+// shares.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "sgaudit/core/kubernetes.hpp"
+
+namespace sgaudit::cloud::kubernetes {
+
+struct KubernetesObjects {
+  std::vector<core::Node> nodes;
+  std::vector<core::Pod> pods;
+  std::vector<core::Workload> workloads;
+  std::map<std::string, int> skipped_kinds;  // kinds we do not model (Service, ConfigMap, ...) and how many
+};
+
+// Bounds against hostile or broken input. Exceeding one is an InputError, never a crash or a hang.
+struct ReadLimits {
+  std::size_t max_depth = 64;                  // nesting of objects and arrays
+  std::size_t max_string_bytes = 64 * 1024;    // any string we keep: names, labels, annotations, ...
+  std::size_t max_documents = 10000;           // YAML documents in one manifest stream
+  std::size_t max_manifest_bytes = 64u << 20;  // YAML is parsed in memory, so its size is bounded
+  std::size_t max_yaml_nodes = 1000000;        // after alias expansion ("billion laughs")
+};
+
+// A conversion failure: where in the object (a JSON pointer, already prefixed with the caller's base) and
+// what was expected.
+struct ConversionError {
+  std::string pointer;
+  std::string message;
+};
+
+// Converts one object (`kind` Pod, Node, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, or a
+// List of them in `items`) and appends it to `out`; other kinds are counted in `out.skipped_kinds`.
+// `pointer` is where `object` sits in its document ("" for the root, "/items/3"), `location` is recorded on
+// what is appended. Unknown fields are ignored; a field we read with the wrong type is an error.
+std::optional<ConversionError> appendObject(const nlohmann::json& object, std::string_view pointer,
+                                            const core::SourceLocation& location, KubernetesObjects& out,
+                                            const ReadLimits& limits = {});
+
+// Appends `from` to `to` (objects in order, skipped kinds summed).
+void merge(KubernetesObjects& to, KubernetesObjects&& from);
+
+// JSON pointer escaping of one reference token ("~" -> "~0", "/" -> "~1").
+std::string pointerToken(std::string_view key);
+
+}  // namespace sgaudit::cloud::kubernetes

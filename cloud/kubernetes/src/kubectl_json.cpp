@@ -1,0 +1,354 @@
+#include "sgaudit/cloud/kubernetes/kubectl_json.hpp"
+
+#include <fstream>
+#include <istream>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kubectl_filter.hpp"
+
+namespace sgaudit::cloud::kubernetes {
+namespace {
+
+using nlohmann::json;
+
+// nlohmann SAX handler. For the root object and for each element of its top-level `items` array it builds a
+// small DOM holding only the fields `kRootFilter` names, deciding at each key; an unwanted value is skipped
+// by counting depth, without allocating. Each finished item is converted to the model and dropped.
+class StreamingReader {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  StreamingReader(std::string_view source, const ReadLimits& limits)
+      : source_(source), limits_(limits), location_{std::string(source), 0} {}
+
+  bool null() { return scalar(nullptr); }
+  bool boolean(bool value) { return scalar(value); }
+  bool number_integer(number_integer_t value) { return scalar(value); }
+  bool number_unsigned(number_unsigned_t value) { return scalar(value); }
+  bool number_float(number_float_t value, const string_t& /*text*/) { return scalar(value); }
+  bool binary(binary_t& /*value*/) { return scalar(nullptr); }  // not produced by the JSON lexer
+
+  bool string(string_t& value) {
+    if (skip_depth_ != 0) return true;
+    if (skip_next_) {
+      skip_next_ = false;
+      return true;
+    }
+    if (value.size() > limits_.max_string_bytes) return tooLong(value.size(), valuePointer());
+    return scalar(std::move(value));
+  }
+
+  bool start_object(std::size_t /*size*/) { return startContainer(json::value_t::object); }
+  bool start_array(std::size_t /*size*/) { return startContainer(json::value_t::array); }
+
+  bool key(string_t& key) {
+    if (skip_depth_ != 0) return true;
+    const Frame& top = frames_.back();
+    if (frames_.size() == 1 && key == "items") {
+      items_next_ = true;
+      return true;
+    }
+    const KeyFilter* filter = top.filter->lookup(key);
+    if (filter == nullptr) {
+      skip_next_ = true;
+      skipped_key_.assign(key);
+      return true;
+    }
+    if (key.size() > limits_.max_string_bytes) return tooLong(key.size(), framePointer(frames_.size()));
+    pending_key_ = std::move(key);
+    pending_filter_ = filter;
+    return true;
+  }
+
+  bool end_object() { return endContainer(); }
+  bool end_array() { return endContainer(); }
+
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& error) {
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..." ->
+    // where "line 1, column 5", message "invalid JSON: syntax error ...".
+    std::string_view text = error.what();
+    std::string where;
+    if (auto at = text.find(" at line "); at != std::string_view::npos) {
+      text.remove_prefix(at + 4);
+      if (auto colon = text.find(": "); colon != std::string_view::npos) {
+        where = std::string(text.substr(0, colon));
+        text.remove_prefix(colon + 2);
+      }
+    } else if (auto colon = text.find("] "); colon != std::string_view::npos) {
+      text.remove_prefix(colon + 2);
+    }
+    error_ = InputError{std::string(source_), std::move(where), "invalid JSON: " + std::string(text)};
+    return false;
+  }
+
+  Parsed<KubernetesObjects> finish(bool parsed) {
+    if (error_) return std::move(*error_);
+    if (!parsed) return InputError{std::string(source_), "", "invalid JSON"};
+    if (!saw_items_) {
+      if (auto failure = appendObject(root_, "", location_, out_, limits_)) {
+        return InputError{std::string(source_), std::move(failure->pointer), std::move(failure->message)};
+      }
+    }
+    return std::move(out_);
+  }
+
+ private:
+  struct Frame {
+    json* value;
+    const KeyFilter* filter;  // for an array: the filter of its elements
+  };
+
+  bool fail(std::string pointer, std::string message) {
+    error_ = InputError{std::string(source_), std::move(pointer), std::move(message)};
+    return false;
+  }
+
+  bool tooLong(std::size_t size, std::string pointer) {
+    return fail(std::move(pointer), "string of " + std::to_string(size) +
+                                        " bytes is longer than the limit of " +
+                                        std::to_string(limits_.max_string_bytes));
+  }
+
+  bool inItemsArray() const { return items_open_ && frames_.size() == 1; }
+
+  bool scalar(json&& value) {
+    if (skip_depth_ != 0) return true;
+    if (skip_next_) {
+      skip_next_ = false;
+      return true;
+    }
+    if (frames_.empty()) return fail("", "expected a Kubernetes object or a List, got " + value.dump());
+    if (items_next_) return fail("/items", "expected an array of objects, got " + value.dump());
+    if (inItemsArray()) return fail(itemPointer(), "expected a Kubernetes object, got " + value.dump());
+    insert(std::move(value));
+    return true;
+  }
+
+  json& insert(json&& value) {
+    json& parent = *frames_.back().value;
+    if (parent.is_object()) {
+      auto& object = parent.get_ref<json::object_t&>();
+      return object.insert_or_assign(std::move(pending_key_), std::move(value)).first->second;
+    }
+    auto& array = parent.get_ref<json::array_t&>();
+    array.push_back(std::move(value));
+    return array.back();
+  }
+
+  bool startContainer(json::value_t type) {
+    if (++depth_ > limits_.max_depth) {
+      std::string pointer = framePointer(frames_.size());
+      if (skip_depth_ != 0 || skip_next_) pointer += "/" + pointerToken(skipped_key_);
+      return fail(std::move(pointer), "nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
+    }
+    if (skip_depth_ != 0) return true;
+    if (skip_next_) {
+      skip_next_ = false;
+      skip_depth_ = depth_;
+      return true;
+    }
+    if (frames_.empty()) {
+      if (type != json::value_t::object)
+        return fail("", "expected a Kubernetes object or a List, got an array");
+      root_ = json::object();
+      frames_.push_back({&root_, &kRootFilter});
+      return true;
+    }
+    if (items_next_) {
+      items_next_ = false;
+      if (type != json::value_t::array) return fail("/items", "expected an array of objects, got an object");
+      items_open_ = true;
+      saw_items_ = true;
+      return true;
+    }
+    if (inItemsArray()) {
+      if (type != json::value_t::object)
+        return fail(itemPointer(), "expected a Kubernetes object, got an array");
+      item_ = json::object();
+      frames_.push_back({&item_, &kRootFilter});
+      return true;
+    }
+    const bool in_object = frames_.back().value->is_object();
+    const KeyFilter* filter = in_object ? pending_filter_ : frames_.back().filter;
+    json& value = insert(json(type));
+    frames_.push_back({&value, filter});
+    return true;
+  }
+
+  bool endContainer() {
+    if (skip_depth_ != 0) {
+      if (depth_-- == skip_depth_) skip_depth_ = 0;
+      return true;
+    }
+    --depth_;
+    if (inItemsArray()) {  // the end of `items`
+      items_open_ = false;
+      return true;
+    }
+    frames_.pop_back();
+    if (frames_.size() == 1 && items_open_) return convertItem();
+    return true;
+  }
+
+  bool convertItem() {
+    const std::string pointer = itemPointer();
+    ++item_index_;
+    if (auto failure = appendObject(item_, pointer, location_, out_, limits_)) {
+      return fail(std::move(failure->pointer), std::move(failure->message));
+    }
+    item_ = json();
+    return true;
+  }
+
+  std::string itemPointer() const { return "/items/" + std::to_string(item_index_); }
+
+  // The JSON pointer of frames_[count - 1], found only when an error needs it (no path is kept while
+  // reading).
+  std::string framePointer(std::size_t count) const {
+    std::string pointer;
+    for (std::size_t i = 1; i < count; ++i) {
+      const json& parent = *frames_[i - 1].value;
+      if (i == 1 && saw_items_) {
+        pointer = itemPointer();
+      } else if (parent.is_object()) {
+        for (const auto& [key, value] : parent.items()) {
+          if (&value == frames_[i].value) pointer += "/" + pointerToken(key);
+        }
+      } else {
+        const auto& array = parent.get_ref<const json::array_t&>();
+        pointer += "/" + std::to_string(frames_[i].value - array.data());
+      }
+    }
+    return pointer;
+  }
+
+  // Where the next value goes: the current frame plus the pending key or the next array index.
+  std::string valuePointer() const {
+    if (frames_.empty()) return "";
+    std::string pointer = framePointer(frames_.size());
+    const json& parent = *frames_.back().value;
+    if (parent.is_object()) return pointer + "/" + pointerToken(pending_key_);
+    return pointer + "/" + std::to_string(parent.size());
+  }
+
+  std::string_view source_;
+  const ReadLimits& limits_;
+  core::SourceLocation location_;
+  KubernetesObjects out_;
+  std::optional<InputError> error_;
+
+  json root_;
+  json item_;
+  std::vector<Frame> frames_;
+  std::string pending_key_;
+  const KeyFilter* pending_filter_ = nullptr;
+  std::string skipped_key_;
+  std::size_t depth_ = 0;
+  std::size_t skip_depth_ = 0;  // nonzero: inside an unwanted container opened at this depth
+  bool skip_next_ = false;      // the next value belongs to an unwanted key
+  bool items_next_ = false;     // the next value is the root's `items`
+  bool items_open_ = false;
+  bool saw_items_ = false;
+  std::size_t item_index_ = 0;
+};
+
+// Reads a stream through its buffer a block at a time; nlohmann's iterator adapter pulls one char at a time
+// from this, which inlines to a pointer bump.
+class BufferedInput {
+ public:
+  explicit BufferedInput(std::istream& in) : in_(in), buffer_(1 << 16) {}
+
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+
+    Iterator() = default;
+    explicit Iterator(BufferedInput* input) : input_(input) {
+      if (input_->next_ == input_->end_ && !input_->refill()) input_ = nullptr;
+    }
+    reference operator*() const { return *input_->next_; }
+    Iterator& operator++() {
+      if (++input_->next_ == input_->end_ && !input_->refill()) input_ = nullptr;
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator copy = *this;
+      ++*this;
+      return copy;
+    }
+    bool operator==(const Iterator& other) const { return input_ == other.input_; }
+
+   private:
+    BufferedInput* input_ = nullptr;
+  };
+
+  Iterator begin() { return Iterator(this); }
+  Iterator end() { return Iterator(); }
+
+ private:
+  bool refill() {
+    in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    const auto count = static_cast<std::size_t>(in_.gcount());
+    next_ = buffer_.data();
+    end_ = next_ + count;
+    return count > 0;
+  }
+
+  std::istream& in_;
+  std::vector<char> buffer_;
+  const char* next_ = nullptr;
+  const char* end_ = nullptr;
+};
+
+}  // namespace
+
+Parsed<KubernetesObjects> readKubectlJson(std::istream& in, std::string_view source,
+                                          const ReadLimits& limits) {
+  StreamingReader reader(source, limits);
+  BufferedInput input(in);
+  const bool parsed = json::sax_parse(input.begin(), input.end(), &reader);
+  return reader.finish(parsed);
+}
+
+Parsed<KubernetesObjects> readKubectlJson(std::string_view text, std::string_view source,
+                                          const ReadLimits& limits) {
+  StreamingReader reader(source, limits);
+  const bool parsed = json::sax_parse(text.begin(), text.end(), &reader);
+  return reader.finish(parsed);
+}
+
+Parsed<KubernetesObjects> readKubectlJsonFile(const std::filesystem::path& file, const ReadLimits& limits) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return InputError{file.string(), "", "cannot open the file"};
+  return readKubectlJson(in, file.string(), limits);
+}
+
+Parsed<KubernetesObjects> readKubectlJsonDocument(const nlohmann::json& document, std::string_view source,
+                                                  const ReadLimits& limits) {
+  KubernetesObjects out;
+  if (!document.is_object()) {
+    return InputError{std::string(source), "", "expected a Kubernetes object or a List"};
+  }
+  if (auto failure = appendObject(document, "", {std::string(source), 0}, out, limits)) {
+    return InputError{std::string(source), std::move(failure->pointer), std::move(failure->message)};
+  }
+  return out;
+}
+
+}  // namespace sgaudit::cloud::kubernetes

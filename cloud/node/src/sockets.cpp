@@ -1,0 +1,250 @@
+#include "sgaudit/cloud/node/sockets.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace sgaudit::cloud::node {
+namespace {
+
+constexpr std::string_view kSpace = " \t";
+
+std::string quoted(std::string_view text) {
+  if (text.size() > 60) return "\"" + std::string(text.substr(0, 60)) + "...\"";
+  return "\"" + std::string(text) + "\"";
+}
+
+bool isOneOf(std::string_view text, std::initializer_list<std::string_view> words) {
+  return std::find(words.begin(), words.end(), text) != words.end();
+}
+
+bool isState(std::string_view token) {
+  return isOneOf(token, {"UNCONN", "ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT",
+                         "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING", "UNKNOWN", "CLOSED"});
+}
+
+// Netids ss prints that are not IP ports: skipped, not errors.
+bool isOtherNetid(std::string_view token) {
+  return isOneOf(token, {"u_str", "u_dgr", "u_seq", "u_seqpacket", "raw", "nl", "p_raw", "p_dgr", "mptcp",
+                         "tipc", "v_str", "v_dgr", "xdp", "icmp6", "???"});
+}
+
+// Splits off the next whitespace-separated token.
+std::string_view nextToken(std::string_view& rest) {
+  const auto start = rest.find_first_not_of(kSpace);
+  if (start == std::string_view::npos) {
+    rest = {};
+    return {};
+  }
+  rest.remove_prefix(start);
+  const auto end = std::min(rest.find_first_of(kSpace), rest.size());
+  std::string_view token = rest.substr(0, end);
+  rest.remove_prefix(end);
+  return token;
+}
+
+template <typename Number>
+std::optional<Number> parseNumber(std::string_view text) {
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+struct Endpoint {
+  std::string address;
+  int port = 0;
+};
+
+// "0.0.0.0:80", "*:10250", "[::]:80", "0.0.0.0%eth0:68", "[fe80::1]%eth0:546", ":::22" (old ss).
+// The interface scope is dropped.
+std::optional<std::string> parseEndpoint(std::string_view token, Endpoint& endpoint) {
+  std::string_view address;
+  std::string_view port;
+  if (token.starts_with('[')) {
+    const auto close = token.find(']');
+    if (close == std::string_view::npos) return "expected a local address:port, got " + quoted(token);
+    address = token.substr(1, close - 1);
+    std::string_view rest = token.substr(close + 1);
+    const auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos || (colon != 0 && rest[0] != '%')) {
+      return "expected a local address:port, got " + quoted(token);
+    }
+    port = rest.substr(colon + 1);
+  } else {
+    const auto colon = token.rfind(':');
+    if (colon == std::string_view::npos || colon == 0)
+      return "expected a local address:port, got " + quoted(token);
+    address = token.substr(0, colon);
+    port = token.substr(colon + 1);
+    address = address.substr(0, address.find('%'));
+  }
+  if (address.empty()) return "expected a local address:port, got " + quoted(token);
+  const auto number = parseNumber<int>(port);
+  if (!number || *number < 0 || *number > 65535) {
+    return "expected a numeric port 0-65535 (run ss with -n), got " + quoted(port);
+  }
+  endpoint.address = std::string(address);
+  endpoint.port = *number;
+  return std::nullopt;
+}
+
+// users:(("nginx",pid=30211,fd=6),("nginx",pid=30210,fd=6))
+std::optional<std::string> parseUsers(std::string_view rest, std::vector<core::SocketProcess>& processes) {
+  const auto users = rest.find("users:(");
+  if (users == std::string_view::npos) return std::nullopt;  // ss without -p, or another user's socket
+  const std::string_view whole = rest.substr(users);
+  std::string_view text = whole.substr(7);
+  const std::string expected = "expected users:((\"name\",pid=N,fd=N),...), got " + quoted(whole);
+  while (true) {
+    if (!text.starts_with("(\"")) return expected;
+    text.remove_prefix(2);
+    // The name is printed unescaped and may hold anything, so look for the end of the whole field.
+    const auto name_end = text.find("\",pid=");
+    if (name_end == std::string_view::npos) return expected;
+    const std::string_view name = text.substr(0, name_end);
+    text.remove_prefix(name_end + 6);
+    const auto pid_end = text.find_first_not_of("0123456789");
+    if (pid_end == std::string_view::npos || pid_end == 0) return expected;
+    const auto pid = parseNumber<int>(text.substr(0, pid_end));
+    if (!pid) return expected;
+    const auto close = text.find(')');
+    if (close == std::string_view::npos) return expected;
+    text.remove_prefix(close + 1);
+    const bool seen = std::any_of(
+        processes.begin(), processes.end(),
+        [&](const core::SocketProcess& process) { return process.pid == *pid && process.name == name; });
+    if (!seen) processes.push_back({std::string(name), *pid});
+    if (text.starts_with(",")) {
+      text.remove_prefix(1);
+      continue;
+    }
+    if (text.starts_with(")")) return std::nullopt;
+    return expected;
+  }
+}
+
+class SocketsReader {
+ public:
+  SocketsReader(std::string_view source, core::NodeSockets& out) : source_(source), out_(out) {}
+
+  std::optional<InputError> line(std::string_view text, int number) {
+    if (text.ends_with('\r')) text.remove_suffix(1);
+    std::string_view rest = text;
+    const std::string_view first = nextToken(rest);
+    if (first.empty()) return std::nullopt;
+    if (first == "`-") return extraAddress(rest, number);  // another local address of the SCTP socket above
+    last_sctp_ = std::nullopt;
+    if (first == "Netid" || first == "State") return std::nullopt;  // header (ss without -H)
+
+    std::string_view netid = first;
+    std::string_view state;
+    if (isState(first)) {
+      // ss with a single protocol option (-t, -u) prints no netid column.
+      state = first;
+      netid = first == "UNCONN" ? "udp" : "tcp";
+    } else {
+      state = nextToken(rest);
+    }
+    core::PortProtocol protocol;
+    if (netid == "tcp") {
+      protocol = core::PortProtocol::Tcp;
+    } else if (netid == "udp") {
+      protocol = core::PortProtocol::Udp;
+    } else if (netid == "sctp") {
+      protocol = core::PortProtocol::Sctp;
+    } else if (isOtherNetid(netid)) {
+      return std::nullopt;
+    } else {
+      return error(number, "expected a netid (tcp, udp, sctp) or a socket state, got " + quoted(netid));
+    }
+    if (!isState(state))
+      return error(number, "expected a socket state (LISTEN, UNCONN, ...), got " + quoted(state));
+    for (std::string_view column : {"Recv-Q", "Send-Q"}) {
+      const std::string_view queue = nextToken(rest);
+      if (!parseNumber<unsigned long long>(queue)) {
+        return error(number, "expected a number (" + std::string(column) + "), got " + quoted(queue));
+      }
+    }
+    const std::string_view local = nextToken(rest);
+    if (local.empty()) return error(number, "expected a local address:port, got the end of the line");
+    const std::string_view peer = nextToken(rest);
+    if (peer.empty()) return error(number, "expected a peer address:port, got the end of the line");
+
+    const bool listening = (protocol == core::PortProtocol::Udp && state == "UNCONN") ||
+                           (protocol != core::PortProtocol::Udp && state == "LISTEN");
+    Endpoint endpoint;
+    if (auto message = parseEndpoint(local, endpoint)) return error(number, *message);
+    core::ListeningSocket socket;
+    socket.protocol = protocol;
+    socket.address = std::move(endpoint.address);
+    socket.port = endpoint.port;
+    socket.line = number;
+    if (auto message = parseUsers(rest, socket.processes)) return error(number, *message);
+    if (!listening) return std::nullopt;
+    out_.sockets.push_back(std::move(socket));
+    if (protocol == core::PortProtocol::Sctp) last_sctp_ = out_.sockets.size() - 1;
+    return std::nullopt;
+  }
+
+ private:
+  std::optional<InputError> extraAddress(std::string_view rest, int number) {
+    const std::string_view local = nextToken(rest);
+    Endpoint endpoint;
+    if (auto message = parseEndpoint(local, endpoint)) return error(number, *message);
+    if (!last_sctp_) return std::nullopt;
+    core::ListeningSocket socket = out_.sockets[*last_sctp_];
+    socket.address = std::move(endpoint.address);
+    socket.port = endpoint.port;
+    socket.line = number;
+    out_.sockets.push_back(std::move(socket));
+    return std::nullopt;
+  }
+
+  InputError error(int number, std::string message) const {
+    return InputError{std::string(source_), "line " + std::to_string(number), std::move(message)};
+  }
+
+  std::string_view source_;
+  core::NodeSockets& out_;
+  std::optional<std::size_t> last_sctp_;
+};
+
+}  // namespace
+
+std::string nodeNameFromFileName(std::string_view file_name) {
+  std::string name = std::filesystem::path(file_name).filename().string();
+  if (name.ends_with(".txt")) name.resize(name.size() - 4);
+  return name;
+}
+
+Parsed<core::NodeSockets> readListeningSockets(std::string_view text, std::string_view file_name) {
+  const std::string node = nodeNameFromFileName(file_name);
+  if (node.empty()) {
+    return InputError{std::string(file_name), "",
+                      "expected a file named after its node (<node>.txt, e.g. 10.1.0.55.txt)"};
+  }
+  return readListeningSocketsOfNode(text, node, file_name);
+}
+
+Parsed<core::NodeSockets> readListeningSocketsOfNode(std::string_view text, std::string_view node,
+                                                     std::string_view source) {
+  if (source.empty()) source = node;
+  core::NodeSockets out;
+  out.node = std::string(node);
+  out.source = {std::string(source), 0};
+  SocketsReader reader(source, out);
+  int number = 0;
+  while (!text.empty()) {
+    const auto eol = text.find('\n');
+    const std::string_view line = text.substr(0, eol);
+    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+    if (auto error = reader.line(line, ++number)) return std::move(*error);
+  }
+  return out;
+}
+
+}  // namespace sgaudit::cloud::node
