@@ -21,6 +21,12 @@ using nlohmann::json;
 // nlohmann SAX handler. For the root object and for each element of its top-level `items` array it builds a
 // small DOM holding only the fields `kRootFilter` names, deciding at each key; an unwanted value is skipped
 // by counting depth, without allocating. Each finished item is converted to the model and dropped.
+std::string describe(const json& value) {
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 class StreamingReader {
  public:
   using number_integer_t = json::number_integer_t;
@@ -29,8 +35,8 @@ class StreamingReader {
   using string_t = json::string_t;
   using binary_t = json::binary_t;
 
-  StreamingReader(std::string_view source, const ReadLimits& limits)
-      : source_(source), limits_(limits), location_{std::string(source), 0} {}
+  StreamingReader(std::string_view source, const ReadLimits& limits, const ObjectSink* sink = nullptr)
+      : source_(source), limits_(limits), location_{std::string(source), 0}, sink_(sink) {}
 
   bool null() { return scalar(nullptr); }
   bool boolean(bool value) { return scalar(value); }
@@ -100,6 +106,7 @@ class StreamingReader {
       if (auto failure = appendObject(root_, "", location_, out_, limits_)) {
         return InputError{std::string(source_), std::move(failure->pointer), std::move(failure->message)};
       }
+      handOver();
     }
     return std::move(out_);
   }
@@ -129,9 +136,13 @@ class StreamingReader {
       skip_next_ = false;
       return true;
     }
-    if (frames_.empty()) return fail("", "expected a Kubernetes object or a List, got " + value.dump());
-    if (items_next_) return fail("/items", "expected an array of objects, got " + value.dump());
-    if (inItemsArray()) return fail(itemPointer(), "expected a Kubernetes object, got " + value.dump());
+    if (frames_.empty()) return fail("", "expected a Kubernetes object or a List, got " + describe(value));
+    if (items_next_) {
+      items_next_ = false;
+      if (value.is_null()) return true;  // "items": null is no items, as in the in-memory path
+      return fail("/items", "expected an array of objects, got " + describe(value));
+    }
+    if (inItemsArray()) return fail(itemPointer(), "expected a Kubernetes object, got " + describe(value));
     insert(std::move(value));
     return true;
   }
@@ -209,7 +220,14 @@ class StreamingReader {
       return fail(std::move(failure->pointer), std::move(failure->message));
     }
     item_ = json();
+    handOver();
     return true;
+  }
+
+  void handOver() {
+    if (sink_ == nullptr) return;
+    (*sink_)(std::move(out_));
+    out_ = KubernetesObjects();
   }
 
   std::string itemPointer() const { return "/items/" + std::to_string(item_index_); }
@@ -247,6 +265,7 @@ class StreamingReader {
   const ReadLimits& limits_;
   core::SourceLocation location_;
   KubernetesObjects out_;
+  const ObjectSink* sink_;
   std::optional<InputError> error_;
 
   json root_;
@@ -324,6 +343,16 @@ Parsed<KubernetesObjects> readKubectlJson(std::istream& in, std::string_view sou
   BufferedInput input(in);
   const bool parsed = json::sax_parse(input.begin(), input.end(), &reader);
   return reader.finish(parsed);
+}
+
+std::optional<InputError> streamKubectlJson(std::istream& in, std::string_view source, const ObjectSink& sink,
+                                            const ReadLimits& limits) {
+  StreamingReader reader(source, limits, &sink);
+  BufferedInput input(in);
+  const bool parsed = json::sax_parse(input.begin(), input.end(), &reader);
+  auto result = reader.finish(parsed);
+  if (!result.ok()) return result.error();
+  return std::nullopt;
 }
 
 Parsed<KubernetesObjects> readKubectlJson(std::string_view text, std::string_view source,

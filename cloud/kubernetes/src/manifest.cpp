@@ -379,11 +379,8 @@ Parsed<KubernetesObjects> readManifests(std::string_view text, std::string_view 
       }
       return std::nullopt;
     };
-    const auto kind = object.find("kind");
     const auto items = object.find("items");
-    const bool is_list =
-        items != object.end() && items->is_array() &&
-        (kind == object.end() || (kind->is_string() && kind->get<std::string>().ends_with("List")));
+    const bool is_list = items != object.end() && items->is_array();
     if (is_list) {
       // Each item gets the line of its own `kind:`.
       for (std::size_t i = 0; i < items->size(); ++i) {

@@ -18,7 +18,9 @@ struct Failure {
   std::string message;
 };
 
+// The value as JSON text for "got ..." (YAML strings may hold bytes that are not UTF-8: replaced).
 std::string describe(const json& value) {
+  constexpr auto kReplace = json::error_handler_t::replace;
   switch (value.type()) {
     case json::value_t::object:
       return "an object";
@@ -28,11 +30,11 @@ std::string describe(const json& value) {
       return "null";
     case json::value_t::string: {
       const auto& text = value.get_ref<const std::string&>();
-      if (text.size() > 40) return json(text.substr(0, 40)).dump() + "...";
-      return value.dump();
+      if (text.size() > 40) return json(text.substr(0, 40)).dump(-1, ' ', false, kReplace) + "...";
+      return value.dump(-1, ' ', false, kReplace);
     }
     default:
-      return value.dump();
+      return value.dump(-1, ' ', false, kReplace);
   }
 }
 
@@ -59,8 +61,9 @@ class Converter {
   void append(const json& object, const std::string& pointer, KubernetesObjects& out) {
     if (!object.is_object()) expected(pointer, "a Kubernetes object", object);
     const std::string kind = string(object, pointer, "kind");
+    // Anything with `items` is a list, as the streaming reader sees it before it may know the kind.
     if (const json* items = member(object, "items");
-        kind == "List" || kind.ends_with("List") || (kind.empty() && items != nullptr)) {
+        items != nullptr || kind == "List" || kind.ends_with("List")) {
       if (items == nullptr) return;
       const std::string items_pointer = child(pointer, "items");
       if (!items->is_array()) expected(items_pointer, "an array of objects", *items);

@@ -398,6 +398,35 @@ TEST(KubectlJsonTest, LongStringsAreRefusedWhereKept) {
   EXPECT_EQ(skipped.pods.size(), 1u);
 }
 
+// Test that the sink form hands over one object at a time and stops at the first error.
+TEST(KubectlJsonTest, SinkReceivesEachObject) {
+  std::istringstream in(readTestData("kubernetes/get-all.json"));
+  int calls = 0;
+  KubernetesObjects all;
+  const auto error = streamKubectlJson(in, "all.json", [&](KubernetesObjects&& objects) {
+    ++calls;
+    merge(all, std::move(objects));
+  });
+  EXPECT_FALSE(error);
+  EXPECT_EQ(calls, 10);
+  EXPECT_EQ(all.pods.size(), 1u);
+  EXPECT_EQ(all.workloads.size(), 6u);
+  EXPECT_EQ(all.skipped_kinds.size(), 2u);
+
+  std::istringstream bad(R"({"items":[{"kind":"Pod"},{"kind":"Pod","spec":{"nodeName":5}},{"kind":"Pod"}]})");
+  calls = 0;
+  const auto failure = streamKubectlJson(bad, "bad.json", [&](KubernetesObjects&&) { ++calls; });
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->toString(), "bad.json: /items/1/spec/nodeName: expected a string, got 5");
+  EXPECT_EQ(calls, 1);
+}
+
+// Test that a root with `items` is a list whatever its kind, and `"items": null` is no list.
+TEST(KubectlJsonTest, ItemsMakeAList) {
+  EXPECT_EQ(readOk(R"({"kind":"Pod","items":[{"kind":"Node"}]})").nodes.size(), 1u);
+  EXPECT_EQ(readOk(R"({"items":null,"kind":"Pod"})").pods.size(), 1u);
+}
+
 // Test that a missing file is an error naming it.
 TEST(KubectlJsonTest, MissingFileIsAnError) {
   auto parsed = readKubectlJsonFile("/nonexistent/pods.json");

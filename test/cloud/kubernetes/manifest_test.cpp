@@ -224,6 +224,13 @@ TEST(ManifestTest, LimitsAreErrors) {
             "laughs.yaml: line 1: more than 1000000 values (after expanding aliases)");
 }
 
+// Test that a value that is not UTF-8 is shown in an error without failing itself (found by fuzzing).
+TEST(ManifestTest, InvalidUtf8InAnErrorMessage) {
+  EXPECT_EQ(
+      readError("kind: Pod\nspec:\n  hostNetwork: \"\xff\xfe\"\n"),
+      "deploy.yaml: line 3: /spec/hostNetwork: expected true or false, got \"\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
 // Test that a missing file is an error naming it.
 TEST(ManifestTest, MissingFileIsAnError) {
   auto parsed = readManifestFile("/nonexistent/deploy.yaml");

@@ -5,7 +5,9 @@
 // and dropped, so memory stays proportional to one object, not to the body (which can be hundreds of MB).
 
 #include <filesystem>
+#include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
@@ -28,5 +30,12 @@ Parsed<KubernetesObjects> readKubectlJsonFile(const std::filesystem::path& file,
 // An object or List already parsed (a request body someone else decoded).
 Parsed<KubernetesObjects> readKubectlJsonDocument(const nlohmann::json& document, std::string_view source,
                                                   const ReadLimits& limits = {});
+
+// Hands each converted object (one per call, in `objects`) to `sink` as soon as it is read instead of
+// gathering them, for callers that aggregate as they go; memory then stays at one item. Returns the error
+// that stopped the read, if any (objects already handed over stay handed over).
+using ObjectSink = std::function<void(KubernetesObjects&& objects)>;
+std::optional<InputError> streamKubectlJson(std::istream& in, std::string_view source, const ObjectSink& sink,
+                                            const ReadLimits& limits = {});
 
 }  // namespace sgaudit::cloud::kubernetes
