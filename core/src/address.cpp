@@ -11,7 +11,10 @@ namespace sgaudit::core {
 namespace {
 
 Error errorAt(std::string_view text, const std::string& what) {
-  return Error{"\"" + std::string(text) + "\": " + what};
+  std::string message;
+  message.reserve(text.size() + what.size() + 4);
+  message.append("\"").append(text).append("\": ").append(what);
+  return Error{std::move(message)};
 }
 
 bool isDecimalDigit(char c) {
@@ -154,18 +157,24 @@ int trailingZeros(Uint128 value) {
   return 128;
 }
 
-// The fewest aligned blocks covering [range.first, range.last].
+int bitWidth(Uint128 value) {  // floor(log2(value)) + 1; 0 for 0
+  auto high = static_cast<std::uint64_t>(value >> 64);
+  if (high != 0) return 128 - __builtin_clzll(high);
+  auto low = static_cast<std::uint64_t>(value);
+  return low == 0 ? 0 : 64 - __builtin_clzll(low);
+}
+
+// The fewest aligned blocks covering [range.first, range.last]: from the left, each time the largest block
+// that is aligned at the cursor and does not pass the end.
 void appendCidrs(IpFamily family, AddressRange range, std::vector<Cidr>& out) {
-  int bits = addressBits(family);
+  const int bits = addressBits(family);
   Uint128 first = range.first;
   while (true) {
-    int blockBits = std::min(trailingZeros(first), bits);
-    Uint128 last = first | hostMask(family, bits - blockBits);
-    while (last > range.last) {
-      --blockBits;
-      last = first | hostMask(family, bits - blockBits);
-    }
+    Uint128 remaining = range.last - first;  // block size minus one, at most
+    int fits = remaining == ~Uint128{0} ? 128 : bitWidth(remaining + 1) - 1;
+    int blockBits = std::min({trailingZeros(first), bits, fits});
     out.push_back(Cidr::containing(IpAddress{family, first}, bits - blockBits));
+    Uint128 last = first | hostMask(family, bits - blockBits);
     if (last >= range.last) return;
     first = last + 1;
   }
@@ -262,7 +271,6 @@ Cidr Cidr::containing(IpAddress address, int prefixLength) {
   Cidr cidr;
   cidr.prefixLength_ = std::clamp(prefixLength, 0, addressBits(address.family));
   cidr.network_ = IpAddress{address.family, address.value & ~hostMask(address.family, cidr.prefixLength_)};
-  cidr.originalText_ = cidr.toString();
   return cidr;
 }
 
@@ -312,6 +320,19 @@ Result<AddressSet> AddressSet::parse(const std::vector<std::string>& cidrs) {
     auto cidr = Cidr::parse(text);
     if (!cidr) return cidr.error();
     set.add(*cidr);
+  }
+  return set;
+}
+
+AddressSet AddressSet::fromRanges(std::vector<AddressRange> v4, std::vector<AddressRange> v6) {
+  AddressSet set;
+  for (auto* ranges : {&v4, &v6}) {
+    IpFamily family = ranges == &v4 ? IpFamily::V4 : IpFamily::V6;
+    std::erase_if(*ranges, [](const AddressRange& range) { return range.first > range.last; });
+    for (AddressRange& range : *ranges)
+      range.last = std::min(range.last, maxAddressValue(family));
+    intervals::normalise(*ranges);
+    set.mutableRanges(family) = std::move(*ranges);
   }
   return set;
 }
@@ -369,6 +390,7 @@ bool AddressSet::intersects(const AddressSet& other) const {
 
 std::vector<Cidr> AddressSet::toCidrs() const {
   std::vector<Cidr> out;
+  out.reserve(v4_.size() + v6_.size());
   for (const AddressRange& range : v4_)
     appendCidrs(IpFamily::V4, range, out);
   for (const AddressRange& range : v6_)

@@ -2,33 +2,48 @@
 
 #include <algorithm>
 #include <cassert>
+#include <span>
 
 #include "interval_algebra.hpp"
 
 namespace sgaudit::core {
 
-// A rule ready for evaluation: its source resolved and cut to its ethertype.
+// A rule ready for evaluation: its source resolved and cut to its ethertype. Its key and address ranges live
+// in pools of its group, so that evaluating a group touches a few contiguous blocks of memory.
 struct CompiledRule {
   const SecurityGroupRule* rule = nullptr;
+  std::shared_ptr<const RuleOrigin> origin;  // aliases the group, which it keeps alive
   RuleAction action = RuleAction::Allow;
   int priority = 0;
   int protocol = Protocol::kAnyNumber;
-  std::vector<PortRange> ports;
+  std::span<const PortRange> ports;
   bool resolved = true;
-  std::vector<AddressRange> v4;  // when resolved
-  std::vector<AddressRange> v6;
+  std::span<const AddressRange> v4;  // when resolved
+  std::span<const AddressRange> v6;
   bool mayMatchV4 = false;  // when unresolved: the families its ethertype admits
   bool mayMatchV6 = false;
   std::string sourceText;  // describe(source), for unresolved rules
 
-  const std::vector<AddressRange>& ranges(IpFamily family) const { return family == IpFamily::V4 ? v4 : v6; }
+  std::span<const AddressRange> ranges(IpFamily family) const { return family == IpFamily::V4 ? v4 : v6; }
   bool mayMatch(IpFamily family) const { return family == IpFamily::V4 ? mayMatchV4 : mayMatchV6; }
   bool keysMatter(Protocol query) const { return protocol != Protocol::kAnyNumber && query.hasKey(); }
+};
+
+// What a query needs to pick a group's candidate rules, packed so that scanning a group touches little
+// memory: one entry per (rule, key range), in evaluation order.
+struct RuleKeyEntry {
+  std::int16_t protocol;  // Protocol::kAnyNumber for any
+  std::uint16_t first;    // key range; the whole range when the rule's keys do not matter
+  std::uint16_t last;
+  std::uint32_t rule;  // index into CompiledSecurityGroup::rules
 };
 
 struct CompiledSecurityGroup {
   std::shared_ptr<const SecurityGroup> group;
   std::vector<CompiledRule> rules;  // ingress rules that take part, in the model's order within the group
+  std::vector<RuleKeyEntry> keys;
+  std::vector<PortRange> portPool;
+  std::vector<AddressRange> addressPool;
 };
 
 namespace {
@@ -43,19 +58,57 @@ bool comesBefore(const CompiledRule& a, const CompiledRule& b) {
 std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const SecurityGroup> group,
                                                           EvaluationModel model,
                                                           const SourceResolver& resolver) {
-  auto compiled = std::make_shared<CompiledSecurityGroup>();
+  struct Pending {
+    const SecurityGroupRule* rule;
+    std::optional<AddressSet> addresses;
+  };
+  std::vector<Pending> pending;
+  std::size_t portCount = 0;
+  std::size_t addressCount = 0;
   for (const SecurityGroupRule& rule : group->rules) {
     if (rule.direction != Direction::Ingress) continue;
     if (model == EvaluationModel::Union && rule.action != RuleAction::Allow) continue;
+    Pending entry{&rule, resolver.resolve(rule.source)};
+    portCount += rule.ports.ranges().size();
+    if (entry.addresses) {
+      addressCount +=
+          entry.addresses->ranges(IpFamily::V4).size() + entry.addresses->ranges(IpFamily::V6).size();
+    }
+    pending.push_back(std::move(entry));
+  }
+  if (model != EvaluationModel::Union) {
+    std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+      if (a.rule->priority != b.rule->priority) return a.rule->priority < b.rule->priority;
+      return a.rule->action == RuleAction::Deny && b.rule->action == RuleAction::Allow;
+    });
+  }
+
+  auto compiled = std::make_shared<CompiledSecurityGroup>();
+  // Reserved exactly, so the spans taken below stay valid.
+  compiled->portPool.reserve(portCount);
+  compiled->addressPool.reserve(addressCount);
+  auto appendAddresses = [&](std::span<const AddressRange> ranges) {
+    std::size_t begin = compiled->addressPool.size();
+    compiled->addressPool.insert(compiled->addressPool.end(), ranges.begin(), ranges.end());
+    return std::span<const AddressRange>(compiled->addressPool.data() + begin, ranges.size());
+  };
+  for (Pending& entry : pending) {
+    const SecurityGroupRule& rule = *entry.rule;
     CompiledRule out;
     out.rule = &rule;
+    out.origin = std::shared_ptr<const RuleOrigin>(group, &rule.origin);
     out.action = rule.action;
     out.priority = rule.priority;
     out.protocol = rule.protocol.number();
-    out.ports = rule.ports.ranges();
-    if (auto addresses = resolver.resolve(rule.source)) {
-      if (admits(rule.ethertype, IpFamily::V4)) out.v4 = addresses->ranges(IpFamily::V4);
-      if (admits(rule.ethertype, IpFamily::V6)) out.v6 = addresses->ranges(IpFamily::V6);
+    std::size_t portBegin = compiled->portPool.size();
+    const auto& ports = rule.ports.ranges();
+    compiled->portPool.insert(compiled->portPool.end(), ports.begin(), ports.end());
+    out.ports = std::span<const PortRange>(compiled->portPool.data() + portBegin, ports.size());
+    if (entry.addresses) {
+      if (admits(rule.ethertype, IpFamily::V4))
+        out.v4 = appendAddresses(entry.addresses->ranges(IpFamily::V4));
+      if (admits(rule.ethertype, IpFamily::V6))
+        out.v6 = appendAddresses(entry.addresses->ranges(IpFamily::V6));
     } else {
       out.resolved = false;
       out.mayMatchV4 = admits(rule.ethertype, IpFamily::V4);
@@ -64,8 +117,16 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     }
     compiled->rules.push_back(std::move(out));
   }
-  if (model != EvaluationModel::Union) {
-    std::stable_sort(compiled->rules.begin(), compiled->rules.end(), comesBefore);
+  for (std::uint32_t i = 0; i < compiled->rules.size(); ++i) {
+    const CompiledRule& rule = compiled->rules[i];
+    auto protocol = static_cast<std::int16_t>(rule.protocol);
+    if (rule.protocol == Protocol::kAnyNumber) {
+      compiled->keys.push_back(RuleKeyEntry{protocol, 0, 65535, i});
+      continue;
+    }
+    for (const PortRange& range : rule.ports) {
+      compiled->keys.push_back(RuleKeyEntry{protocol, range.first, range.last, i});
+    }
   }
   compiled->group = std::move(group);
   return compiled;
@@ -105,6 +166,7 @@ struct Scratch {
   std::vector<AddressRange> taken;
   std::vector<AddressRange> rest;
   std::vector<const CompiledRule*> unresolvedSoFar;
+  std::vector<std::vector<const CompiledRule*>> active;  // per layer
 };
 
 // First-match partition of one family's universe by `active` (the layer's matching rules in evaluation
@@ -143,20 +205,15 @@ void partitionLayer(const std::vector<const CompiledRule*>& active, IpFamily fam
 std::vector<const CompiledRule*> candidateRules(const CompiledLayer& layer, Protocol protocol,
                                                 PortRange ports) {
   std::vector<const CompiledRule*> out;
+  const bool keysMatter = protocol.hasKey();
   for (const auto& group : layer.groups) {
-    for (const CompiledRule& rule : group->rules) {
-      if (rule.protocol != Protocol::kAnyNumber && rule.protocol != protocol.number()) continue;
-      if (rule.keysMatter(protocol)) {
-        bool any = false;
-        for (const PortRange& range : rule.ports) {
-          if (range.first <= ports.last && ports.first <= range.last) {
-            any = true;
-            break;
-          }
-        }
-        if (!any) continue;
-      }
-      out.push_back(&rule);
+    const CompiledRule* last = nullptr;
+    for (const RuleKeyEntry& key : group->keys) {
+      if (key.protocol != Protocol::kAnyNumber && key.protocol != protocol.number()) continue;
+      if (keysMatter && (key.first > ports.last || ports.first > key.last)) continue;
+      const CompiledRule* rule = &group->rules[key.rule];
+      if (rule != last) out.push_back(rule);  // a rule's key ranges are adjacent entries
+      last = rule;
     }
   }
   if (layer.model == EvaluationModel::PriorityDenyWins) {
@@ -179,8 +236,10 @@ IntervalOutcome evaluateInterval(const CompiledFirewall& firewall,
   IntervalOutcome outcome;
   outcome.ports = ports;
   const std::size_t layerCount = firewall.layers.size();
-  std::vector<std::vector<const CompiledRule*>> active(layerCount);
+  auto& active = scratch.active;
+  active.resize(layerCount);
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
+    active[layer].clear();
     for (const CompiledRule* rule : candidates[layer]) {
       if (!matchesKey(*rule, protocol, ports.first)) continue;
       active[layer].push_back(rule);
@@ -194,6 +253,10 @@ IntervalOutcome evaluateInterval(const CompiledFirewall& firewall,
     const AddressRange whole = universe.ranges(family).front();
     if (layerCount == 0) {
       outcome.pieces.push_back(Piece{family, {whole}, {}});
+      continue;
+    }
+    if (layerCount == 1) {
+      partitionLayer(active[0], family, whole, scratch, outcome.pieces);
       continue;
     }
     std::vector<Piece> combined;
@@ -223,16 +286,16 @@ UnresolvedSource toUnresolvedSource(std::size_t layer, const CompiledRule& rule)
   return UnresolvedSource{layer, rule.sourceText, rule.action, rule.rule->origin};
 }
 
-PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
+PortIntervalAnswer toAnswer(IntervalOutcome&& outcome) {
   PortIntervalAnswer answer;
   answer.ports = outcome.ports;
   for (const auto& [layer, rule] : outcome.unresolved)
     answer.unresolved.push_back(toUnresolvedSource(layer, *rule));
   answer.pieces.reserve(outcome.pieces.size());
-  for (const Piece& piece : outcome.pieces) {
+  std::pair<std::vector<AddressRange>, std::vector<AddressRange>> admitted;  // (IPv4, IPv6)
+  std::pair<std::vector<AddressRange>, std::vector<AddressRange>> undetermined;
+  for (Piece& piece : outcome.pieces) {
     AddressPiece out;
-    for (const AddressRange& range : piece.ranges)
-      out.addresses.add(piece.family, range);
     bool allAllow = true;
     bool anyAllowLayerMayDeny = false;
     bool everyDenyLayerMayAllow = true;
@@ -241,7 +304,7 @@ PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
       LayerDecision decision;
       decision.layer = layer;
       decision.action = choice.action();
-      if (choice.decider) decision.rule = choice.decider->rule->origin;
+      if (choice.decider) decision.rule = choice.decider->origin;
       for (const CompiledRule* precedent : choice.precedents) {
         decision.unlessMemberOf.push_back(toUnresolvedSource(layer, *precedent));
       }
@@ -256,12 +319,16 @@ PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
     out.verdict = allAllow ? RuleAction::Allow : RuleAction::Deny;
     // Allowed pieces flip when any layer may deny; denied pieces only when every denying layer may allow.
     out.dependsOnUnresolved = allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow;
-    for (const AddressRange& range : piece.ranges) {
-      if (allAllow) answer.admitted.add(piece.family, range);
-      if (out.dependsOnUnresolved) answer.undetermined.add(piece.family, range);
-    }
+    auto& target = piece.family == IpFamily::V4 ? admitted.first : admitted.second;
+    auto& unsure = piece.family == IpFamily::V4 ? undetermined.first : undetermined.second;
+    if (allAllow) target.insert(target.end(), piece.ranges.begin(), piece.ranges.end());
+    if (out.dependsOnUnresolved) unsure.insert(unsure.end(), piece.ranges.begin(), piece.ranges.end());
+    out.addresses = piece.family == IpFamily::V4 ? AddressSet::fromRanges(std::move(piece.ranges), {})
+                                                 : AddressSet::fromRanges({}, std::move(piece.ranges));
     answer.pieces.push_back(std::move(out));
   }
+  answer.admitted = AddressSet::fromRanges(std::move(admitted.first), std::move(admitted.second));
+  answer.undetermined = AddressSet::fromRanges(std::move(undetermined.first), std::move(undetermined.second));
   std::sort(answer.pieces.begin(), answer.pieces.end(), [](const AddressPiece& a, const AddressPiece& b) {
     const auto& aRanges = a.addresses.ranges(IpFamily::V4).empty() ? a.addresses.ranges(IpFamily::V6)
                                                                    : a.addresses.ranges(IpFamily::V4);
@@ -275,10 +342,21 @@ PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
   return answer;
 }
 
-AddressPiece cutPiece(const AddressPiece& piece, const AddressSet& to) {
-  AddressPiece out = piece;
-  out.addresses = piece.addresses.intersect(to);
-  return out;
+const AddressSet& universeOf(Protocol protocol) {
+  static const AddressSet v4 = AddressSet::allV4();
+  static const AddressSet v6 = AddressSet::allV6();
+  static const AddressSet both = AddressSet::all();
+  if (protocol == Protocol::icmp()) return v4;
+  if (protocol == Protocol::icmpv6()) return v6;
+  return both;
+}
+
+// The piece cut to `to`, appended to `out` unless nothing of it is left.
+void appendCut(const AddressPiece& piece, const AddressSet& to, std::vector<AddressPiece>& out) {
+  AddressSet addresses = piece.addresses.intersect(to);
+  if (addresses.empty()) return;
+  out.push_back(
+      AddressPiece{std::move(addresses), piece.verdict, piece.decisions, piece.dependsOnUnresolved});
 }
 
 }  // namespace
@@ -329,9 +407,7 @@ const PortIntervalAnswer& ReachAnswer::at(std::uint16_t key) const {
 }
 
 AddressSet addressUniverse(Protocol protocol) {
-  if (protocol == Protocol::icmp()) return AddressSet::allV4();
-  if (protocol == Protocol::icmpv6()) return AddressSet::allV6();
-  return AddressSet::all();
+  return universeOf(protocol);
 }
 
 CompiledFirewall FirewallCompiler::compile(const Firewall& firewall) {
@@ -352,7 +428,7 @@ CompiledFirewall FirewallCompiler::compile(const Firewall& firewall) {
 
 ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange ports) {
   ReachAnswer answer{protocol, ports, {}};
-  const AddressSet universe = addressUniverse(protocol);
+  const AddressSet& universe = universeOf(protocol);
 
   std::vector<std::vector<const CompiledRule*>> candidates;
   candidates.reserve(firewall.layers.size());
@@ -391,8 +467,8 @@ ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange
     }
   }
   answer.intervals.reserve(outcomes.size());
-  for (const IntervalOutcome& outcome : outcomes)
-    answer.intervals.push_back(toAnswer(outcome));
+  for (IntervalOutcome& outcome : outcomes)
+    answer.intervals.push_back(toAnswer(std::move(outcome)));
   return answer;
 }
 
@@ -415,11 +491,12 @@ RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSe
   } else {
     check.exposure = Exposure::PartiallyOpen;
   }
+  // Denied pieces are never admitted and allowed pieces always are, so each piece meets only one of the two.
   for (const AddressPiece& piece : answer.pieces) {
-    if (piece.addresses.intersects(check.missing))
-      check.missingDecidedBy.push_back(cutPiece(piece, check.missing));
-    if (piece.addresses.intersects(admittedRequired)) {
-      check.admittedDecidedBy.push_back(cutPiece(piece, admittedRequired));
+    if (piece.verdict == RuleAction::Deny) {
+      appendCut(piece, check.missing, check.missingDecidedBy);
+    } else {
+      appendCut(piece, admittedRequired, check.admittedDecidedBy);
     }
   }
   check.dependsOnUnresolved = answer.undetermined.intersects(required);

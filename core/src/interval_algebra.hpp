@@ -40,8 +40,9 @@ void appendMerging(std::vector<Range>& out, const Range& range) {
   }
 }
 
-template <class Range>
-void uniteInto(const std::vector<Range>& a, const std::vector<Range>& b, std::vector<Range>& out) {
+// The binary operations take any contiguous containers of ranges (vectors, spans).
+template <class A, class B, class Range>
+void uniteInto(const A& a, const B& b, std::vector<Range>& out) {
   out.clear();
   out.reserve(a.size() + b.size());
   std::size_t i = 0;
@@ -55,8 +56,8 @@ void uniteInto(const std::vector<Range>& a, const std::vector<Range>& b, std::ve
   }
 }
 
-template <class Range>
-void intersectInto(const std::vector<Range>& a, const std::vector<Range>& b, std::vector<Range>& out) {
+template <class A, class B, class Range>
+void intersectInto(const A& a, const B& b, std::vector<Range>& out) {
   out.clear();
   std::size_t i = 0;
   std::size_t j = 0;
@@ -72,13 +73,13 @@ void intersectInto(const std::vector<Range>& a, const std::vector<Range>& b, std
   }
 }
 
-template <class Range>
-void subtractInto(const std::vector<Range>& a, const std::vector<Range>& b, std::vector<Range>& out) {
+template <class A, class B, class Range>
+void subtractInto(const A& a, const B& b, std::vector<Range>& out) {
   out.clear();
   std::size_t j = 0;
   for (const Range& range : a) {
-    auto cursor = range.first;
-    bool exhausted = false;  // the cursor would pass range.last (or the type's maximum)
+    auto cursor = range.first;  // NOLINT
+    bool exhausted = false;     // the cursor would pass range.last (or the type's maximum)
     while (j < b.size() && b[j].last < cursor)
       ++j;
     std::size_t k = j;
@@ -95,8 +96,8 @@ void subtractInto(const std::vector<Range>& a, const std::vector<Range>& b, std:
   }
 }
 
-template <class Range>
-bool intersects(const std::vector<Range>& a, const std::vector<Range>& b) {
+template <class A, class B>
+bool intersects(const A& a, const B& b) {
   std::size_t i = 0;
   std::size_t j = 0;
   while (i < a.size() && j < b.size()) {
@@ -111,10 +112,10 @@ bool intersects(const std::vector<Range>& a, const std::vector<Range>& b) {
 }
 
 // Index of the interval containing `value`, or -1.
-template <class Range, class Value>
-long find(const std::vector<Range>& ranges, Value value) {
+template <class Ranges, class Value>
+long find(const Ranges& ranges, Value value) {
   auto it = std::upper_bound(ranges.begin(), ranges.end(), value,
-                             [](const Value& v, const Range& r) { return v < r.first; });
+                             [](const Value& v, const auto& r) { return v < r.first; });
   if (it == ranges.begin()) return -1;
   --it;
   return it->last >= value ? static_cast<long>(it - ranges.begin()) : -1;

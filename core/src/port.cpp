@@ -118,12 +118,15 @@ Result<PortSet> PortSet::parse(std::string_view text) {
     std::size_t dash = item.find('-');
     long first = parseDecimal(item.substr(0, dash));
     long last = dash == std::string_view::npos ? first : parseDecimal(item.substr(dash + 1));
+    // Built by append: GCC 12 at -O3 warns falsely (-Wrestrict) on chains of operator+ here.
+    std::string message;
+    message.append("\"").append(text).append("\": ");
     if (first < 0 || last < 0) {
-      return Error{"\"" + std::string(text) + "\": \"" + std::string(item) +
-                   "\" is not a port or a port range"};
+      message.append("\"").append(item).append("\" is not a port or a port range");
+      return Error{std::move(message)};
     }
     auto range = PortRange::make(first, last);
-    if (!range) return Error{"\"" + std::string(text) + "\": " + range.error().message};
+    if (!range) return Error{message.append(range.error().message)};
     set.add(*range);
     if (end == std::string_view::npos) break;
     start = end + 1;

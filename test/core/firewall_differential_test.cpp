@@ -307,7 +307,7 @@ class CaseGenerator {
 std::string ruleId(const SecurityGroupRule* rule) {
   return rule ? rule->origin.ruleId : "(default deny)";
 }
-std::string ruleId(const std::optional<RuleOrigin>& rule) {
+std::string ruleId(const std::shared_ptr<const RuleOrigin>& rule) {
   return rule ? rule->ruleId : "(default deny)";
 }
 

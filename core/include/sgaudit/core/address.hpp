@@ -60,8 +60,9 @@ class Cidr {
   int prefixLength() const { return prefixLength_; }
   // True when the text had bits set beyond the prefix ("10.1.2.3/16"); the network is 10.1.0.0/16 either way.
   bool hadHostBits() const { return hadHostBits_; }
-  // What the user wrote, or the canonical text for a computed prefix.
-  const std::string& originalText() const { return originalText_; }
+  // What the user wrote, or the canonical text for a computed prefix (which stores no text: decompositions of
+  // large sets make many).
+  std::string originalText() const { return originalText_.empty() ? toString() : originalText_; }
   std::string toString() const;
   AddressRange range() const;
   bool contains(const IpAddress& address) const;
@@ -90,6 +91,8 @@ class AddressSet {
   static AddressSet of(IpFamily family, AddressRange range);
   // Every text must parse as a CIDR; the first that does not is the error.
   static Result<AddressSet> parse(const std::vector<std::string>& cidrs);
+  // From intervals in any order, overlapping or not.
+  static AddressSet fromRanges(std::vector<AddressRange> v4, std::vector<AddressRange> v6);
 
   // Adds in place (the cheap way to build a set).
   void add(IpFamily family, AddressRange range);

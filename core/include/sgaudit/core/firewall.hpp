@@ -76,7 +76,9 @@ struct UnresolvedSource {
 struct LayerDecision {
   std::size_t layer = 0;
   RuleAction action = RuleAction::Deny;
-  std::optional<RuleOrigin> rule;  // nullopt: no rule matched: default deny
+  // The deciding rule's origin, or null: no rule matched: default deny. Shared with the security group it
+  // came from (which it keeps alive), so answers stay cheap to build and copy.
+  std::shared_ptr<const RuleOrigin> rule;
   // Unresolved references that this layer evaluates before the deciding rule and whose action is the
   // opposite: the decision holds unless the source is a member of one of them. (Under Union: the unresolved
   // allow rules of a default-deny piece.) Unresolved references with the same action cannot change the

@@ -1,0 +1,153 @@
+// Firewall engine benchmarks. The oracle benchmarks answer the same questions with the brute-force per-packet
+// evaluator of the tests, so the engine's speed-up can be read off the same run.
+//
+//   bench_firewall --benchmark_filter=Fleet
+//   (build with -DCMAKE_BUILD_TYPE=Release; one thread throughout)
+
+#include <benchmark/benchmark.h>
+
+#include <optional>
+#include <vector>
+
+#include "firewall_oracle.hpp"
+#include "fleet_generator.hpp"
+#include "sgaudit/core/firewall.hpp"
+
+namespace sgaudit::bench {
+namespace {
+
+using core::EvaluationModel;
+
+const Fleet& fleet(EvaluationModel model) {
+  static const Fleet firstMatch = generateFleet(FleetShape{.model = EvaluationModel::FirstMatchByPriority});
+  static const Fleet unionModel = generateFleet(FleetShape{.model = EvaluationModel::Union});
+  return model == EvaluationModel::Union ? unionModel : firstMatch;
+}
+
+const Fleet& busyNode() {
+  static const Fleet node = generateBusyNode(EvaluationModel::FirstMatchByPriority);
+  return node;
+}
+
+const core::AddressSet& internet() {
+  static const core::AddressSet all = core::AddressSet::all();
+  return all;
+}
+
+// Answers questions as an audit does: compile each node's firewall (groups once, shared), ask reach() for the
+// port, and hold the answer against the internet.
+std::size_t answerQuestions(const Fleet& fleet, std::size_t count) {
+  core::FirewallCompiler compiler(fleet.resolver);
+  std::vector<std::optional<core::CompiledFirewall>> compiled(fleet.nodes.size());
+  std::size_t open = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Question& question = fleet.questions[i];
+    auto& node = compiled[question.node];
+    if (!node) node = compiler.compile(fleet.nodes[question.node]);
+    core::ReachAnswer answer = core::reach(*node, question.protocol, core::PortRange::single(question.port));
+    core::RequirementCheck check = core::checkRequired(answer.intervals[0], internet());
+    open += check.exposure != core::Exposure::Blocked;
+  }
+  return open;
+}
+
+// The same without the requirement check: reach() alone.
+std::size_t reachOnly(const Fleet& fleet, std::size_t count) {
+  core::FirewallCompiler compiler(fleet.resolver);
+  std::vector<std::optional<core::CompiledFirewall>> compiled(fleet.nodes.size());
+  std::size_t pieces = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Question& question = fleet.questions[i];
+    auto& node = compiled[question.node];
+    if (!node) node = compiler.compile(fleet.nodes[question.node]);
+    pieces += core::reach(*node, question.protocol, core::PortRange::single(question.port))
+                  .intervals[0]
+                  .pieces.size();
+  }
+  return pieces;
+}
+
+std::size_t answerWithOracle(const Fleet& fleet, std::size_t count) {
+  std::size_t open = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Question& question = fleet.questions[i];
+    core::AddressSet admitted = core::oracle::admittedAddresses(fleet.nodes[question.node], fleet.resolver,
+                                                                question.protocol, question.port);
+    open += !admitted.empty();
+  }
+  return open;
+}
+
+// One node, 5 groups x 200 rules, every host port of 110 pods.
+void BM_BusyNode_1000Rules_110Pods(benchmark::State& state) {
+  const Fleet& node = busyNode();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(answerQuestions(node, node.questions.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * node.questions.size()));
+  state.counters["questions"] = static_cast<double>(node.questions.size());
+}
+BENCHMARK(BM_BusyNode_1000Rules_110Pods)->Unit(benchmark::kMicrosecond);
+
+void BM_BusyNode_Oracle(benchmark::State& state) {
+  const Fleet& node = busyNode();
+  for (auto _ : state)
+    benchmark::DoNotOptimize(answerWithOracle(node, node.questions.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * node.questions.size()));
+}
+BENCHMARK(BM_BusyNode_Oracle)->Unit(benchmark::kMillisecond);
+
+// 5,000 nodes over 2,500 groups x 60 rules, 100,000 (node, protocol, port) questions, compilation included.
+void BM_Fleet_100kQuestions(benchmark::State& state) {
+  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(answerQuestions(f, f.questions.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
+  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
+}
+BENCHMARK(BM_Fleet_100kQuestions)
+    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
+    ->Arg(static_cast<int>(EvaluationModel::Union))
+    ->Unit(benchmark::kMillisecond);
+
+void BM_Fleet_100kQuestions_ReachOnly(benchmark::State& state) {
+  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(reachOnly(f, f.questions.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
+  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
+}
+BENCHMARK(BM_Fleet_100kQuestions_ReachOnly)
+    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
+    ->Unit(benchmark::kMillisecond);
+
+// The engine and the oracle on the same first 2,000 questions of the fleet, for the speed-up.
+constexpr std::size_t kSample = 2000;
+
+void BM_FleetSample_Engine(benchmark::State& state) {
+  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(answerQuestions(f, kSample));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kSample));
+  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
+}
+BENCHMARK(BM_FleetSample_Engine)
+    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
+    ->Arg(static_cast<int>(EvaluationModel::Union))
+    ->Unit(benchmark::kMillisecond);
+
+void BM_FleetSample_Oracle(benchmark::State& state) {
+  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(answerWithOracle(f, kSample));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kSample));
+  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
+}
+BENCHMARK(BM_FleetSample_Oracle)
+    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
+    ->Arg(static_cast<int>(EvaluationModel::Union))
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace sgaudit::bench
+
+BENCHMARK_MAIN();
