@@ -102,6 +102,7 @@ void to_json(nlohmann::json& out, const Finding& finding) {
   if (!finding.node.empty()) out["node"] = finding.node;
   if (finding.protocol) out["protocol"] = toString(*finding.protocol);
   if (finding.port) out["port"] = *finding.port;
+  if (finding.suppressed) out["suppressed"] = {{"reason", finding.suppression_reason}};
 }
 
 }  // namespace sgaudit::core

@@ -66,8 +66,12 @@ class ModelBuilder {
                       const Workload* workload) {
     const Key key{kind, ns, name};
     if (auto it = unit_index_.find(key); it != unit_index_.end()) {
-      if (workload != nullptr && model_.units[it->second].workload == nullptr) {
-        model_.units[it->second].workload = workload;
+      const Workload*& known = model_.units[it->second].workload;
+      // The same workload from a manifest and from the API server: the live object (with status) wins.
+      if (workload != nullptr &&
+          (known == nullptr || (!known->ready_replicas && !known->available_replicas &&
+                                (workload->ready_replicas || workload->available_replicas)))) {
+        known = workload;
       }
       return it->second;
     }

@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "sgaudit/core/kubernetes.hpp"
+#include "sgaudit/core/remediation.hpp"
 
 namespace sgaudit::core {
 
@@ -67,7 +68,12 @@ struct Finding {
   std::optional<int> port;
   std::vector<Evidence> evidence;
   std::vector<Fix> fixes;
+  // Security-group changes, before a provider's renderer (cloud/) writes them as fixes.
+  std::vector<AllowIngressPlan> allow_plans;
+  std::vector<NarrowRulePlan> narrow_plans;
   std::string fingerprint;
+  bool suppressed = false;  // by the policy: kept and shown, but not counted toward --fail-on
+  std::string suppression_reason;
 };
 
 // A stable 128-bit hex digest of the check id and the parts that identify the situation (sorted by the

@@ -1,0 +1,54 @@
+#pragma once
+
+// The audit: every host port against the firewall of the node it runs on, sensitive ports against the
+// internet, consistency across a workload's nodes, and the host-port checks; findings with fixes planned.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sgaudit/core/finding.hpp"
+#include "sgaudit/core/inventory.hpp"
+#include "sgaudit/core/kubernetes.hpp"
+#include "sgaudit/core/policy.hpp"
+
+namespace sgaudit::core {
+
+struct AuditInput {
+  ClusterState cluster;
+  CloudInventory cloud;
+  Policy policy;
+  std::string today;                                     // "YYYY-MM-DD": suppressions expire against it
+  std::map<std::string, std::string> node_instance_map;  // user-given node name -> instance id
+};
+
+// One cell of the node-by-port matrix a report draws.
+struct PortVerdict {
+  std::string node;
+  PortProtocol protocol = PortProtocol::Tcp;
+  int port = 0;
+  std::string workload;  // subject key
+  std::string status;    // "open", "partial", "blocked", "conflict", "unknown" (node's firewall not known)
+  std::vector<std::string> required;  // the required sources, as CIDRs
+};
+
+struct NodeInstance {
+  std::string node;
+  std::string instance_id;  // empty when unmatched
+  std::string method;       // "providerID", "InternalIP", "mapping file", or why it is unmatched
+};
+
+struct AuditResult {
+  std::vector<Finding> findings;
+  std::vector<PortVerdict> matrix;
+  std::vector<NodeInstance> nodes;
+  std::vector<std::string> warnings;  // what the audit could not judge, and why
+};
+
+AuditResult runAudit(const AuditInput& input);
+
+void to_json(nlohmann::json& out, const PortVerdict& verdict);
+void to_json(nlohmann::json& out, const NodeInstance& node);
+void to_json(nlohmann::json& out, const AuditResult& result);
+
+}  // namespace sgaudit::core

@@ -1,0 +1,96 @@
+#pragma once
+
+// The cloud side of the inventory: security groups with their evaluation model, the named address sets
+// rules refer to, instances and their interfaces, networks, and the cluster's networking. Plain data,
+// filled by cloud/<provider> readers; joined with the Kubernetes side by the audit.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sgaudit/core/address.hpp"
+#include "sgaudit/core/firewall.hpp"
+#include "sgaudit/core/kubernetes.hpp"
+#include "sgaudit/core/rule.hpp"
+
+namespace sgaudit::core {
+
+// A security group as one provider defines it.
+struct CloudSecurityGroup {
+  std::string provider;  // "huaweicloud", "aws", "openstack"
+  EvaluationModel model = EvaluationModel::Union;
+  std::shared_ptr<const SecurityGroup> group;  // shared with the firewalls built from it
+  std::string vpc_id;
+  std::string description;
+  SourceLocation source;
+};
+
+// A provider-kept list of addresses a rule can name: Huawei address group, AWS managed prefix list.
+struct NamedAddressSet {
+  std::string provider;
+  std::string kind;  // "address-group", "prefix-list"
+  std::string id;
+  std::string name;
+  AddressSet addresses;
+  std::vector<std::string> entries;  // as written
+  SourceLocation source;
+};
+
+// A network interface (AWS ENI, Neutron/Huawei VPC port): its addresses and the groups guarding it, in order.
+struct NetworkInterface {
+  std::string provider;
+  std::string id;
+  std::string device_id;  // the instance it is attached to
+  std::vector<std::string> fixed_ips;
+  std::vector<std::string> security_group_ids;
+  SourceLocation source;
+};
+
+// A cloud server (ECS, EC2, Nova) with its addresses and security groups in evaluation order.
+struct Instance {
+  std::string provider;
+  std::string id;
+  std::string name;
+  std::vector<std::string> private_ips;
+  std::vector<std::string> public_ips;
+  std::vector<std::string> security_group_ids;  // in the instance's order (for first-match providers)
+  std::vector<NetworkInterface> interfaces;
+  std::string vpc_id;
+  SourceLocation source;
+};
+
+struct Network {
+  std::string provider;
+  std::string kind;  // "vpc", "subnet", "network"
+  std::string id;
+  std::string name;
+  std::string parent_id;  // a subnet's VPC or network
+  std::vector<std::string> cidrs;
+  SourceLocation source;
+};
+
+// A managed cluster's networking (CCE, EKS): where its nodes live and which CIDRs its pods and services use.
+struct ClusterNetworking {
+  std::string provider;
+  std::string id;
+  std::string name;
+  std::string vpc_id;
+  std::vector<std::string> subnet_ids;
+  std::vector<std::string> node_security_group_ids;  // CCE spec.hostNetwork.SecurityGroup, EKS cluster SG
+  std::string container_network_mode;                // CCE "vpc-router", "overlay_l2", "eni"
+  std::vector<std::string> container_cidrs;
+  std::string service_cidr;
+  SourceLocation source;
+};
+
+struct CloudInventory {
+  std::vector<CloudSecurityGroup> security_groups;
+  std::vector<NamedAddressSet> address_sets;
+  std::vector<Instance> instances;
+  std::vector<NetworkInterface> interfaces;  // from port listings, apart from instances
+  std::vector<Network> networks;
+  std::vector<ClusterNetworking> clusters;
+};
+
+}  // namespace sgaudit::core

@@ -1,0 +1,39 @@
+#pragma once
+
+// What a fix to a security group must do, before any provider's syntax: the audit plans these, and each
+// provider's renderer in cloud/<provider> writes them as API bodies, CLI commands and Terraform.
+
+#include <string>
+#include <vector>
+
+#include "sgaudit/core/address.hpp"
+#include "sgaudit/core/port.hpp"
+#include "sgaudit/core/rule.hpp"
+
+namespace sgaudit::core {
+
+// "Allow PROTOCOL PORTS from SOURCES into GROUP": the fewest rules the provider allows (ports merged where
+// it can express several, one rule per source CIDR where it cannot).
+struct AllowIngressPlan {
+  std::string provider;  // "huaweicloud", "aws", "openstack"
+  std::string group_id;
+  std::string group_name;
+  Protocol protocol = Protocol::tcp();
+  PortSet ports;
+  std::vector<Cidr> sources;
+  std::string
+      description;   // written into the rule, e.g. "sgaudit: default/nginx needs 80/TCP from the internet"
+  int priority = 1;  // for providers with priorities (Huawei v3): 1 is evaluated first
+};
+
+// "Narrow or remove rule R": replace its source with narrower ones, or delete it when `narrower` is empty.
+struct NarrowRulePlan {
+  std::string provider;
+  std::string group_id;
+  std::string group_name;
+  SecurityGroupRule rule;      // as it is now, with its origin (rule id)
+  std::vector<Cidr> narrower;  // empty = remove the rule
+  std::string description;
+};
+
+}  // namespace sgaudit::core
