@@ -1,0 +1,184 @@
+#include "sgaudit/cloud/huawei/remediation.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace sgaudit::cloud::huawei {
+namespace {
+
+using json = nlohmann::json;
+constexpr std::size_t kMultiportLimit = 20;
+
+std::string shellQuote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text)
+    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// An HCL string literal: quotes and backslashes escaped, and template sequences neutralised.
+std::string hclString(const std::string& text) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if ((c == '$' || c == '%') && i + 1 < text.size() && text[i + 1] == '{') {
+      out += c;
+      out += c;  // "$${" and "%%{" are literal in HCL
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string terraformName(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out.front()))) out = "r_" + out;
+  return out;
+}
+
+const char* ethertypeOf(const core::Cidr& cidr) {
+  return cidr.family() == core::IpFamily::V6 ? "IPv6" : "IPv4";
+}
+
+std::string protocolName(const core::Protocol& protocol) {
+  return protocol == core::Protocol::any() ? std::string() : protocol.name();
+}
+
+struct RuleBody {
+  std::string multiport;  // empty = all ports
+  core::Cidr source;
+};
+
+std::vector<RuleBody> rulesOf(const core::AllowIngressPlan& plan) {
+  std::vector<std::string> chunks =
+      plan.protocol.hasPorts() ? multiportChunks(plan.ports) : std::vector<std::string>{""};
+  if (chunks.empty()) chunks = {""};
+  std::vector<RuleBody> rules;
+  for (const auto& source : plan.sources) {
+    for (const auto& chunk : chunks)
+      rules.push_back({chunk, source});
+  }
+  return rules;
+}
+
+}  // namespace
+
+std::vector<std::string> multiportChunks(const core::PortSet& ports) {
+  std::vector<std::string> chunks;
+  if (ports.isAll()) return {""};
+  std::string current;
+  std::size_t entries = 0;
+  for (const auto& range : ports.ranges()) {
+    const std::string entry = range.first == range.last
+                                  ? std::to_string(range.first)
+                                  : std::to_string(range.first) + "-" + std::to_string(range.last);
+    if (entries == kMultiportLimit) {
+      chunks.push_back(current);
+      current.clear();
+      entries = 0;
+    }
+    current += (current.empty() ? "" : ",") + entry;
+    ++entries;
+  }
+  if (!current.empty()) chunks.push_back(current);
+  return chunks;
+}
+
+std::vector<core::Fix> renderAllow(const core::AllowIngressPlan& plan) {
+  const auto rules = rulesOf(plan);
+  json bodies = json::array();
+  std::string cli;
+  std::string terraform;
+  int index = 0;
+  for (const auto& rule : rules) {
+    json body = {{"security_group_id", plan.group_id},
+                 {"direction", "ingress"},
+                 {"ethertype", ethertypeOf(rule.source)},
+                 {"remote_ip_prefix", rule.source.toString()},
+                 {"action", "allow"},
+                 {"priority", plan.priority},
+                 {"description", plan.description}};
+    const std::string protocol = protocolName(plan.protocol);
+    if (!protocol.empty()) body["protocol"] = protocol;
+    if (!rule.multiport.empty()) body["multiport"] = rule.multiport;
+    bodies.push_back({{"security_group_rule", body}});
+
+    cli += "hcloud VPC CreateSecurityGroupRule/v3 --cli-region=\"$REGION\" --project_id=\"$PROJECT_ID\"";
+    for (const auto& [key, value] : body.items()) {
+      cli += " --security_group_rule." + key + "=" +
+             shellQuote(value.is_string() ? value.get<std::string>() : value.dump());
+    }
+    cli += "\n";
+
+    terraform += "resource \"huaweicloud_networking_secgroup_rule\" \"" +
+                 terraformName("sgaudit_" + plan.group_name + "_" + std::to_string(++index)) + "\" {\n";
+    terraform += "  security_group_id = " + hclString(plan.group_id) + "\n";
+    terraform += "  direction         = \"ingress\"\n";
+    terraform += "  ethertype         = \"" + std::string(ethertypeOf(rule.source)) + "\"\n";
+    if (!protocol.empty()) terraform += "  protocol          = " + hclString(protocol) + "\n";
+    if (!rule.multiport.empty()) terraform += "  ports             = " + hclString(rule.multiport) + "\n";
+    terraform += "  remote_ip_prefix  = " + hclString(rule.source.toString()) + "\n";
+    terraform += "  action            = \"allow\"\n";
+    terraform += "  priority          = " + std::to_string(plan.priority) + "\n";
+    terraform += "  description       = " + hclString(plan.description) + "\n";
+    terraform += "}\n";
+  }
+  const std::string what =
+      "Allow " +
+      (plan.protocol == core::Protocol::any() ? std::string("all traffic")
+                                              : plan.protocol.name() + " " + plan.ports.toString()) +
+      " into security group " + (plan.group_name.empty() ? plan.group_id : plan.group_name);
+  std::string api;
+  for (const auto& body : bodies) {
+    api += "POST /v3/{project_id}/vpc/security-group-rules\n" + body.dump(2) + "\n";
+  }
+  return {{"huawei-api", what + " (VPC API v3)", "json", api},
+          {"hcloud", what + " (KooCLI)", "shell", cli},
+          {"terraform", what + " (Terraform)", "hcl", terraform}};
+}
+
+std::vector<core::Fix> renderNarrow(const core::NarrowRulePlan& plan) {
+  const std::string rule_id = plan.rule.origin.ruleId;
+  const std::string group = plan.group_name.empty() ? plan.group_id : plan.group_name;
+  std::vector<core::Fix> fixes;
+  // The narrower rule goes in before the broad one goes out, so wanted traffic is never cut off in between.
+  std::string api;
+  std::string cli;
+  std::string terraform =
+      "# Remove or edit the resource that manages rule " + rule_id + " of " + group + ".\n";
+  if (!plan.narrower.empty()) {
+    core::AllowIngressPlan replacement;
+    replacement.provider = plan.provider;
+    replacement.group_id = plan.group_id;
+    replacement.group_name = plan.group_name;
+    replacement.protocol = plan.rule.protocol;
+    replacement.ports = plan.rule.ports;
+    replacement.sources = plan.narrower;
+    replacement.description = plan.description;
+    replacement.priority = plan.rule.priority > 0 ? plan.rule.priority : 1;
+    const auto add = renderAllow(replacement);
+    api += add[0].content;
+    cli += add[1].content;
+    terraform += add[2].content;
+  }
+  api += "DELETE /v3/{project_id}/vpc/security-group-rules/" + rule_id + "\n";
+  cli +=
+      "hcloud VPC DeleteSecurityGroupRule/v3 --cli-region=\"$REGION\" --project_id=\"$PROJECT_ID\" "
+      "--security_group_rule_id=" +
+      shellQuote(rule_id) + "\n";
+  const std::string what =
+      (plan.narrower.empty() ? "Remove rule " : "Narrow the source of rule ") + rule_id + " of " + group;
+  fixes.push_back({"huawei-api", what + " (VPC API v3)", "json", api});
+  fixes.push_back({"hcloud", what + " (KooCLI)", "shell", cli});
+  fixes.push_back({"terraform", what + " (Terraform)", "hcl", terraform});
+  return fixes;
+}
+
+}  // namespace sgaudit::cloud::huawei
