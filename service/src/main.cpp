@@ -1,6 +1,9 @@
 // sgaudit's command line: serve, migrate, version. Parsing and configuration errors print one line
 // and exit 2; everything after that is the service's own business.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -10,6 +13,7 @@
 
 #include "sgaudit/db/migrator.hpp"
 #include "sgaudit/service/app_context.hpp"
+#include "sgaudit/service/audit_command.hpp"
 #include "sgaudit/service/config.hpp"
 #include "sgaudit/service/http_server.hpp"
 #include "sgaudit/service/logging.hpp"
@@ -150,6 +154,30 @@ int main(int argc, char** argv) {
   auto* migrate = app.add_subcommand("migrate", "Create the database or upgrade its schema, then exit");
   addStoreOptions(*migrate, config, log_format);
 
+  sgaudit::service::AuditOptions audit_options;
+  std::string fail_on = "low";
+  std::vector<std::string> audit_paths;
+  auto* audit = app.add_subcommand(
+      "audit", "Audit files and folders of inputs once and report (exit 0 clean, 1 findings, 2 bad input)");
+  audit->add_option("paths", audit_paths, "Input files or folders (read recursively)")->required();
+  audit
+      ->add_option("--policy", audit_options.policy,
+                   "Policy JSON (required sources, sensitive ports, suppressions)")
+      ->check(CLI::ExistingFile);
+  audit->add_option("--node-map", audit_options.node_map, "JSON object mapping node names to instance ids")
+      ->check(CLI::ExistingFile);
+  audit->add_option("--format", audit_options.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  audit->add_option("--output", audit_options.output, "Write the result here instead of stdout");
+  audit
+      ->add_option("--fail-on", fail_on,
+                   "Exit 1 when a finding is at or above: info, low, medium, high, critical")
+      ->check(CLI::IsMember({"info", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+  audit->add_option("--today", audit_options.today,
+                    "The date suppressions expire against (YYYY-MM-DD; default today)");
+
   bool version_json = false;
   auto* version = app.add_subcommand("version", "Print the version, build and schema version");
   version->add_flag("--json", version_json, "Print as JSON");
@@ -172,6 +200,14 @@ int main(int argc, char** argv) {
     config.shutdown_grace = std::chrono::seconds(grace_s);
   }
   config.log_format = *sgaudit::service::parseLogFormat(log_format);
+
+  if (audit->parsed()) {
+    for (const auto& path : audit_paths)
+      audit_options.paths.emplace_back(path);
+    audit_options.fail_on = *sgaudit::core::parseSeverity(fail_on);
+    audit_options.color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+    return sgaudit::service::runAuditCommand(audit_options);
+  }
 
   if (version->parsed()) {
     const auto info = sgaudit::service::buildInfo();

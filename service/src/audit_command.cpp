@@ -1,0 +1,186 @@
+#include "sgaudit/service/audit_command.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "sgaudit/cloud/inputs/loader.hpp"
+#include "sgaudit/service/app_context.hpp"
+
+namespace sgaudit::service {
+namespace {
+
+using json = nlohmann::json;
+
+std::string todayUtc() {
+  const auto now = std::chrono::system_clock::now();
+  const std::chrono::year_month_day date{std::chrono::floor<std::chrono::days>(now)};
+  char text[32];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
+std::optional<std::string> readWhole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+int badInput(const std::string& message) {
+  std::cerr << "sgaudit: error: " << message << "\n";
+  return kAuditBadInput;
+}
+
+const char* colorOf(core::Severity severity) {
+  switch (severity) {
+    case core::Severity::Critical:
+      return "\033[1;35m";
+    case core::Severity::High:
+      return "\033[1;31m";
+    case core::Severity::Medium:
+      return "\033[33m";
+    case core::Severity::Low:
+      return "\033[36m";
+    case core::Severity::Info:
+      return "\033[2m";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string renderAuditText(const core::AuditResult& result, bool color) {
+  const std::string reset = color ? "\033[0m" : "";
+  const std::string bold = color ? "\033[1m" : "";
+  std::string out;
+  std::map<core::Severity, int> counts;
+  int suppressed = 0;
+  for (const auto& finding : result.findings)
+    finding.suppressed ? ++suppressed : ++counts[finding.severity];
+  out += bold + "sgaudit: " + std::to_string(result.findings.size() - static_cast<std::size_t>(suppressed)) +
+         " finding(s)" + reset;
+  std::string breakdown;
+  for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
+    breakdown += (breakdown.empty() ? "" : ", ") + std::to_string(it->second) + " " +
+                 std::string(core::toString(it->first));
+  }
+  if (!breakdown.empty()) out += " (" + breakdown + ")";
+  if (suppressed > 0) out += ", " + std::to_string(suppressed) + " suppressed";
+  out += "\n";
+  for (const auto& node : result.nodes) {
+    out += "  node " + node.node +
+           (node.instance_id.empty() ? ": not matched (" + node.method + ")"
+                                     : " = " + node.instance_id + " (by " + node.method + ")") +
+           "\n";
+  }
+  for (const auto& finding : result.findings) {
+    const std::string severity(core::toString(finding.severity));
+    out += "\n" + (color ? std::string(colorOf(finding.severity)) : "") + "[" + severity + "]" + reset + " " +
+           bold + finding.check_id + reset +
+           (finding.suppressed ? " (suppressed: " + finding.suppression_reason + ")" : "") + "\n  " +
+           finding.title + "\n";
+    if (!finding.detail.empty()) out += "  " + finding.detail + "\n";
+    for (const auto& evidence : finding.evidence) {
+      std::string where;
+      if (!evidence.source.file.empty()) {
+        where = " (" + evidence.source.file +
+                (evidence.source.line > 0 ? ":" + std::to_string(evidence.source.line) : "") + ")";
+      }
+      out += "    - " + evidence.kind + ": " + evidence.text + where + "\n";
+    }
+    for (const auto& fix : finding.fixes) {
+      out += "    fix [" + fix.tool + "] " + fix.title + "\n";
+      std::size_t start = 0;
+      while (start < fix.content.size()) {
+        const auto end = fix.content.find('\n', start);
+        out += "        " +
+               fix.content.substr(start, end == std::string::npos ? std::string::npos : end - start) + "\n";
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
+    }
+    out += "    fingerprint " + finding.fingerprint + "\n";
+  }
+  for (const auto& warning : result.warnings)
+    out += "\nwarning: " + warning + "\n";
+  return out;
+}
+
+int runAuditCommand(const AuditOptions& options) {
+  core::AuditInput input;
+  input.today = options.today.empty() ? todayUtc() : options.today;
+  if (options.policy) {
+    const auto text = readWhole(*options.policy);
+    if (!text) return badInput(options.policy->string() + ": cannot read the policy");
+    const json document = json::parse(*text, nullptr, false);
+    if (document.is_discarded()) return badInput(options.policy->string() + ": not valid JSON");
+    auto policy = core::parsePolicy(document);
+    if (!policy) return badInput(options.policy->string() + ": " + policy.error().message);
+    input.policy = *policy;
+  }
+  if (options.node_map) {
+    const auto text = readWhole(*options.node_map);
+    const json document = text ? json::parse(*text, nullptr, false) : json();
+    if (!document.is_object()) {
+      return badInput(options.node_map->string() + ": expected a JSON object of node name -> instance id");
+    }
+    for (const auto& [node, instance] : document.items()) {
+      if (!instance.is_string())
+        return badInput(options.node_map->string() + ": /" + node + ": expected a string");
+      input.node_instance_map[node] = instance.get<std::string>();
+    }
+  }
+  cloud::inputs::InputLoader loader;
+  std::vector<std::filesystem::path> skip;
+  if (options.policy) skip.push_back(*options.policy);
+  if (options.node_map) skip.push_back(*options.node_map);
+  std::vector<cloud::InputError> errors;
+  for (const auto& path : options.paths) {
+    if (isatty(STDERR_FILENO) != 0) std::cerr << "reading " << path.string() << "...\r" << std::flush;
+    for (auto& error : loader.addPath(path, skip))
+      errors.push_back(std::move(error));
+  }
+  if (isatty(STDERR_FILENO) != 0) std::cerr << "\033[K";
+  if (!errors.empty()) {
+    for (const auto& error : errors)
+      std::cerr << "sgaudit: error: " << error.toString() << "\n";
+    return kAuditBadInput;
+  }
+  cloud::inputs::Inventory inventory = loader.take();
+  if (inventory.inputs.empty()) return badInput("no inputs found in the given paths");
+  input.cluster = std::move(inventory.cluster);
+  input.cloud = std::move(inventory.cloud);
+
+  core::AuditResult result = core::runAudit(input);
+  cloud::inputs::renderCloudFixes(result.findings);
+
+  std::string text;
+  if (options.format == "json") {
+    json document = result;
+    json inputs = json::array();
+    for (const auto& loaded : inventory.inputs)
+      inputs.push_back({{"name", loaded.name}, {"kind", loaded.kind}});
+    document["inputs"] = inputs;
+    document["tool"] = {{"name", "sgaudit"}, {"version", buildInfo().version}};
+    text = document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  } else {
+    text = renderAuditText(result, options.color && !options.output);
+  }
+  if (options.output) {
+    std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
+    if (!out || !(out << text)) return badInput(options.output->string() + ": cannot write");
+  } else {
+    std::cout << text;
+  }
+  for (const auto& finding : result.findings) {
+    if (!finding.suppressed && finding.severity >= options.fail_on) return kAuditFindings;
+  }
+  return kAuditClean;
+}
+
+}  // namespace sgaudit::service

@@ -1,0 +1,180 @@
+// `sgaudit audit` as CI runs it: the cce-seed scenario end to end, through the real binary.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sgaudit {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+
+std::filesystem::path seed() {
+  return test::testDataDir() / "scenarios/cce-seed";
+}
+
+test::ProcessResult audit(std::vector<std::string> args) {
+  std::vector<std::string> argv = {test::sgauditBinary().string(), "audit"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::runProcess(argv);
+}
+
+test::ProcessResult auditSeed(std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {seed().string(), "--policy", (seed() / "policy.json").string(),
+                                   "--format",      "json",     "--today",
+                                   "2026-11-25"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return audit(args);
+}
+
+const json* findingWith(const json& doc, const std::string& check) {
+  for (const auto& finding : doc.at("findings")) {
+    if (finding.at("check") == check) return &finding;
+  }
+  return nullptr;
+}
+
+// Test that the cce-seed audit reaches the six findings of the scenario's README with their evidence and
+// fixes, and none of its negatives (kubelet and kube-proxy ports, 80/TCP from inside the VPC).
+TEST(AuditCliTest, CceSeedSixFindings) {
+  const auto result = auditSeed();
+  ASSERT_EQ(result.exit_code, 1) << result.err;
+  const json doc = json::parse(result.out);
+  std::multiset<std::string> checks;
+  for (const auto& finding : doc.at("findings"))
+    checks.insert(finding.at("check").get<std::string>());
+  EXPECT_EQ(checks, (std::multiset<std::string>{"hostport.capacity", "hostport.conflict",
+                                                "hostport.undeclared", "sg.port-blocked",
+                                                "sg.sensitive-port-exposed", "hostnetwork.dns-policy"}));
+
+  const json* capacity = findingWith(doc, "hostport.capacity");
+  ASSERT_NE(capacity, nullptr);
+  EXPECT_THAT(capacity->dump(), HasSubstr("CrashLoopBackOff (13 restarts)"));
+  EXPECT_THAT(capacity->dump(), HasSubstr("bind() to 0.0.0.0:80 failed (98: Address in use)"));
+
+  const json* conflict = findingWith(doc, "hostport.conflict");
+  ASSERT_NE(conflict, nullptr);
+  EXPECT_EQ(conflict->at("node"), "10.1.0.55");
+  EXPECT_THAT(conflict->at("title").get<std::string>(),
+              HasSubstr("bound by pod nginx-6fdf99c8b-6wwft and wanted by pod nginx-6fdf99c8b-rglm7"));
+
+  const json* blocked = findingWith(doc, "sg.port-blocked");
+  ASSERT_NE(blocked, nullptr);
+  EXPECT_EQ(blocked->at("port"), 80);
+  EXPECT_THAT(blocked->at("detail").get<std::string>(), HasSubstr("10.1.0.0/16"));
+  EXPECT_THAT(blocked->at("detail").get<std::string>(), HasSubstr("172.16.0.0/16"));
+  EXPECT_THAT(blocked->at("detail").get<std::string>(), HasSubstr("members of cce-demo-cce-control-q8w3"));
+  std::set<std::string> tools;
+  for (const auto& fix : blocked->at("fixes"))
+    tools.insert(fix.at("tool").get<std::string>());
+  EXPECT_EQ(tools, (std::set<std::string>{"huawei-api", "hcloud", "terraform"}));
+  EXPECT_THAT(blocked->at("fixes")[0].at("content").get<std::string>(),
+              HasSubstr("\"remote_ip_prefix\": \"0.0.0.0/0\""));
+
+  const json* exposed = findingWith(doc, "sg.sensitive-port-exposed");
+  ASSERT_NE(exposed, nullptr);
+  EXPECT_EQ(exposed->at("port"), 22);
+  EXPECT_THAT(exposed->at("title").get<std::string>(), HasSubstr("Remote login to the node"));
+
+  for (const auto& finding : doc.at("findings")) {
+    if (finding.contains("port")) {
+      EXPECT_NE(finding.at("port"), 10250);
+      EXPECT_NE(finding.at("port"), 10256);
+    }
+  }
+  for (const auto& cell : doc.at("matrix")) {
+    if (cell.at("port") == 80) {
+      EXPECT_EQ(cell.at("status"), "partial");
+    }
+  }
+}
+
+// Test the JSON output against its golden file (SGAUDIT_UPDATE_GOLDEN=1 rewrites it for review).
+TEST(AuditCliTest, CceSeedJsonGolden) {
+  const auto result = auditSeed();
+  ASSERT_EQ(result.exit_code, 1) << result.err;
+  const json doc = json::parse(result.out);
+  const auto golden = test::testDataDir() / "golden/cce-seed-audit.json";
+  const std::string actual = doc.dump(2) + "\n";
+  if (std::getenv("SGAUDIT_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(golden, std::ios::binary) << actual;
+    FAIL() << "rewrote " << golden << "; review the diff and run again without SGAUDIT_UPDATE_GOLDEN";
+  }
+  EXPECT_EQ(actual, test::readFile(golden));
+}
+
+// Test that fingerprints and findings do not depend on the order the files are given in.
+TEST(AuditCliTest, FingerprintsStableAcrossInputOrder) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(seed())) {
+    const auto ext = entry.path().extension();
+    if (entry.is_regular_file() && entry.path().filename() != "policy.json" && ext != ".md") {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  auto fingerprints = [](std::vector<std::string> args) {
+    args.insert(args.end(), {"--policy", (seed() / "policy.json").string(), "--format", "json"});
+    const auto result = audit(args);
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    std::vector<std::string> out;
+    const json doc = json::parse(result.out);
+    for (const auto& finding : doc.at("findings"))
+      out.push_back(finding.at("fingerprint"));
+    return out;
+  };
+  const auto forward = fingerprints(files);
+  std::reverse(files.begin(), files.end());
+  EXPECT_EQ(forward, fingerprints(files));
+  EXPECT_EQ(forward.size(), 6U);
+}
+
+// Test --fail-on and suppressions: suppressing the one critical finding makes --fail-on critical pass.
+TEST(AuditCliTest, FailOnAndSuppressions) {
+  EXPECT_EQ(auditSeed({"--fail-on", "critical"}).exit_code, 1);
+  test::TempDir dir;
+  const auto policy = dir / "policy.json";
+  std::ofstream(policy) << R"({"workloads": [{"namespace": "default", "kind": "Deployment", "name": "nginx",
+    "required_sources": ["0.0.0.0/0"]}], "suppressions": [{"check": "sg.sensitive-port-exposed",
+    "subject": "Node/10.1.0.55", "reason": "bastion migration in progress", "expires": "2099-01-01"}]})";
+  const auto result =
+      audit({seed().string(), "--policy", policy.string(), "--format", "json", "--fail-on", "critical"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const json doc = json::parse(result.out);
+  const json* exposed = findingWith(doc, "sg.sensitive-port-exposed");
+  ASSERT_NE(exposed, nullptr);
+  EXPECT_EQ(exposed->at("suppressed").at("reason"), "bastion migration in progress");
+}
+
+// Test that bad inputs exit 2 with a message naming the file and what is wrong, and write nothing to stdout.
+TEST(AuditCliTest, BadInputExits2) {
+  test::TempDir dir;
+  std::ofstream(dir / "mystery.json") << R"({"hello": 1, "world": [2]})";
+  auto unknown = audit({(dir / "mystery.json").string()});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("mystery.json: not a known input (top-level keys: hello, world)"));
+  EXPECT_TRUE(unknown.out.empty());
+
+  std::ofstream(dir / "broken.json") << R"({"security_group_rules": [)";
+  EXPECT_THAT(audit({(dir / "broken.json").string()}).err, HasSubstr("broken.json: byte "));
+
+  std::ofstream(dir / "deep.json") << std::string(10000, '[') << std::string(10000, ']');
+  EXPECT_THAT(audit({(dir / "deep.json").string()}).err, HasSubstr("nested deeper than"));
+
+  std::ofstream(dir / "bad-policy.json")
+      << R"({"workloads": [{"required_sources": ["internet", "nowhere"]}]})";
+  const auto policy = audit({seed().string(), "--policy", (dir / "bad-policy.json").string()});
+  EXPECT_EQ(policy.exit_code, 2);
+  EXPECT_THAT(policy.err, HasSubstr("bad-policy.json: /workloads/0/required_sources/1: \"nowhere\""));
+
+  EXPECT_EQ(audit({(dir / "missing").string()}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace sgaudit
