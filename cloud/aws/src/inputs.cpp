@@ -9,9 +9,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_walk.hpp"
+#include "sgaudit/cloud/json_walk.hpp"
 
 namespace sgaudit::cloud::aws {
+
+namespace detail = ::sgaudit::cloud::json_walk;
 namespace {
 
 using detail::Cursor;

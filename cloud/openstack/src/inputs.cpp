@@ -10,9 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_walk.hpp"
+#include "sgaudit/cloud/json_walk.hpp"
 
 namespace sgaudit::cloud::openstack {
+
+namespace detail = ::sgaudit::cloud::json_walk;
 namespace {
 
 using detail::Cursor;

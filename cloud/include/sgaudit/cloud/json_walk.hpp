@@ -4,7 +4,7 @@
 // `Failure`, which the provider's `parse` catches at its boundary and returns as an InputError: the parsers
 // then read like the documents they walk instead of threading an error through every field.
 //
-// The same walker sits in cloud/aws/src; it belongs in cloud/include once a third provider wants it.
+// Shared by the AWS and OpenStack readers.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace sgaudit::cloud::openstack::detail {
+namespace sgaudit::cloud::json_walk {
 
 struct Failure {
   std::string pointer;
@@ -150,4 +150,4 @@ class Cursor {
   std::string pointer_;
 };
 
-}  // namespace sgaudit::cloud::openstack::detail
+}  // namespace sgaudit::cloud::json_walk
