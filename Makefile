@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build run test asan-test format format-check bench clean
+.PHONY: deps configure build run test asan-test format format-check bench clean fuzz
 
 deps:
 	@./scripts/install-deps.sh
@@ -37,6 +37,10 @@ bench: deps
 	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGAUDIT_BUILD_TESTS=OFF
 	ninja -C build-release -j $(JOBS)
 	for b in build-release/bench/bench_*; do [ -x "$$b" ] && "$$b"; done
+
+# Builds the libFuzzer targets with clang in build-fuzz and runs each on its seed corpus (FUZZ_SECONDS, default 15).
+fuzz: deps
+	./scripts/fuzz-smoke.sh
 
 FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp')
 
