@@ -1,0 +1,363 @@
+#include "sgaudit/report/view.hpp"
+
+#include <set>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+#include "sgaudit/core/address.hpp"
+
+namespace sgaudit::report {
+namespace {
+
+using json = nlohmann::json;
+
+// Thrown inside this file only, and turned into a core::Error at the boundary.
+struct BadValue {
+  std::string pointer;
+  std::string message;
+};
+
+std::string escapePointerToken(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string child(const std::string& pointer, std::string_view key) {
+  return pointer + "/" + escapePointerToken(key);
+}
+
+std::string child(const std::string& pointer, std::size_t index) {
+  return pointer + "/" + std::to_string(index);
+}
+
+const char* typeName(const json& value) {
+  return value.is_null() ? "null" : value.type_name();
+}
+
+const json& requireObject(const json& value, const std::string& pointer) {
+  if (!value.is_object()) throw BadValue{pointer, std::string("expected an object, got ") + typeName(value)};
+  return value;
+}
+
+const json* member(const json& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::string requireString(const json& object, std::string_view key, const std::string& pointer) {
+  const json* value = member(object, key);
+  if (value == nullptr) throw BadValue{pointer, "missing \"" + std::string(key) + "\""};
+  if (!value->is_string()) {
+    throw BadValue{child(pointer, key), std::string("expected a string, got ") + typeName(*value)};
+  }
+  return value->get<std::string>();
+}
+
+std::string optionalString(const json& object, std::string_view key, const std::string& pointer) {
+  const json* value = member(object, key);
+  if (value == nullptr || value->is_null()) return {};
+  if (!value->is_string()) {
+    throw BadValue{child(pointer, key), std::string("expected a string, got ") + typeName(*value)};
+  }
+  return value->get<std::string>();
+}
+
+std::optional<long long> optionalInteger(const json& object, std::string_view key, const std::string& pointer,
+                                         long long min, long long max) {
+  const json* value = member(object, key);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  if (!value->is_number_integer()) {
+    throw BadValue{child(pointer, key), std::string("expected an integer, got ") + typeName(*value)};
+  }
+  const auto number = value->get<long long>();
+  if (number < min || number > max) {
+    throw BadValue{child(pointer, key), "expected an integer from " + std::to_string(min) + " to " +
+                                            std::to_string(max) + ", got " + std::to_string(number)};
+  }
+  return number;
+}
+
+// An optional array member: each element is handed to `each` with its pointer.
+template <class Each>
+void forEachIn(const json& object, std::string_view key, const std::string& pointer, Each&& each) {
+  const json* value = member(object, key);
+  if (value == nullptr || value->is_null()) return;
+  const std::string here = child(pointer, key);
+  if (!value->is_array()) throw BadValue{here, std::string("expected an array, got ") + typeName(*value)};
+  for (std::size_t i = 0; i < value->size(); ++i)
+    each((*value)[i], child(here, i));
+}
+
+core::Severity parseSeverityAt(const json& object, const std::string& pointer) {
+  const std::string text = requireString(object, "severity", pointer);
+  const auto severity = core::parseSeverity(text);
+  if (!severity) {
+    throw BadValue{child(pointer, "severity"),
+                   "expected one of info, low, medium, high, critical, got \"" + text + "\""};
+  }
+  return *severity;
+}
+
+std::optional<core::PortProtocol> parseProtocolAt(const json& object, const std::string& pointer,
+                                                  bool required) {
+  const std::string text =
+      required ? requireString(object, "protocol", pointer) : optionalString(object, "protocol", pointer);
+  if (text.empty() && !required) return std::nullopt;
+  for (auto protocol : {core::PortProtocol::Tcp, core::PortProtocol::Udp, core::PortProtocol::Sctp}) {
+    if (text == core::toString(protocol)) return protocol;
+  }
+  throw BadValue{child(pointer, "protocol"), "expected one of TCP, UDP, SCTP, got \"" + text + "\""};
+}
+
+core::Finding parseFinding(const json& value, const std::string& pointer) {
+  requireObject(value, pointer);
+  core::Finding finding;
+  finding.check_id = requireString(value, "check", pointer);
+  finding.severity = parseSeverityAt(value, pointer);
+  finding.title = requireString(value, "title", pointer);
+  finding.detail = optionalString(value, "detail", pointer);
+  finding.fingerprint = requireString(value, "fingerprint", pointer);
+  finding.namespace_name = optionalString(value, "namespace", pointer);
+  finding.node = optionalString(value, "node", pointer);
+  finding.protocol = parseProtocolAt(value, pointer, false);
+  if (const auto port = optionalInteger(value, "port", pointer, 0, 65535))
+    finding.port = static_cast<int>(*port);
+  forEachIn(value, "subjects", pointer, [&](const json& item, const std::string& at) {
+    requireObject(item, at);
+    finding.subjects.push_back({requireString(item, "kind", at), optionalString(item, "namespace", at),
+                                requireString(item, "name", at)});
+  });
+  forEachIn(value, "evidence", pointer, [&](const json& item, const std::string& at) {
+    requireObject(item, at);
+    core::Evidence evidence;
+    evidence.kind = requireString(item, "kind", at);
+    evidence.text = requireString(item, "text", at);
+    evidence.source.file = optionalString(item, "file", at);
+    evidence.source.line = static_cast<int>(optionalInteger(item, "line", at, 0, 1LL << 30).value_or(0));
+    finding.evidence.push_back(std::move(evidence));
+  });
+  forEachIn(value, "fixes", pointer, [&](const json& item, const std::string& at) {
+    requireObject(item, at);
+    finding.fixes.push_back({requireString(item, "tool", at), optionalString(item, "title", at),
+                             optionalString(item, "format", at), requireString(item, "content", at)});
+  });
+  if (const json* suppressed = member(value, "suppressed"); suppressed != nullptr && !suppressed->is_null()) {
+    const std::string at = child(pointer, "suppressed");
+    requireObject(*suppressed, at);
+    finding.suppressed = true;
+    finding.suppression_reason = optionalString(*suppressed, "reason", at);
+  }
+  return finding;
+}
+
+std::vector<core::Finding> parseFindings(const json& audit) {
+  const json* findings = member(audit, "findings");
+  if (findings == nullptr) throw BadValue{"", "missing \"findings\""};
+  std::vector<core::Finding> out;
+  forEachIn(audit, "findings", "",
+            [&](const json& item, const std::string& at) { out.push_back(parseFinding(item, at)); });
+  return out;
+}
+
+// The same ranges the audit treats as not public (core/src/audit.cpp privateSpace()).
+const core::AddressSet& privateSpace() {
+  static const core::AddressSet space = [] {
+    core::AddressSet set;
+    for (const char* cidr : {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                             "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"}) {
+      set.add(*core::Cidr::parse(cidr));
+    }
+    return set;
+  }();
+  return space;
+}
+
+// The addresses an sg.port-blocked finding lists as not admitted ("not admitted: a/8, b/16 (why)"); nullopt
+// when the list was cut short ("and 3 more") or is not there.
+std::optional<core::AddressSet> notAdmitted(const core::Finding& finding) {
+  static constexpr std::string_view kPrefix = "not admitted: ";
+  for (const auto& evidence : finding.evidence) {
+    if (evidence.kind != "rule" || evidence.text.rfind(kPrefix, 0) != 0) continue;
+    std::string_view list(evidence.text);
+    list.remove_prefix(kPrefix.size());
+    if (const auto paren = list.find(" ("); paren != std::string_view::npos) list = list.substr(0, paren);
+    core::AddressSet set;
+    while (!list.empty()) {
+      const auto comma = list.find(", ");
+      const std::string_view token = list.substr(0, comma);
+      const auto cidr = core::Cidr::parse(token);
+      if (!cidr) return std::nullopt;
+      set.add(*cidr);
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 2);
+    }
+    return set;
+  }
+  return std::nullopt;
+}
+
+using CellKey = std::tuple<std::string, int, core::PortProtocol>;
+
+InternetReach internetReach(const core::PortVerdict& verdict, const core::AddressSet& required,
+                            const core::Finding* blocked) {
+  const core::AddressSet public_required = required.subtract(privateSpace());
+  if (public_required.empty()) return InternetReach::NotRequired;
+  if (verdict.status == "open") return InternetReach::Open;
+  if (verdict.status == "blocked") return InternetReach::Blocked;
+  if (verdict.status != "partial" || blocked == nullptr) return InternetReach::Unknown;
+  const auto missing = notAdmitted(*blocked);
+  if (!missing) return InternetReach::Unknown;
+  if (missing->contains(public_required)) return InternetReach::Blocked;
+  if (!missing->intersects(public_required)) return InternetReach::Open;
+  return InternetReach::Partial;
+}
+
+std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::Finding>& findings) {
+  std::set<CellKey> conflicts;
+  std::map<std::tuple<std::string, int, core::PortProtocol, std::string>, const core::Finding*> blocked;
+  for (const auto& finding : findings) {
+    if (!finding.port || !finding.protocol) continue;
+    if (finding.check_id == core::check::kHostPortConflict)
+      conflicts.emplace(finding.node, *finding.port, *finding.protocol);
+    if (finding.check_id == core::check::kPortBlocked) {
+      for (const auto& subject : finding.subjects)
+        blocked.emplace(std::tuple(finding.node, *finding.port, *finding.protocol, subject.key()), &finding);
+    }
+  }
+  std::vector<MatrixCell> cells;
+  forEachIn(audit, "matrix", "", [&](const json& item, const std::string& at) {
+    requireObject(item, at);
+    MatrixCell cell;
+    auto& verdict = cell.verdict;
+    verdict.node = requireString(item, "node", at);
+    verdict.port = static_cast<int>(optionalInteger(item, "port", at, 0, 65535).value_or(0));
+    verdict.protocol = *parseProtocolAt(item, at, true);
+    verdict.workload = optionalString(item, "workload", at);
+    verdict.status = requireString(item, "status", at);
+    forEachIn(item, "required", at, [&](const json& cidr, const std::string& cidr_at) {
+      if (!cidr.is_string()) throw BadValue{cidr_at, std::string("expected a string, got ") + typeName(cidr)};
+      verdict.required.push_back(cidr.get<std::string>());
+    });
+    auto required = core::AddressSet::parse(verdict.required);
+    if (!required) throw BadValue{child(at, "required"), required.error().message};
+    const auto found =
+        blocked.find(std::tuple(verdict.node, verdict.port, verdict.protocol, verdict.workload));
+    cell.internet = internetReach(verdict, *required, found == blocked.end() ? nullptr : found->second);
+    cell.conflict = conflicts.count({verdict.node, verdict.port, verdict.protocol}) > 0;
+    cells.push_back(std::move(cell));
+  });
+  return cells;
+}
+
+ChangeSet compareWith(const std::vector<core::Finding>& current, const std::vector<core::Finding>& previous) {
+  ChangeSet changes;
+  std::unordered_map<std::string, const core::Finding*> before;
+  for (const auto& finding : previous)
+    before.emplace(finding.fingerprint, &finding);
+  std::set<std::string> now;
+  for (const auto& finding : current) {
+    now.insert(finding.fingerprint);
+    const auto it = before.find(finding.fingerprint);
+    if (it == before.end()) {
+      changes.added.push_back(finding.fingerprint);
+    } else if (it->second->severity != finding.severity) {
+      changes.severity_changed.push_back(
+          {finding.fingerprint, finding.check_id, finding.severity, it->second->severity, finding.title});
+    } else {
+      ++changes.unchanged;
+    }
+  }
+  for (const auto& finding : previous) {
+    if (now.count(finding.fingerprint) == 0)
+      changes.resolved.push_back(
+          {finding.fingerprint, finding.check_id, finding.severity, {}, finding.title});
+  }
+  return changes;
+}
+
+ReportView parseView(const json& audit, ReportMeta meta) {
+  requireObject(audit, "");
+  ReportView view;
+  view.findings = parseFindings(audit);
+  view.matrix = parseMatrix(audit, view.findings);
+  forEachIn(audit, "nodes", "", [&](const json& item, const std::string& at) {
+    requireObject(item, at);
+    view.nodes.push_back({requireString(item, "node", at), optionalString(item, "instance", at),
+                          optionalString(item, "matched_by", at)});
+  });
+  forEachIn(audit, "inputs", "", [&](const json& item, const std::string& at) {
+    requireObject(item, at);
+    view.inputs.push_back({requireString(item, "name", at), optionalString(item, "kind", at)});
+  });
+  forEachIn(audit, "warnings", "", [&](const json& item, const std::string& at) {
+    if (!item.is_string()) throw BadValue{at, std::string("expected a string, got ") + typeName(item)};
+    view.warnings.push_back(item.get<std::string>());
+  });
+  if (const json* tool = member(audit, "tool"); tool != nullptr && !tool->is_null()) {
+    requireObject(*tool, "/tool");
+    if (auto name = optionalString(*tool, "name", "/tool"); !name.empty()) view.tool_name = std::move(name);
+    view.tool_version = optionalString(*tool, "version", "/tool");
+  }
+  for (const auto& finding : view.findings) {
+    if (finding.suppressed) {
+      ++view.suppressed;
+      continue;
+    }
+    ++view.by_severity[finding.severity];
+    ++view.by_check[finding.check_id];
+  }
+  if (meta.previous) {
+    std::vector<core::Finding> previous;
+    try {
+      requireObject(*meta.previous, "");
+      previous = parseFindings(*meta.previous);
+    } catch (BadValue& bad) {
+      bad.message = "previous audit: " + (bad.pointer.empty() ? "" : bad.pointer + ": ") + bad.message;
+      bad.pointer.clear();
+      throw;
+    }
+    view.changes = compareWith(view.findings, previous);
+  }
+  view.meta = std::move(meta);
+  return view;
+}
+
+}  // namespace
+
+core::Result<ReportView> reportViewFromJson(const nlohmann::json& audit, ReportMeta meta) {
+  try {
+    return parseView(audit, std::move(meta));
+  } catch (const BadValue& bad) {
+    return core::Error{bad.pointer.empty() ? bad.message : bad.pointer + ": " + bad.message};
+  } catch (const json::exception& error) {
+    return core::Error{std::string("malformed audit document: ") + error.what()};
+  }
+}
+
+const char* toString(InternetReach reach) {
+  switch (reach) {
+    case InternetReach::NotRequired:
+      return "not-required";
+    case InternetReach::Open:
+      return "open";
+    case InternetReach::Blocked:
+      return "blocked";
+    case InternetReach::Partial:
+      return "partial";
+    case InternetReach::Unknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
+}  // namespace sgaudit::report

@@ -1,0 +1,293 @@
+// The four renderers on the cce-seed audit (golden files) and on hostile input.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "report_fixture.hpp"
+#include "sgaudit/report/render.hpp"
+#include "sha256.hpp"
+
+namespace sgaudit::report {
+namespace {
+
+using json = nlohmann::json;
+using fixture::expectGolden;
+using fixture::hostileView;
+using fixture::seedAudit;
+using fixture::seedMeta;
+using fixture::seedView;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::size_t countOf(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size()))
+    ++count;
+  return count;
+}
+
+std::string between(const std::string& text, const std::string& open, const std::string& close) {
+  const auto start = text.find(open);
+  if (start == std::string::npos) return {};
+  const auto end = text.find(close, start + open.size());
+  return end == std::string::npos ? std::string()
+                                  : text.substr(start + open.size(), end - start - open.size());
+}
+
+// Splits RFC 4180 CSV into rows of cells (quoted cells may hold commas, quotes and line breaks).
+std::vector<std::vector<std::string>> parseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string cell;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(std::move(cell));
+      cell.clear();
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.back().push_back(std::move(cell));
+      cell.clear();
+      rows.emplace_back();
+      ++i;
+    } else {
+      cell += c;
+    }
+  }
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+// ---- golden files ----
+
+// Test the JSON report of the cce-seed audit against its golden file.
+TEST(RenderersTest, CceSeedJsonGolden) {
+  expectGolden("cce-seed.json", renderJson(seedView()));
+}
+
+// Test the CSV report of the cce-seed audit against its golden file.
+TEST(RenderersTest, CceSeedCsvGolden) {
+  expectGolden("cce-seed.csv", renderCsv(seedView()));
+}
+
+// Test the SARIF log of the cce-seed audit against its golden file.
+TEST(RenderersTest, CceSeedSarifGolden) {
+  expectGolden("cce-seed.sarif", renderSarif(seedView()));
+}
+
+// Test the HTML report of the cce-seed audit against its golden file.
+TEST(RenderersTest, CceSeedHtmlGolden) {
+  expectGolden("cce-seed.html", renderHtml(seedView()));
+}
+
+// ---- JSON ----
+
+// Test that the JSON report keeps the API's finding shape (the audit's own findings, unchanged), recounts
+// the summary, and says how the matrix cell looks from the internet.
+TEST(RenderersTest, JsonKeepsTheFindingShape) {
+  const json report = json::parse(renderJson(seedView()));
+  EXPECT_EQ(report.at("findings"), seedAudit().at("findings"));
+  EXPECT_EQ(report.at("summary").at("by_severity"), seedAudit().at("summary").at("by_severity"));
+  EXPECT_EQ(report.at("summary").at("by_check"), seedAudit().at("summary").at("by_check"));
+  EXPECT_EQ(report.at("report").at("scope"), "cce-seed");
+  EXPECT_EQ(report.at("matrix")[0].at("internet"), "blocked");
+  EXPECT_EQ(report.at("matrix")[0].at("conflict"), true);
+  EXPECT_FALSE(report.contains("changes"));
+}
+
+// ---- CSV ----
+
+// Test that the CSV has a header and one row per finding, CRLF line ends, and quotes only cells that need it.
+TEST(RenderersTest, CsvOneRowPerFinding) {
+  const std::string csv = renderCsv(seedView());
+  const auto rows = parseCsv(csv);
+  ASSERT_EQ(rows.size(), 7U);
+  EXPECT_EQ(rows[0][0], "severity");
+  EXPECT_EQ(rows[0].size(), 16U);
+  for (const auto& row : rows)
+    EXPECT_EQ(row.size(), 16U);
+  EXPECT_EQ(rows[1][0], "critical");
+  EXPECT_EQ(rows[1][1], "sg.sensitive-port-exposed");
+  EXPECT_EQ(rows[1][8], "cce-seed/node-sockets/10.1.0.55.txt:4");
+  EXPECT_EQ(rows[1][12], "2aa1def7209c791a01afb6e4d265bce7");
+  EXPECT_EQ(countOf(csv, "\r\n"), rows.size());  // records end in CRLF...
+  EXPECT_THAT(
+      csv,
+      HasSubstr(",\"scheduling: node 10.1.0.55 can host one replica"));  // ...multi-line cells are quoted
+}
+
+// Test that cells a spreadsheet would run as formulas (= + - @) get a leading ' and quotes are doubled.
+TEST(RenderersTest, CsvGuardsAgainstFormulaInjection) {
+  const auto rows = parseCsv(renderCsv(hostileView()));
+  ASSERT_EQ(rows.size(), 4U);
+  EXPECT_EQ(rows[2][2], "'=HYPERLINK(\"javascript:alert(3)\") \" onmouseover=\"alert(2)");
+  EXPECT_EQ(rows[2][9], "'+cmd|' /C calc'!A0");
+  EXPECT_EQ(rows[3][2], "'-2+3 in javascript:alert(3)");
+  EXPECT_EQ(rows[2][10], "\" onmouseover=\"alert(2): @SUM(1+1)*cmd|' /C calc'!A0 (javascript:alert(3))");
+  for (const auto& row : rows) {
+    for (const auto& cell : row) {
+      ASSERT_FALSE(!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@'))
+          << cell;
+    }
+  }
+}
+
+// ---- SARIF ----
+
+// Test the SARIF log's structure: one rule per check id, levels from severity, the socket file and line as
+// the location, the fingerprint as a partial fingerprint, subjects as logical locations.
+TEST(RenderersTest, SarifRulesLevelsLocationsFingerprints) {
+  const json sarif = json::parse(renderSarif(seedView()));
+  EXPECT_EQ(sarif.at("version"), "2.1.0");
+  const json& run = sarif.at("runs")[0];
+  const json& rules = run.at("tool").at("driver").at("rules");
+  std::set<std::string> ids;
+  for (const auto& rule : rules)
+    ids.insert(rule.at("id").get<std::string>());
+  EXPECT_EQ(ids.size(), rules.size());
+  EXPECT_EQ(ids.size(), 8U);
+  const json& results = run.at("results");
+  ASSERT_EQ(results.size(), 6U);
+  const json& exposed = results[0];
+  EXPECT_EQ(exposed.at("ruleId"), "sg.sensitive-port-exposed");
+  EXPECT_EQ(rules[exposed.at("ruleIndex").get<std::size_t>()].at("id"), "sg.sensitive-port-exposed");
+  EXPECT_EQ(exposed.at("level"), "error");
+  const json& physical = exposed.at("locations")[0].at("physicalLocation");
+  EXPECT_EQ(physical.at("artifactLocation").at("uri"), "cce-seed/node-sockets/10.1.0.55.txt");
+  EXPECT_EQ(physical.at("region").at("startLine"), 4);
+  EXPECT_EQ(exposed.at("partialFingerprints").at("sgauditFingerprint/v1"),
+            "2aa1def7209c791a01afb6e4d265bce7");
+  EXPECT_EQ(exposed.at("locations")[0].at("logicalLocations")[0].at("fullyQualifiedName"), "Node/10.1.0.55");
+  for (const auto& result : results) {
+    if (result.at("ruleId") == "hostnetwork.dns-policy") {
+      EXPECT_EQ(result.at("level"), "warning");
+    }
+  }
+}
+
+// Test that a manifest with a line wins as the location, that file names become percent-encoded URI
+// references, and that suppressed findings carry a SARIF suppression.
+TEST(RenderersTest, SarifPrefersManifestLinesAndEncodesUris) {
+  const json sarif = json::parse(renderSarif(hostileView()));
+  const json& first = sarif.at("runs")[0].at("results")[0];
+  const json& physical = first.at("locations")[0].at("physicalLocation");
+  EXPECT_EQ(physical.at("artifactLocation").at("uri"), "inputs/%22%20onmouseover%3D%22alert%282%29.yaml");
+  EXPECT_EQ(physical.at("region").at("startLine"), 7);
+  EXPECT_EQ(first.at("relatedLocations").size(), 1U);
+
+  json audit = seedAudit();
+  audit["findings"][0]["suppressed"] = {{"reason", "bastion move"}};
+  auto view = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(view);
+  const json suppressed = json::parse(renderSarif(*view));
+  EXPECT_EQ(suppressed.at("runs")[0].at("results")[0].at("suppressions")[0].at("justification"),
+            "bastion move");
+}
+
+// ---- HTML ----
+
+// Test that the page carries a CSP that allows only its own inline style and script, by their hashes, and
+// fetches nothing from anywhere.
+TEST(RenderersTest, HtmlContentSecurityPolicy) {
+  const std::string html = renderHtml(seedView());
+  const std::string csp = between(html, "<meta http-equiv=\"Content-Security-Policy\" content=\"", "\">");
+  ASSERT_FALSE(csp.empty());
+  EXPECT_THAT(csp, HasSubstr("default-src 'none'"));
+  EXPECT_THAT(csp, Not(HasSubstr("unsafe-inline")));
+  EXPECT_THAT(csp, Not(HasSubstr("unsafe-eval")));
+  const std::string style = between(html, "<style>", "</style>");
+  const std::string script = between(html, "<script>", "</script>");
+  ASSERT_FALSE(style.empty());
+  ASSERT_FALSE(script.empty());
+  EXPECT_THAT(csp, HasSubstr("style-src " + detail::cspHash(style) + ";"));
+  EXPECT_THAT(csp, HasSubstr("script-src " + detail::cspHash(script) + ";"));
+  EXPECT_EQ(countOf(html, "<script"), 1U);
+  EXPECT_EQ(countOf(html, "<style"), 1U);
+  EXPECT_THAT(html, Not(HasSubstr(" style=\"")));
+  EXPECT_THAT(html, Not(HasSubstr(" src=")));
+  EXPECT_THAT(html, Not(HasSubstr("http://")));
+  EXPECT_THAT(html, Not(HasSubstr("https://")));
+  EXPECT_FALSE(
+      std::regex_search(html, std::regex(R"re(\son[a-z]+\s*=\s*")re")));  // no event handler attributes
+}
+
+// Test the content a reader needs: scope, time, counts, the matrix cell, subjects, evidence, the deciding
+// rule, and a copy button per fix.
+TEST(RenderersTest, HtmlContent) {
+  const std::string html = renderHtml(seedView());
+  EXPECT_THAT(html, HasSubstr("<span id=\"scope\">cce-seed</span>"));
+  EXPECT_THAT(html, HasSubstr("2026-11-25T10:00:00Z"));
+  EXPECT_THAT(html, HasSubstr("<span id=\"total-findings\">6</span>"));
+  EXPECT_THAT(html, HasSubstr("<tr data-severity=\"high\"><td><span class=\"sev sev-high\">high</span></td>"
+                              "<td class=\"count\">3</td></tr>"));
+  EXPECT_THAT(html, HasSubstr("data-node=\"10.1.0.55\" data-port=\"80/TCP\" data-internet=\"blocked\""));
+  EXPECT_THAT(html, HasSubstr("<span class=\"verdict\">blocked from the internet</span>"));
+  EXPECT_THAT(html, HasSubstr("nginx serves the public web site directly"));  // the policy
+  EXPECT_THAT(html, HasSubstr("<h4>Deciding rule</h4>"));
+  std::size_t fixes = 0;
+  for (const auto& finding : seedView().findings)
+    fixes += finding.fixes.size();
+  EXPECT_EQ(countOf(html, "<button type=\"button\" class=\"copy"), fixes);
+  EXPECT_EQ(countOf(html, "<details class=\"finding"), 6U);
+  EXPECT_THAT(html, Not(HasSubstr("id=\"changes\"")));
+}
+
+// Test that every hostile value is escaped: no injected tag or attribute survives, and the text is there
+// in its escaped form.
+TEST(RenderersTest, HtmlEscapesHostileValues) {
+  const std::string html = renderHtml(hostileView());
+  EXPECT_EQ(countOf(html, "<script"), 1U);
+  EXPECT_THAT(html, Not(HasSubstr("<img")));
+  EXPECT_THAT(html, Not(HasSubstr("\" onmouseover=\"")));
+  EXPECT_THAT(html, Not(HasSubstr("href=\"javascript")));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_THAT(html, HasSubstr("&quot; onmouseover=&quot;alert(2)"));
+  EXPECT_THAT(html, HasSubstr("javascript:alert(3)"));
+  EXPECT_THAT(html, HasSubstr("{{scope}}"));  // a mustache tag in a value is text, not a template
+  EXPECT_FALSE(std::regex_search(html, std::regex(R"re(\son[a-z]+\s*=\s*")re")));
+}
+
+// Test the "what changed" section when a previous audit is given.
+TEST(RenderersTest, HtmlWhatChanged) {
+  json previous = seedAudit();
+  previous["findings"].erase(previous["findings"].begin());
+  ReportMeta meta = seedMeta();
+  meta.previous = previous;
+  auto view = reportViewFromJson(seedAudit(), meta);
+  ASSERT_TRUE(view) << view.error().message;
+  const std::string html = renderHtml(*view);
+  EXPECT_THAT(html, HasSubstr("<span id=\"changes-added\">1</span> new"));
+  EXPECT_THAT(html, HasSubstr("<span id=\"changes-resolved\">0</span> resolved"));
+  EXPECT_THAT(html, HasSubstr("<span id=\"changes-unchanged\">5</span> unchanged"));
+  EXPECT_THAT(html, HasSubstr("<a href=\"#f-2aa1def7209c791a01afb6e4d265bce7\">"));
+  EXPECT_THAT(html, HasSubstr("data-change=\"new\""));
+  EXPECT_EQ(countOf(html, "data-change=\"unchanged\""), 5U);
+  EXPECT_THAT(html, HasSubstr("id=\"filter-new\""));
+  const json report = json::parse(renderJson(*view));
+  EXPECT_EQ(report.at("changes").at("added"), json::array({"2aa1def7209c791a01afb6e4d265bce7"}));
+  const auto csv = renderCsv(*view);
+  EXPECT_EQ(countOf(csv, ",new\r\n"), 1U);
+}
+
+// Test that every renderer is a pure function of the view: the same view gives the same bytes.
+TEST(RenderersTest, Deterministic) {
+  const ReportView view = seedView();
+  EXPECT_EQ(renderHtml(view), renderHtml(view));
+  EXPECT_EQ(renderSarif(view), renderSarif(view));
+  EXPECT_EQ(renderCsv(view), renderCsv(view));
+  EXPECT_EQ(renderJson(view), renderJson(view));
+}
+
+}  // namespace
+}  // namespace sgaudit::report

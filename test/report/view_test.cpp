@@ -1,0 +1,178 @@
+// The findings view: built from the audit's JSON document, with errors that name the JSON pointer.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "report_fixture.hpp"
+
+namespace sgaudit::report {
+namespace {
+
+using json = nlohmann::json;
+using fixture::seedAudit;
+using fixture::seedMeta;
+using fixture::seedView;
+using ::testing::HasSubstr;
+
+// Test that the cce-seed document gives six findings counted by severity and check, the one matrix cell,
+// the node and every input.
+TEST(ReportViewTest, CceSeedCounts) {
+  const ReportView view = seedView();
+  EXPECT_EQ(view.findings.size(), 6U);
+  EXPECT_EQ(view.by_severity.at(core::Severity::Critical), 1U);
+  EXPECT_EQ(view.by_severity.at(core::Severity::High), 3U);
+  EXPECT_EQ(view.by_severity.at(core::Severity::Medium), 2U);
+  EXPECT_EQ(view.by_severity.count(core::Severity::Low), 0U);
+  EXPECT_EQ(view.by_check.at("sg.port-blocked"), 1U);
+  EXPECT_EQ(view.by_check.size(), 6U);
+  EXPECT_EQ(view.suppressed, 0U);
+  ASSERT_EQ(view.matrix.size(), 1U);
+  EXPECT_EQ(view.nodes.size(), 1U);
+  EXPECT_EQ(view.inputs.size(), 11U);
+  EXPECT_EQ(view.tool_version, "0.1.0");
+  EXPECT_FALSE(view.changes.has_value());
+  const core::Finding& first = view.findings.front();
+  EXPECT_EQ(first.check_id, "sg.sensitive-port-exposed");
+  EXPECT_EQ(first.evidence.front().source.file, "cce-seed/node-sockets/10.1.0.55.txt");
+  EXPECT_EQ(first.evidence.front().source.line, 4);
+}
+
+// Test that 80/TCP on 10.1.0.55 (status "partial": admitted from the VPC, the container range and the
+// masters, required from 0.0.0.0/0) reads as blocked from the internet, and carries the conflict.
+TEST(ReportViewTest, PartialCellWithOnlyPrivateSourcesIsBlockedFromTheInternet) {
+  const ReportView view = seedView();
+  const MatrixCell& cell = view.matrix.front();
+  EXPECT_EQ(cell.verdict.node, "10.1.0.55");
+  EXPECT_EQ(cell.verdict.port, 80);
+  EXPECT_EQ(cell.verdict.status, "partial");
+  EXPECT_EQ(cell.internet, InternetReach::Blocked);
+  EXPECT_TRUE(cell.conflict);
+}
+
+// Test that a partial cell whose missing addresses leave some public space admitted reads as partly open,
+// and that a cell whose required sources are all private says nothing about the internet.
+TEST(ReportViewTest, InternetReachOfOtherCells) {
+  json audit = seedAudit();
+  for (auto& finding : audit["findings"]) {
+    if (finding["check"] == "sg.port-blocked") {
+      finding["evidence"][4]["text"] = "not admitted: 8.0.0.0/7 (no rule matched: default deny)";
+    }
+  }
+  auto partly = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(partly) << partly.error().message;
+  EXPECT_EQ(partly->matrix.front().internet, InternetReach::Partial);
+
+  audit["matrix"][0]["required"] = {"10.0.0.0/8"};
+  auto inside = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(inside) << inside.error().message;
+  EXPECT_EQ(inside->matrix.front().internet, InternetReach::NotRequired);
+
+  audit["matrix"][0]["required"] = {"0.0.0.0/0"};
+  audit["matrix"][0]["status"] = "open";
+  auto open = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(open) << open.error().message;
+  EXPECT_EQ(open->matrix.front().internet, InternetReach::Open);
+}
+
+// Test that a cut-short "not admitted" list ("and 3 more") leaves the internet verdict unknown instead of
+// guessing.
+TEST(ReportViewTest, TruncatedMissingListIsUnknown) {
+  json audit = seedAudit();
+  for (auto& finding : audit["findings"]) {
+    if (finding["check"] == "sg.port-blocked") {
+      finding["evidence"][4]["text"] = "not admitted: 0.0.0.0/5, 8.0.0.0/7 and 3 more (no rule matched)";
+    }
+  }
+  auto view = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(view) << view.error().message;
+  EXPECT_EQ(view->matrix.front().internet, InternetReach::Unknown);
+}
+
+// Test that malformed documents are refused with the JSON pointer of the bad value.
+TEST(ReportViewTest, ErrorsNameTheJsonPointer) {
+  auto error_of = [](const json& audit) {
+    auto view = reportViewFromJson(audit, {});
+    return view ? std::string("(accepted)") : view.error().message;
+  };
+  EXPECT_EQ(error_of(json::array()), "expected an object, got array");
+  EXPECT_EQ(error_of(json::object()), "missing \"findings\"");
+  json audit = seedAudit();
+  audit["findings"][2]["severity"] = "urgent";
+  EXPECT_EQ(error_of(audit),
+            "/findings/2/severity: expected one of info, low, medium, high, critical, got \"urgent\"");
+  audit = seedAudit();
+  audit["findings"][1]["evidence"][0]["line"] = "nine";
+  EXPECT_EQ(error_of(audit), "/findings/1/evidence/0/line: expected an integer, got string");
+  audit = seedAudit();
+  audit["findings"][0].erase("fingerprint");
+  EXPECT_EQ(error_of(audit), "/findings/0: missing \"fingerprint\"");
+  audit = seedAudit();
+  audit["matrix"][0]["required"] = {"10.0.0.300/8"};
+  EXPECT_THAT(error_of(audit), HasSubstr("/matrix/0/required: "));
+  audit = seedAudit();
+  audit["matrix"][0]["protocol"] = "ICMP";
+  EXPECT_EQ(error_of(audit), "/matrix/0/protocol: expected one of TCP, UDP, SCTP, got \"ICMP\"");
+  audit = seedAudit();
+  audit["findings"][0]["port"] = 70000;
+  EXPECT_EQ(error_of(audit), "/findings/0/port: expected an integer from 0 to 65535, got 70000");
+
+  ReportMeta meta;
+  meta.previous = json{{"findings", {{{"check", "x"}}}}};
+  auto view = reportViewFromJson(seedAudit(), meta);
+  ASSERT_FALSE(view);
+  EXPECT_EQ(view.error().message, "previous audit: /findings/0: missing \"severity\"");
+}
+
+// Test that a previous audit gives what is new, what was resolved, what changed severity and how many
+// stayed, keyed by fingerprint.
+TEST(ReportViewTest, WhatChangedByFingerprint) {
+  json previous = seedAudit();
+  json& findings = previous["findings"];
+  // Drop the dns-policy finding (so it is new now), regrade the conflict, and add one that is gone now.
+  std::string dns_fingerprint;
+  for (auto it = findings.begin(); it != findings.end(); ++it) {
+    if ((*it)["check"] == "hostnetwork.dns-policy") {
+      dns_fingerprint = (*it)["fingerprint"];
+      findings.erase(it);
+      break;
+    }
+  }
+  for (auto& finding : findings) {
+    if (finding["check"] == "hostport.conflict") finding["severity"] = "medium";
+  }
+  json gone = findings[0];
+  gone["fingerprint"] = "ffffffffffffffffffffffffffffffff";
+  gone["title"] = "TCP 3389 on node 10.1.0.55 is open to the whole internet";
+  findings.push_back(gone);
+
+  ReportMeta meta = seedMeta();
+  meta.previous = previous;
+  auto view = reportViewFromJson(seedAudit(), meta);
+  ASSERT_TRUE(view) << view.error().message;
+  ASSERT_TRUE(view->changes.has_value());
+  const ChangeSet& changes = *view->changes;
+  EXPECT_EQ(changes.added, std::vector<std::string>{dns_fingerprint});
+  ASSERT_EQ(changes.resolved.size(), 1U);
+  EXPECT_EQ(changes.resolved[0].fingerprint, "ffffffffffffffffffffffffffffffff");
+  EXPECT_EQ(changes.resolved[0].title, "TCP 3389 on node 10.1.0.55 is open to the whole internet");
+  ASSERT_EQ(changes.severity_changed.size(), 1U);
+  EXPECT_EQ(changes.severity_changed[0].check_id, "hostport.conflict");
+  EXPECT_EQ(changes.severity_changed[0].severity, core::Severity::High);
+  EXPECT_EQ(changes.severity_changed[0].previous_severity, core::Severity::Medium);
+  EXPECT_EQ(changes.unchanged, 4U);
+}
+
+// Test that suppressed findings stay in the view but out of the counts, as in the audit's own summary.
+TEST(ReportViewTest, SuppressedFindingsAreNotCounted) {
+  json audit = seedAudit();
+  audit["findings"][0]["suppressed"] = {{"reason", "bastion move in progress"}};
+  auto view = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(view) << view.error().message;
+  EXPECT_EQ(view->findings.size(), 6U);
+  EXPECT_EQ(view->suppressed, 1U);
+  EXPECT_EQ(view->by_severity.count(core::Severity::Critical), 0U);
+  EXPECT_TRUE(view->findings[0].suppressed);
+  EXPECT_EQ(view->findings[0].suppression_reason, "bastion move in progress");
+}
+
+}  // namespace
+}  // namespace sgaudit::report
