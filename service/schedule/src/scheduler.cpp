@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sgaudit/schedule/schedule_store.hpp"
+#include "sgaudit/schedule/stored_audit.hpp"
 
 namespace sgaudit::schedule {
 namespace {
@@ -511,13 +512,7 @@ std::optional<TimePoint> Scheduler::nextWakeup() {
 }
 
 std::vector<NextRunInfo> Scheduler::nextRunAt() {
-  std::vector<NextRunInfo> out;
-  auto stmt = db_.prepare("SELECT id, name, enabled, next_run_at, last_run_at FROM schedules ORDER BY id");
-  while (stmt.step()) {
-    out.push_back(
-        {stmt.getInt64(0), stmt.getText(1), stmt.getInt64(2) != 0, timeColumn(stmt, 3), timeColumn(stmt, 4)});
-  }
-  return out;
+  return loadNextRuns(db_);
 }
 
 SchedulerLoop::SchedulerLoop(Scheduler& scheduler, Clock& clock, std::chrono::seconds max_sleep,

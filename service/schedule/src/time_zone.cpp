@@ -421,8 +421,17 @@ std::string formatUtc(TimePoint instant) {
 }
 
 std::optional<TimePoint> parseUtc(std::string_view text) {
-  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
-      text[16] != ':' || text[19] != 'Z') {
+  // Fractional seconds ("...:05.123Z") are accepted and dropped.
+  if (text.size() > 21 && text[19] == '.' && text.back() == 'Z') {
+    const auto digits = text.substr(20, text.size() - 21);
+    if (digits.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    text = text.substr(0, 19);
+  } else if (text.size() == 20 && text[19] == 'Z') {
+    text = text.substr(0, 19);
+  } else {
+    return std::nullopt;
+  }
+  if (text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') {
     return std::nullopt;
   }
   auto num = [&](std::size_t pos, std::size_t len) -> std::optional<int> {

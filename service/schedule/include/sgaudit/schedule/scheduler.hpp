@@ -103,6 +103,8 @@ class Scheduler {
   TickReport tick(TimePoint now);
   // The earliest time something will be due (a schedule or a delivery retry); nullopt when nothing is.
   std::optional<TimePoint> nextWakeup();
+  // Through the scheduler's own connection, so only from the thread that ticks; elsewhere (an HTTP
+  // handler serving /metrics) use loadNextRuns() from stored_audit.hpp on that thread's connection.
   std::vector<NextRunInfo> nextRunAt();
   const std::string& instanceId() const { return options_.instance_id; }
 
