@@ -125,6 +125,9 @@ struct NodeFirewall {
   CompiledFirewall compiled;
   std::string primary_group_id;  // where fixes go
   std::string primary_group_name;
+  // The address families the node has addresses in (its instance's and its own): a requirement of a family it
+  // has no address in cannot be met by any rule, so it is not asked of its security groups. Empty = unknown.
+  AddressSet families;
 };
 
 class Auditor {
@@ -221,6 +224,19 @@ class Auditor {
       }
       firewall.primary_group_name = groups_.find(firewall.primary_group_id)->group->name;
       firewall.compiled = compiler_.compile(Firewall{{layer}});
+      std::vector<std::string> addresses = match.instance->private_ips;
+      addresses.insert(addresses.end(), match.instance->public_ips.begin(), match.instance->public_ips.end());
+      for (const auto& node : input_.cluster.nodes) {
+        if (node.name != match.node) continue;
+        addresses.insert(addresses.end(), node.internal_ips.begin(), node.internal_ips.end());
+        addresses.insert(addresses.end(), node.external_ips.begin(), node.external_ips.end());
+      }
+      for (const auto& text : addresses) {
+        if (auto address = IpAddress::parse(text)) {
+          firewall.families = firewall.families.unite(address->family == IpFamily::V6 ? AddressSet::allV6()
+                                                                                      : AddressSet::allV4());
+        }
+      }
       firewalls_.emplace(match.node, std::move(firewall));
     }
     for (const auto& unmatched : mapping.unmatched) {
@@ -309,19 +325,25 @@ class Auditor {
 
   // Who is admitted and by which rule, in words: "10.1.0.0/16 by rule ... of group ...; members of sg-x".
   std::string describeAdmitted(const RequirementCheck& check, const PortIntervalAnswer& answer) const {
-    std::map<std::string, std::vector<Cidr>> by_rule;
+    // Under the union model one rule is credited with the addresses two rules admit; a CIDR rule is shown
+    // with all it admits ("10.0.0.0/8"), not with the pieces left to it (26 CIDRs around a node address).
+    std::map<std::string, AddressSet> by_rule;
     for (const auto& piece : answer.pieces) {
       if (piece.verdict != RuleAction::Allow) continue;
       for (const auto& decision : piece.decisions) {
         const std::string rule = decision.rule ? describeRule(*decision.rule) : "no rule";
-        for (const auto& cidr : piece.addresses.toCidrs())
-          by_rule[rule].push_back(cidr);
+        AddressSet& set = by_rule[rule];
+        set = set.unite(piece.addresses);
+        const SecurityGroupRule* found = decision.rule ? groups_.rule(*decision.rule) : nullptr;
+        if (found == nullptr) continue;
+        if (const auto* cidr = std::get_if<Cidr>(&found->source))
+          set = set.unite(AddressSet::of(*cidr).intersect(answer.admitted));
       }
     }
     (void)check;
     std::string text;
-    for (const auto& [rule, cidrs] : by_rule) {
-      text += (text.empty() ? "" : "; ") + joinCidrs(cidrs) + " by " + rule;
+    for (const auto& [rule, set] : by_rule) {
+      text += (text.empty() ? "" : "; ") + joinCidrs(set.toCidrs()) + " by " + rule;
     }
     for (const auto& unresolved : answer.unresolved) {
       if (unresolved.action != RuleAction::Allow) continue;
@@ -373,17 +395,24 @@ class Auditor {
       if (!requirements.count(unit_index)) requirements.emplace(unit_index, requirementFor(unit));
       const Requirement& requirement = requirements.at(unit_index);
       PortVerdict verdict{node, protocol, port, unit.identity.key(), "unknown", {}};
-      for (const auto& cidr : requirement.addresses.toCidrs())
-        verdict.required.push_back(cidr.toString());
       const auto firewall = firewalls_.find(node);
-      if (firewall == firewalls_.end() || requirement.addresses.empty()) {
+      // Only the families the node can be reached over (an IPv4-only node is not "blocked" for ::/0); a
+      // requirement wholly outside them is kept, so that it is still reported.
+      AddressSet required = requirement.addresses;
+      if (firewall != firewalls_.end() && !firewall->second.families.empty() &&
+          required.intersects(firewall->second.families)) {
+        required = required.intersect(firewall->second.families);
+      }
+      for (const auto& cidr : required.toCidrs())
+        verdict.required.push_back(cidr.toString());
+      if (firewall == firewalls_.end() || required.empty()) {
         result_.matrix.push_back(std::move(verdict));
         continue;
       }
       const ReachAnswer answer = reach(firewall->second.compiled, firewallProtocol(protocol),
                                        PortRange::single(static_cast<std::uint16_t>(port)));
       const PortIntervalAnswer& interval = answer.at(static_cast<std::uint16_t>(port));
-      const RequirementCheck check = checkRequired(interval, requirement.addresses);
+      const RequirementCheck check = checkRequired(interval, required);
       verdict.status = check.exposure == Exposure::Open      ? "open"
                        : check.exposure == Exposure::Blocked ? "blocked"
                                                              : "partial";
@@ -411,7 +440,7 @@ class Auditor {
                       required_text + ", which " + unit.identity.key() + " requires";
       finding.detail = std::string(toString(protocol)) + " " + std::to_string(port) +
                        " is admitted only from " + describeAdmitted(check, interval) +
-                       ". Not admitted: " + describeMissing(requirement.addresses, check) + " (" +
+                       ". Not admitted: " + describeMissing(required, check) + " (" +
                        describeMissingDecision(check) + "). Required by " + requirement.why + ".";
       for (const HostPortUse* use : uses) {
         for (const auto& evidence : use->evidence)
@@ -426,13 +455,13 @@ class Auditor {
         finding.evidence.push_back(
             {"rule", "the verdict could change for members of an unresolved security group", {}});
       }
-      planOpening(finding, firewall->second, check, requirement, protocol, port);
+      planOpening(finding, firewall->second, check, required, protocol, port);
       add(std::move(finding), {unit.identity.key(), node, toString(protocol), std::to_string(port)});
     }
   }
 
   void planOpening(Finding& finding, const NodeFirewall& firewall, const RequirementCheck& check,
-                   const Requirement& requirement, PortProtocol protocol, int port) {
+                   const AddressSet& required, PortProtocol protocol, int port) {
     // A deny that decides part of the missing space must go first: an allow cannot outrank it.
     std::set<std::string> narrowed;
     for (const auto& piece : check.missingDecidedBy) {
@@ -453,11 +482,28 @@ class Auditor {
     plan.provider = firewall.provider;
     plan.group_id = firewall.primary_group_id;
     plan.group_name = firewall.primary_group_name;
+    // Into the group whose CIDR rule already admits this port to someone, where the node has one: that is
+    // where the port is managed, and it may be narrower than the cluster-wide group (on EKS the cluster
+    // security group is also on the control plane's network interfaces and on every managed node).
+    for (const auto& id : firewall.group_ids) {
+      const bool admits = std::any_of(
+          check.admittedDecidedBy.begin(), check.admittedDecidedBy.end(), [&](const AddressPiece& piece) {
+            return std::any_of(piece.decisions.begin(), piece.decisions.end(), [&](const LayerDecision& d) {
+              if (!d.rule || d.action != RuleAction::Allow || d.rule->groupId != id) return false;
+              const SecurityGroupRule* rule = groups_.rule(*d.rule);
+              return rule != nullptr && std::holds_alternative<Cidr>(rule->source);
+            });
+          });
+      if (!admits) continue;
+      plan.group_id = id;
+      plan.group_name = groups_.find(id)->group->name;
+      break;
+    }
     plan.protocol = firewallProtocol(protocol);
     plan.ports = PortSet::of(PortRange::single(static_cast<std::uint16_t>(port)));
     // The narrowest rule that admits what is required: the required CIDRs of each family something is missing
     // in.
-    for (const auto& cidr : requirement.addresses.toCidrs()) {
+    for (const auto& cidr : required.toCidrs()) {
       if (check.missing.intersects(AddressSet::of(cidr))) plan.sources.push_back(cidr);
     }
     plan.description =

@@ -435,7 +435,10 @@ std::optional<std::string> recognise(const json& doc) {
   if (const json* subnet = sample(doc, "subnets", "subnet")) {
     if (subnet->is_object() && subnet->contains("vpc_id")) return "huawei.vpc.v1.subnets";
   }
-  if (doc.value("kind", "") == "Cluster" && doc.contains("apiVersion")) return "huawei.cce.clusters";
+  // Not doc.value("kind", ""): that throws when "kind" is there but not a string.
+  if (const auto kind = doc.find("kind");
+      kind != doc.end() && *kind == "Cluster" && doc.contains("apiVersion"))
+    return "huawei.cce.clusters";
   return std::nullopt;
 }
 
