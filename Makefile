@@ -20,7 +20,7 @@ build: deps configure
 
 run: deps configure
 	ninja -C $(BUILD) -j $(JOBS) sgaudit
-	$(BUILD)/service/sgaudit serve
+	$(BUILD)/service/sgaudit serve --demo
 
 test: build
 	ctest --test-dir $(BUILD) -j $(JOBS) --output-on-failure --timeout 300

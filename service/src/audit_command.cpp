@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sgaudit/cloud/inputs/loader.hpp"
+#include "sgaudit/report/render.hpp"
 #include "sgaudit/service/app_context.hpp"
 
 namespace sgaudit::service {
@@ -111,14 +112,31 @@ std::string renderAuditText(const core::AuditResult& result, bool color) {
   return out;
 }
 
+nlohmann::json auditDocument(const core::AuditResult& result,
+                             const std::vector<std::pair<std::string, std::string>>& inputs) {
+  json document = result;
+  json listed = json::array();
+  for (const auto& [name, kind] : inputs)
+    listed.push_back({{"name", name}, {"kind", kind}});
+  document["inputs"] = listed;
+  document["tool"] = {{"name", "sgaudit"}, {"version", buildInfo().version}};
+  return document;
+}
+
 int runAuditCommand(const AuditOptions& options) {
+  if (options.format != "text" && options.format != "json" && options.format != "html" &&
+      options.format != "sarif" && options.format != "csv") {
+    return badInput("unknown format \"" + options.format + "\": expected text, json, html, sarif or csv");
+  }
   core::AuditInput input;
+  json policy_document;  // shown in the HTML report as given
   input.today = options.today.empty() ? todayUtc() : options.today;
   if (options.policy) {
     const auto text = readWhole(*options.policy);
     if (!text) return badInput(options.policy->string() + ": cannot read the policy");
     const json document = json::parse(*text, nullptr, false);
     if (document.is_discarded()) return badInput(options.policy->string() + ": not valid JSON");
+    policy_document = document;
     auto policy = core::parsePolicy(document);
     if (!policy) return badInput(options.policy->string() + ": " + policy.error().message);
     input.policy = *policy;
@@ -160,16 +178,30 @@ int runAuditCommand(const AuditOptions& options) {
   cloud::inputs::renderCloudFixes(result.findings);
 
   std::string text;
-  if (options.format == "json") {
-    json document = result;
-    json inputs = json::array();
-    for (const auto& loaded : inventory.inputs)
-      inputs.push_back({{"name", loaded.name}, {"kind", loaded.kind}});
-    document["inputs"] = inputs;
-    document["tool"] = {{"name", "sgaudit"}, {"version", buildInfo().version}};
-    text = document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-  } else {
+  if (options.format == "text") {
     text = renderAuditText(result, options.color && !options.output);
+  } else {
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (const auto& loaded : inventory.inputs)
+      inputs.emplace_back(loaded.name, loaded.kind);
+    const json document = auditDocument(result, inputs);
+    if (options.format == "json") {
+      text = document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+    } else {
+      report::ReportMeta meta;
+      for (const auto& path : options.paths) {
+        auto normal = std::filesystem::absolute(path).lexically_normal();
+        if (normal.filename().empty()) normal = normal.parent_path();  // "cce-seed/"
+        meta.scope += (meta.scope.empty() ? "" : ", ") + normal.filename().string();
+      }
+      meta.audited_at = input.today;
+      meta.policy = policy_document;
+      auto view = report::reportViewFromJson(document, std::move(meta));
+      if (!view) return badInput("cannot build the report: " + view.error().message);
+      text = options.format == "html"    ? report::renderHtml(*view)
+             : options.format == "sarif" ? report::renderSarif(*view)
+                                         : report::renderCsv(*view);
+    }
   }
   if (options.output) {
     std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);

@@ -2,8 +2,10 @@
 // to the server through http_server.hpp and http_message.hpp.
 #include "sgaudit/service/http_server.hpp"
 
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -40,6 +42,8 @@ ServerOptions ServerOptions::from(const Config& config) {
   options.header_limit = config.header_limit;
   options.body_limit = config.body_limit;
   options.shutdown_grace = config.shutdown_grace;
+  options.spool_dir = config.spoolDir();
+  options.spool_body_limit = config.upload_limit;
   return options;
 }
 
@@ -99,7 +103,10 @@ class Session : public std::enable_shared_from_this<Session> {
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
   }
-  ~Session() { server_.remove(this); }
+  ~Session() {
+    removeSpoolFile();
+    server_.remove(this);
+  }
 
   void start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::doRead, shared_from_this()));
@@ -122,46 +129,131 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void doRead() {
     if (server_.stopping) return close();
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-    parser_->body_limit(server_.options.body_limit);
+    request_ = HttpRequest{};
+    header_parser_.emplace();
+    string_parser_.reset();
+    file_parser_.reset();
+    header_parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
+    header_parser_->body_limit(server_.options.body_limit);
     stream_.expires_after(server_.options.read_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    http::async_read_header(stream_, buffer_, *header_parser_,
+                            beast::bind_front_handler(&Session::onHeader, shared_from_this()));
   }
 
-  void onRead(beast::error_code ec, std::size_t) {
-    started_ = Clock::now();
+  // Refuses on an I/O or protocol error; true when the session should go on.
+  bool readFailed(beast::error_code ec) {
+    if (!ec) return false;
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
         ec == beast::error::timeout || ec == net::error::eof || ec == net::error::connection_reset ||
         ec == net::error::bad_descriptor) {
-      return close();
+      close();
+      return true;
     }
     if (ec == http::error::body_limit) {
-      return reject(413, "the request body is larger than the limit of " +
-                             std::to_string(server_.options.body_limit) + " bytes");
+      reject(413, "the request body is larger than the limit of " + std::to_string(body_limit_) + " bytes");
+      return true;
     }
     if (ec == http::error::header_limit) {
-      return reject(431, "the request headers are larger than the limit of " +
-                             std::to_string(server_.options.header_limit) + " bytes");
+      reject(431, "the request headers are larger than the limit of " +
+                      std::to_string(server_.options.header_limit) + " bytes");
+      return true;
     }
-    if (ec) {
-      if (ec.category() == http::make_error_code(http::error::body_limit).category()) {
-        return reject(400, "malformed HTTP request: " + ec.message());
-      }
-      return close();
+    if (ec.category() == http::make_error_code(http::error::body_limit).category()) {
+      reject(400, "malformed HTTP request: " + ec.message());
+      return true;
     }
+    close();
+    return true;
+  }
 
-    auto& message = parser_->get();
-    HttpRequest request =
-        HttpRequest::make(std::string(message.method_string()), std::string(message.target()));
+  void onHeader(beast::error_code ec, std::size_t) {
+    started_ = Clock::now();
+    body_limit_ = server_.options.body_limit;
+    if (readFailed(ec)) return;
+    auto& message = header_parser_->get();
+    request_ = HttpRequest::make(std::string(message.method_string()), std::string(message.target()));
     for (const auto& field : message) {
-      request.headers[std::string(field.name_string())] = std::string(field.value());
+      request_.headers[std::string(field.name_string())] = std::string(field.value());
     }
-    request.body = std::move(message.body());
-    request.remote = remote_;
-    const bool keep_alive = message.keep_alive();
-    const unsigned version = message.version();
+    request_.remote = remote_;
+    if (server_.options.precheck) {
+      std::optional<HttpResponse> refusal;
+      try {
+        refusal = server_.options.precheck(request_);
+      } catch (const std::exception& e) {
+        logEvent(LogLevel::Error, "precheck failed", {{"path", request_.path}, {"error", e.what()}});
+        refusal = HttpResponse::problem(500, "the server failed to handle this request; see its log");
+      }
+      if (refusal) {
+        // The body (if any) is not read: answer and close, lingering so the client sees the answer.
+        busy_ = true;
+        return write(request_.method, request_.path, std::move(*refusal), false, message.version());
+      }
+    }
+    const bool spool = server_.options.spool_body && server_.options.spool_body(request_);
+    const bool expects_continue = beast::iequals(message[http::field::expect], "100-continue");
+    if (spool) {
+      body_limit_ = server_.options.spool_body_limit;
+      static std::atomic<std::uint64_t> counter{0};
+      spool_file_ = server_.options.spool_dir /
+                    ("sgaudit-upload-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+      file_parser_.emplace(std::move(*header_parser_));
+      file_parser_->body_limit(body_limit_);
+      beast::error_code open_ec;
+      file_parser_->get().body().open(spool_file_.c_str(), beast::file_mode::write, open_ec);
+      if (open_ec) {
+        logEvent(LogLevel::Error, "cannot spool upload",
+                 {{"file", spool_file_.string()}, {"error", open_ec.message()}});
+        spool_file_.clear();
+        busy_ = true;
+        return write(request_.method, request_.path,
+                     HttpResponse::problem(503, "the server cannot take uploads now; see its log"), false,
+                     11);
+      }
+    } else {
+      string_parser_.emplace(std::move(*header_parser_));
+      string_parser_->body_limit(body_limit_);
+    }
+    header_parser_.reset();
+    if (expects_continue) {
+      auto interim = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      return http::async_write(stream_, *interim,
+                               [self = shared_from_this(), interim](beast::error_code e, std::size_t) {
+                                 if (e) return self->close();
+                                 self->readBody();
+                               });
+    }
+    readBody();
+  }
+
+  void readBody() {
+    stream_.expires_after(server_.options.read_timeout);
+    if (file_parser_) {
+      http::async_read(stream_, buffer_, *file_parser_,
+                       beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    } else {
+      http::async_read(stream_, buffer_, *string_parser_,
+                       beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    }
+  }
+
+  void onRead(beast::error_code ec, std::size_t) {
+    if (ec) removeSpoolFile();
+    if (readFailed(ec)) return;
+    HttpRequest request = std::move(request_);
+    bool keep_alive = true;
+    unsigned version = 11;
+    if (file_parser_) {
+      file_parser_->get().body().close();
+      request.body_file = spool_file_;
+      keep_alive = file_parser_->get().keep_alive();
+      version = file_parser_->get().version();
+    } else {
+      request.body = std::move(string_parser_->get().body());
+      keep_alive = string_parser_->get().keep_alive();
+      version = string_parser_->get().version();
+    }
+    spool_file_.clear();
 
     busy_ = true;
     net::post(server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive,
@@ -173,6 +265,10 @@ class Session : public std::enable_shared_from_this<Session> {
         logEvent(LogLevel::Error, "handler failed", {{"path", request.path}, {"error", e.what()}});
         response = HttpResponse::problem(500, "the server failed to handle this request; see its log");
       }
+      if (request.body_file) {
+        std::error_code remove_ec;
+        std::filesystem::remove(*request.body_file, remove_ec);
+      }
       auto executor = self->stream_.get_executor();
       net::post(executor, [self = std::move(self), request = std::move(request),
                            response = std::move(response), keep_alive, version]() mutable {
@@ -181,15 +277,23 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  void removeSpoolFile() {
+    if (spool_file_.empty()) return;
+    if (file_parser_) file_parser_->get().body().close();
+    std::error_code ec;
+    std::filesystem::remove(spool_file_, ec);
+    spool_file_.clear();
+  }
+
   // A request the server refuses before routing; the connection closes after the answer, since the
   // rest of the request may still be on the wire.
   void reject(int status, const std::string& detail) {
     busy_ = true;
     std::string method = "-";
     std::string path = "-";
-    if (parser_ && parser_->is_header_done()) {
-      method = std::string(parser_->get().method_string());
-      path = std::string(parser_->get().target().substr(0, parser_->get().target().find('?')));
+    if (!request_.method.empty()) {
+      method = request_.method;
+      path = request_.path;
     }
     write(method, path, HttpResponse::problem(status, detail), false, 11);
   }
@@ -262,7 +366,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::empty_body>> header_parser_;
+  std::optional<http::request_parser<http::string_body>> string_parser_;
+  std::optional<http::request_parser<http::file_body>> file_parser_;
+  HttpRequest request_;
+  std::filesystem::path spool_file_;
+  std::size_t body_limit_ = 0;
   std::shared_ptr<std::array<char, 4096>> drain_;
   HttpServer::Impl& server_;
   std::string remote_;

@@ -12,11 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include "sgaudit/db/migrator.hpp"
+#include "sgaudit/db/token_store.hpp"
+#include "sgaudit/service/api.hpp"
 #include "sgaudit/service/app_context.hpp"
 #include "sgaudit/service/audit_command.hpp"
+#include "sgaudit/service/auth.hpp"
 #include "sgaudit/service/config.hpp"
+#include "sgaudit/service/demo.hpp"
 #include "sgaudit/service/http_server.hpp"
 #include "sgaudit/service/logging.hpp"
+#include "sgaudit/service/retention.hpp"
 #include "sgaudit/service/router.hpp"
 
 namespace {
@@ -80,9 +85,23 @@ int runServe(const Config& config) {
         LogLevel::Info, "database migrated",
         {{"path", config.database_path.string()}, {"from", report.from_version}, {"to", report.to_version}});
   }
+  cleanSpool(config.spoolDir());
+  std::filesystem::create_directories(config.spoolDir());
   AppContext context(config, std::move(database));
+  if (config.demo) {
+    if (const auto audit = loadDemo(context); audit > 0) {
+      logEvent(LogLevel::Info, "demo: the cce-seed scenario is loaded and audited",
+               {{"audit", audit}, {"report", "/api/v1/audits/" + std::to_string(audit) + "/report.json"}});
+    }
+    if (config.public_read) {
+      logEvent(LogLevel::Warn, "demo: reads need no token (--public-read); do not expose this server", {});
+    }
+  }
+  RetentionTask retention(context, std::chrono::hours(1));
   ServerOptions options = ServerOptions::from(config);
   options.handle_signals = true;
+  options.precheck = [&context](const HttpRequest& request) { return precheckRequest(request, context); };
+  options.spool_body = [](const HttpRequest& request) { return spoolsBody(request); };
   HttpServer server(
       options, [&context](const HttpRequest& request) { return route(request, context); },
       [&context] { context.beginShutdown(); });
@@ -104,6 +123,33 @@ int runServe(const Config& config) {
   context.closeDatabase();
   logEvent(LogLevel::Info, "stopped", {{"clean", clean}});
   return clean ? kExitOk : kExitFailure;
+}
+
+int runToken(const Config& config, const CLI::App& create, const CLI::App& list, const std::string& role,
+             const std::string& name, std::int64_t revoke_id) {
+  using namespace sgaudit::service;
+  auto db = sgaudit::db::openAndMigrate(config.database_path);
+  const std::string now = isoTime(std::chrono::system_clock::now());
+  if (create.parsed()) {
+    if (name.empty() || name.size() > 128) return usageError("--name is 1-128 characters");
+    // The token goes to stdout alone, so `TOKEN=$(sgaudit token create ...)` works.
+    std::cout << createToken(db, name, *parseRole(role), now) << "\n";
+    std::cerr << "sgaudit: created a " << role << " token \"" << name << "\"; it is not shown again\n";
+    return kExitOk;
+  }
+  if (list.parsed()) {
+    for (const auto& record : sgaudit::db::TokenStore(db).list()) {
+      std::cout << record.id << "\t" << record.role << "\t" << record.name << "\t" << record.created_at
+                << (record.revoked_at ? "\trevoked " + *record.revoked_at : std::string()) << "\n";
+    }
+    return kExitOk;
+  }
+  if (!sgaudit::db::TokenStore(db).revoke(revoke_id, now)) {
+    std::cerr << "sgaudit: error: no live token with id " << revoke_id << "\n";
+    return kExitFailure;
+  }
+  std::cout << "revoked token " << revoke_id << "\n";
+  return kExitOk;
 }
 
 }  // namespace
@@ -151,6 +197,36 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0U, 3600U))
       ->capture_default_str();
 
+  serve->add_option("--upload-limit", config.upload_limit, "Largest upload in bytes, as sent (larger: 413)")
+      ->envname("SGAUDIT_UPLOAD_LIMIT")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
+      ->capture_default_str();
+  serve
+      ->add_option("--spool-dir", config.spool_dir,
+                   "Folder for uploads in transit (default: spool/ beside the database)")
+      ->envname("SGAUDIT_SPOOL_DIR");
+  serve
+      ->add_option("--keep-snapshots", config.keep_snapshots,
+                   "Snapshots kept per scope (and any an audit uses)")
+      ->envname("SGAUDIT_KEEP_SNAPSHOTS")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  serve
+      ->add_option("--keep-audit-days", config.keep_audit_days,
+                   "Days audits are kept (the newest per cluster always)")
+      ->envname("SGAUDIT_KEEP_AUDIT_DAYS")
+      ->check(CLI::Range(1, 36500))
+      ->capture_default_str();
+  serve
+      ->add_flag("--public-read", config.public_read,
+                 "Let requests without a token read (never for a shared network)")
+      ->envname("SGAUDIT_PUBLIC_READ");
+  serve
+      ->add_flag(
+          "--demo", config.demo,
+          "On an empty database, load the bundled cce-seed scenario and audit it; implies --public-read")
+      ->envname("SGAUDIT_DEMO");
+
   auto* migrate = app.add_subcommand("migrate", "Create the database or upgrade its schema, then exit");
   addStoreOptions(*migrate, config, log_format);
 
@@ -166,8 +242,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   audit->add_option("--node-map", audit_options.node_map, "JSON object mapping node names to instance ids")
       ->check(CLI::ExistingFile);
-  audit->add_option("--format", audit_options.format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}))
+  audit->add_option("--format", audit_options.format, "text, json, html, sarif or csv")
+      ->check(CLI::IsMember({"text", "json", "html", "sarif", "csv"}))
       ->capture_default_str();
   audit->add_option("--output", audit_options.output, "Write the result here instead of stdout");
   audit
@@ -177,6 +253,23 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   audit->add_option("--today", audit_options.today,
                     "The date suppressions expire against (YYYY-MM-DD; default today)");
+
+  auto* token = app.add_subcommand("token", "Create, list or revoke API bearer tokens");
+  token->require_subcommand(1);
+  std::string token_role;
+  std::string token_name = "cli";
+  auto* token_create = token->add_subcommand("create", "Create a token and print it (it is shown only once)");
+  token_create->add_option("--role", token_role, "reader, ingest or admin")
+      ->required()
+      ->check(CLI::IsMember({"reader", "ingest", "admin"}));
+  token_create->add_option("--name", token_name, "A label for logs and listings")->capture_default_str();
+  addStoreOptions(*token_create, config, log_format);
+  auto* token_list = token->add_subcommand("list", "List tokens (never the tokens themselves)");
+  addStoreOptions(*token_list, config, log_format);
+  std::int64_t revoke_id = 0;
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token by its id");
+  token_revoke->add_option("id", revoke_id, "The token's id (from `token list`)")->required();
+  addStoreOptions(*token_revoke, config, log_format);
 
   bool version_json = false;
   auto* version = app.add_subcommand("version", "Print the version, build and schema version");
@@ -198,6 +291,7 @@ int main(int argc, char** argv) {
     config.listen = *sgaudit::service::ListenAddress::parse(listen);  // validated while parsing
     config.read_timeout = std::chrono::seconds(read_timeout_s);
     config.shutdown_grace = std::chrono::seconds(grace_s);
+    if (config.demo) config.public_read = true;
   }
   config.log_format = *sgaudit::service::parseLogFormat(log_format);
 
@@ -228,6 +322,8 @@ int main(int argc, char** argv) {
   sgaudit::service::setupLogging(config.log_level, config.log_format);
   try {
     if (migrate->parsed()) return runMigrate(config);
+    if (token->parsed())
+      return runToken(config, *token_create, *token_list, token_role, token_name, revoke_id);
     return runServe(config);
   } catch (const sgaudit::db::DbError& e) {
     return usageError(e.what());

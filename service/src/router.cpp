@@ -1,59 +1,40 @@
 #include "sgaudit/service/router.hpp"
 
 #include <array>
+#include <chrono>
 #include <exception>
-#include <functional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "sgaudit/db/migrator.hpp"
+#include "handlers.hpp"
+#include "sgaudit/service/api.hpp"
 #include "sgaudit/service/logging.hpp"
 
 namespace sgaudit::service {
 namespace {
 
-using json = nlohmann::json;
-using Handler = HttpResponse (*)(const HttpRequest&, AppContext&);
-
-struct Route {
-  std::string_view method;
-  std::string_view path;
-  Handler handler;
-};
-
-HttpResponse healthz(const HttpRequest&, AppContext&) {
-  return HttpResponse::json(200, json{{"status", "ok"}}.dump());
-}
-
-HttpResponse readyz(const HttpRequest& request, AppContext& context) {
-  if (context.shuttingDown()) return HttpResponse::problem(503, "sgaudit is shutting down", request.path);
-  if (!context.hasDatabase()) return HttpResponse::problem(503, "no database is open", request.path);
-  const int wanted = context.build().schema_version;
-  const int current = context.withDatabase([](db::Database& db) { return db::Migrator::currentVersion(db); });
-  if (current != wanted) {
-    return HttpResponse::problem(503,
-                                 "database schema is " + std::to_string(current) + ", this build needs " +
-                                     std::to_string(wanted) + "; run `sgaudit migrate`",
-                                 request.path);
-  }
-  return HttpResponse::json(200, json{{"status", "ready"}, {"schema_version", current}}.dump());
-}
-
-HttpResponse version(const HttpRequest&, AppContext& context) {
-  const BuildInfo& build = context.build();
-  return HttpResponse::json(200, json{{"name", "sgaudit"},
-                                      {"version", build.version},
-                                      {"commit", build.commit},
-                                      {"compiler", build.compiler},
-                                      {"schema_version", build.schema_version}}
-                                     .dump());
-}
+namespace h = handlers;
 
 constexpr std::array kRoutes = {
-    Route{"GET", "/healthz", &healthz},
-    Route{"GET", "/readyz", &readyz},
-    Route{"GET", "/api/v1/version", &version},
+    RouteSpec{"GET", "/", Role::Reader, &h::indexPage},
+    RouteSpec{"GET", "/healthz", Role::None, &h::healthz},
+    RouteSpec{"GET", "/readyz", Role::None, &h::readyz},
+    RouteSpec{"GET", "/metrics", Role::None, &h::metrics},
+    RouteSpec{"GET", "/api/v1/version", Role::Reader, &h::version},
+    RouteSpec{"GET", "/api/v1/openapi.yaml", Role::Reader, &h::openapi},
+    RouteSpec{"GET", "/api/v1/clusters", Role::Reader, &h::listClusters},
+    RouteSpec{"GET", "/api/v1/clusters/{cluster}", Role::Reader, &h::getCluster},
+    RouteSpec{"POST", "/api/v1/clusters/{cluster}/inputs", Role::Ingest, &h::postClusterInput, true},
+    RouteSpec{"GET", "/api/v1/accounts", Role::Reader, &h::listAccounts},
+    RouteSpec{"GET", "/api/v1/accounts/{account}", Role::Reader, &h::getAccount},
+    RouteSpec{"POST", "/api/v1/accounts/{account}/inputs", Role::Ingest, &h::postAccountInput, true},
+    RouteSpec{"POST", "/api/v1/audits", Role::Ingest, &h::postAudit},
+    RouteSpec{"GET", "/api/v1/audits", Role::Reader, &h::listAudits},
+    RouteSpec{"GET", "/api/v1/audits/{id}", Role::Reader, &h::getAudit},
+    RouteSpec{"GET", "/api/v1/audits/{id}/findings", Role::Reader, &h::listFindings},
+    RouteSpec{"GET", "/api/v1/audits/{id}/diff", Role::Reader, &h::diffAudits},
+    RouteSpec{"GET", "/api/v1/audits/{id}/report.json", Role::Reader, &h::reportJson},
+    RouteSpec{"PUT", "/api/v1/policies/{name}", Role::Admin, &h::putPolicy},
+    RouteSpec{"GET", "/api/v1/policies/{name}", Role::Reader, &h::getPolicy},
 };
 
 // HEAD is answered as GET; the server sends the headers only.
@@ -61,34 +42,148 @@ bool methodMatches(std::string_view route_method, std::string_view request_metho
   return route_method == request_method || (route_method == "GET" && request_method == "HEAD");
 }
 
-}  // namespace
-
-HttpResponse route(const HttpRequest& request, AppContext& context) {
-  std::string allowed;
-  for (const Route& candidate : kRoutes) {
-    if (candidate.path != request.path) continue;
-    if (methodMatches(candidate.method, request.method)) {
-      try {
-        return candidate.handler(request, context);
-      } catch (const std::exception& e) {
-        logEvent(LogLevel::Error, "handler failed",
-                 {{"method", request.method}, {"path", request.path}, {"error", e.what()}});
-        return HttpResponse::problem(500, "the server failed to handle this request; see its log",
-                                     request.path);
-      }
+// Segment-by-segment match; "{name}" takes one non-empty segment.
+bool matchPattern(std::string_view pattern, std::string_view path, PathParams& params) {
+  params.clear();
+  while (true) {
+    if (pattern.empty() || path.empty()) return pattern.empty() && path.empty();
+    if (pattern.front() != '/' || path.front() != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    const auto pattern_end = pattern.find('/');
+    const auto path_end = path.find('/');
+    const std::string_view want = pattern.substr(0, pattern_end);
+    const std::string_view got = path.substr(0, path_end);
+    if (want.starts_with('{')) {
+      if (got.empty()) return false;
+      auto decoded = percentDecode(got);
+      if (!decoded) return false;
+      params.emplace(std::string(want.substr(1, want.size() - 2)), std::move(*decoded));
+    } else if (want != got) {
+      return false;
     }
-    if (!allowed.empty()) allowed += ", ";
-    allowed += candidate.method;
-    if (candidate.method == "GET") allowed += ", HEAD";
+    pattern = pattern_end == std::string_view::npos ? std::string_view() : pattern.substr(pattern_end);
+    path = path_end == std::string_view::npos ? std::string_view() : path.substr(path_end);
   }
-  if (!allowed.empty()) {
+}
+
+std::string_view routeLabel(const RouteMatch& match) {
+  return match.spec != nullptr ? match.spec->pattern
+                               : std::string_view(match.allowed.empty() ? "unmatched" : "method-not-allowed");
+}
+
+std::optional<HttpResponse> refuseUnrouted(const HttpRequest& request, const RouteMatch& match) {
+  if (match.spec != nullptr) return std::nullopt;
+  if (!match.allowed.empty()) {
     HttpResponse response = HttpResponse::problem(
-        405, "method " + request.method + " is not allowed on " + request.path + "; allowed: " + allowed,
+        405,
+        "method " + request.method + " is not allowed on " + request.path + "; allowed: " + match.allowed,
         request.path);
-    response.headers["Allow"] = allowed;
+    response.headers["Allow"] = match.allowed;
     return response;
   }
   return HttpResponse::problem(404, "no resource at " + request.path, request.path);
+}
+
+// The caller's role: from the bearer token, or a reader when public reads are on.
+std::optional<HttpResponse> authorize(const HttpRequest& request, const RouteSpec& spec, AppContext& context,
+                                      Principal& principal) {
+  if (spec.role == Role::None) return std::nullopt;
+  const auto header = request.header("Authorization");
+  if (header) {
+    if (!context.hasDatabase()) return HttpResponse::problem(503, "no database is open", request.path);
+    auto found = context.withDatabase([&](db::Database& db) { return authenticate(db, *header); });
+    if (!found) {
+      HttpResponse response =
+          HttpResponse::problem(401, "the bearer token is unknown or revoked", request.path);
+      response.headers["WWW-Authenticate"] = "Bearer realm=\"sgaudit\", error=\"invalid_token\"";
+      return response;
+    }
+    principal = *found;
+  } else if (context.config().public_read) {
+    principal = Principal{Role::Reader, "public"};
+  } else {
+    HttpResponse response = HttpResponse::problem(
+        401, "this resource needs a bearer token (create one with `sgaudit token create --role reader`)",
+        request.path);
+    response.headers["WWW-Authenticate"] = "Bearer realm=\"sgaudit\"";
+    return response;
+  }
+  if (static_cast<int>(principal.role) < static_cast<int>(spec.role)) {
+    return HttpResponse::problem(403,
+                                 "this needs the " + std::string(toString(spec.role)) +
+                                     " role; the token has " + std::string(toString(principal.role)),
+                                 request.path);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> ApiRequest::queryValue(std::string_view name) const {
+  const auto found = query.find(name);
+  if (found == query.end()) return std::nullopt;
+  return found->second;
+}
+
+std::span<const RouteSpec> apiRoutes() {
+  return kRoutes;
+}
+
+RouteMatch matchRoute(std::string_view method, std::string_view path) {
+  RouteMatch match;
+  PathParams params;
+  for (const RouteSpec& candidate : kRoutes) {
+    if (!matchPattern(candidate.pattern, path, params)) continue;
+    if (methodMatches(candidate.method, method)) {
+      match.spec = &candidate;
+      match.params = std::move(params);
+      return match;
+    }
+    if (!match.allowed.empty()) match.allowed += ", ";
+    match.allowed += candidate.method;
+    if (candidate.method == "GET") match.allowed += ", HEAD";
+  }
+  return match;
+}
+
+std::optional<HttpResponse> precheckRequest(const HttpRequest& request, AppContext& context) {
+  const RouteMatch match = matchRoute(request.method, request.path);
+  if (auto refusal = refuseUnrouted(request, match)) return refusal;
+  Principal principal;
+  return authorize(request, *match.spec, context, principal);
+}
+
+bool spoolsBody(const HttpRequest& request) {
+  const RouteMatch match = matchRoute(request.method, request.path);
+  return match.spec != nullptr && match.spec->spool_body;
+}
+
+HttpResponse route(const HttpRequest& request, AppContext& context) {
+  const auto started = std::chrono::steady_clock::now();
+  const RouteMatch match = matchRoute(request.method, request.path);
+  HttpResponse response;
+  Principal principal;
+  if (auto refusal = refuseUnrouted(request, match)) {
+    response = std::move(*refusal);
+  } else if (auto denied = authorize(request, *match.spec, context, principal)) {
+    response = std::move(*denied);
+  } else if (const auto query = parseQuery(request.query); !query) {
+    response = HttpResponse::problem(400, "the query string has a malformed percent-escape", request.path);
+  } else {
+    try {
+      response = match.spec->handler(ApiRequest{request, match.params, *query, principal, context});
+    } catch (const std::exception& e) {
+      logEvent(LogLevel::Error, "handler failed",
+               {{"method", request.method}, {"path", request.path}, {"error", e.what()}});
+      response =
+          HttpResponse::problem(500, "the server failed to handle this request; see its log", request.path);
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  context.metrics().recordRequest(request.method == "HEAD" ? "GET" : request.method, routeLabel(match),
+                                  response.status, seconds);
+  return response;
 }
 
 }  // namespace sgaudit::service

@@ -247,7 +247,8 @@ std::vector<Schedule> ScheduleStore::list() {
 Validated<Schedule> ScheduleStore::update(std::int64_t id, const ScheduleSpec& spec, TimePoint now) {
   Validated<Schedule> result;
   db::Transaction tx(db_);
-  if (!get(id)) {
+  const auto existing = get(id);
+  if (!existing) {
     result.errors.push_back({FieldError::Kind::NotFound, "", "no schedule with id " + std::to_string(id)});
     return result;
   }
@@ -269,7 +270,10 @@ Validated<Schedule> ScheduleStore::update(std::int64_t id, const ScheduleSpec& s
     stmt.bindNull(7);
   }
   stmt.bind(8, spec.enabled ? 1 : 0).bind(9, spec.catch_up ? 1 : 0);
-  bindOptionalTime(stmt, 10, computeNextRun(spec, now, rules_));
+  // A change that does not touch when it runs (a rename, new targets) keeps a due time not yet served.
+  const bool same_timing = existing->spec.cron == spec.cron && existing->spec.time_zone == spec.time_zone &&
+                           existing->spec.enabled == spec.enabled && existing->next_run_at.has_value();
+  bindOptionalTime(stmt, 10, same_timing ? existing->next_run_at : computeNextRun(spec, now, rules_));
   stmt.bind(11, formatUtc(now));
   stmt.run();
   writeTargets(id, spec);

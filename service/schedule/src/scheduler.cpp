@@ -90,6 +90,10 @@ TickReport Scheduler::tick(TimePoint now) {
   return report;
 }
 
+TimePoint Scheduler::currentTime(TimePoint tick_time) const {
+  return options_.clock != nullptr ? std::max(tick_time, options_.clock->now()) : tick_time;
+}
+
 int Scheduler::closeAbandonedRuns(TimePoint now) {
   db::Transaction tx(db_);
   auto stmt = db_.prepare(
@@ -197,6 +201,7 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
     outcome.error = "audit runner failed with an unknown exception";
   }
   const Schedule& schedule = claimed.schedule;
+  now = currentTime(now);
   const std::string now_text = formatUtc(now);
 
   // Inputs and their ages, measured at the run.
@@ -383,6 +388,7 @@ void Scheduler::deliverDue(TimePoint now, TickReport& report) {
 }
 
 void Scheduler::attemptDelivery(std::int64_t delivery_id, TimePoint now, TickReport& report) {
+  now = currentTime(now);
   std::string url, secret, body;
   int attempts = 0;
   {

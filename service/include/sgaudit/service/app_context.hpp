@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -8,6 +10,7 @@
 
 #include "sgaudit/db/database.hpp"
 #include "sgaudit/service/config.hpp"
+#include "sgaudit/service/metrics.hpp"
 
 namespace sgaudit::service {
 
@@ -38,6 +41,15 @@ class AppContext {
     return work(*database_);
   }
 
+  Metrics& metrics() { return metrics_; }
+
+  // Wall-clock time, injectable so that tests drive it (Envoy's TimeSource).
+  using WallClock = std::function<std::chrono::system_clock::time_point()>;
+  std::chrono::system_clock::time_point now() const {
+    return clock_ ? clock_() : std::chrono::system_clock::now();
+  }
+  void setClock(WallClock clock) { clock_ = std::move(clock); }
+
   void beginShutdown() { shutting_down_ = true; }
   bool shuttingDown() const { return shutting_down_; }
 
@@ -50,6 +62,8 @@ class AppContext {
   std::mutex database_mutex_;
   std::optional<db::Database> database_;
   std::atomic<bool> shutting_down_{false};
+  Metrics metrics_;
+  WallClock clock_;
 };
 
 }  // namespace sgaudit::service

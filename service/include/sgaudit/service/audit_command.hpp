@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sgaudit/core/audit.hpp"
 #include "sgaudit/core/finding.hpp"
 
@@ -16,7 +18,7 @@ struct AuditOptions {
   std::vector<std::filesystem::path> paths;
   std::optional<std::filesystem::path> policy;
   std::optional<std::filesystem::path> node_map;  // JSON {"node-name": "instance-id"}
-  std::string format = "text";                    // text or json
+  std::string format = "text";                    // text, json, html, sarif or csv
   std::optional<std::filesystem::path> output;    // default: stdout
   core::Severity fail_on = core::Severity::Low;
   std::string today;  // YYYY-MM-DD; default: today's UTC date
@@ -31,5 +33,10 @@ inline constexpr int kAuditBadInput = 2;
 int runAuditCommand(const AuditOptions& options);
 
 std::string renderAuditText(const core::AuditResult& result, bool color);
+
+// The audit's JSON document (`--format json`, and what the reports are rendered from): the result, the
+// inputs by name and kind, and the tool.
+nlohmann::json auditDocument(const core::AuditResult& result,
+                             const std::vector<std::pair<std::string, std::string>>& inputs);
 
 }  // namespace sgaudit::service

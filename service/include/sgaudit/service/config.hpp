@@ -33,6 +33,23 @@ struct Config {
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 8 * 1024 * 1024;
   std::chrono::milliseconds shutdown_grace{10'000};
+
+  // Uploads (inputs) are spooled to files, not memory: their own, larger limit, before and after gzip.
+  std::size_t upload_limit = 1024ULL * 1024 * 1024;
+  std::size_t upload_decoded_limit = 4ULL * 1024 * 1024 * 1024;
+  std::filesystem::path spool_dir;  // default: "spool" beside the database
+  std::filesystem::path spoolDir() const {
+    return spool_dir.empty() ? database_path.parent_path() / "spool" : spool_dir;
+  }
+
+  // Retention, applied by a background task: the newest N snapshots per scope (and any an audit still
+  // uses), and audits younger than D days (the newest audit of each cluster is always kept).
+  int keep_snapshots = 10;
+  int keep_audit_days = 90;
+
+  // Unauthenticated requests act as a reader (a demo or a dashboard behind a trusted proxy). Off by default.
+  bool public_read = false;
+  bool demo = false;  // load the bundled cce-seed scenario into an empty database and audit it
 };
 
 std::optional<LogFormat> parseLogFormat(std::string_view text);

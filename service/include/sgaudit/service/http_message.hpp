@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,6 +24,9 @@ struct HttpRequest {
   std::string query;   // "x=1"
   Headers headers;
   std::string body;
+  // Set instead of `body` when the server spooled a large body to a file (uploads); the server removes
+  // the file once the handler returns.
+  std::optional<std::filesystem::path> body_file;
   std::string remote;  // peer address, for logs
 
   std::optional<std::string_view> header(std::string_view name) const;

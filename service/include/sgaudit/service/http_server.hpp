@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "sgaudit/service/config.hpp"
 #include "sgaudit/service/http_message.hpp"
@@ -20,6 +22,15 @@ struct ServerOptions {
   std::size_t body_limit = 8 * 1024 * 1024;
   std::chrono::milliseconds shutdown_grace{10'000};
   bool handle_signals = false;  // SIGINT/SIGTERM begin a graceful stop; a second one stops at once
+
+  // Asked once a request's headers are in, before its body is read: a response refuses the request
+  // at once (a missing token, an unknown route), so a large body is never received for nothing.
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> precheck;
+  // Requests for which this says yes have their body written to a file in `spool_dir` (uploads of
+  // hundreds of MB), up to `spool_body_limit` bytes, instead of being held in memory.
+  std::function<bool(const HttpRequest&)> spool_body;
+  std::filesystem::path spool_dir;
+  std::size_t spool_body_limit = 1024ULL * 1024 * 1024;
 
   static ServerOptions from(const Config& config);
 };

@@ -72,8 +72,9 @@ class ScheduleStore {
   std::optional<Schedule> get(std::int64_t id);
   std::optional<Schedule> findByName(const std::string& name);
   std::vector<Schedule> list();
-  // Replaces the whole spec (targets included) and recomputes next_run_at from `now`; a run in progress
-  // finishes under the old spec. Errors as create, plus NotFound (404).
+  // Replaces the whole spec (targets included). next_run_at is recomputed from `now` when cron, time zone
+  // or enabled change, and kept otherwise; a run in progress finishes under the old spec. Errors as
+  // create, plus NotFound (404).
   Validated<Schedule> update(std::int64_t id, const ScheduleSpec& spec, TimePoint now);
   // Deletes the schedule with its runs and deliveries. False when there was none.
   bool remove(std::int64_t id);

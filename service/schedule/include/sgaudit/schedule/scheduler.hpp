@@ -71,6 +71,9 @@ struct SchedulerOptions {
   SpecRules rules;                   // zoneinfo folder and target policy
   std::function<double()> random01;  // jitter source; default a seeded std::mt19937_64
   std::size_t max_deliveries_per_tick = 100;
+  // When set, times taken after an audit has run (finished_at, input ages, a delivery's signed timestamp)
+  // are read from it rather than being the tick's `now`: an audit of a large fleet may take minutes.
+  const Clock* clock = nullptr;
 };
 
 struct TickReport {
@@ -110,6 +113,7 @@ class Scheduler {
 
  private:
   struct Claim;
+  TimePoint currentTime(TimePoint tick_time) const;
   int closeAbandonedRuns(TimePoint now);
   std::optional<Claim> claim(std::int64_t schedule_id, TimePoint now, TickReport& report);
   void execute(const Claim& claim, TimePoint now, TickReport& report);

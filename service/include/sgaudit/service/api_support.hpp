@@ -1,0 +1,42 @@
+#pragma once
+
+// Small pieces every API handler uses: query strings, JSON answers, problems with a JSON pointer, times.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "sgaudit/service/http_message.hpp"
+
+namespace sgaudit::service {
+
+using QueryParams = std::map<std::string, std::string, std::less<>>;
+
+// Percent-decodes (and '+' as space in queries); nullopt on a malformed escape.
+std::optional<std::string> percentDecode(std::string_view text, bool plus_is_space = false);
+// Splits "a=1&b=x%20y"; nullopt when an escape is malformed.
+std::optional<QueryParams> parseQuery(std::string_view query);
+
+// A problem about one field of the request: RFC 9457 with an `errors` member naming the JSON pointer.
+HttpResponse problemAt(int status, std::string_view detail, std::string_view pointer,
+                       std::string_view instance);
+
+HttpResponse jsonResponse(int status, const nlohmann::json& body);
+
+// "2026-11-26T00:18:13Z"
+std::string isoTime(std::chrono::system_clock::time_point when);
+// "2026-11-26"
+std::string isoDate(std::chrono::system_clock::time_point when);
+
+// A scope or policy name: 1-128 of [A-Za-z0-9._-], not starting with '.'.
+bool isValidName(std::string_view name);
+
+// A positive integer id from a path or query; nullopt when it is not one.
+std::optional<std::int64_t> parseId(std::string_view text);
+
+}  // namespace sgaudit::service

@@ -1,0 +1,92 @@
+#include "sgaudit/service/api_support.hpp"
+
+#include <charconv>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace sgaudit::service {
+
+std::optional<std::string> percentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      unsigned value = 0;
+      const auto* first = text.data() + i + 1;
+      const auto [end, ec] = std::from_chars(first, first + 2, value, 16);
+      if (ec != std::errc() || end != first + 2) return std::nullopt;
+      out.push_back(static_cast<char>(value));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<QueryParams> parseQuery(std::string_view query) {
+  QueryParams params;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    auto key = percentDecode(pair.substr(0, eq), true);
+    auto value = percentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    params.insert_or_assign(std::move(*key), std::move(*value));
+  }
+  return params;
+}
+
+HttpResponse problemAt(int status, std::string_view detail, std::string_view pointer,
+                       std::string_view instance) {
+  HttpResponse response = HttpResponse::problem(status, detail, instance);
+  auto body = nlohmann::json::parse(response.body);
+  body["errors"] =
+      nlohmann::json::array({{{"detail", std::string(detail)}, {"pointer", std::string(pointer)}}});
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return response;
+}
+
+HttpResponse jsonResponse(int status, const nlohmann::json& body) {
+  return HttpResponse::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string isoTime(std::chrono::system_clock::time_point when) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+std::string isoDate(std::chrono::system_clock::time_point when) {
+  return isoTime(when).substr(0, 10);
+}
+
+bool isValidName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name.front() == '.') return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::int64_t> parseId(std::string_view text) {
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+}  // namespace sgaudit::service

@@ -1,0 +1,33 @@
+#pragma once
+
+// The handlers behind the route table (service/src/router.cpp), by resource.
+
+#include "sgaudit/service/api.hpp"
+
+namespace sgaudit::service::handlers {
+
+HttpResponse healthz(const ApiRequest& request);
+HttpResponse readyz(const ApiRequest& request);
+HttpResponse version(const ApiRequest& request);
+HttpResponse metrics(const ApiRequest& request);
+HttpResponse openapi(const ApiRequest& request);
+HttpResponse indexPage(const ApiRequest& request);
+
+HttpResponse listClusters(const ApiRequest& request);
+HttpResponse getCluster(const ApiRequest& request);
+HttpResponse postClusterInput(const ApiRequest& request);
+HttpResponse listAccounts(const ApiRequest& request);
+HttpResponse getAccount(const ApiRequest& request);
+HttpResponse postAccountInput(const ApiRequest& request);
+
+HttpResponse postAudit(const ApiRequest& request);
+HttpResponse listAudits(const ApiRequest& request);
+HttpResponse getAudit(const ApiRequest& request);
+HttpResponse listFindings(const ApiRequest& request);
+HttpResponse diffAudits(const ApiRequest& request);
+HttpResponse reportJson(const ApiRequest& request);
+
+HttpResponse putPolicy(const ApiRequest& request);
+HttpResponse getPolicy(const ApiRequest& request);
+
+}  // namespace sgaudit::service::handlers

@@ -1,0 +1,365 @@
+// Audits (run, list, read, findings, diff, report) and policies.
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "handlers.hpp"
+#include "sgaudit/core/finding.hpp"
+#include "sgaudit/core/policy.hpp"
+#include "sgaudit/db/audit_store.hpp"
+#include "sgaudit/db/policy_store.hpp"
+#include "sgaudit/service/scope_audit.hpp"
+
+namespace sgaudit::service::handlers {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr int kMaxJsonDepth = 64;
+
+bool isJsonContentType(const HttpRequest& http) {
+  const auto type = http.header("Content-Type");
+  if (!type) return false;
+  std::string value(type->substr(0, type->find(';')));
+  while (!value.empty() && value.back() == ' ')
+    value.pop_back();
+  for (auto& c : value)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return value == "application/json";
+}
+
+// Brackets nested deeper than `limit`, outside strings: refused before parsing builds them.
+bool tooDeep(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// The request's JSON body, or the problem that says why there is none.
+std::variant<json, HttpResponse> jsonBody(const HttpRequest& http) {
+  if (!isJsonContentType(http)) {
+    return HttpResponse::problem(415, "send the body as Content-Type: application/json", http.path);
+  }
+  if (tooDeep(http.body, kMaxJsonDepth)) {
+    return HttpResponse::problem(
+        400, "the JSON body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", http.path);
+  }
+  try {
+    return json::parse(http.body);
+  } catch (const json::parse_error& e) {
+    return HttpResponse::problem(400, "the body is not valid JSON: byte " + std::to_string(e.byte),
+                                 http.path);
+  }
+}
+
+json findingJson(const db::FindingRow& row) {
+  json out = json::parse(row.body);
+  out["id"] = row.id;
+  return out;
+}
+
+std::optional<std::int64_t> auditIdOf(const ApiRequest& request) {
+  return parseId(request.param("id"));
+}
+
+HttpResponse noAudit(const ApiRequest& request) {
+  return HttpResponse::problem(404, "there is no audit " + request.param("id"), request.http.path);
+}
+
+// Query parameters this route knows; anything else is a client's typo worth saying so.
+std::optional<HttpResponse> unknownQuery(const ApiRequest& request,
+                                         std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : request.query) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return problemAt(400, "unknown query parameter \"" + key + "\"", "/query/" + key, request.http.path);
+    }
+  }
+  return std::nullopt;
+}
+
+std::variant<int, HttpResponse> limitOf(const ApiRequest& request, int fallback) {
+  const auto text = request.queryValue("limit");
+  if (!text) return fallback;
+  const auto value = parseId(*text);
+  if (!value || *value > 1000) {
+    return problemAt(400, "limit is an integer from 1 to 1000", "/query/limit", request.http.path);
+  }
+  return static_cast<int>(*value);
+}
+
+}  // namespace
+
+HttpResponse postAudit(const ApiRequest& request) {
+  auto parsed = jsonBody(request.http);
+  if (auto* problem = std::get_if<HttpResponse>(&parsed)) return std::move(*problem);
+  const json& body = std::get<json>(parsed);
+  const std::string& path = request.http.path;
+  if (!body.is_object()) return problemAt(422, "expected a JSON object", "", path);
+  ScopeAuditRequest audit;
+  for (const auto& [key, value] : body.items()) {
+    if (key == "cluster") {
+      if (!value.is_string() || !isValidName(value.get<std::string>())) {
+        return problemAt(422, "cluster is a scope name (1-128 of A-Z a-z 0-9 . _ -)", "/cluster", path);
+      }
+      audit.cluster = value.get<std::string>();
+    } else if (key == "accounts") {
+      if (!value.is_array())
+        return problemAt(422, "accounts is an array of account names", "/accounts", path);
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        if (!value[i].is_string() || !isValidName(value[i].get<std::string>())) {
+          return problemAt(422, "expected an account name", "/accounts/" + std::to_string(i), path);
+        }
+        audit.accounts.push_back(value[i].get<std::string>());
+      }
+    } else if (key == "policy") {
+      if (value.is_string()) {
+        if (!isValidName(value.get<std::string>()))
+          return problemAt(422, "expected a policy name", "/policy", path);
+        audit.policy_name = value.get<std::string>();
+      } else if (value.is_object()) {
+        audit.policy = value;
+      } else if (!value.is_null()) {
+        return problemAt(422, "policy is a stored policy's name or a policy object", "/policy", path);
+      }
+    } else if (key == "node_map") {
+      if (!value.is_object())
+        return problemAt(422, "node_map maps node names to instance ids", "/node_map", path);
+      for (const auto& [node, instance] : value.items()) {
+        if (!instance.is_string())
+          return problemAt(422, "expected an instance id", "/node_map/" + node, path);
+        audit.node_instance_map[node] = instance.get<std::string>();
+      }
+    } else {
+      return problemAt(422, "unknown member \"" + key + "\" (expected cluster, accounts, policy, node_map)",
+                       "/" + key, path);
+    }
+  }
+  if (audit.cluster.empty()) return problemAt(422, "cluster is required", "/cluster", path);
+  const ScopeAuditOutcome outcome = runScopeAudit(request.context, audit);
+  if (outcome.error) {
+    if (outcome.error->status >= 500) throw std::runtime_error(outcome.error->detail);
+    return problemAt(outcome.error->status, outcome.error->detail, outcome.error->pointer, path);
+  }
+  auto record = request.context.withDatabase(
+      [&](db::Database& db) { return db::AuditStore(db).get(*outcome.audit_id); });
+  HttpResponse response = jsonResponse(201, auditRecordJson(*record));
+  response.headers["Location"] = "/api/v1/audits/" + std::to_string(*outcome.audit_id);
+  return response;
+}
+
+HttpResponse listAudits(const ApiRequest& request) {
+  if (auto problem = unknownQuery(request, {"limit", "before", "cluster"})) return std::move(*problem);
+  auto limit = limitOf(request, 50);
+  if (auto* problem = std::get_if<HttpResponse>(&limit)) return std::move(*problem);
+  std::int64_t before = 0;
+  if (const auto text = request.queryValue("before")) {
+    const auto value = parseId(*text);
+    if (!value) return problemAt(400, "before is an audit id", "/query/before", request.http.path);
+    before = *value;
+  }
+  const auto cluster = request.queryValue("cluster");
+  const int page = std::get<int>(limit);
+  auto records = request.context.withDatabase([&](db::Database& db) {
+    return db::AuditStore(db).list(page, before,
+                                   cluster ? std::optional<std::string_view>(*cluster) : std::nullopt);
+  });
+  json items = json::array();
+  for (const auto& record : records)
+    items.push_back(auditRecordJson(record));
+  json out = {{"items", items}};
+  if (static_cast<int>(records.size()) == page) {
+    out["next"] =
+        "/api/v1/audits?limit=" + std::to_string(page) + "&before=" + std::to_string(records.back().id);
+  }
+  return jsonResponse(200, out);
+}
+
+HttpResponse getAudit(const ApiRequest& request) {
+  const auto id = auditIdOf(request);
+  if (!id) return noAudit(request);
+  auto record = request.context.withDatabase([&](db::Database& db) { return db::AuditStore(db).get(*id); });
+  if (!record) return noAudit(request);
+  return jsonResponse(200, auditRecordJson(*record));
+}
+
+HttpResponse listFindings(const ApiRequest& request) {
+  const auto id = auditIdOf(request);
+  if (!id) return noAudit(request);
+  if (auto problem = unknownQuery(request, {"check", "severity", "namespace", "node", "limit", "after"})) {
+    return std::move(*problem);
+  }
+  auto limit = limitOf(request, 100);
+  if (auto* problem = std::get_if<HttpResponse>(&limit)) return std::move(*problem);
+  db::FindingFilter filter;
+  filter.limit = std::get<int>(limit);
+  filter.check_id = request.queryValue("check");
+  filter.severity = request.queryValue("severity");
+  if (filter.severity && !core::parseSeverity(*filter.severity)) {
+    return problemAt(400, "severity is one of info, low, medium, high, critical", "/query/severity",
+                     request.http.path);
+  }
+  filter.namespace_ = request.queryValue("namespace");
+  filter.node = request.queryValue("node");
+  if (const auto after = request.queryValue("after")) {
+    const auto value = parseId(*after);
+    if (!value)
+      return problemAt(400, "after is a finding id from a previous page", "/query/after", request.http.path);
+    filter.after_id = *value;
+  }
+  std::optional<std::vector<db::FindingRow>> rows;
+  request.context.withDatabase([&](db::Database& db) {
+    db::AuditStore store(db);
+    if (store.get(*id)) rows = store.findings(*id, filter);
+  });
+  if (!rows) return noAudit(request);
+  json items = json::array();
+  for (const auto& row : *rows)
+    items.push_back(findingJson(row));
+  json out = {{"items", items}};
+  if (static_cast<int>(rows->size()) == filter.limit) {
+    std::string next = "/api/v1/audits/" + std::to_string(*id) +
+                       "/findings?limit=" + std::to_string(filter.limit) +
+                       "&after=" + std::to_string(rows->back().id);
+    for (const char* key : {"check", "severity", "namespace", "node"}) {
+      // Values were accepted as given; percent-encode them for the link.
+      if (const auto value = request.queryValue(key)) {
+        std::string encoded;
+        for (const unsigned char c : *value) {
+          if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            encoded.push_back(static_cast<char>(c));
+          } else {
+            static constexpr char kHex[] = "0123456789ABCDEF";
+            encoded += {'%', kHex[c >> 4], kHex[c & 15]};
+          }
+        }
+        next += std::string("&") + key + "=" + encoded;
+      }
+    }
+    out["next"] = next;
+  }
+  return jsonResponse(200, out);
+}
+
+HttpResponse diffAudits(const ApiRequest& request) {
+  const auto id = auditIdOf(request);
+  if (!id) return noAudit(request);
+  if (auto problem = unknownQuery(request, {"against"})) return std::move(*problem);
+  const auto against_text = request.queryValue("against");
+  if (!against_text)
+    return problemAt(400, "?against= names the audit to compare with", "/query/against", request.http.path);
+  const auto against = parseId(*against_text);
+  if (!against) return problemAt(400, "against is an audit id", "/query/against", request.http.path);
+  std::optional<std::vector<db::FindingRow>> current;
+  std::optional<std::vector<db::FindingRow>> previous;
+  request.context.withDatabase([&](db::Database& db) {
+    db::AuditStore store(db);
+    if (store.get(*id)) current = store.allFindings(*id);
+    if (store.get(*against)) previous = store.allFindings(*against);
+  });
+  if (!current) return noAudit(request);
+  if (!previous) {
+    return problemAt(404, "there is no audit " + *against_text, "/query/against", request.http.path);
+  }
+  std::set<std::string> before;
+  for (const auto& row : *previous)
+    before.insert(row.fingerprint);
+  std::set<std::string> now;
+  json added = json::array();
+  json unchanged = json::array();
+  for (const auto& row : *current) {
+    now.insert(row.fingerprint);
+    if (before.contains(row.fingerprint)) {
+      unchanged.push_back(findingJson(row));
+    } else {
+      added.push_back(findingJson(row));
+    }
+  }
+  json resolved = json::array();
+  for (const auto& row : *previous) {
+    if (!now.contains(row.fingerprint)) resolved.push_back(findingJson(row));
+  }
+  json out = {
+      {"audit", *id},
+      {"against", *against},
+      {"counts", {{"new", added.size()}, {"resolved", resolved.size()}, {"unchanged", unchanged.size()}}},
+      {"new", added},
+      {"resolved", resolved},
+      {"unchanged", unchanged}};
+  return jsonResponse(200, out);
+}
+
+HttpResponse reportJson(const ApiRequest& request) {
+  const auto id = auditIdOf(request);
+  if (!id) return noAudit(request);
+  auto result =
+      request.context.withDatabase([&](db::Database& db) { return db::AuditStore(db).result(*id); });
+  if (!result) return noAudit(request);
+  HttpResponse response = HttpResponse::json(200, *result);
+  response.headers["Content-Disposition"] =
+      "attachment; filename=\"sgaudit-audit-" + std::to_string(*id) + ".json\"";
+  return response;
+}
+
+HttpResponse putPolicy(const ApiRequest& request) {
+  const std::string& name = request.param("name");
+  const std::string& path = request.http.path;
+  if (!isValidName(name))
+    return problemAt(400, "a policy name is 1-128 of A-Z a-z 0-9 . _ -", "/path/name", path);
+  auto parsed = jsonBody(request.http);
+  if (auto* problem = std::get_if<HttpResponse>(&parsed)) return std::move(*problem);
+  const json& body = std::get<json>(parsed);
+  if (!body.is_object()) return problemAt(422, "a policy is a JSON object", "", path);
+  auto policy = core::parsePolicy(body);
+  if (!policy) return problemAt(422, policy.error().message, "", path);
+  const auto record = request.context.withDatabase([&](db::Database& db) {
+    db::Transaction transaction(db);
+    auto stored = db::PolicyStore(db).put(name, body.dump(), isoTime(request.context.now()));
+    transaction.commit();
+    return stored;
+  });
+  HttpResponse response = jsonResponse(201, json{{"name", record.name},
+                                                 {"version", record.version},
+                                                 {"created_at", record.created_at},
+                                                 {"policy", body}});
+  response.headers["Location"] = "/api/v1/policies/" + name;
+  return response;
+}
+
+HttpResponse getPolicy(const ApiRequest& request) {
+  if (auto problem = unknownQuery(request, {"version"})) return std::move(*problem);
+  std::optional<std::int64_t> version;
+  if (const auto text = request.queryValue("version")) {
+    version = parseId(*text);
+    if (!version) return problemAt(400, "version is a positive integer", "/query/version", request.http.path);
+  }
+  const std::string& name = request.param("name");
+  auto record =
+      request.context.withDatabase([&](db::Database& db) { return db::PolicyStore(db).get(name, version); });
+  if (!record)
+    return HttpResponse::problem(404,
+                                 "there is no policy named \"" + name + "\"" +
+                                     (version ? " at version " + std::to_string(*version) : ""),
+                                 request.http.path);
+  return jsonResponse(200, json{{"name", record->name},
+                                {"version", record->version},
+                                {"created_at", record->created_at},
+                                {"policy", json::parse(record->body)}});
+}
+
+}  // namespace sgaudit::service::handlers

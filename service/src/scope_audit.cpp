@@ -1,0 +1,226 @@
+#include "sgaudit/service/scope_audit.hpp"
+
+#include <chrono>
+
+#include "sgaudit/core/policy.hpp"
+#include "sgaudit/db/policy_store.hpp"
+#include "sgaudit/db/snapshot_store.hpp"
+#include "sgaudit/service/api_support.hpp"
+#include "sgaudit/service/file_codec.hpp"
+#include "sgaudit/service/logging.hpp"
+
+namespace sgaudit::service {
+namespace {
+
+using json = nlohmann::json;
+
+struct PlannedInput {
+  std::string name;
+  std::string sha256;
+  std::uint64_t size = 0;
+};
+
+struct Plan {
+  std::optional<std::int64_t> cluster_scope_id;
+  std::vector<std::int64_t> snapshot_ids;
+  std::vector<PlannedInput> inputs;
+  json snapshots = json::array();
+  std::optional<std::string> policy_name;
+  std::optional<std::int64_t> policy_version;
+  json policy = json::object();
+};
+
+std::optional<ScopeAuditError> planAudit(db::Database& db, const ScopeAuditRequest& request, Plan& plan) {
+  db::SnapshotStore snapshots(db);
+  auto addScope = [&](db::ScopeKind kind, const std::string& name,
+                      const std::string& pointer) -> std::optional<ScopeAuditError> {
+    const auto scope = snapshots.findScope(kind, name);
+    if (!scope) {
+      return ScopeAuditError{
+          404, "there is no " + std::string(db::toString(kind)) + " named \"" + name + "\"", pointer};
+    }
+    const auto snapshot = snapshots.latestSnapshot(scope->id);
+    if (!snapshot || snapshot->inputs.empty()) {
+      return ScopeAuditError{409, std::string(db::toString(kind)) + " \"" + name + "\" has no inputs yet",
+                             pointer};
+    }
+    if (kind == db::ScopeKind::Cluster) plan.cluster_scope_id = scope->id;
+    plan.snapshot_ids.push_back(snapshot->id);
+    plan.snapshots.push_back({{"scope", db::toString(kind)},
+                              {"name", name},
+                              {"snapshot", snapshot->id},
+                              {"created_at", snapshot->created_at},
+                              {"inputs", snapshot->inputs.size()}});
+    for (const auto& input : snapshot->inputs) {
+      plan.inputs.push_back({input.name, input.sha256, static_cast<std::uint64_t>(input.size_bytes)});
+    }
+    return std::nullopt;
+  };
+  if (auto error = addScope(db::ScopeKind::Cluster, request.cluster, "/cluster")) return error;
+  for (std::size_t i = 0; i < request.accounts.size(); ++i) {
+    if (auto error =
+            addScope(db::ScopeKind::Account, request.accounts[i], "/accounts/" + std::to_string(i))) {
+      return error;
+    }
+  }
+  if (request.policy_name) {
+    const auto stored = db::PolicyStore(db).get(*request.policy_name);
+    if (!stored)
+      return ScopeAuditError{404, "there is no policy named \"" + *request.policy_name + "\"", "/policy"};
+    plan.policy_name = stored->name;
+    plan.policy_version = stored->version;
+    plan.policy = json::parse(stored->body);
+  } else if (request.policy) {
+    plan.policy = *request.policy;
+  }
+  return std::nullopt;
+}
+
+std::map<std::string, int> severityCounts(const json& document) {
+  std::map<std::string, int> counts;
+  for (const auto& finding : document.at("findings")) {
+    if (finding.contains("suppressed")) continue;
+    ++counts[finding.at("severity").get<std::string>()];
+  }
+  return counts;
+}
+
+}  // namespace
+
+json auditDocument(const core::AuditResult& result, const std::vector<cloud::inputs::LoadedInput>& inputs) {
+  json document = result;
+  json list = json::array();
+  for (const auto& loaded : inputs)
+    list.push_back({{"name", loaded.name}, {"kind", loaded.kind}});
+  document["inputs"] = list;
+  document["tool"] = {{"name", "sgaudit"}, {"version", buildInfo().version}};
+  return document;
+}
+
+ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_at = isoTime(context.now());
+  const std::filesystem::path spool = context.config().spoolDir();
+
+  // 1. Under the lock: what to read, and the stored bytes copied out (still gzip).
+  Plan plan;
+  std::vector<std::unique_ptr<TempFile>> stored;
+  const auto planned = context.withDatabase([&](db::Database& db) -> std::optional<ScopeAuditError> {
+    if (auto error = planAudit(db, request, plan)) return error;
+    db::SnapshotStore snapshots(db);
+    for (const auto& input : plan.inputs) {
+      stored.push_back(std::make_unique<TempFile>(spool, "audit-in"));
+      if (!snapshots.readBlob(input.sha256, stored.back()->path())) {
+        return ScopeAuditError{500, "stored input \"" + input.name + "\" has lost its content", "/cluster"};
+      }
+    }
+    return std::nullopt;
+  });
+  if (planned) return {std::nullopt, planned};
+
+  // 2. Off the lock: read and audit.
+  auto policy = core::parsePolicy(plan.policy);
+  if (!policy) return {std::nullopt, ScopeAuditError{422, "policy: " + policy.error().message, "/policy"}};
+  cloud::inputs::InputLoader loader;
+  for (std::size_t i = 0; i < plan.inputs.size(); ++i) {
+    TempFile decoded(spool, "audit-doc");
+    DecodedFile info;
+    if (auto error = gunzipFile(stored[i]->path(), decoded.path(), UINT64_MAX, info)) {
+      return {std::nullopt,
+              ScopeAuditError{500, "stored input \"" + plan.inputs[i].name + "\": " + error->message, ""}};
+    }
+    stored[i].reset();
+    if (auto error = loader.addFile(decoded.path(), plan.inputs[i].name)) {
+      return {std::nullopt,
+              ScopeAuditError{422, "stored input no longer reads: " + error->toString(), "/cluster"}};
+    }
+  }
+  cloud::inputs::Inventory inventory = loader.take();
+  core::AuditInput input;
+  input.cluster = std::move(inventory.cluster);
+  input.cloud = std::move(inventory.cloud);
+  input.policy = std::move(policy).value();
+  input.today = isoDate(context.now());
+  input.node_instance_map = request.node_instance_map;
+  core::AuditResult result = core::runAudit(input);
+  cloud::inputs::renderCloudFixes(result.findings);
+  json document = auditDocument(result, inventory.inputs);
+  document["scope"] = {
+      {"cluster", request.cluster}, {"accounts", request.accounts}, {"snapshots", plan.snapshots}};
+  if (plan.policy_name) {
+    document["policy"] = {{"name", *plan.policy_name}, {"version", *plan.policy_version}};
+  } else {
+    document["policy"] = {{"inline", request.policy.has_value()}};
+  }
+  document["started_at"] = started_at;
+
+  db::NewAudit audit;
+  audit.cluster_scope_id = plan.cluster_scope_id;
+  audit.snapshot_ids = plan.snapshot_ids;
+  audit.policy_name = plan.policy_name;
+  audit.policy_version = plan.policy_version;
+  audit.policy = plan.policy.dump();
+  audit.started_at = started_at;
+  audit.finished_at = isoTime(context.now());
+  audit.summary = document.at("summary").dump();
+  for (const auto& finding : document.at("findings")) {
+    db::FindingRow row;
+    row.check_id = finding.at("check").get<std::string>();
+    row.severity = finding.at("severity").get<std::string>();
+    row.fingerprint = finding.at("fingerprint").get<std::string>();
+    if (finding.contains("namespace")) row.namespace_ = finding.at("namespace").get<std::string>();
+    if (finding.contains("node")) row.node = finding.at("node").get<std::string>();
+    row.title = finding.at("title").get<std::string>();
+    row.body = finding.dump(-1, ' ', false, json::error_handler_t::replace);
+    row.suppressed = finding.contains("suppressed");
+    audit.findings.push_back(std::move(row));
+  }
+
+  // 3. Under the lock: write it whole, and seal the snapshots it used.
+  const std::int64_t id = context.withDatabase([&](db::Database& db) {
+    db::Transaction transaction(db);
+    json stored_document = document;
+    const std::int64_t audit_id = [&] {
+      audit.result = "{}";
+      return db::AuditStore(db).insert(audit);
+    }();
+    stored_document["id"] = audit_id;
+    auto update = db.prepare("UPDATE audits SET result = ?2 WHERE id = ?1");
+    update.bind(1, audit_id)
+        .bind(2, stored_document.dump(-1, ' ', false, json::error_handler_t::replace))
+        .run();
+    db::SnapshotStore snapshots(db);
+    for (const std::int64_t snapshot : plan.snapshot_ids)
+      snapshots.seal(snapshot, audit.finished_at);
+    transaction.commit();
+    return audit_id;
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  context.metrics().recordAudit(true, seconds, severityCounts(document));
+  logEvent(LogLevel::Info, "audit stored",
+           {{"audit", id},
+            {"cluster", request.cluster},
+            {"findings", document.at("findings").size()},
+            {"duration_ms", seconds * 1000}});
+  return {id, std::nullopt};
+}
+
+json auditRecordJson(const db::AuditRecord& record) {
+  json out = {{"id", record.id},
+              {"state", record.state},
+              {"started_at", record.started_at},
+              {"snapshots", record.snapshot_ids},
+              {"links",
+               {{"self", "/api/v1/audits/" + std::to_string(record.id)},
+                {"findings", "/api/v1/audits/" + std::to_string(record.id) + "/findings"},
+                {"report", "/api/v1/audits/" + std::to_string(record.id) + "/report.json"}}}};
+  out["cluster"] = record.cluster ? json(*record.cluster) : json(nullptr);
+  if (record.finished_at) out["finished_at"] = *record.finished_at;
+  if (record.policy_name)
+    out["policy"] = {{"name", *record.policy_name}, {"version", *record.policy_version}};
+  if (record.summary) out["summary"] = json::parse(*record.summary);
+  if (record.error) out["error"] = *record.error;
+  return out;
+}
+
+}  // namespace sgaudit::service
