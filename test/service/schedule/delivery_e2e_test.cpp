@@ -218,7 +218,9 @@ TEST(DeliveryEndToEndTest, ScheduledRunsDeliverSignedWebhooksAcrossARestart) {
   ManualClock clock(at("2026-11-26T00:00:30Z"));
   {
     auto db = db::Database::open(path);
-    Scheduler scheduler(db, runner, *transport, options("before-restart"));
+    auto opts = options("before-restart");
+    opts.clock = &clock;
+    Scheduler scheduler(db, runner, *transport, opts);
     SchedulerLoop loop(scheduler, clock, seconds{60});
     loop.start();
     ASSERT_TRUE(loop.waitForTicks(1, milliseconds(10000)));

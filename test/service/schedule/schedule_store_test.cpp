@@ -56,6 +56,10 @@ TEST(ScheduleStoreTest, CreateGetListUpdateRemove) {
   EXPECT_TRUE(updated.value->spec.targets.empty());
   EXPECT_EQ(formatUtc(updated.value->updated_at), "2026-07-01T12:07:00Z");
 
+  spec.name = "renamed";  // same timing: the pending due time stays
+  EXPECT_EQ(formatUtc(*store.update(id, spec, at("2026-07-01T12:20:00Z")).value->next_run_at),
+            "2026-07-01T12:15:00Z");
+
   spec.enabled = false;
   EXPECT_FALSE(store.update(id, spec, at("2026-07-01T12:08:00Z")).value->next_run_at.has_value());
 
