@@ -5,12 +5,17 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -174,6 +179,142 @@ class Receiver {
   mutable std::mutex mutex_;
   std::deque<std::pair<int, std::string>> responses_;
   std::vector<Request> requests_;
+  std::thread thread_;
+};
+
+// A self-signed certificate for 127.0.0.1 (subjectAltName IP), made here with OpenSSL.
+struct TestCertificate {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+TestCertificate makeCertificate() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("sgaudit test"),
+                             -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, cert, cert, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
+    X509_add_ext(cert, extension, -1);
+    X509_EXTENSION_free(extension);
+  }
+  X509_sign(cert, key, EVP_sha256());
+  auto pem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return out;
+  };
+  TestCertificate out{pem([&](BIO* bio) { PEM_write_bio_X509(bio, cert); }), pem([&](BIO* bio) {
+                        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+                      })};
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
+}
+
+// One HTTPS exchange on 127.0.0.1 (port 0): answers 200 and keeps the request body.
+class TlsReceiver {
+ public:
+  explicit TlsReceiver(const TestCertificate& certificate) {
+    context_ = SSL_CTX_new(TLS_server_method());
+    BIO* cert_bio =
+        BIO_new_mem_buf(certificate.cert_pem.data(), static_cast<int>(certificate.cert_pem.size()));
+    BIO* key_bio = BIO_new_mem_buf(certificate.key_pem.data(), static_cast<int>(certificate.key_pem.size()));
+    X509* cert = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
+    EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr);
+    SSL_CTX_use_certificate(context_, cert);
+    SSL_CTX_use_PrivateKey(context_, key);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    BIO_free(cert_bio);
+    BIO_free(key_bio);
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 4) != 0) {
+      throw std::runtime_error("tls receiver: cannot listen");
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~TlsReceiver() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+    SSL_CTX_free(context_);
+  }
+  int port() const { return port_; }
+  std::vector<std::string> bodies() const {
+    std::lock_guard guard(mutex_);
+    return bodies_;
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int client = ::accept(fd_, nullptr, nullptr);
+      if (client < 0) continue;
+      timeval timeout{5, 0};
+      ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+      SSL* ssl = SSL_new(context_);
+      SSL_set_fd(ssl, client);
+      if (SSL_accept(ssl) == 1) {
+        std::string data;
+        char buffer[4096];
+        std::size_t header_end = std::string::npos;
+        std::size_t length = 0;
+        while (true) {
+          if (header_end == std::string::npos && (header_end = data.find("\r\n\r\n")) != std::string::npos) {
+            std::string lower = data.substr(0, header_end);
+            for (char& c : lower)
+              c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            const auto at = lower.find("content-length:");
+            if (at != std::string::npos) length = std::stoul(lower.substr(at + 15));
+          }
+          if (header_end != std::string::npos && data.size() >= header_end + 4 + length) break;
+          const int n = SSL_read(ssl, buffer, sizeof buffer);
+          if (n <= 0) break;
+          data.append(buffer, static_cast<std::size_t>(n));
+        }
+        if (header_end != std::string::npos) {
+          std::lock_guard guard(mutex_);
+          bodies_.push_back(data.substr(header_end + 4));
+        }
+        const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        SSL_write(ssl, reply.data(), static_cast<int>(reply.size()));
+        SSL_shutdown(ssl);
+      }
+      SSL_free(ssl);
+      ::close(client);
+    }
+  }
+
+  SSL_CTX* context_ = nullptr;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  mutable std::mutex mutex_;
+  std::vector<std::string> bodies_;
   std::thread thread_;
 };
 
@@ -352,6 +493,31 @@ TEST(DeliveryEndToEndTest, RefusesNamesResolvingToRefusedAddresses) {
   }
   EXPECT_THAT(response.error, HasSubstr("target refused: " + name + " resolves to "));
   EXPECT_TRUE(receiver.requests().empty());
+}
+
+// Test https: the certificate is verified against the given trust anchor and the address, and refused
+// against the system's trust store.
+TEST(DeliveryEndToEndTest, DeliversOverVerifiedTls) {
+  sgaudit::test::TempDir dir;
+  const TestCertificate certificate = makeCertificate();
+  std::ofstream(dir / "ca.pem") << certificate.cert_pem;
+  TlsReceiver receiver(certificate);
+  WebhookRequest request;
+  request.url = "https://127.0.0.1:" + std::to_string(receiver.port()) + "/hook";
+  request.body = R"({"event":"tls"})";
+  request.headers = {{"Content-Type", "application/json"}};
+  request.timeout = milliseconds(3000);
+
+  auto options = allowingLoopback();
+  options.ca_file = dir / "ca.pem";
+  auto trusted = makeBeastWebhookTransport(options)->post(request);
+  EXPECT_EQ(trusted.status, 200) << trusted.error;
+  EXPECT_EQ(receiver.bodies(), std::vector<std::string>{R"({"event":"tls"})"});
+
+  auto untrusted = makeBeastWebhookTransport(allowingLoopback())->post(request);
+  EXPECT_EQ(untrusted.status, 0);
+  EXPECT_THAT(untrusted.error, HasSubstr("TLS handshake with 127.0.0.1:" + std::to_string(receiver.port())));
+  EXPECT_THAT(untrusted.error, HasSubstr("certificate verify failed"));
 }
 
 }  // namespace
