@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdio>
 #include <optional>
 
@@ -164,22 +165,6 @@ int bitWidth(Uint128 value) {  // floor(log2(value)) + 1; 0 for 0
   return low == 0 ? 0 : 64 - __builtin_clzll(low);
 }
 
-// The fewest aligned blocks covering [range.first, range.last]: from the left, each time the largest block
-// that is aligned at the cursor and does not pass the end.
-void appendCidrs(IpFamily family, AddressRange range, std::vector<Cidr>& out) {
-  const int bits = addressBits(family);
-  Uint128 first = range.first;
-  while (true) {
-    Uint128 remaining = range.last - first;  // block size minus one, at most
-    int fits = remaining == ~Uint128{0} ? 128 : bitWidth(remaining + 1) - 1;
-    int blockBits = std::min({trailingZeros(first), bits, fits});
-    out.push_back(Cidr::containing(IpAddress{family, first}, bits - blockBits));
-    Uint128 last = first | hostMask(family, bits - blockBits);
-    if (last >= range.last) return;
-    first = last + 1;
-  }
-}
-
 }  // namespace
 
 const char* toString(IpFamily family) {
@@ -337,6 +322,17 @@ AddressSet AddressSet::fromRanges(std::vector<AddressRange> v4, std::vector<Addr
   return set;
 }
 
+AddressSet AddressSet::fromCanonicalRanges(IpFamily family, std::span<const AddressRange> ranges) {
+  AddressSet set;
+  set.mutableRanges(family).assign(ranges.begin(), ranges.end());
+  assert(std::ranges::all_of(
+      ranges, [&](const AddressRange& r) { return r.first <= r.last && r.last <= maxAddressValue(family); }));
+  assert(std::adjacent_find(ranges.begin(), ranges.end(), [](const AddressRange& a, const AddressRange& b) {
+           return intervals::overlapsOrTouches(a, b) || b.first < a.first;
+         }) == ranges.end());
+  return set;
+}
+
 void AddressSet::add(IpFamily family, AddressRange range) {
   if (range.first > range.last) return;
   range.last = std::min(range.last, maxAddressValue(family));
@@ -388,9 +384,45 @@ bool AddressSet::intersects(const AddressSet& other) const {
   return intervals::intersects(v4_, other.v4_) || intervals::intersects(v6_, other.v6_);
 }
 
+namespace {
+
+// The fewest aligned blocks covering [range.first, range.last]: from the left, each time the largest block
+// that is aligned at the cursor and does not pass the end. Calls emit(network, blockBits) for each.
+template <class Emit>
+void forEachCidrBlock(IpFamily family, AddressRange range, Emit&& emit) {
+  const int bits = addressBits(family);
+  Uint128 first = range.first;
+  while (true) {
+    Uint128 remaining = range.last - first;  // block size minus one, at most
+    int fits = remaining == ~Uint128{0} ? 128 : bitWidth(remaining + 1) - 1;
+    int blockBits = std::min({trailingZeros(first), bits, fits});
+    emit(first, blockBits);
+    Uint128 last = first | (blockBits >= 128 ? ~Uint128{0} : (Uint128{1} << blockBits) - 1);
+    if (last >= range.last) return;
+    first = last + 1;
+  }
+}
+
+}  // namespace
+
+void AddressSet::appendCidrs(IpFamily family, AddressRange range, std::vector<Cidr>& out) {
+  const int bits = addressBits(family);
+  forEachCidrBlock(family, range, [&](Uint128 network, int blockBits) {
+    Cidr& cidr = out.emplace_back();
+    cidr.network_ = IpAddress{family, network};
+    cidr.prefixLength_ = bits - blockBits;
+  });
+}
+
 std::vector<Cidr> AddressSet::toCidrs() const {
   std::vector<Cidr> out;
-  out.reserve(v4_.size() + v6_.size());
+  // Counted first: a CIDR is large enough that growing the vector by doubling costs more than counting.
+  std::size_t count = 0;
+  for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
+    for (const AddressRange& range : ranges(family))
+      forEachCidrBlock(family, range, [&](Uint128, int) { ++count; });
+  }
+  out.reserve(count);
   for (const AddressRange& range : v4_)
     appendCidrs(IpFamily::V4, range, out);
   for (const AddressRange& range : v6_)

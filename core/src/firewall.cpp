@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
 #include <span>
 
 #include "interval_algebra.hpp"
@@ -11,18 +12,20 @@ namespace sgaudit::core {
 // A rule ready for evaluation: its source resolved and cut to its ethertype. Its key and address ranges live
 // in pools of its group, so that evaluating a group touches a few contiguous blocks of memory.
 struct CompiledRule {
-  const SecurityGroupRule* rule = nullptr;
-  std::shared_ptr<const RuleOrigin> origin;  // aliases the group, which it keeps alive
-  RuleAction action = RuleAction::Allow;
-  int priority = 0;
-  int protocol = Protocol::kAnyNumber;
-  std::span<const PortRange> ports;
-  bool resolved = true;
+  // What evaluation reads, first, so that it shares a cache line.
   std::span<const AddressRange> v4;  // when resolved
   std::span<const AddressRange> v6;
+  std::span<const PortRange> ports;
+  int priority = 0;
+  std::int16_t protocol = Protocol::kAnyNumber;
+  RuleAction action = RuleAction::Allow;
+  bool resolved = true;
   bool mayMatchV4 = false;  // when unresolved: the families its ethertype admits
   bool mayMatchV6 = false;
-  std::string sourceText;  // describe(source), for unresolved rules
+  // What answers cite.
+  const SecurityGroupRule* rule = nullptr;
+  std::shared_ptr<const RuleOrigin> origin;  // aliases the group, which it keeps alive
+  std::string sourceText;                    // describe(source), for unresolved rules
 
   std::span<const AddressRange> ranges(IpFamily family) const { return family == IpFamily::V4 ? v4 : v6; }
   bool mayMatch(IpFamily family) const { return family == IpFamily::V4 ? mayMatchV4 : mayMatchV6; }
@@ -55,12 +58,37 @@ bool comesBefore(const CompiledRule& a, const CompiledRule& b) {
   return a.action == RuleAction::Deny && b.action == RuleAction::Allow;
 }
 
+// The resolver's addresses for a symbolic source, or null when it does not know them.
+const AddressSet* lookupSource(const SourceResolver& resolver, const RuleSource& source) {
+  auto find = [](const std::unordered_map<std::string, AddressSet>& map,
+                 const std::string& key) -> const AddressSet* {
+    auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
+  };
+  if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
+    return find(resolver.securityGroupMembers, ref->id);
+  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return find(resolver.addressGroups, ref->id);
+  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return find(resolver.prefixLists, ref->id);
+  if (const auto* tag = std::get_if<ProviderTag>(&source)) return find(resolver.providerTags, tag->name);
+  return nullptr;
+}
+
 std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const SecurityGroup> group,
                                                           EvaluationModel model,
                                                           const SourceResolver& resolver) {
+  // A rule's resolved source, looked up without copying: a CIDR's one range, or the resolver's set.
   struct Pending {
-    const SecurityGroupRule* rule;
-    std::optional<AddressSet> addresses;
+    const SecurityGroupRule* rule = nullptr;
+    bool resolved = true;
+    const AddressSet* set = nullptr;  // null for a CIDR
+    IpFamily cidrFamily = IpFamily::V4;
+    AddressRange cidrRange;
+
+    std::span<const AddressRange> ranges(IpFamily family) const {
+      if (set) return set->ranges(family);
+      if (family != cidrFamily) return {};
+      return {&cidrRange, 1};
+    }
   };
   std::vector<Pending> pending;
   std::size_t portCount = 0;
@@ -68,13 +96,18 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
   for (const SecurityGroupRule& rule : group->rules) {
     if (rule.direction != Direction::Ingress) continue;
     if (model == EvaluationModel::Union && rule.action != RuleAction::Allow) continue;
-    Pending entry{&rule, resolver.resolve(rule.source)};
-    portCount += rule.ports.ranges().size();
-    if (entry.addresses) {
-      addressCount +=
-          entry.addresses->ranges(IpFamily::V4).size() + entry.addresses->ranges(IpFamily::V6).size();
+    Pending entry;
+    entry.rule = &rule;
+    if (const auto* cidr = std::get_if<Cidr>(&rule.source)) {
+      entry.cidrFamily = cidr->family();
+      entry.cidrRange = cidr->range();
+    } else {
+      entry.set = lookupSource(resolver, rule.source);
+      entry.resolved = entry.set != nullptr;
     }
-    pending.push_back(std::move(entry));
+    portCount += rule.ports.ranges().size();
+    if (entry.resolved) addressCount += entry.ranges(IpFamily::V4).size() + entry.ranges(IpFamily::V6).size();
+    pending.push_back(entry);
   }
   if (model != EvaluationModel::Union) {
     std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
@@ -84,6 +117,7 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
   }
 
   auto compiled = std::make_shared<CompiledSecurityGroup>();
+  compiled->rules.reserve(pending.size());
   // Reserved exactly, so the spans taken below stay valid.
   compiled->portPool.reserve(portCount);
   compiled->addressPool.reserve(addressCount);
@@ -99,16 +133,14 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     out.origin = std::shared_ptr<const RuleOrigin>(group, &rule.origin);
     out.action = rule.action;
     out.priority = rule.priority;
-    out.protocol = rule.protocol.number();
+    out.protocol = static_cast<std::int16_t>(rule.protocol.number());
     std::size_t portBegin = compiled->portPool.size();
     const auto& ports = rule.ports.ranges();
     compiled->portPool.insert(compiled->portPool.end(), ports.begin(), ports.end());
     out.ports = std::span<const PortRange>(compiled->portPool.data() + portBegin, ports.size());
-    if (entry.addresses) {
-      if (admits(rule.ethertype, IpFamily::V4))
-        out.v4 = appendAddresses(entry.addresses->ranges(IpFamily::V4));
-      if (admits(rule.ethertype, IpFamily::V6))
-        out.v6 = appendAddresses(entry.addresses->ranges(IpFamily::V6));
+    if (entry.resolved) {
+      if (admits(rule.ethertype, IpFamily::V4)) out.v4 = appendAddresses(entry.ranges(IpFamily::V4));
+      if (admits(rule.ethertype, IpFamily::V6)) out.v6 = appendAddresses(entry.ranges(IpFamily::V6));
     } else {
       out.resolved = false;
       out.mayMatchV4 = admits(rule.ethertype, IpFamily::V4);
@@ -133,78 +165,283 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
 }
 
 // The decision of one layer for a piece: the deciding rule (nullptr: default deny) and the unresolved rules
-// evaluated before it with the opposite action.
-struct LayerChoice {
+// evaluated before it with the opposite action, as a run of IntervalOutcome::precedents.
+struct FlatChoice {
   const CompiledRule* decider = nullptr;
-  std::vector<const CompiledRule*> precedents;
+  std::uint32_t precedentBegin = 0;
+  std::uint32_t precedentEnd = 0;
 
   RuleAction action() const { return decider ? decider->action : RuleAction::Deny; }
-  friend bool operator==(const LayerChoice&, const LayerChoice&) = default;
 };
 
-struct Piece {
+// A piece of one family: a run of IntervalOutcome::ranges and one choice per layer from choiceBegin.
+struct FlatPiece {
   IpFamily family = IpFamily::V4;
-  std::vector<AddressRange> ranges;
-  std::vector<LayerChoice> choices;  // one per layer
-  friend bool operator==(const Piece&, const Piece&) = default;
+  std::uint32_t rangeBegin = 0;
+  std::uint32_t rangeEnd = 0;
+  std::uint32_t choiceBegin = 0;
 };
 
-// The outcome for one elementary key interval before it is turned into the public answer.
+// The outcome for one elementary key interval before it is turned into the public answer. Flat, so that
+// building it costs a handful of allocations however many pieces it has.
 struct IntervalOutcome {
   PortRange ports;
-  std::vector<Piece> pieces;
+  std::size_t layerCount = 0;
+  std::vector<AddressRange> ranges;
+  std::vector<FlatPiece> pieces;  // IPv4 first, each family in order of its first address
+  std::vector<FlatChoice> choices;
+  std::vector<const CompiledRule*> precedents;
   std::vector<std::pair<std::size_t, const CompiledRule*>> unresolved;  // (layer, rule)
 
+  std::span<const AddressRange> rangesOf(const FlatPiece& piece) const {
+    return {ranges.data() + piece.rangeBegin, piece.rangeEnd - piece.rangeBegin};
+  }
+  std::span<const FlatChoice> choicesOf(const FlatPiece& piece) const {
+    return {choices.data() + piece.choiceBegin, layerCount};
+  }
+  std::span<const CompiledRule* const> precedentsOf(const FlatChoice& choice) const {
+    return {precedents.data() + choice.precedentBegin, choice.precedentEnd - choice.precedentBegin};
+  }
+
+  void clear() {
+    ranges.clear();
+    pieces.clear();
+    choices.clear();
+    precedents.clear();
+    unresolved.clear();
+  }
+
   bool sameAs(const IntervalOutcome& other) const {
-    return pieces == other.pieces && unresolved == other.unresolved;
+    if (unresolved != other.unresolved || pieces.size() != other.pieces.size() ||
+        layerCount != other.layerCount) {
+      return false;
+    }
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+      const FlatPiece& a = pieces[i];
+      const FlatPiece& b = other.pieces[i];
+      if (a.family != b.family || !std::ranges::equal(rangesOf(a), other.rangesOf(b))) return false;
+      auto aChoices = choicesOf(a);
+      auto bChoices = other.choicesOf(b);
+      for (std::size_t l = 0; l < layerCount; ++l) {
+        if (aChoices[l].decider != bChoices[l].decider ||
+            !std::ranges::equal(precedentsOf(aChoices[l]), other.precedentsOf(bChoices[l]))) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 };
 
-// Scratch space reused across intervals and families to keep allocation out of the inner loop.
+// Where a rule's range of source addresses starts (opens) or ends (closes, one past its last address).
+struct SweepEvent {
+  Uint128 at;
+  std::uint32_t rule;  // position in the layer's active rules
+  bool opens;
+};
+
+// The first-match partition of one layer over one family, as runs of addresses: run i starts at starts[i]
+// and is decided by active[deciders[i]] (-1: no rule matched). Consecutive runs have different deciders.
+struct LayerRuns {
+  std::vector<Uint128> starts;
+  std::vector<std::int32_t> deciders;
+};
+
+// Scratch space reused across layers, families and intervals, to keep allocation out of the inner loop.
 struct Scratch {
-  std::vector<AddressRange> remaining;
-  std::vector<AddressRange> taken;
-  std::vector<AddressRange> rest;
-  std::vector<const CompiledRule*> unresolvedSoFar;
+  std::vector<std::vector<const CompiledRule*>> candidates;  // per layer
+  std::vector<std::uint16_t> keyStarts;
+  std::vector<IntervalOutcome> outcomes;
   std::vector<std::vector<const CompiledRule*>> active;  // per layer
+  std::vector<SweepEvent> events;
+  std::vector<std::uint64_t> covering;  // bit k: active rule k covers the sweep position
+  std::vector<LayerRuns> runs;          // per layer
+  std::vector<Uint128> runStarts;       // the runs of all layers combined
+  std::vector<std::uint32_t> runPieces;
+  std::vector<std::int32_t> tuple;
+  std::vector<std::uint32_t> pieceOfDecider;  // single layer: decider + 1 -> piece index + 1
+  std::vector<std::uint32_t> rangeCount;      // per piece of the family
 };
 
-// First-match partition of one family's universe by `active` (the layer's matching rules in evaluation
-// order). Union layers use it too: their rules are all allow, so the first match only chooses which rule to
-// cite.
-void partitionLayer(const std::vector<const CompiledRule*>& active, IpFamily family,
-                    const AddressRange& universe, Scratch& scratch, std::vector<Piece>& out) {
-  scratch.remaining.assign(1, universe);
-  scratch.unresolvedSoFar.clear();
-  auto precedentsAgainst = [&](RuleAction action) {
-    std::vector<const CompiledRule*> precedents;
-    for (const CompiledRule* rule : scratch.unresolvedSoFar) {
-      if (rule->action != action) precedents.push_back(rule);
+// Sweeps the active rules' source ranges in address order; at every point the covering rule that comes first
+// in evaluation order decides. Union layers use it too: their rules are all allow, so the first match only
+// chooses which rule to cite.
+void sweepLayer(const std::vector<const CompiledRule*>& active, IpFamily family, Scratch& scratch,
+                LayerRuns& out) {
+  const Uint128 familyLast = maxAddressValue(family);
+  auto& events = scratch.events;
+  events.clear();
+  for (std::uint32_t k = 0; k < active.size(); ++k) {
+    const CompiledRule* rule = active[k];
+    if (!rule->resolved) continue;
+    auto ranges = rule->ranges(family);
+    for (const AddressRange& range : ranges) {
+      events.push_back(SweepEvent{range.first, k, true});
+      if (range.last != familyLast) events.push_back(SweepEvent{range.last + 1, k, false});
     }
-    return precedents;
-  };
-  for (const CompiledRule* rule : active) {
-    if (!rule->resolved) {
-      if (rule->mayMatch(family)) scratch.unresolvedSoFar.push_back(rule);
-      continue;
-    }
-    const auto& ranges = rule->ranges(family);
-    if (ranges.empty()) continue;
-    intervals::intersectInto(scratch.remaining, ranges, scratch.taken);
-    if (scratch.taken.empty()) continue;
-    out.push_back(Piece{family, scratch.taken, {LayerChoice{rule, precedentsAgainst(rule->action)}}});
-    intervals::subtractInto(scratch.remaining, ranges, scratch.rest);
-    std::swap(scratch.remaining, scratch.rest);
-    if (scratch.remaining.empty()) return;
+    // A rule for the whole family (0.0.0.0/0, ::/0) decides everything later rules have not: they can
+    // decide nothing, and need no events.
+    if (ranges.size() == 1 && ranges[0].first == 0 && ranges[0].last == familyLast) break;
   }
-  out.push_back(
-      Piece{family, scratch.remaining, {LayerChoice{nullptr, precedentsAgainst(RuleAction::Deny)}}});
+  std::sort(events.begin(), events.end(),
+            [](const SweepEvent& a, const SweepEvent& b) { return a.at < b.at; });
+  auto& covering = scratch.covering;
+  covering.assign((active.size() + 63) / 64, 0);
+  out.starts.clear();
+  out.deciders.clear();
+  std::size_t e = 0;
+  Uint128 at = 0;
+  while (true) {
+    for (; e < events.size() && events[e].at == at; ++e) {
+      std::uint64_t bit = std::uint64_t{1} << (events[e].rule % 64);
+      if (events[e].opens) {
+        covering[events[e].rule / 64] |= bit;
+      } else {
+        covering[events[e].rule / 64] &= ~bit;
+      }
+    }
+    std::int32_t decider = -1;
+    for (std::size_t w = 0; w < covering.size(); ++w) {
+      if (covering[w] != 0) {
+        decider = static_cast<std::int32_t>(w * 64 + static_cast<std::size_t>(__builtin_ctzll(covering[w])));
+        break;
+      }
+    }
+    if (out.deciders.empty() || out.deciders.back() != decider) {
+      out.starts.push_back(at);
+      out.deciders.push_back(decider);
+    }
+    if (e == events.size()) return;
+    at = events[e].at;
+  }
+}
+
+// The choice of a layer whose decider is active[decider] (-1: default deny), its precedents appended to
+// outcome.precedents.
+FlatChoice makeChoice(const std::vector<const CompiledRule*>& active, std::int32_t decider, IpFamily family,
+                      IntervalOutcome& outcome) {
+  FlatChoice choice;
+  choice.decider = decider >= 0 ? active[static_cast<std::size_t>(decider)] : nullptr;
+  choice.precedentBegin = static_cast<std::uint32_t>(outcome.precedents.size());
+  const RuleAction action = choice.action();
+  const std::size_t end = decider >= 0 ? static_cast<std::size_t>(decider) : active.size();
+  for (std::size_t k = 0; k < end; ++k) {
+    const CompiledRule* rule = active[k];
+    if (!rule->resolved && rule->mayMatch(family) && rule->action != action)
+      outcome.precedents.push_back(rule);
+  }
+  choice.precedentEnd = static_cast<std::uint32_t>(outcome.precedents.size());
+  return choice;
+}
+
+// Partitions one family's universe by the combined choices of every layer and appends the pieces to
+// `outcome`: addresses with the same choice in every layer form one piece.
+void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active, IpFamily family,
+                     Scratch& scratch, IntervalOutcome& outcome) {
+  const std::size_t layerCount = active.size();
+  const Uint128 familyLast = maxAddressValue(family);
+  if (layerCount == 0) {
+    outcome.pieces.push_back(FlatPiece{family, static_cast<std::uint32_t>(outcome.ranges.size()),
+                                       static_cast<std::uint32_t>(outcome.ranges.size() + 1),
+                                       static_cast<std::uint32_t>(outcome.choices.size())});
+    outcome.ranges.push_back(AddressRange{0, familyLast});
+    return;
+  }
+  scratch.runs.resize(std::max(scratch.runs.size(), layerCount));
+  for (std::size_t layer = 0; layer < layerCount; ++layer)
+    sweepLayer(active[layer], family, scratch, scratch.runs[layer]);
+
+  // Runs of the combined partition, each labelled with the index of its piece (new pieces in order of
+  // their first address, which is the order of the answer).
+  const std::size_t firstPiece = outcome.pieces.size();
+  auto addPiece = [&](const std::vector<std::int32_t>& deciders) {
+    auto index = static_cast<std::uint32_t>(outcome.pieces.size() - firstPiece);
+    outcome.pieces.push_back(FlatPiece{family, 0, 0, static_cast<std::uint32_t>(outcome.choices.size())});
+    for (std::size_t layer = 0; layer < layerCount; ++layer)
+      outcome.choices.push_back(makeChoice(active[layer], deciders[layer], family, outcome));
+    return index;
+  };
+  auto& starts = scratch.runStarts;
+  auto& runPieces = scratch.runPieces;
+  starts.clear();
+  runPieces.clear();
+  if (layerCount == 1) {
+    const LayerRuns& runs = scratch.runs[0];
+    auto& pieceOf = scratch.pieceOfDecider;
+    pieceOf.assign(active[0].size() + 1, 0);
+    auto& tuple = scratch.tuple;
+    tuple.resize(1);
+    for (std::size_t i = 0; i < runs.starts.size(); ++i) {
+      std::uint32_t& piece = pieceOf[static_cast<std::size_t>(runs.deciders[i] + 1)];
+      if (piece == 0) {
+        tuple[0] = runs.deciders[i];
+        piece = addPiece(tuple) + 1;
+      }
+      starts.push_back(runs.starts[i]);
+      runPieces.push_back(piece - 1);
+    }
+  } else {
+    // Several layers: walk all their runs together. Few firewalls have more than one layer, so a map from
+    // decider tuples to pieces is good enough.
+    std::map<std::vector<std::int32_t>, std::uint32_t> pieceOf;
+    std::vector<std::size_t> next(layerCount, 0);
+    auto& tuple = scratch.tuple;
+    tuple.assign(layerCount, -1);
+    Uint128 at = 0;
+    while (true) {
+      for (std::size_t layer = 0; layer < layerCount; ++layer) {
+        const LayerRuns& runs = scratch.runs[layer];
+        while (next[layer] < runs.starts.size() && runs.starts[next[layer]] == at) {
+          tuple[layer] = runs.deciders[next[layer]];
+          ++next[layer];
+        }
+      }
+      auto [it, inserted] = pieceOf.try_emplace(tuple, 0);
+      if (inserted) it->second = addPiece(tuple);
+      if (runPieces.empty() || runPieces.back() != it->second) {
+        starts.push_back(at);
+        runPieces.push_back(it->second);
+      }
+      bool more = false;
+      Uint128 nextAt = 0;
+      for (std::size_t layer = 0; layer < layerCount; ++layer) {
+        const LayerRuns& runs = scratch.runs[layer];
+        if (next[layer] < runs.starts.size() && (!more || runs.starts[next[layer]] < nextAt)) {
+          nextAt = runs.starts[next[layer]];
+          more = true;
+        }
+      }
+      if (!more) break;
+      at = nextAt;
+    }
+  }
+
+  // Lay each piece's runs out contiguously: consecutive runs belong to different pieces, so the runs of one
+  // piece are disjoint and not adjacent, as an AddressSet keeps them.
+  const std::size_t pieceCount = outcome.pieces.size() - firstPiece;
+  auto& count = scratch.rangeCount;
+  count.assign(pieceCount, 0);
+  for (std::uint32_t piece : runPieces)
+    ++count[piece];
+  auto offset = static_cast<std::uint32_t>(outcome.ranges.size());
+  for (std::size_t p = 0; p < pieceCount; ++p) {
+    FlatPiece& piece = outcome.pieces[firstPiece + p];
+    piece.rangeBegin = offset;
+    piece.rangeEnd = offset;
+    offset += count[p];
+  }
+  outcome.ranges.resize(offset);
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    Uint128 last = i + 1 < starts.size() ? starts[i + 1] - 1 : familyLast;
+    FlatPiece& piece = outcome.pieces[firstPiece + runPieces[i]];
+    outcome.ranges[piece.rangeEnd++] = AddressRange{starts[i], last};
+  }
 }
 
 // The rules of a layer that match `protocol` on some key of `ports`, in the layer's evaluation order.
-std::vector<const CompiledRule*> candidateRules(const CompiledLayer& layer, Protocol protocol,
-                                                PortRange ports) {
-  std::vector<const CompiledRule*> out;
+void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange ports,
+                    std::vector<const CompiledRule*>& out) {
+  out.clear();
   const bool keysMatter = protocol.hasKey();
   for (const auto& group : layer.groups) {
     const CompiledRule* last = nullptr;
@@ -221,7 +458,6 @@ std::vector<const CompiledRule*> candidateRules(const CompiledLayer& layer, Prot
     std::stable_sort(out.begin(), out.end(),
                      [](const CompiledRule* a, const CompiledRule* b) { return comesBefore(*a, *b); });
   }
-  return out;
 }
 
 bool matchesKey(const CompiledRule& rule, Protocol protocol, std::uint16_t key) {
@@ -229,13 +465,14 @@ bool matchesKey(const CompiledRule& rule, Protocol protocol, std::uint16_t key) 
   return intervals::find(rule.ports, key) >= 0;
 }
 
-IntervalOutcome evaluateInterval(const CompiledFirewall& firewall,
-                                 const std::vector<std::vector<const CompiledRule*>>& candidates,
-                                 Protocol protocol, PortRange ports, const AddressSet& universe,
-                                 Scratch& scratch) {
-  IntervalOutcome outcome;
+void evaluateInterval(const CompiledFirewall& firewall,
+                      const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
+                      PortRange ports, const AddressSet& universe, Scratch& scratch,
+                      IntervalOutcome& outcome) {
+  outcome.clear();
   outcome.ports = ports;
   const std::size_t layerCount = firewall.layers.size();
+  outcome.layerCount = layerCount;
   auto& active = scratch.active;
   active.resize(layerCount);
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
@@ -250,95 +487,58 @@ IntervalOutcome evaluateInterval(const CompiledFirewall& firewall,
   }
   for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
     if (universe.ranges(family).empty()) continue;
-    const AddressRange whole = universe.ranges(family).front();
-    if (layerCount == 0) {
-      outcome.pieces.push_back(Piece{family, {whole}, {}});
-      continue;
-    }
-    if (layerCount == 1) {
-      partitionLayer(active[0], family, whole, scratch, outcome.pieces);
-      continue;
-    }
-    std::vector<Piece> combined;
-    partitionLayer(active[0], family, whole, scratch, combined);
-    for (std::size_t layer = 1; layer < layerCount; ++layer) {
-      std::vector<Piece> layerPieces;
-      partitionLayer(active[layer], family, whole, scratch, layerPieces);
-      std::vector<Piece> next;
-      for (const Piece& left : combined) {
-        for (const Piece& right : layerPieces) {
-          intervals::intersectInto(left.ranges, right.ranges, scratch.taken);
-          if (scratch.taken.empty()) continue;
-          Piece piece{family, scratch.taken, left.choices};
-          piece.choices.push_back(right.choices.front());
-          next.push_back(std::move(piece));
-        }
-      }
-      combined = std::move(next);
-    }
-    for (Piece& piece : combined)
-      outcome.pieces.push_back(std::move(piece));
+    partitionFamily(active, family, scratch, outcome);
   }
-  return outcome;
 }
 
 UnresolvedSource toUnresolvedSource(std::size_t layer, const CompiledRule& rule) {
   return UnresolvedSource{layer, rule.sourceText, rule.action, rule.rule->origin};
 }
 
-PortIntervalAnswer toAnswer(IntervalOutcome&& outcome) {
+PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
   PortIntervalAnswer answer;
   answer.ports = outcome.ports;
+  answer.unresolved.reserve(outcome.unresolved.size());
   for (const auto& [layer, rule] : outcome.unresolved)
     answer.unresolved.push_back(toUnresolvedSource(layer, *rule));
   answer.pieces.reserve(outcome.pieces.size());
-  std::pair<std::vector<AddressRange>, std::vector<AddressRange>> admitted;  // (IPv4, IPv6)
-  std::pair<std::vector<AddressRange>, std::vector<AddressRange>> undetermined;
-  for (Piece& piece : outcome.pieces) {
+  std::vector<AddressRange> admitted[2];  // IPv4, IPv6
+  std::vector<AddressRange> undetermined[2];
+  for (const FlatPiece& piece : outcome.pieces) {
     AddressPiece out;
     bool allAllow = true;
     bool anyAllowLayerMayDeny = false;
     bool everyDenyLayerMayAllow = true;
-    for (std::size_t layer = 0; layer < piece.choices.size(); ++layer) {
-      const LayerChoice& choice = piece.choices[layer];
-      LayerDecision decision;
+    auto choices = outcome.choicesOf(piece);
+    out.decisions.reserve(choices.size());
+    for (std::size_t layer = 0; layer < choices.size(); ++layer) {
+      const FlatChoice& choice = choices[layer];
+      LayerDecision& decision = out.decisions.emplace_back();
       decision.layer = layer;
       decision.action = choice.action();
       if (choice.decider) decision.rule = choice.decider->origin;
-      for (const CompiledRule* precedent : choice.precedents) {
+      auto precedents = outcome.precedentsOf(choice);
+      for (const CompiledRule* precedent : precedents)
         decision.unlessMemberOf.push_back(toUnresolvedSource(layer, *precedent));
-      }
       if (decision.action == RuleAction::Allow) {
-        anyAllowLayerMayDeny = anyAllowLayerMayDeny || !choice.precedents.empty();
+        anyAllowLayerMayDeny = anyAllowLayerMayDeny || !precedents.empty();
       } else {
         allAllow = false;
-        everyDenyLayerMayAllow = everyDenyLayerMayAllow && !choice.precedents.empty();
+        everyDenyLayerMayAllow = everyDenyLayerMayAllow && !precedents.empty();
       }
-      out.decisions.push_back(std::move(decision));
     }
     out.verdict = allAllow ? RuleAction::Allow : RuleAction::Deny;
     // Allowed pieces flip when any layer may deny; denied pieces only when every denying layer may allow.
     out.dependsOnUnresolved = allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow;
-    auto& target = piece.family == IpFamily::V4 ? admitted.first : admitted.second;
-    auto& unsure = piece.family == IpFamily::V4 ? undetermined.first : undetermined.second;
-    if (allAllow) target.insert(target.end(), piece.ranges.begin(), piece.ranges.end());
-    if (out.dependsOnUnresolved) unsure.insert(unsure.end(), piece.ranges.begin(), piece.ranges.end());
-    out.addresses = piece.family == IpFamily::V4 ? AddressSet::fromRanges(std::move(piece.ranges), {})
-                                                 : AddressSet::fromRanges({}, std::move(piece.ranges));
+    auto ranges = outcome.rangesOf(piece);
+    const int f = piece.family == IpFamily::V4 ? 0 : 1;
+    if (allAllow) admitted[f].insert(admitted[f].end(), ranges.begin(), ranges.end());
+    if (out.dependsOnUnresolved) undetermined[f].insert(undetermined[f].end(), ranges.begin(), ranges.end());
+    out.addresses = AddressSet::fromCanonicalRanges(piece.family, ranges);
     answer.pieces.push_back(std::move(out));
   }
-  answer.admitted = AddressSet::fromRanges(std::move(admitted.first), std::move(admitted.second));
-  answer.undetermined = AddressSet::fromRanges(std::move(undetermined.first), std::move(undetermined.second));
-  std::sort(answer.pieces.begin(), answer.pieces.end(), [](const AddressPiece& a, const AddressPiece& b) {
-    const auto& aRanges = a.addresses.ranges(IpFamily::V4).empty() ? a.addresses.ranges(IpFamily::V6)
-                                                                   : a.addresses.ranges(IpFamily::V4);
-    const auto& bRanges = b.addresses.ranges(IpFamily::V4).empty() ? b.addresses.ranges(IpFamily::V6)
-                                                                   : b.addresses.ranges(IpFamily::V4);
-    bool aV4 = !a.addresses.ranges(IpFamily::V4).empty();
-    bool bV4 = !b.addresses.ranges(IpFamily::V4).empty();
-    if (aV4 != bV4) return aV4;
-    return aRanges.front().first < bRanges.front().first;
-  });
+  answer.admitted = AddressSet::fromRanges(std::move(admitted[0]), std::move(admitted[1]));
+  answer.undetermined = AddressSet::fromRanges(std::move(undetermined[0]), std::move(undetermined[1]));
   return answer;
 }
 
@@ -353,6 +553,10 @@ const AddressSet& universeOf(Protocol protocol) {
 
 // The piece cut to `to`, appended to `out` unless nothing of it is left.
 void appendCut(const AddressPiece& piece, const AddressSet& to, std::vector<AddressPiece>& out) {
+  if (to.contains(piece.addresses)) {  // the common case of a wide requirement: no need to cut
+    out.push_back(piece);
+    return;
+  }
   AddressSet addresses = piece.addresses.intersect(to);
   if (addresses.empty()) return;
   out.push_back(
@@ -429,18 +633,22 @@ CompiledFirewall FirewallCompiler::compile(const Firewall& firewall) {
 ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange ports) {
   ReachAnswer answer{protocol, ports, {}};
   const AddressSet& universe = universeOf(protocol);
+  // One scratch space per thread, kept between questions: its vectors keep their capacity, so a question
+  // allocates little beyond its answer. reach() does not call itself, so one per thread is enough.
+  thread_local Scratch scratch;
 
-  std::vector<std::vector<const CompiledRule*>> candidates;
-  candidates.reserve(firewall.layers.size());
-  for (const CompiledLayer& layer : firewall.layers)
-    candidates.push_back(candidateRules(layer, protocol, ports));
+  auto& candidates = scratch.candidates;
+  candidates.resize(std::max(candidates.size(), firewall.layers.size()));
+  for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer)
+    candidateRules(firewall.layers[layer], protocol, ports, candidates[layer]);
 
   // Elementary intervals: split `ports` wherever a candidate rule's key ranges start or end, so that every
   // rule matches either all keys of an interval or none.
-  std::vector<std::uint16_t> starts{ports.first};
+  auto& starts = scratch.keyStarts;
+  starts.assign(1, ports.first);
   if (protocol.hasKey()) {
-    for (const auto& layerCandidates : candidates) {
-      for (const CompiledRule* rule : layerCandidates) {
+    for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
+      for (const CompiledRule* rule : candidates[layer]) {
         if (!rule->keysMatter(protocol)) continue;
         for (const PortRange& range : rule->ports) {
           if (range.first > ports.first && range.first <= ports.last) starts.push_back(range.first);
@@ -454,21 +662,23 @@ ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange
     starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
   }
 
-  Scratch scratch;
-  std::vector<IntervalOutcome> outcomes;
+  // Outcomes are built in scratch slots; a slot equal to the one before merges into it and is reused.
+  auto& outcomes = scratch.outcomes;
+  std::size_t used = 0;
   for (std::size_t i = 0; i < starts.size(); ++i) {
     std::uint16_t last = i + 1 < starts.size() ? static_cast<std::uint16_t>(starts[i + 1] - 1) : ports.last;
-    IntervalOutcome outcome =
-        evaluateInterval(firewall, candidates, protocol, PortRange{starts[i], last}, universe, scratch);
-    if (!outcomes.empty() && outcomes.back().sameAs(outcome)) {
-      outcomes.back().ports.last = last;
+    if (outcomes.size() == used) outcomes.emplace_back();
+    IntervalOutcome& outcome = outcomes[used];
+    evaluateInterval(firewall, candidates, protocol, PortRange{starts[i], last}, universe, scratch, outcome);
+    if (used > 0 && outcomes[used - 1].sameAs(outcome)) {
+      outcomes[used - 1].ports.last = last;
     } else {
-      outcomes.push_back(std::move(outcome));
+      ++used;
     }
   }
-  answer.intervals.reserve(outcomes.size());
-  for (IntervalOutcome& outcome : outcomes)
-    answer.intervals.push_back(toAnswer(std::move(outcome)));
+  answer.intervals.reserve(used);
+  for (std::size_t i = 0; i < used; ++i)
+    answer.intervals.push_back(toAnswer(outcomes[i]));
   return answer;
 }
 
@@ -492,6 +702,8 @@ RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSe
     check.exposure = Exposure::PartiallyOpen;
   }
   // Denied pieces are never admitted and allowed pieces always are, so each piece meets only one of the two.
+  check.missingDecidedBy.reserve(answer.pieces.size());
+  check.admittedDecidedBy.reserve(answer.pieces.size());
   for (const AddressPiece& piece : answer.pieces) {
     if (piece.verdict == RuleAction::Deny) {
       appendCut(piece, check.missing, check.missingDecidedBy);

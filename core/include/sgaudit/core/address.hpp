@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,8 @@ class Cidr {
   }
 
  private:
+  friend class AddressSet;  // builds decompositions without re-deriving each prefix
+
   IpAddress network_;
   int prefixLength_ = 0;
   bool hadHostBits_ = false;
@@ -93,6 +96,9 @@ class AddressSet {
   static Result<AddressSet> parse(const std::vector<std::string>& cidrs);
   // From intervals in any order, overlapping or not.
   static AddressSet fromRanges(std::vector<AddressRange> v4, std::vector<AddressRange> v6);
+  // From intervals of one family already sorted, disjoint and not adjacent (the form the set keeps), without
+  // normalising them again.
+  static AddressSet fromCanonicalRanges(IpFamily family, std::span<const AddressRange> ranges);
 
   // Adds in place (the cheap way to build a set).
   void add(IpFamily family, AddressRange range);
@@ -122,6 +128,7 @@ class AddressSet {
 
  private:
   std::vector<AddressRange>& mutableRanges(IpFamily family) { return family == IpFamily::V4 ? v4_ : v6_; }
+  static void appendCidrs(IpFamily family, AddressRange range, std::vector<Cidr>& out);
 
   std::vector<AddressRange> v4_;
   std::vector<AddressRange> v6_;
