@@ -319,10 +319,12 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
       for (std::size_t i = 0; i < schedule.spec.targets.size(); ++i) {
         const auto& target = schedule.spec.targets[i];
         json selected = json::array();
+        std::size_t selected_count = 0;
         for (const RunFinding* f : fresh) {
-          if (f->severity >= target.min_severity) selected.push_back(findingJson(*f));
+          if (f->severity < target.min_severity) continue;
+          if (++selected_count <= options_.max_findings_per_notification) selected.push_back(findingJson(*f));
         }
-        if (selected.empty()) continue;
+        if (selected_count == 0) continue;
         json links = json::object();
         if (audit_id) {
           const std::string audit = base + "/api/v1/audits/" + std::to_string(*audit_id);
@@ -349,7 +351,8 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
             {"audit_id", audit_id ? json(*audit_id) : json(nullptr)},
             {"min_severity", std::string(core::toString(target.min_severity))},
             {"new_findings", selected},
-            {"new_count", selected.size()},
+            {"truncated", selected_count > selected.size()},
+            {"new_count", selected_count},
             {"new_count_all_severities", fresh.size()},
             {"resolved_count", resolved.size()},
             {"finding_count", current.size()},

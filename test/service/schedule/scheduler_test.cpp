@@ -264,6 +264,7 @@ TEST_F(SchedulerTest, DiffsRunsAndNotifiesNewFindings) {
   EXPECT_EQ(body["new_findings"][0]["fingerprint"], "fp-c");
   EXPECT_EQ(body["new_findings"][0]["severity"], "critical");
   EXPECT_EQ(body["new_count"], 1);
+  EXPECT_EQ(body["truncated"], false);
   EXPECT_EQ(body["new_count_all_severities"], 2);
   EXPECT_EQ(body["resolved_count"], 1);
   EXPECT_EQ(body["audit_id"], *runs[1].audit_id);
@@ -282,6 +283,26 @@ TEST_F(SchedulerTest, DiffsRunsAndNotifiesNewFindings) {
   ASSERT_EQ(deliveries[0].attempt_log.size(), 1U);
   EXPECT_EQ(*deliveries[0].attempt_log[0].status, 200);
   EXPECT_EQ(json(deliveries[0]).dump().find(kSecret), std::string::npos);
+}
+
+// Test that a notification lists at most the configured number of findings and counts the rest.
+TEST_F(SchedulerTest, LongNotificationsAreTruncated) {
+  create("0 * * * *", at("2026-11-26T00:00:00Z"), true, core::Severity::Info);
+  auto db = connect();
+  FakeAuditRunner runner(path_);
+  std::vector<RunFinding> many;
+  for (int i = 0; i < 5; ++i)
+    many.push_back(finding("fp-" + std::to_string(i), core::Severity::Low));
+  runner.setFindings(many);
+  FakeTransport transport;
+  auto opts = options("a");
+  opts.max_findings_per_notification = 3;
+  Scheduler scheduler(db, runner, transport, opts);
+  scheduler.tick(at("2026-11-26T01:00:00Z"));
+  const json body = json::parse(transport.requests().at(0).body);
+  EXPECT_EQ(body["new_findings"].size(), 3U);
+  EXPECT_EQ(body["new_count"], 5);
+  EXPECT_EQ(body["truncated"], true);
 }
 
 // Test that a failing target is retried with backoff as the clock moves, each attempt recorded, and

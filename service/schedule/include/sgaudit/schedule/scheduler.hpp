@@ -71,6 +71,7 @@ struct SchedulerOptions {
   SpecRules rules;                   // zoneinfo folder and target policy
   std::function<double()> random01;  // jitter source; default a seeded std::mt19937_64
   std::size_t max_deliveries_per_tick = 100;
+  std::size_t max_findings_per_notification = 100;  // more are counted, not listed ("truncated": true)
   // When set, times taken after an audit has run (finished_at, input ages, a delivery's signed timestamp)
   // are read from it rather than being the tick's `now`: an audit of a large fleet may take minutes.
   const Clock* clock = nullptr;
