@@ -154,6 +154,67 @@ TEST(HuaweiReaderTest, CceSeedScenario) {
   EXPECT_EQ(list.clusters[0].service_cidr, "10.247.0.0/16");
 }
 
+// Test a v3 group listing with nested rules as `show` prints them: multiport as a bare number, protocol null
+// (any), an empty protocol and multiport (any, every port), priority as a string, a self-reference.
+TEST(HuaweiReaderTest, V3GroupsWithNestedRules) {
+  const auto inventory = parseFile("huawei/v3-groups-numeric-multiport.json");
+  ASSERT_EQ(inventory.security_groups.size(), 1U);
+  EXPECT_EQ(inventory.security_groups[0].model, core::EvaluationModel::FirstMatchByPriority);
+  const auto& group = *inventory.security_groups[0].group;
+  EXPECT_EQ(group.name, "cce-demo-cce-node-ab12");
+  ASSERT_EQ(group.rules.size(), 3U);
+  EXPECT_EQ(group.rules[0].protocol, core::Protocol::tcp());
+  EXPECT_EQ(group.rules[0].ports.toString(), "10250");
+  EXPECT_EQ(std::get<core::Cidr>(group.rules[0].source).toString(), "192.168.0.0/16");
+  EXPECT_EQ(group.rules[1].protocol, core::Protocol::any());
+  EXPECT_EQ(group.rules[1].ethertype, core::Ethertype::IPv6);
+  EXPECT_EQ(group.rules[1].priority, 100);
+  EXPECT_EQ(std::get<core::SecurityGroupRef>(group.rules[1].source).id, group.id);
+  EXPECT_EQ(group.rules[2].direction, core::Direction::Egress);
+  EXPECT_EQ(group.rules[2].protocol, core::Protocol::any());
+  EXPECT_TRUE(group.rules[2].ports.isAll());
+  EXPECT_EQ(group.rules[2].priority, 100);
+}
+
+// Test ECS cloudservers/detail: fixed and floating addresses, the fixed address's port as an interface, the
+// VPC from the metadata, the groups in the server's order, and a group given only by name.
+TEST(HuaweiReaderTest, EcsServersDetail) {
+  const auto inventory = parseFile("huawei/ecs-servers-detail.json");
+  ASSERT_EQ(inventory.instances.size(), 1U);
+  const auto& server = inventory.instances[0];
+  EXPECT_EQ(server.id, "3f9c2b1a-7d6e-4c5b-9a8f-0e1d2c3b4a59");
+  EXPECT_EQ(server.vpc_id, "8d4e6f1a-2b3c-4d5e-8f9a-0b1c2d3e4f5a");
+  EXPECT_EQ(server.private_ips, std::vector<std::string>{"192.168.10.21"});
+  EXPECT_EQ(server.public_ips, std::vector<std::string>{"121.36.10.20"});
+  ASSERT_EQ(server.interfaces.size(), 1U);
+  EXPECT_EQ(server.interfaces[0].id, "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d");
+  EXPECT_EQ(server.interfaces[0].device_id, server.id);
+  EXPECT_EQ(server.security_group_ids, (std::vector<std::string>{"1e2d3c4b-5a69-4788-9796-a5b4c3d2e1f0",
+                                                                 "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"}));
+  const auto by_name = parse(
+      "huawei.ecs.servers",
+      json::parse(R"({"servers": [{"id": "s1", "security_groups": [{"name": "legacy"}]}]})"), "servers.json");
+  ASSERT_TRUE(by_name.ok()) << by_name.error().toString();
+  EXPECT_EQ(by_name.value().instances.at(0).security_group_ids, std::vector<std::string>{"name:legacy"});
+}
+
+// Test VPC v1 subnets: IPv4 and IPv6 CIDRs, the parent VPC.
+TEST(HuaweiReaderTest, Subnets) {
+  const auto inventory = parseFile("huawei/subnets.json");
+  ASSERT_EQ(inventory.networks.size(), 1U);
+  EXPECT_EQ(inventory.networks[0].kind, "subnet");
+  EXPECT_EQ(inventory.networks[0].parent_id, "8d4e6f1a-2b3c-4d5e-8f9a-0b1c2d3e4f5a");
+  EXPECT_EQ(inventory.networks[0].cidrs,
+            (std::vector<std::string>{"192.168.10.0/24", "2407:c080:802:1a2b::/64"}));
+}
+
+// Test that a "kind" of another type is not taken for a CCE cluster and does not throw.
+TEST(HuaweiReaderTest, NonStringKindIsNotACluster) {
+  EXPECT_FALSE(recognise(json::parse(R"({"kind": 1, "apiVersion": "v3"})")));
+  EXPECT_FALSE(recognise(json::parse(R"({"kind": {"Cluster": true}, "apiVersion": "v3"})")));
+  EXPECT_EQ(recognise(json::parse(R"({"kind": "Cluster", "apiVersion": "v3"})")), "huawei.cce.clusters");
+}
+
 // Test that malformed input names the file, the JSON pointer and what was expected.
 TEST(HuaweiReaderTest, MalformedInputErrors) {
   const std::string kind = "huawei.vpc.v3.security-group-rules";
