@@ -1,1 +1,174 @@
-// placeholder
+// The HTML report in real headless Chromium (/usr/bin/chromium driven by playwright-core from tools/npm):
+// what a person sees, the filters, and that hostile values run no script.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <sstream>
+
+#include "report_fixture.hpp"
+#include "sgaudit/report/render.hpp"
+
+namespace sgaudit::report {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+std::filesystem::path findProgram(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const auto candidate = std::filesystem::path(dir) / name;
+    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+class BrowserTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_ = findProgram("node");
+    ASSERT_FALSE(node_.empty()) << "node is not on PATH: run scripts/install-deps.sh";
+    ASSERT_TRUE(
+        std::filesystem::exists(std::filesystem::path(SGAUDIT_NPM_DIR) / "node_modules/playwright-core"))
+        << "tools/npm/node_modules/playwright-core is missing: run scripts/install-deps.sh";
+    const char* chromium = std::getenv("SGAUDIT_CHROMIUM");
+    ASSERT_TRUE(std::filesystem::exists(chromium ? chromium : "/usr/bin/chromium"))
+        << "Chromium is missing: apt-get install chromium (scripts/install-deps.sh)";
+    std::filesystem::create_directories(artifacts());
+  }
+
+  static std::filesystem::path artifacts() { return SGAUDIT_ARTIFACT_DIR; }
+
+  // Writes the page, opens it in Chromium and returns what browser_check.cjs saw. The page and its
+  // screenshot are kept under the build folder (test/report/artifacts/) as the test's artefacts.
+  json inBrowser(const std::string& name, const std::string& html) {
+    const auto page = artifacts() / (name + ".html");
+    const auto screenshot = artifacts() / (name + ".png");
+    std::ofstream(page, std::ios::binary) << html;
+    std::filesystem::remove(screenshot);
+    // timeout(1) ends a hung browser, so the test fails instead of blocking CI.
+    const auto result = test::runProcess({"/usr/bin/timeout", "--kill-after=10", "150", node_.string(),
+                                          std::string(SGAUDIT_REPORT_TEST_DIR) + "/browser_check.cjs",
+                                          SGAUDIT_NPM_DIR, page.string(), screenshot.string()});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    if (result.exit_code != 0) return json::object();
+    EXPECT_TRUE(std::filesystem::exists(screenshot) && std::filesystem::file_size(screenshot) > 0);
+    return json::parse(result.out);
+  }
+
+  std::filesystem::path node_;
+};
+
+const json* filterResult(const json& facts, const std::string& key, const std::string& value) {
+  for (const auto& item : facts.at("filters")) {
+    if (item.contains(key) && item.at(key) == value) return &item;
+  }
+  return nullptr;
+}
+
+// Test the cce-seed report as a person sees it: its own script runs under the CSP, nothing is fetched, the
+// summary says 6 findings (1 critical, 3 high, 2 medium), the matrix shows 80/TCP blocked from the internet
+// on node 10.1.0.55, the severity filter narrows the list and clearing it restores it, a copy button copies.
+TEST_F(BrowserTest, CceSeedReport) {
+  const ReportView view = fixture::seedView();
+  const json facts = inBrowser("cce-seed", renderHtml(view));
+  ASSERT_FALSE(facts.empty());
+  EXPECT_TRUE(facts.at("script_ran"));
+  EXPECT_THAT(facts.at("csp_violations"), IsEmpty());
+  EXPECT_THAT(facts.at("external_requests"), IsEmpty());
+  EXPECT_THAT(facts.at("page_errors"), IsEmpty());
+  EXPECT_THAT(facts.at("dialogs"), IsEmpty());
+  EXPECT_EQ(facts.at("scope"), "cce-seed");
+  EXPECT_EQ(facts.at("total"), std::to_string(view.findings.size()));
+  EXPECT_EQ(facts.at("total"), "6");
+  EXPECT_EQ(facts.at("by_severity"),
+            (json{{"critical", "1"}, {"high", "3"}, {"medium", "2"}, {"low", "0"}, {"info", "0"}}));
+  EXPECT_EQ(facts.at("by_check").at("sg.port-blocked"), "1");
+  EXPECT_EQ(facts.at("by_check").at("sg.nodepool-inconsistent"), "0");
+
+  ASSERT_EQ(facts.at("matrix").size(), 1U);
+  const json& cell = facts.at("matrix")[0];
+  EXPECT_EQ(cell.at("node"), "10.1.0.55");
+  EXPECT_EQ(cell.at("column"), "80/TCP");
+  EXPECT_THAT(cell.at("text").get<std::string>(), HasSubstr("blocked from the internet"));
+  EXPECT_THAT(cell.at("text").get<std::string>(), HasSubstr("CONFLICT"));
+  EXPECT_TRUE(cell.at("visible"));
+  EXPECT_NE(cell.at("background"), "rgba(0, 0, 0, 0)");  // coloured by the style sheet the CSP admitted
+
+  EXPECT_EQ(facts.at("findings_visible"), 6);
+  const json* high = filterResult(facts, "severity", "high");
+  ASSERT_NE(high, nullptr);
+  EXPECT_EQ(high->at("visible"), 3);
+  EXPECT_EQ(high->at("shown"), "3");
+  const json* blocked = filterResult(facts, "check", "sg.port-blocked");
+  ASSERT_NE(blocked, nullptr);
+  EXPECT_EQ(blocked->at("visible"), 1);
+  const json* no_namespace = filterResult(facts, "namespace", "ns:");
+  ASSERT_NE(no_namespace, nullptr);
+  EXPECT_EQ(no_namespace->at("visible"), 1);  // the sshd finding is about a node, not a namespace
+  EXPECT_EQ(facts.at("findings_visible_after_reset"), 6);
+
+  EXPECT_EQ(facts.at("copy_button").at("before"), "Copy huawei-api");
+  EXPECT_NE(facts.at("copy_button").at("after"), facts.at("copy_button").at("before"));
+  EXPECT_EQ(facts.at("script_elements"), 1);
+}
+
+// Test the report of hostile input: no dialog opens and no injected script or handler runs while every
+// section is open and the mouse passes over the values, and the text shows literally.
+TEST_F(BrowserTest, HostileReportRunsNoScript) {
+  const json facts = inBrowser("hostile", renderHtml(fixture::hostileView()));
+  ASSERT_FALSE(facts.empty());
+  EXPECT_TRUE(facts.at("script_ran"));
+  EXPECT_THAT(facts.at("dialogs"), IsEmpty());
+  EXPECT_FALSE(facts.at("injected_global"));
+  EXPECT_THAT(facts.at("csp_violations"), IsEmpty());
+  EXPECT_THAT(facts.at("external_requests"), IsEmpty());
+  EXPECT_EQ(facts.at("script_elements"), 1);
+  EXPECT_EQ(facts.at("handler_attributes"), 0);
+  EXPECT_EQ(facts.at("javascript_links"), 0);
+  EXPECT_EQ(facts.at("scope"), "<script>alert(1)</script> scope");
+  EXPECT_EQ(facts.at("audited_at"), "\" onmouseover=\"alert(2)");
+  const std::string text = facts.at("body_text");
+  EXPECT_THAT(text, HasSubstr("<script>alert(1)</script>"));
+  EXPECT_THAT(text, HasSubstr("\" onmouseover=\"alert(2)"));
+  EXPECT_THAT(text, HasSubstr("javascript:alert(3)"));
+  EXPECT_THAT(text, HasSubstr("<img src=x onerror=\"window.__sgauditInjected=1\">"));
+  const json* check = filterResult(facts, "check", "custom.<script>alert(1)</script>");
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->at("visible"), 1);
+}
+
+// Test that the checks above would catch an injection: the same page with a raw payload inserted opens a
+// dialog and sets the global when the CSP is removed, and is stopped by the CSP (a reported violation, no
+// dialog) when it stays.
+TEST_F(BrowserTest, InjectedPayloadWouldBeDetected) {
+  const std::string html = renderHtml(fixture::hostileView());
+  const std::string payload =
+      "<img src=\"missing.png\" onerror=\"window.__sgauditInjected=1;alert('injected')\">";
+  std::string with_csp = html;
+  with_csp.insert(with_csp.find("<main>"), payload);
+  std::string without_csp = with_csp;
+  const auto meta = without_csp.find("<meta http-equiv=\"Content-Security-Policy\"");
+  ASSERT_NE(meta, std::string::npos);
+  without_csp.erase(meta, without_csp.find('>', meta) + 1 - meta);
+
+  const json open = inBrowser("control-without-csp", without_csp);
+  ASSERT_FALSE(open.empty());
+  EXPECT_TRUE(open.at("injected_global"));
+  EXPECT_EQ(open.at("dialogs"), json::array({"injected"}));
+
+  const json guarded = inBrowser("control-with-csp", with_csp);
+  ASSERT_FALSE(guarded.empty());
+  EXPECT_FALSE(guarded.at("injected_global"));
+  EXPECT_THAT(guarded.at("dialogs"), IsEmpty());
+  EXPECT_THAT(guarded.at("csp_violations"), Not(IsEmpty()));
+}
+
+}  // namespace
+}  // namespace sgaudit::report
