@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "sgaudit/report/render.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -174,6 +175,57 @@ TEST(AuditCliTest, BadInputExits2) {
   EXPECT_THAT(policy.err, HasSubstr("bad-policy.json: /workloads/0/required_sources/1: \"nowhere\""));
 
   EXPECT_EQ(audit({(dir / "missing").string()}).exit_code, 2);
+}
+
+test::ProcessResult auditSeedAs(const std::string& format, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {seed().string(), "--policy",   (seed() / "policy.json").string(),
+                                   "--today",       "2026-11-25", "--format",
+                                   format};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return audit(args);
+}
+
+// Test --format html, sarif and csv: each is the report library's rendering of the audit's own JSON
+// document, with the scenario folder as the scope, --today as the time and the policy file as given.
+TEST(AuditCliTest, CceSeedReportFormats) {
+  const auto json_run = auditSeed();
+  ASSERT_EQ(json_run.exit_code, 1) << json_run.err;
+  report::ReportMeta meta;
+  meta.scope = "cce-seed";
+  meta.audited_at = "2026-11-25";
+  meta.policy = json::parse(test::readFile(seed() / "policy.json"));
+  auto view = report::reportViewFromJson(json::parse(json_run.out), meta);
+  ASSERT_TRUE(view) << view.error().message;
+
+  const auto html = auditSeedAs("html");
+  EXPECT_EQ(html.exit_code, 1) << html.err;
+  EXPECT_EQ(html.out, report::renderHtml(*view));
+  EXPECT_THAT(html.out, HasSubstr("<meta http-equiv=\"Content-Security-Policy\""));
+  EXPECT_THAT(html.out, HasSubstr("data-node=\"10.1.0.55\" data-port=\"80/TCP\" data-internet=\"blocked\""));
+
+  const auto sarif = auditSeedAs("sarif");
+  EXPECT_EQ(sarif.exit_code, 1) << sarif.err;
+  EXPECT_EQ(sarif.out, report::renderSarif(*view));
+  EXPECT_EQ(json::parse(sarif.out).at("runs")[0].at("results").size(), 6U);
+
+  const auto csv = auditSeedAs("csv");
+  EXPECT_EQ(csv.exit_code, 1) << csv.err;
+  EXPECT_EQ(csv.out, report::renderCsv(*view));
+  EXPECT_EQ(csv.out.rfind("severity,check,title,", 0), 0U);
+
+  test::TempDir dir;
+  const auto written = auditSeedAs("html", {"--output", (dir / "report.html").string()});
+  EXPECT_EQ(written.exit_code, 1) << written.err;
+  EXPECT_TRUE(written.out.empty());
+  EXPECT_EQ(test::readFile(dir / "report.html"), html.out);
+}
+
+// Test that an unknown format is bad usage (exit 2) and names the formats there are.
+TEST(AuditCliTest, UnknownFormatExits2) {
+  const auto result = auditSeedAs("pdf");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("html"));
+  EXPECT_TRUE(result.out.empty());
 }
 
 }  // namespace
