@@ -333,6 +333,13 @@ AddressSet AddressSet::fromCanonicalRanges(IpFamily family, std::span<const Addr
   return set;
 }
 
+AddressSet AddressSet::fromCanonicalRanges(std::span<const AddressRange> v4,
+                                           std::span<const AddressRange> v6) {
+  AddressSet set = fromCanonicalRanges(IpFamily::V4, v4);
+  set.v6_ = fromCanonicalRanges(IpFamily::V6, v6).v6_;
+  return set;
+}
+
 void AddressSet::add(IpFamily family, AddressRange range) {
   if (range.first > range.last) return;
   range.last = std::min(range.last, maxAddressValue(family));

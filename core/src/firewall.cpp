@@ -180,6 +180,8 @@ struct FlatPiece {
   std::uint32_t rangeBegin = 0;
   std::uint32_t rangeEnd = 0;
   std::uint32_t choiceBegin = 0;
+  bool admitted = false;             // every layer allows
+  bool dependsOnUnresolved = false;  // see AddressPiece
 };
 
 // The outcome for one elementary key interval before it is turned into the public answer. Flat, so that
@@ -192,6 +194,9 @@ struct IntervalOutcome {
   std::vector<FlatChoice> choices;
   std::vector<const CompiledRule*> precedents;
   std::vector<std::pair<std::size_t, const CompiledRule*>> unresolved;  // (layer, rule)
+  // The admitted and undetermined addresses of each family (IPv4, IPv6), in canonical form.
+  std::vector<AddressRange> admitted[2];
+  std::vector<AddressRange> undetermined[2];
 
   std::span<const AddressRange> rangesOf(const FlatPiece& piece) const {
     return {ranges.data() + piece.rangeBegin, piece.rangeEnd - piece.rangeBegin};
@@ -209,6 +214,10 @@ struct IntervalOutcome {
     choices.clear();
     precedents.clear();
     unresolved.clear();
+    for (int f = 0; f < 2; ++f) {
+      admitted[f].clear();
+      undetermined[f].clear();
+    }
   }
 
   bool sameAs(const IntervalOutcome& other) const {
@@ -344,7 +353,9 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
     outcome.pieces.push_back(FlatPiece{family, static_cast<std::uint32_t>(outcome.ranges.size()),
                                        static_cast<std::uint32_t>(outcome.ranges.size() + 1),
                                        static_cast<std::uint32_t>(outcome.choices.size())});
+    outcome.pieces.back().admitted = true;
     outcome.ranges.push_back(AddressRange{0, familyLast});
+    intervals::appendMerging(outcome.admitted[family == IpFamily::V4 ? 0 : 1], AddressRange{0, familyLast});
     return;
   }
   scratch.runs.resize(std::max(scratch.runs.size(), layerCount));
@@ -357,8 +368,24 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
   auto addPiece = [&](const std::vector<std::int32_t>& deciders) {
     auto index = static_cast<std::uint32_t>(outcome.pieces.size() - firstPiece);
     outcome.pieces.push_back(FlatPiece{family, 0, 0, static_cast<std::uint32_t>(outcome.choices.size())});
-    for (std::size_t layer = 0; layer < layerCount; ++layer)
-      outcome.choices.push_back(makeChoice(active[layer], deciders[layer], family, outcome));
+    bool allAllow = true;
+    bool anyAllowLayerMayDeny = false;
+    bool everyDenyLayerMayAllow = true;
+    for (std::size_t layer = 0; layer < layerCount; ++layer) {
+      const FlatChoice choice = makeChoice(active[layer], deciders[layer], family, outcome);
+      const bool hasPrecedents = choice.precedentEnd != choice.precedentBegin;
+      if (choice.action() == RuleAction::Allow) {
+        anyAllowLayerMayDeny = anyAllowLayerMayDeny || hasPrecedents;
+      } else {
+        allAllow = false;
+        everyDenyLayerMayAllow = everyDenyLayerMayAllow && hasPrecedents;
+      }
+      outcome.choices.push_back(choice);
+    }
+    FlatPiece& piece = outcome.pieces.back();
+    piece.admitted = allAllow;
+    // Allowed pieces flip when any layer may deny; denied pieces only when every denying layer may allow.
+    piece.dependsOnUnresolved = allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow;
     return index;
   };
   auto& starts = scratch.runStarts;
@@ -434,7 +461,12 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
   for (std::size_t i = 0; i < starts.size(); ++i) {
     Uint128 last = i + 1 < starts.size() ? starts[i + 1] - 1 : familyLast;
     FlatPiece& piece = outcome.pieces[firstPiece + runPieces[i]];
-    outcome.ranges[piece.rangeEnd++] = AddressRange{starts[i], last};
+    const AddressRange range{starts[i], last};
+    outcome.ranges[piece.rangeEnd++] = range;
+    // Runs come in address order, so the admitted and undetermined sets come out canonical.
+    if (piece.admitted) intervals::appendMerging(outcome.admitted[family == IpFamily::V4 ? 0 : 1], range);
+    if (piece.dependsOnUnresolved)
+      intervals::appendMerging(outcome.undetermined[family == IpFamily::V4 ? 0 : 1], range);
   }
 }
 
@@ -465,10 +497,12 @@ bool matchesKey(const CompiledRule& rule, Protocol protocol, std::uint16_t key) 
   return intervals::find(rule.ports, key) >= 0;
 }
 
+// With `everyCandidateMatches` (the question's keys form one elementary interval) every candidate matches
+// every key of `ports`, which spares the lookups.
 void evaluateInterval(const CompiledFirewall& firewall,
                       const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
-                      PortRange ports, const AddressSet& universe, Scratch& scratch,
-                      IntervalOutcome& outcome) {
+                      PortRange ports, bool everyCandidateMatches, const AddressSet& universe,
+                      Scratch& scratch, IntervalOutcome& outcome) {
   outcome.clear();
   outcome.ports = ports;
   const std::size_t layerCount = firewall.layers.size();
@@ -478,7 +512,7 @@ void evaluateInterval(const CompiledFirewall& firewall,
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
     active[layer].clear();
     for (const CompiledRule* rule : candidates[layer]) {
-      if (!matchesKey(*rule, protocol, ports.first)) continue;
+      if (!everyCandidateMatches && !matchesKey(*rule, protocol, ports.first)) continue;
       active[layer].push_back(rule);
       bool reachesUniverse = (rule->mayMatchV4 && !universe.ranges(IpFamily::V4).empty()) ||
                              (rule->mayMatchV6 && !universe.ranges(IpFamily::V6).empty());
@@ -502,13 +536,8 @@ PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
   for (const auto& [layer, rule] : outcome.unresolved)
     answer.unresolved.push_back(toUnresolvedSource(layer, *rule));
   answer.pieces.reserve(outcome.pieces.size());
-  std::vector<AddressRange> admitted[2];  // IPv4, IPv6
-  std::vector<AddressRange> undetermined[2];
   for (const FlatPiece& piece : outcome.pieces) {
-    AddressPiece out;
-    bool allAllow = true;
-    bool anyAllowLayerMayDeny = false;
-    bool everyDenyLayerMayAllow = true;
+    AddressPiece& out = answer.pieces.emplace_back();
     auto choices = outcome.choicesOf(piece);
     out.decisions.reserve(choices.size());
     for (std::size_t layer = 0; layer < choices.size(); ++layer) {
@@ -517,28 +546,15 @@ PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
       decision.layer = layer;
       decision.action = choice.action();
       if (choice.decider) decision.rule = choice.decider->origin;
-      auto precedents = outcome.precedentsOf(choice);
-      for (const CompiledRule* precedent : precedents)
+      for (const CompiledRule* precedent : outcome.precedentsOf(choice))
         decision.unlessMemberOf.push_back(toUnresolvedSource(layer, *precedent));
-      if (decision.action == RuleAction::Allow) {
-        anyAllowLayerMayDeny = anyAllowLayerMayDeny || !precedents.empty();
-      } else {
-        allAllow = false;
-        everyDenyLayerMayAllow = everyDenyLayerMayAllow && !precedents.empty();
-      }
     }
-    out.verdict = allAllow ? RuleAction::Allow : RuleAction::Deny;
-    // Allowed pieces flip when any layer may deny; denied pieces only when every denying layer may allow.
-    out.dependsOnUnresolved = allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow;
-    auto ranges = outcome.rangesOf(piece);
-    const int f = piece.family == IpFamily::V4 ? 0 : 1;
-    if (allAllow) admitted[f].insert(admitted[f].end(), ranges.begin(), ranges.end());
-    if (out.dependsOnUnresolved) undetermined[f].insert(undetermined[f].end(), ranges.begin(), ranges.end());
-    out.addresses = AddressSet::fromCanonicalRanges(piece.family, ranges);
-    answer.pieces.push_back(std::move(out));
+    out.verdict = piece.admitted ? RuleAction::Allow : RuleAction::Deny;
+    out.dependsOnUnresolved = piece.dependsOnUnresolved;
+    out.addresses = AddressSet::fromCanonicalRanges(piece.family, outcome.rangesOf(piece));
   }
-  answer.admitted = AddressSet::fromRanges(std::move(admitted[0]), std::move(admitted[1]));
-  answer.undetermined = AddressSet::fromRanges(std::move(undetermined[0]), std::move(undetermined[1]));
+  answer.admitted = AddressSet::fromCanonicalRanges(outcome.admitted[0], outcome.admitted[1]);
+  answer.undetermined = AddressSet::fromCanonicalRanges(outcome.undetermined[0], outcome.undetermined[1]);
   return answer;
 }
 
@@ -669,7 +685,8 @@ ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange
     std::uint16_t last = i + 1 < starts.size() ? static_cast<std::uint16_t>(starts[i + 1] - 1) : ports.last;
     if (outcomes.size() == used) outcomes.emplace_back();
     IntervalOutcome& outcome = outcomes[used];
-    evaluateInterval(firewall, candidates, protocol, PortRange{starts[i], last}, universe, scratch, outcome);
+    evaluateInterval(firewall, candidates, protocol, PortRange{starts[i], last}, starts.size() == 1, universe,
+                     scratch, outcome);
     if (used > 0 && outcomes[used - 1].sameAs(outcome)) {
       outcomes[used - 1].ports.last = last;
     } else {

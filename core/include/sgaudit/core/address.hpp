@@ -99,6 +99,7 @@ class AddressSet {
   // From intervals of one family already sorted, disjoint and not adjacent (the form the set keeps), without
   // normalising them again.
   static AddressSet fromCanonicalRanges(IpFamily family, std::span<const AddressRange> ranges);
+  static AddressSet fromCanonicalRanges(std::span<const AddressRange> v4, std::span<const AddressRange> v6);
 
   // Adds in place (the cheap way to build a set).
   void add(IpFamily family, AddressRange range);
