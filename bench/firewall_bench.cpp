@@ -2,7 +2,10 @@
 // evaluator of the tests, so the engine's speed-up can be read off the same run.
 //
 //   bench_firewall --benchmark_filter=Fleet
-//   (build with -DCMAKE_BUILD_TYPE=Release; one thread throughout)
+//   (build with -DCMAKE_BUILD_TYPE=Release; one thread throughout; read the CPU column on a shared machine)
+//
+// Speed-ups: BM_BusyNode_1000Rules_110Pods against BM_BusyNode_Oracle, BM_Fleet_100kQuestions against
+// BM_Fleet_100kQuestions_Oracle (same model).
 
 #include <benchmark/benchmark.h>
 
@@ -120,31 +123,22 @@ BENCHMARK(BM_Fleet_100kQuestions_ReachOnly)
     ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
     ->Unit(benchmark::kMillisecond);
 
-// The engine and the oracle on the same first 2,000 questions of the fleet, for the speed-up.
-constexpr std::size_t kSample = 2000;
-
-void BM_FleetSample_Engine(benchmark::State& state) {
+// The oracle on the same 100,000 questions as BM_Fleet_100kQuestions, for the fleet's speed-up (issue #3: at
+// least 100x). All of them, not a sample: the engine compiles each node's firewall on its first question, so
+// a sample of the first questions (as this file once measured) charges nearly every question a compilation
+// that the full fleet spreads over 20 questions per node, and the ratio of the sample says little about the
+// fleet. One iteration: the oracle takes tens of seconds here.
+void BM_Fleet_100kQuestions_Oracle(benchmark::State& state) {
   const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
   for (auto _ : state)
-    benchmark::DoNotOptimize(answerQuestions(f, kSample));
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kSample));
+    benchmark::DoNotOptimize(answerWithOracle(f, f.questions.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
   state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
 }
-BENCHMARK(BM_FleetSample_Engine)
+BENCHMARK(BM_Fleet_100kQuestions_Oracle)
     ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
     ->Arg(static_cast<int>(EvaluationModel::Union))
-    ->Unit(benchmark::kMillisecond);
-
-void BM_FleetSample_Oracle(benchmark::State& state) {
-  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
-  for (auto _ : state)
-    benchmark::DoNotOptimize(answerWithOracle(f, kSample));
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kSample));
-  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
-}
-BENCHMARK(BM_FleetSample_Oracle)
-    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
-    ->Arg(static_cast<int>(EvaluationModel::Union))
+    ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
