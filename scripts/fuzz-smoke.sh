@@ -29,7 +29,8 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 build_targets=$(for t in $targets; do printf 'fuzz_%s ' "$t"; done)
 # shellcheck disable=SC2086
-if ninja -C "$build" -t commands $build_targets | grep -E -q '(^| )[^ ]*(service|db)/(src/)?[^ ]*\.cpp'; then
+commands=$(ninja -C "$build" -t commands $build_targets)
+if grep -E -q '(^| )[^ ]*(service|db)/(src/)?[^ ]*\.cpp' <<<"$commands"; then
   echo "fuzz-smoke: the fuzz targets would build service/ or db/ code; they must link the readers only" >&2
   exit 1
 fi
