@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -37,8 +38,38 @@ constexpr std::string_view kFindingsMarker = "<!--sgaudit:findings-->";
 constexpr core::Severity kSeverities[] = {core::Severity::Critical, core::Severity::High,
                                           core::Severity::Medium, core::Severity::Low, core::Severity::Info};
 
+// The same five entities as kainjow's html_escape, appended in runs: the report escapes tens of megabytes.
 std::string escape(const std::string& text) {
-  return kainjow::mustache::html_escape<std::string>(text);
+  std::string out;
+  out.reserve(text.size() + 16);
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char* entity = nullptr;
+    switch (text[i]) {
+      case '&':
+        entity = "&amp;";
+        break;
+      case '<':
+        entity = "&lt;";
+        break;
+      case '>':
+        entity = "&gt;";
+        break;
+      case '"':
+        entity = "&quot;";
+        break;
+      case '\'':
+        entity = "&apos;";
+        break;
+      default:
+        continue;
+    }
+    out.append(text, start, i - start);
+    out += entity;
+    start = i + 1;
+  }
+  out.append(text, start, std::string::npos);
+  return out;
 }
 
 // An optional value: false when empty, so that a section on it is skipped and a lookup never falls through
@@ -55,6 +86,7 @@ Template compile(std::string_view name) {
   const std::string_view text = detail::asset(name);
   if (text.empty()) throw std::logic_error("report asset missing: " + std::string(name));
   Template tmpl{std::string(text)};
+  tmpl.set_custom_escape(escape);
   if (!tmpl.is_valid())
     throw std::logic_error("report template " + std::string(name) + ": " + tmpl.error_message());
   return tmpl;
@@ -156,10 +188,10 @@ std::string renderMatrix(const ReportView& view) {
         Data cell;
         const auto found = by_column.find(column);
         if (found == by_column.end()) {
-          cell.set("class", "st-none");
-          cell.set("port", false);
-          cell.set("verdicts", list());
-          cell.set("conflict", false);
+          cell["class"] = Data("st-none");
+          cell["port"] = Data(false);
+          cell["verdicts"] = Data(list());
+          cell["conflict"] = Data(false);
           cells.push_back(cell);
           continue;
         }
@@ -173,8 +205,8 @@ std::string renderMatrix(const ReportView& view) {
           worst = std::max(worst, look.rank);
           conflict = conflict || item->conflict;
           Data verdict;
-          verdict.set("text", look.text);
-          verdict.set("sub", optional(look.sub));
+          verdict["text"] = Data(look.text);
+          verdict["sub"] = Data(optional(look.sub));
           verdicts.push_back(verdict);
           tooltip += (tooltip.empty() ? "" : "\n") + item->verdict.workload + " needs it from " +
                      joinLimited(item->verdict.required, 5) + ": " + item->verdict.status;
@@ -183,30 +215,30 @@ std::string renderMatrix(const ReportView& view) {
         }
         worst_in_row = std::max(worst_in_row, worst);
         conflict_in_row = conflict_in_row || conflict;
-        cell.set("class", std::string(classOf(worst)) + (conflict ? " has-conflict" : ""));
-        cell.set("node", node);
-        cell.set("port", portLabel(column.second, column.first));
-        cell.set("internet", internet);
-        cell.set("tooltip", tooltip);
-        cell.set("verdicts", verdicts);
-        cell.set("conflict", conflict);
+        cell["class"] = Data(std::string(classOf(worst)) + (conflict ? " has-conflict" : ""));
+        cell["node"] = Data(node);
+        cell["port"] = Data(portLabel(column.second, column.first));
+        cell["internet"] = Data(internet);
+        cell["tooltip"] = Data(tooltip);
+        cell["verdicts"] = std::move(verdicts);
+        cell["conflict"] = Data(conflict);
         cells.push_back(cell);
       }
       if (worst_in_row >= 2) ++problems;
       if (conflict_in_row) ++conflicts;
       Data row_data;
-      row_data.set("node", node);
-      row_data.set("cells", cells);
+      row_data["node"] = Data(node);
+      row_data["cells"] = std::move(cells);
       row_list.push_back(row_data);
     }
-    group.set("open", open);
-    group.set("first", first);
-    group.set("last", last);
-    group.set("count", std::to_string(count));
-    group.set("problems", problems > 0 ? Data(std::to_string(problems)) : Data(false));
-    group.set("conflicts", conflicts > 0 ? Data(std::to_string(conflicts)) : Data(false));
-    group.set("columns", column_labels);
-    group.set("rows", row_list);
+    group["open"] = Data(open);
+    group["first"] = Data(first);
+    group["last"] = Data(last);
+    group["count"] = Data(std::to_string(count));
+    group["problems"] = Data(problems > 0 ? Data(std::to_string(problems)) : Data(false));
+    group["conflicts"] = Data(conflicts > 0 ? Data(std::to_string(conflicts)) : Data(false));
+    group["columns"] = Data(column_labels);
+    group["rows"] = std::move(row_list);
     renderInto(tmpl, group, out);
   }
   return out;
@@ -216,40 +248,40 @@ std::string renderMatrix(const ReportView& view) {
 
 Data findingData(const core::Finding& finding, const std::string& change, bool open) {
   Data data;
-  data.set("severity", std::string(core::toString(finding.severity)));
-  data.set("check", finding.check_id);
-  data.set("fingerprint", finding.fingerprint);
-  data.set("namespace", optional(finding.namespace_name));
-  data.set("node", optional(finding.node));
-  data.set("port", finding.port && finding.protocol ? Data(portLabel(*finding.port, *finding.protocol))
-                   : finding.port                   ? Data(std::to_string(*finding.port))
-                                                    : Data(false));
-  data.set("title", finding.title);
-  data.set("detail", optional(finding.detail));
-  data.set("change", change);
-  data.set("is_new", change == "new");
-  data.set("open", open);
-  data.set("suppressed", finding.suppressed);
-  data.set("suppression_reason", finding.suppression_reason);
+  data["severity"] = Data(std::string(core::toString(finding.severity)));
+  data["check"] = Data(finding.check_id);
+  data["fingerprint"] = Data(finding.fingerprint);
+  data["namespace"] = Data(optional(finding.namespace_name));
+  data["node"] = Data(optional(finding.node));
+  data["port"] = Data(finding.port && finding.protocol ? Data(portLabel(*finding.port, *finding.protocol))
+                      : finding.port                   ? Data(std::to_string(*finding.port))
+                                                       : Data(false));
+  data["title"] = Data(finding.title);
+  data["detail"] = Data(optional(finding.detail));
+  data["change"] = Data(change);
+  data["is_new"] = Data(change == "new");
+  data["open"] = Data(open);
+  data["suppressed"] = Data(finding.suppressed);
+  data["suppression_reason"] = Data(finding.suppression_reason);
   Data subjects = list();
   for (const auto& subject : finding.subjects) {
     Data item;
-    item.set("kind", subject.kind);
-    item.set("namespace", optional(subject.namespace_name));
-    item.set("name", subject.name);
+    item["kind"] = Data(subject.kind);
+    item["namespace"] = Data(optional(subject.namespace_name));
+    item["name"] = Data(subject.name);
     subjects.push_back(item);
   }
-  data.set("has_subjects", !finding.subjects.empty());
-  data.set("subjects", subjects);
+  data["has_subjects"] = Data(!finding.subjects.empty());
+  data["subjects"] = std::move(subjects);
   Data rules = list();
   Data evidence = list();
   bool has_rules = false;
   bool has_evidence = false;
   for (const auto& item : finding.evidence) {
     Data entry;
-    entry.set("kind", item.kind);
-    entry.set("text", item.text);
-    entry.set("location", item.source.file.empty() ? Data(false) : Data(detail::locationText(item)));
+    entry["kind"] = Data(item.kind);
+    entry["text"] = Data(item.text);
+    entry["location"] = Data(item.source.file.empty() ? Data(false) : Data(detail::locationText(item)));
     if (item.kind == "rule") {
       rules.push_back(entry);
       has_rules = true;
@@ -258,21 +290,21 @@ Data findingData(const core::Finding& finding, const std::string& change, bool o
       has_evidence = true;
     }
   }
-  data.set("has_rules", has_rules);
-  data.set("rules", rules);
-  data.set("has_evidence", has_evidence);
-  data.set("evidence", evidence);
+  data["has_rules"] = Data(has_rules);
+  data["rules"] = std::move(rules);
+  data["has_evidence"] = Data(has_evidence);
+  data["evidence"] = std::move(evidence);
   Data fixes = list();
   for (const auto& fix : finding.fixes) {
     Data item;
-    item.set("tool", fix.tool);
-    item.set("title", fix.title);
-    item.set("format", fix.format);
-    item.set("content", fix.content);
+    item["tool"] = Data(fix.tool);
+    item["title"] = Data(fix.title);
+    item["format"] = Data(fix.format);
+    item["content"] = Data(fix.content);
     fixes.push_back(item);
   }
-  data.set("has_fixes", !finding.fixes.empty());
-  data.set("fixes", fixes);
+  data["has_fixes"] = Data(!finding.fixes.empty());
+  data["fixes"] = std::move(fixes);
   return data;
 }
 
@@ -292,11 +324,47 @@ std::string renderFindings(const ReportView& view) {
     for (const auto& change : view.changes->severity_changed)
       regraded.insert(change.fingerprint);
   }
-  Template tmpl = compile("finding.html.mustache");
   const bool groups_open = view.findings.size() <= kOpenGroups;
   const bool findings_open = view.findings.size() <= kOpenFindings;
+  auto changeOf = [&](const core::Finding& finding) -> std::string {
+    if (!view.changes) return {};
+    return added.count(finding.fingerprint)      ? "new"
+           : regraded.count(finding.fingerprint) ? "severity-changed"
+                                                 : "unchanged";
+  };
+
+  // Each finding is rendered on its own, so large reports render on several threads; the pieces are joined
+  // in order below, so the output does not depend on the thread count.
+  std::vector<const core::Finding*> ordered;
+  ordered.reserve(view.findings.size());
+  for (const auto& check : order) {
+    for (const core::Finding* finding : groups.at(check))
+      ordered.push_back(finding);
+  }
+  std::vector<std::string> pieces(ordered.size());
+  compile("finding.html.mustache");  // a broken template throws here, not on a worker
+  auto render_range = [&](std::size_t begin, std::size_t end) {
+    Template tmpl = compile("finding.html.mustache");
+    for (std::size_t i = begin; i < end; ++i)
+      renderInto(tmpl, findingData(*ordered[i], changeOf(*ordered[i]), findings_open), pieces[i]);
+  };
+  const std::size_t workers =
+      ordered.size() < 2000 ? 1 : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<std::thread> threads;
+  const std::size_t per_worker = (ordered.size() + workers - 1) / workers;
+  for (std::size_t w = 1; w < workers; ++w)
+    threads.emplace_back(render_range, std::min(ordered.size(), w * per_worker),
+                         std::min(ordered.size(), (w + 1) * per_worker));
+  render_range(0, std::min(ordered.size(), per_worker));
+  for (auto& thread : threads)
+    thread.join();
+
+  std::size_t total = 0;
+  for (const auto& piece : pieces)
+    total += piece.size();
   std::string out;
-  out.reserve(view.findings.size() * 3000);
+  out.reserve(total + order.size() * 300 + ordered.size() / kChunk * 200);
+  std::size_t next = 0;
   for (const auto& check : order) {
     const auto& members = groups.at(check);
     const detail::CheckInfo* info = detail::checkInfo(check);
@@ -314,14 +382,7 @@ std::string renderFindings(const ReportView& view) {
                "&ndash;" + std::to_string(end) + " (<span class=\"group-count\">" + std::to_string(end - i) +
                "</span> shown)</summary>\n";
       }
-      const core::Finding& finding = *members[i];
-      std::string change;
-      if (view.changes) {
-        change = added.count(finding.fingerprint)      ? "new"
-                 : regraded.count(finding.fingerprint) ? "severity-changed"
-                                                       : "unchanged";
-      }
-      renderInto(tmpl, findingData(finding, change, findings_open), out);
+      out += pieces[next++];
       if (chunked && (i + 1 == members.size() || (i + 1) % kChunk == 0)) out += "</details>\n";
     }
     out += "</details>\n";
@@ -336,13 +397,13 @@ void addChanges(const ReportView& view, Data& page) {
   std::unordered_map<std::string, const core::Finding*> by_fingerprint;
   for (const auto& finding : view.findings)
     by_fingerprint.emplace(finding.fingerprint, &finding);
-  page.set("has_changes", true);
+  page["has_changes"] = Data(true);
   page.set("changes_open",
            changes.added.size() + changes.resolved.size() + changes.severity_changed.size() <= 20);
-  page.set("added_count", std::to_string(changes.added.size()));
-  page.set("resolved_count", std::to_string(changes.resolved.size()));
-  page.set("regraded_count", std::to_string(changes.severity_changed.size()));
-  page.set("unchanged_count", std::to_string(changes.unchanged));
+  page["added_count"] = Data(std::to_string(changes.added.size()));
+  page["resolved_count"] = Data(std::to_string(changes.resolved.size()));
+  page["regraded_count"] = Data(std::to_string(changes.severity_changed.size()));
+  page["unchanged_count"] = Data(std::to_string(changes.unchanged));
   auto more = [](std::size_t size) {
     return size > kChangesListed ? Data(std::to_string(size - kChangesListed)) : Data(false);
   };
@@ -350,81 +411,81 @@ void addChanges(const ReportView& view, Data& page) {
   for (std::size_t i = 0; i < changes.added.size() && i < kChangesListed; ++i) {
     const core::Finding& finding = *by_fingerprint.at(changes.added[i]);
     Data item;
-    item.set("severity", std::string(core::toString(finding.severity)));
-    item.set("check", finding.check_id);
-    item.set("fingerprint", finding.fingerprint);
-    item.set("title", finding.title);
+    item["severity"] = Data(std::string(core::toString(finding.severity)));
+    item["check"] = Data(finding.check_id);
+    item["fingerprint"] = Data(finding.fingerprint);
+    item["title"] = Data(finding.title);
     added.push_back(item);
   }
-  page.set("has_added", !changes.added.empty());
-  page.set("added", added);
-  page.set("added_more", more(changes.added.size()));
+  page["has_added"] = Data(!changes.added.empty());
+  page["added"] = std::move(added);
+  page["added_more"] = Data(more(changes.added.size()));
   auto change_list = [](const std::vector<FindingChange>& source) {
     Data out = list();
     for (std::size_t i = 0; i < source.size() && i < kChangesListed; ++i) {
       Data item;
-      item.set("severity", std::string(core::toString(source[i].severity)));
-      item.set("previous", source[i].previous_severity
-                               ? Data(std::string(core::toString(*source[i].previous_severity)))
-                               : Data(false));
-      item.set("check", source[i].check_id);
-      item.set("fingerprint", source[i].fingerprint);
-      item.set("title", source[i].title);
+      item["severity"] = Data(std::string(core::toString(source[i].severity)));
+      item["previous"] =
+          Data(source[i].previous_severity ? Data(std::string(core::toString(*source[i].previous_severity)))
+                                           : Data(false));
+      item["check"] = Data(source[i].check_id);
+      item["fingerprint"] = Data(source[i].fingerprint);
+      item["title"] = Data(source[i].title);
       out.push_back(item);
     }
     return out;
   };
-  page.set("has_resolved", !changes.resolved.empty());
-  page.set("resolved", change_list(changes.resolved));
-  page.set("resolved_more", more(changes.resolved.size()));
-  page.set("has_regraded", !changes.severity_changed.empty());
-  page.set("regraded", change_list(changes.severity_changed));
-  page.set("regraded_more", more(changes.severity_changed.size()));
+  page["has_resolved"] = Data(!changes.resolved.empty());
+  page["resolved"] = Data(change_list(changes.resolved));
+  page["resolved_more"] = Data(more(changes.resolved.size()));
+  page["has_regraded"] = Data(!changes.severity_changed.empty());
+  page["regraded"] = Data(change_list(changes.severity_changed));
+  page["regraded_more"] = Data(more(changes.severity_changed.size()));
 }
 
 Data pageData(const ReportView& view, const std::string& csp) {
   Data page;
-  page.set("csp", csp);
-  page.set("style", std::string(detail::asset("report.css")));
-  page.set("script", std::string(detail::asset("report.js")));
-  page.set("scope", view.meta.scope.empty() ? "(unnamed scope)" : view.meta.scope);
-  page.set("audited_at", view.meta.audited_at.empty() ? "(time not given)" : view.meta.audited_at);
-  page.set("tool", view.tool_name + (view.tool_version.empty() ? "" : " " + view.tool_version));
+  page["csp"] = Data(csp);
+  page["style"] = Data(std::string(detail::asset("report.css")));
+  page["script"] = Data(std::string(detail::asset("report.js")));
+  page["scope"] = Data(view.meta.scope.empty() ? "(unnamed scope)" : view.meta.scope);
+  page["audited_at"] = Data(view.meta.audited_at.empty() ? "(time not given)" : view.meta.audited_at);
+  page["tool"] = Data(view.tool_name + (view.tool_version.empty() ? "" : " " + view.tool_version));
   const auto& policy = view.meta.policy;
-  page.set("policy_label", policy.is_null()     ? "none (the defaults)"
-                           : policy.is_string() ? policy.get<std::string>()
-                                                : "given (see Inputs and policy)");
-  page.set("policy_text", policy.is_null() ? "No policy: every host port is checked against the defaults."
-                          : policy.is_string()
-                              ? policy.get<std::string>()
-                              : policy.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
-  page.set("input_count", std::to_string(view.inputs.size()));
-  page.set("node_count", std::to_string(view.nodes.size()));
-  page.set("total", std::to_string(view.findings.size()));
-  page.set("suppressed", view.suppressed > 0 ? Data(std::to_string(view.suppressed)) : Data(false));
-  page.set("no_findings", view.findings.empty());
-  page.set("no_matrix", view.matrix.empty());
-  page.set("matrix_html", std::string(kMatrixMarker));
-  page.set("findings_html", std::string(kFindingsMarker));
+  page["policy_label"] = Data(policy.is_null()     ? "none (the defaults)"
+                              : policy.is_string() ? policy.get<std::string>()
+                                                   : "given (see Inputs and policy)");
+  page["policy_text"] =
+      Data(policy.is_null()     ? "No policy: every host port is checked against the defaults."
+           : policy.is_string() ? policy.get<std::string>()
+                                : policy.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+  page["input_count"] = Data(std::to_string(view.inputs.size()));
+  page["node_count"] = Data(std::to_string(view.nodes.size()));
+  page["total"] = Data(std::to_string(view.findings.size()));
+  page["suppressed"] = Data(view.suppressed > 0 ? Data(std::to_string(view.suppressed)) : Data(false));
+  page["no_findings"] = Data(view.findings.empty());
+  page["no_matrix"] = Data(view.matrix.empty());
+  page["matrix_html"] = Data(std::string(kMatrixMarker));
+  page["findings_html"] = Data(std::string(kFindingsMarker));
 
   Data severities = list();
   for (auto severity : kSeverities) {
     const auto it = view.by_severity.find(severity);
     Data item;
-    item.set("name", std::string(core::toString(severity)));
-    item.set("count", std::to_string(it == view.by_severity.end() ? 0 : it->second));
+    item["name"] = Data(std::string(core::toString(severity)));
+    item["count"] = Data(std::to_string(it == view.by_severity.end() ? 0 : it->second));
     severities.push_back(item);
   }
-  page.set("severities", severities);
+  page["severities"] = std::move(severities);
 
   Data checks = list();
   std::set<std::string> listed;
   auto add_check = [&](const std::string& id, const std::string& description) {
     const auto it = view.by_check.find(id);
     Data item;
-    item.set("id", id);
-    item.set("description", description);
-    item.set("count", std::to_string(it == view.by_check.end() ? 0 : it->second));
+    item["id"] = Data(id);
+    item["description"] = Data(description);
+    item["count"] = Data(std::to_string(it == view.by_check.end() ? 0 : it->second));
     checks.push_back(item);
     listed.insert(id);
   };
@@ -433,7 +494,7 @@ Data pageData(const ReportView& view, const std::string& csp) {
   for (const auto& [id, count] : view.by_check) {
     if (!listed.count(id)) add_check(id, "");
   }
-  page.set("checks", checks);
+  page["checks"] = std::move(checks);
 
   std::set<core::Severity> present_severities;
   std::set<std::string> present_checks;
@@ -447,46 +508,46 @@ Data pageData(const ReportView& view, const std::string& csp) {
   for (auto severity : kSeverities) {
     if (present_severities.count(severity)) severity_options.push_back(std::string(core::toString(severity)));
   }
-  page.set("severity_options", severity_options);
+  page["severity_options"] = std::move(severity_options);
   Data check_options = list();
   for (const auto& id : present_checks)
     check_options.push_back(id);
-  page.set("check_options", check_options);
+  page["check_options"] = std::move(check_options);
   Data namespace_options = list();
   for (const auto& name : namespaces) {
     Data item;
-    item.set("value", name);
-    item.set("label", name.empty() ? "(none)" : name);
+    item["value"] = Data(name);
+    item["label"] = Data(name.empty() ? "(none)" : name);
     namespace_options.push_back(item);
   }
-  page.set("namespace_options", namespace_options);
+  page["namespace_options"] = std::move(namespace_options);
 
-  page.set("has_warnings", !view.warnings.empty());
+  page["has_warnings"] = Data(!view.warnings.empty());
   Data warnings = list();
   for (const auto& warning : view.warnings) {
     Data item;
-    item.set("text", warning);
+    item["text"] = Data(warning);
     warnings.push_back(item);
   }
-  page.set("warnings", warnings);
+  page["warnings"] = std::move(warnings);
   Data inputs = list();
   for (const auto& input : view.inputs) {
     Data item;
-    item.set("name", input.name);
-    item.set("kind", input.kind);
+    item["name"] = Data(input.name);
+    item["kind"] = Data(input.kind);
     inputs.push_back(item);
   }
-  page.set("inputs", inputs);
+  page["inputs"] = std::move(inputs);
   Data nodes = list();
   for (const auto& node : view.nodes) {
     Data item;
-    item.set("node", node.node);
-    item.set("instance", node.instance_id.empty() ? "(not matched)" : node.instance_id);
-    item.set("matched_by", node.method);
+    item["node"] = Data(node.node);
+    item["instance"] = Data(node.instance_id.empty() ? "(not matched)" : node.instance_id);
+    item["matched_by"] = Data(node.method);
     nodes.push_back(item);
   }
-  page.set("nodes", nodes);
-  page.set("has_changes", false);
+  page["nodes"] = std::move(nodes);
+  page["has_changes"] = Data(false);
   if (view.changes) addChanges(view, page);
   return page;
 }
