@@ -233,7 +233,7 @@ std::string renderMatrix(const ReportView& view) {
     }
     group["open"] = Data(open);
     group["first"] = Data(first);
-    group["last"] = Data(last);
+    group["last"] = last == first ? Data(false) : Data(last);
     group["count"] = Data(std::to_string(count));
     group["problems"] = Data(problems > 0 ? Data(std::to_string(problems)) : Data(false));
     group["conflicts"] = Data(conflicts > 0 ? Data(std::to_string(conflicts)) : Data(false));
