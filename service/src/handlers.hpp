@@ -26,6 +26,9 @@ HttpResponse getAudit(const ApiRequest& request);
 HttpResponse listFindings(const ApiRequest& request);
 HttpResponse diffAudits(const ApiRequest& request);
 HttpResponse reportJson(const ApiRequest& request);
+HttpResponse reportHtml(const ApiRequest& request);
+HttpResponse reportSarif(const ApiRequest& request);
+HttpResponse reportCsv(const ApiRequest& request);
 
 HttpResponse putPolicy(const ApiRequest& request);
 HttpResponse getPolicy(const ApiRequest& request);

@@ -8,6 +8,8 @@
 #include "sgaudit/core/policy.hpp"
 #include "sgaudit/db/audit_store.hpp"
 #include "sgaudit/db/policy_store.hpp"
+#include "sgaudit/report/render.hpp"
+#include "sgaudit/report/view.hpp"
 #include "sgaudit/service/scope_audit.hpp"
 
 namespace sgaudit::service::handlers {
@@ -314,6 +316,80 @@ HttpResponse reportJson(const ApiRequest& request) {
   response.headers["Content-Disposition"] =
       "attachment; filename=\"sgaudit-audit-" + std::to_string(*id) + ".json\"";
   return response;
+}
+
+namespace {
+
+enum class ReportFormat { Html, Sarif, Csv };
+
+// Renders a stored audit with report/; `?against=ID` adds HTML's "what changed" section.
+HttpResponse renderStoredReport(const ApiRequest& request, ReportFormat format) {
+  const auto id = auditIdOf(request);
+  if (!id) return noAudit(request);
+  if (auto problem = unknownQuery(request, {"against"})) return std::move(*problem);
+  std::optional<std::int64_t> against;
+  if (const auto text = request.queryValue("against")) {
+    against = parseId(*text);
+    if (!against) return problemAt(400, "against is an audit id", "/query/against", request.http.path);
+  }
+  std::optional<std::string> result;
+  std::optional<db::AuditRecord> record;
+  std::optional<std::string> previous;
+  request.context.withDatabase([&](db::Database& db) {
+    db::AuditStore store(db);
+    record = store.get(*id);
+    result = store.result(*id);
+    if (against) previous = store.result(*against);
+  });
+  if (!record || !result) return noAudit(request);
+  if (against && !previous) {
+    return problemAt(404, "there is no audit " + std::to_string(*against), "/query/against",
+                     request.http.path);
+  }
+  report::ReportMeta meta;
+  meta.scope = record->cluster.value_or("audit " + std::to_string(*id));
+  meta.audited_at = record->finished_at.value_or(record->started_at);
+  meta.policy = record->policy_name
+                    ? json(*record->policy_name + " v" + std::to_string(record->policy_version.value_or(0)))
+                    : json(nullptr);
+  if (previous) meta.previous = json::parse(*previous);
+  auto view = report::reportViewFromJson(json::parse(*result), std::move(meta));
+  if (!view)
+    throw std::runtime_error("stored audit " + std::to_string(*id) +
+                             " does not read: " + view.error().message);
+  HttpResponse response;
+  response.status = 200;
+  const std::string stem = "sgaudit-audit-" + std::to_string(*id);
+  switch (format) {
+    case ReportFormat::Html:
+      response.body = report::renderHtml(*view);
+      response.headers["Content-Type"] = "text/html; charset=utf-8";
+      response.headers["Content-Disposition"] = "attachment; filename=\"" + stem + ".html\"";
+      break;
+    case ReportFormat::Sarif:
+      response.body = report::renderSarif(*view);
+      response.headers["Content-Type"] = "application/sarif+json";
+      response.headers["Content-Disposition"] = "attachment; filename=\"" + stem + ".sarif\"";
+      break;
+    case ReportFormat::Csv:
+      response.body = report::renderCsv(*view);
+      response.headers["Content-Type"] = "text/csv; charset=utf-8; header=present";
+      response.headers["Content-Disposition"] = "attachment; filename=\"" + stem + ".csv\"";
+      break;
+  }
+  return response;
+}
+
+}  // namespace
+
+HttpResponse reportHtml(const ApiRequest& request) {
+  return renderStoredReport(request, ReportFormat::Html);
+}
+HttpResponse reportSarif(const ApiRequest& request) {
+  return renderStoredReport(request, ReportFormat::Sarif);
+}
+HttpResponse reportCsv(const ApiRequest& request) {
+  return renderStoredReport(request, ReportFormat::Csv);
 }
 
 HttpResponse putPolicy(const ApiRequest& request) {

@@ -117,9 +117,12 @@ HttpResponse indexPage(const ApiRequest& request) {
                   "</td>";
       }
       const std::string id = std::to_string(audit.id);
-      audits_html += "<tr><td class=n>" + id + "</td><td>" + escapeHtml(audit.cluster.value_or("-")) +
-                     "</td><td>" + escapeHtml(audit.started_at) + "</td>" + counts +
-                     "<td><a href=\"/api/v1/audits/" + id + "/report.json\">JSON</a></td></tr>\n";
+      audits_html +=
+          "<tr><td class=n>" + id + "</td><td>" + escapeHtml(audit.cluster.value_or("-")) + "</td><td>" +
+          escapeHtml(audit.started_at) + "</td>" + counts + "<td><a href=\"/api/v1/audits/" + id +
+          "/report.html\">HTML</a> <a href=\"/api/v1/audits/" + id +
+          "/report.json\">JSON</a> <a href=\"/api/v1/audits/" + id +
+          "/report.sarif\">SARIF</a> <a href=\"/api/v1/audits/" + id + "/report.csv\">CSV</a></td></tr>\n";
     }
   });
   std::string body =

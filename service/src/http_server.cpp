@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -134,7 +135,8 @@ class Session : public std::enable_shared_from_this<Session> {
     string_parser_.reset();
     file_parser_.reset();
     header_parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
-    header_parser_->body_limit(server_.options.body_limit);
+    // The body's limit depends on the route (uploads get their own), so it is set once the header is in.
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(server_.options.read_timeout);
     http::async_read_header(stream_, buffer_, *header_parser_,
                             beast::bind_front_handler(&Session::onHeader, shared_from_this()));
@@ -191,9 +193,14 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     const bool spool = server_.options.spool_body && server_.options.spool_body(request_);
+    if (spool) body_limit_ = server_.options.spool_body_limit;
+    // Beast checks a declared Content-Length against the limit only while the header is parsed: check here.
+    if (const auto length = header_parser_->content_length(); length && *length > body_limit_) {
+      return reject(413,
+                    "the request body is larger than the limit of " + std::to_string(body_limit_) + " bytes");
+    }
     const bool expects_continue = beast::iequals(message[http::field::expect], "100-continue");
     if (spool) {
-      body_limit_ = server_.options.spool_body_limit;
       static std::atomic<std::uint64_t> counter{0};
       spool_file_ = server_.options.spool_dir /
                     ("sgaudit-upload-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));

@@ -33,6 +33,9 @@ constexpr std::array kRoutes = {
     RouteSpec{"GET", "/api/v1/audits/{id}/findings", Role::Reader, &h::listFindings},
     RouteSpec{"GET", "/api/v1/audits/{id}/diff", Role::Reader, &h::diffAudits},
     RouteSpec{"GET", "/api/v1/audits/{id}/report.json", Role::Reader, &h::reportJson},
+    RouteSpec{"GET", "/api/v1/audits/{id}/report.html", Role::Reader, &h::reportHtml},
+    RouteSpec{"GET", "/api/v1/audits/{id}/report.sarif", Role::Reader, &h::reportSarif},
+    RouteSpec{"GET", "/api/v1/audits/{id}/report.csv", Role::Reader, &h::reportCsv},
     RouteSpec{"PUT", "/api/v1/policies/{name}", Role::Admin, &h::putPolicy},
     RouteSpec{"GET", "/api/v1/policies/{name}", Role::Reader, &h::getPolicy},
 };

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "sgaudit/db/migrator.hpp"
+#include "sgaudit/service/auth.hpp"
 #include "sgaudit/service/router.hpp"
 #include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
@@ -66,7 +67,13 @@ TEST_F(ServerTest, EndpointsOverRealSocket) {
   EXPECT_EQ(health.headers.at("content-type"), "application/json");
   EXPECT_EQ(json::parse(health.body).at("status"), "ok");
   EXPECT_EQ(httpGet(port_, "/readyz").status, 200);
-  EXPECT_EQ(json::parse(httpGet(port_, "/api/v1/version").body).at("name"), "sgaudit");
+  const std::string token = context_.withDatabase(
+      [](db::Database& db) { return createToken(db, "test", Role::Reader, "2026-11-26T00:00:00Z"); });
+  HttpConnection api(port_);
+  EXPECT_EQ(
+      json::parse(api.request("GET", "/api/v1/version", "", "Authorization: Bearer " + token + "\r\n").body)
+          .at("name"),
+      "sgaudit");
   expectProblem(httpGet(port_, "/missing"), 404);
   HttpConnection connection(port_);
   const auto wrong = connection.request("PUT", "/healthz", "{}");

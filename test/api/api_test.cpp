@@ -1,0 +1,486 @@
+// The REST API end to end: the real `sgaudit serve` on a loopback port (port 0) with a real SQLite file,
+// tokens made by `sgaudit token create`, the cce-seed scenario uploaded file by file, and the same findings
+// as the CLI.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <zlib.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "sgaudit/db/database.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace sgaudit::test {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+const std::filesystem::path kScenario = testDataDir() / "scenarios" / "cce-seed";
+
+std::string gzip(const std::string& data) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, data.size()) + 64, '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+class ApiServer {
+ public:
+  explicit ApiServer(const TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
+    db_ = dir / "api.db";
+    admin = token("admin");
+    ingest = token("ingest");
+    reader = token("reader");
+    start(std::move(extra));
+  }
+
+  std::string token(const std::string& role) {
+    const auto result = runProcess(
+        {sgauditBinary().string(), "token", "create", "--role", role, "--name", role, "--db", db_.string()});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    std::string value = result.out;
+    while (!value.empty() && value.back() == '\n')
+      value.pop_back();
+    return value;
+  }
+
+  void start(std::vector<std::string> extra = {}) {
+    log_ = dir_ / ("serve-" + std::to_string(++starts_) + ".log");
+    std::vector<std::string> argv = {
+        sgauditBinary().string(), "serve", "--listen", "127.0.0.1:0", "--db", db_.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{}, dir_.path(), log_);
+    const std::string text = waitForText(log_, "listening", 15s);
+    std::smatch match;
+    port = 0;
+    if (std::regex_search(text, match, std::regex(R"(http://127\.0\.0\.1:(\d+))"))) {
+      port = static_cast<std::uint16_t>(std::stoi(match[1]));
+    }
+    ASSERT_NE(port, 0) << readFile(log_);
+  }
+
+  void stop() {
+    process->signal(SIGTERM);
+    EXPECT_EQ(process->wait(15s), std::optional<int>(0));
+  }
+
+  ClientResponse call(const std::string& method, const std::string& target, const std::string& body = {},
+                      const std::string& token = {}, const std::string& headers = {}) {
+    HttpConnection connection(port, 60000);
+    std::string all = headers;
+    if (!token.empty()) all += "Authorization: Bearer " + token + "\r\n";
+    return connection.request(method, target, body, all);
+  }
+
+  ClientResponse upload(const std::string& scope, const std::string& name, const std::string& body,
+                        const std::string& headers = "Content-Type: application/octet-stream\r\n") {
+    return call("POST", "/api/v1/" + scope + "/inputs?name=" + name, body, ingest, headers);
+  }
+
+  std::string logText() const { return readFile(log_); }
+  const std::filesystem::path& database() const { return db_; }
+
+  std::string admin, ingest, reader;
+  std::unique_ptr<ChildProcess> process;
+  std::uint16_t port = 0;
+
+ private:
+  const TempDir& dir_;
+  std::filesystem::path db_;
+  std::filesystem::path log_;
+  int starts_ = 0;
+};
+
+void expectProblem(const ClientResponse& response, int status) {
+  EXPECT_EQ(response.status, status) << response.body;
+  EXPECT_EQ(response.headers.count("content-type") ? response.headers.at("content-type") : "",
+            "application/problem+json");
+  if (!response.body.empty()) {
+    EXPECT_EQ(json::parse(response.body).at("status"), status);
+  }
+}
+
+bool isCloudFile(const std::string& name) {
+  for (const char* cloud : {"cce-cluster.json", "ecs-servers.json", "security-groups.json",
+                            "security-group-rules.json", "vpc.json"}) {
+    if (name == cloud) return true;
+  }
+  return false;
+}
+
+// Uploads every cce-seed input (cloud JSON into account "huawei", the rest into cluster "cce") and the
+// policy.
+void uploadScenario(ApiServer& server, const std::filesystem::path& root = kScenario) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string relative = std::filesystem::relative(entry.path(), root).string();
+    if (relative == "README.md" || relative == "policy.json") continue;
+    const std::string scope = isCloudFile(relative) ? "accounts/huawei" : "clusters/cce";
+    const auto response = server.upload(scope, "cce-seed/" + relative, readFile(entry.path()));
+    ASSERT_EQ(response.status, 201) << relative << ": " << response.body;
+  }
+  const auto policy = server.call("PUT", "/api/v1/policies/seed", readFile(root / "policy.json"),
+                                  server.admin, "Content-Type: application/json\r\n");
+  ASSERT_EQ(policy.status, 201) << policy.body;
+}
+
+std::int64_t runAudit(ApiServer& server) {
+  const auto response =
+      server.call("POST", "/api/v1/audits", R"({"cluster": "cce", "accounts": ["huawei"], "policy": "seed"})",
+                  server.ingest, "Content-Type: application/json\r\n");
+  EXPECT_EQ(response.status, 201) << response.body;
+  return json::parse(response.body).at("id").get<std::int64_t>();
+}
+
+json allFindings(ApiServer& server, std::int64_t audit, const std::string& filter = {}) {
+  json items = json::array();
+  std::string next = "/api/v1/audits/" + std::to_string(audit) + "/findings?limit=2" + filter;
+  while (!next.empty()) {
+    const auto page = server.call("GET", next, {}, server.reader);
+    EXPECT_EQ(page.status, 200) << page.body;
+    const json body = json::parse(page.body);
+    for (const auto& item : body.at("items"))
+      items.push_back(item);
+    next = body.value("next", "");
+  }
+  return items;
+}
+
+// Test the whole path: upload every cce-seed file, audit, page through findings, download the report; the
+// findings and matrix are exactly the CLI's for the same files.
+TEST(ApiTest, CceSeedOverHttpMatchesCli) {
+  TempDir dir;
+  ApiServer server(dir);
+  uploadScenario(server);
+  const std::int64_t audit = runAudit(server);
+
+  const json findings = allFindings(server, audit);
+  ASSERT_EQ(findings.size(), 6U);
+  std::set<std::string> checks;
+  for (const auto& finding : findings)
+    checks.insert(finding.at("check").get<std::string>());
+  EXPECT_EQ(checks,
+            (std::set<std::string>{"sg.port-blocked", "sg.sensitive-port-exposed", "hostport.conflict",
+                                   "hostport.capacity", "hostport.undeclared", "hostnetwork.dns-policy"}));
+
+  const auto report =
+      server.call("GET", "/api/v1/audits/" + std::to_string(audit) + "/report.json", {}, server.reader);
+  ASSERT_EQ(report.status, 200);
+  EXPECT_EQ(report.headers.at("content-disposition"),
+            "attachment; filename=\"sgaudit-audit-" + std::to_string(audit) + ".json\"");
+  const json document = json::parse(report.body);
+
+  // The CLI on the same files (copied under a folder named cce-seed, so the input names are the same).
+  const auto cli = runProcess({sgauditBinary().string(), "audit", kScenario.string(), "--policy",
+                               (kScenario / "policy.json").string(), "--format", "json"});
+  ASSERT_EQ(cli.exit_code, 1) << cli.err;
+  const json expected = json::parse(cli.out);
+  EXPECT_EQ(document.at("findings"), expected.at("findings"));
+  EXPECT_EQ(document.at("matrix"), expected.at("matrix"));
+  EXPECT_EQ(document.at("nodes"), expected.at("nodes"));
+  EXPECT_EQ(document.at("summary"), expected.at("summary"));
+  // The finding Huawei fix (finding 4) comes with its three tools.
+  std::set<std::string> tools;
+  for (const auto& finding : document.at("findings")) {
+    if (finding.at("check") != "sg.port-blocked") continue;
+    for (const auto& fix : finding.at("fixes"))
+      tools.insert(fix.at("tool").get<std::string>());
+  }
+  EXPECT_TRUE(tools.contains("huawei-api") && tools.contains("hcloud") && tools.contains("terraform"));
+
+  // The other report formats, rendered by report/ from the stored document.
+  const std::string base = "/api/v1/audits/" + std::to_string(audit);
+  const auto html = server.call("GET", base + "/report.html", {}, server.reader);
+  ASSERT_EQ(html.status, 200);
+  EXPECT_THAT(html.headers.at("content-type"), HasSubstr("text/html"));
+  EXPECT_THAT(html.headers.at("content-disposition"), HasSubstr(".html\""));
+  EXPECT_THAT(html.body, HasSubstr("Content-Security-Policy"));
+  EXPECT_THAT(html.body, HasSubstr("10.1.0.55"));
+  const auto sarif = server.call("GET", base + "/report.sarif", {}, server.reader);
+  ASSERT_EQ(sarif.status, 200);
+  EXPECT_EQ(sarif.headers.at("content-type"), "application/sarif+json");
+  const json sarif_doc = json::parse(sarif.body);
+  EXPECT_EQ(sarif_doc.at("version"), "2.1.0");
+  EXPECT_EQ(sarif_doc.at("runs").at(0).at("results").size(), 6U);
+  const auto csv = server.call("GET", base + "/report.csv", {}, server.reader);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_THAT(csv.headers.at("content-type"), HasSubstr("text/csv"));
+  EXPECT_GE(std::count(csv.body.begin(), csv.body.end(), '\n'), 7);
+  expectProblem(server.call("GET", "/api/v1/audits/999/report.html", {}, server.reader), 404);
+
+  // Filters.
+  EXPECT_EQ(allFindings(server, audit, "&severity=critical").size(), 1U);
+  EXPECT_EQ(allFindings(server, audit, "&check=sg.port-blocked").size(), 1U);
+  EXPECT_EQ(allFindings(server, audit, "&node=10.1.0.55").size(),
+            static_cast<std::size_t>(std::count_if(findings.begin(), findings.end(), [](const json& f) {
+              return f.value("node", "") == "10.1.0.55";
+            })));
+  expectProblem(server.call("GET", "/api/v1/audits/" + std::to_string(audit) + "/findings?severity=urgent",
+                            {}, server.reader),
+                400);
+}
+
+// Test that uploads are idempotent by content, that a changed rule set opens a new snapshot, and that the
+// diff against the earlier audit shows the blocked port resolved and the rest unchanged.
+TEST(ApiTest, IdempotentUploadsSnapshotsAndDiff) {
+  TempDir dir;
+  ApiServer server(dir);
+  uploadScenario(server);
+  const auto again = server.upload("accounts/huawei", "cce-seed/vpc.json", readFile(kScenario / "vpc.json"));
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body).at("created"), false);
+  const std::int64_t first = runAudit(server);
+
+  // Open TCP 80 to the internet in the node group: the blocked finding goes away.
+  json rules = json::parse(readFile(kScenario / "security-group-rules.json"));
+  json opened = rules.at("security_group_rules").at(0);
+  opened["id"] = "5a0000ff-0c1d-4e2f-8a3b-1c2d3e4f5aff";
+  opened["remote_ip_prefix"] = "0.0.0.0/0";
+  opened["multiport"] = "80";
+  opened["description"] = "HTTP from anywhere";
+  rules["security_group_rules"].push_back(opened);
+  const auto changed = server.upload("accounts/huawei", "cce-seed/security-group-rules.json", rules.dump());
+  ASSERT_EQ(changed.status, 201) << changed.body;
+  const auto account = json::parse(server.call("GET", "/api/v1/accounts/huawei", {}, server.reader).body);
+  EXPECT_EQ(account.at("latest_snapshot").at("state"), "open");
+  EXPECT_EQ(account.at("latest_snapshot").at("inputs").size(), 5U);  // inherited, one replaced
+
+  const std::int64_t second = runAudit(server);
+  const auto diff = server.call(
+      "GET", "/api/v1/audits/" + std::to_string(second) + "/diff?against=" + std::to_string(first), {},
+      server.reader);
+  ASSERT_EQ(diff.status, 200) << diff.body;
+  const json body = json::parse(diff.body);
+  ASSERT_EQ(body.at("resolved").size(), 1U) << body.dump(2);
+  EXPECT_EQ(body.at("resolved").at(0).at("check"), "sg.port-blocked");
+  EXPECT_EQ(body.at("unchanged").size(), 5U);
+  EXPECT_EQ(body.at("counts").at("new"), body.at("new").size());
+
+  const auto list = json::parse(server.call("GET", "/api/v1/audits?limit=1", {}, server.reader).body);
+  EXPECT_EQ(list.at("items").at(0).at("id"), second);
+  EXPECT_THAT(list.at("next").get<std::string>(), HasSubstr("before=" + std::to_string(second)));
+  expectProblem(
+      server.call("GET", "/api/v1/audits/" + std::to_string(second) + "/diff?against=999", {}, server.reader),
+      404);
+}
+
+// Test that a gzip upload is decoded, recognised and stored as its decoded hash (the same bytes plain are
+// then known), and that corrupt gzip is a 400.
+TEST(ApiTest, GzipUploads) {
+  TempDir dir;
+  ApiServer server(dir);
+  const std::string pods = readFile(kScenario / "pods.json");
+  const auto packed = server.upload("clusters/c", "pods.json", gzip(pods),
+                                    "Content-Type: application/json\r\nContent-Encoding: gzip\r\n");
+  ASSERT_EQ(packed.status, 201) << packed.body;
+  const json input = json::parse(packed.body).at("input");
+  EXPECT_EQ(input.at("kind"), "kubectl.json");
+  EXPECT_EQ(input.at("encoding"), "gzip");
+  EXPECT_EQ(input.at("size_bytes"), pods.size());
+  EXPECT_EQ(server.upload("clusters/c", "pods.json", pods).status, 200);
+  std::string corrupt = gzip(pods);
+  corrupt[corrupt.size() / 2] ^= 0x5a;
+  corrupt.resize(corrupt.size() - 4);
+  expectProblem(server.upload("clusters/c", "pods2.json", corrupt, "Content-Encoding: gzip\r\n"), 400);
+  expectProblem(server.upload("clusters/c", "pods3.json", pods, "Content-Encoding: br\r\n"), 415);
+}
+
+// Test that bad requests get their status and a problem+json body, and that none of them stores anything.
+TEST(ApiTest, BadInputIsRefusedAndNothingIsStored) {
+  TempDir dir;
+  ApiServer server(dir, {"--upload-limit", "65536"});
+  const std::string json_type = "Content-Type: application/json\r\n";
+  const auto malformed = server.upload("clusters/bad", "x.json", "{\"items\": [", json_type);
+  expectProblem(malformed, 400);
+  EXPECT_THAT(json::parse(malformed.body).at("detail").get<std::string>(), HasSubstr("x.json"));
+  const auto unknown = server.upload("clusters/bad", "x.json", R"({"hello": "world"})", json_type);
+  expectProblem(unknown, 422);
+  EXPECT_THAT(json::parse(unknown.body).at("detail").get<std::string>(), HasSubstr("not a known input"));
+  expectProblem(
+      server.upload("clusters/bad", "x.json", "{}", "Content-Type: application/x-www-form-urlencoded\r\n"),
+      415);
+  const auto bomb = std::string(100000, '[') + std::string(100000, ']');
+  expectProblem(server.upload("clusters/bad", "bomb.json", bomb.substr(0, 60000), json_type), 400);
+  expectProblem(server.upload("clusters/bad", "big.json", std::string(70000, ' ') + "{}", json_type), 413);
+  // A bad field inside a known document names its JSON pointer.
+  json rules = json::parse(readFile(kScenario / "security-group-rules.json"));
+  rules["security_group_rules"][6]["multiport"] = "80-70";
+  const auto bad_rule = server.upload("accounts/bad", "rules.json", rules.dump(), json_type);
+  expectProblem(bad_rule, 422);
+  EXPECT_THAT(json::parse(bad_rule.body).at("detail").get<std::string>(),
+              HasSubstr("/security_group_rules/6/multiport"));
+  EXPECT_EQ(json::parse(bad_rule.body).at("errors").at(0).at("pointer"), "/security_group_rules/6/multiport");
+
+  expectProblem(server.call("GET", "/api/v1/clusters"), 401);
+  expectProblem(server.call("GET", "/api/v1/clusters", {}, "sga_wrong"), 401);
+  expectProblem(server.call("POST", "/api/v1/clusters/bad/inputs", "{}", server.reader, json_type), 403);
+  expectProblem(server.call("POST", "/api/v1/audits", "{\"cluster\": \"bad\"}", server.ingest, json_type),
+                404);
+  expectProblem(
+      server.call("POST", "/api/v1/audits", "{\"cluster\": \"bad\", \"extra\": 1}", server.ingest, json_type),
+      422);
+  expectProblem(server.call("POST", "/api/v1/audits", "{\"cluster\": \"bad\"}", server.ingest,
+                            "Content-Type: text/plain\r\n"),
+                415);
+  expectProblem(
+      server.call("PUT", "/api/v1/policies/p", R"({"sensitive_ports": "ssh"})", server.admin, json_type),
+      422);
+
+  EXPECT_EQ(json::parse(server.call("GET", "/api/v1/clusters", {}, server.reader).body).at("items").size(),
+            0U);
+  EXPECT_EQ(json::parse(server.call("GET", "/api/v1/accounts", {}, server.reader).body).at("items").size(),
+            0U);
+  server.stop();
+  auto db = db::Database::open(server.database());
+  auto count = db.prepare(
+      "SELECT (SELECT count(*) FROM inputs) + (SELECT count(*) FROM blobs) + "
+      "(SELECT count(*) FROM snapshots) + (SELECT count(*) FROM policies)");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.getInt64(0), 0);
+}
+
+// Test that the server refuses an unauthenticated upload from its headers alone, before reading the body.
+TEST(ApiTest, UploadRefusedBeforeBodyIsRead) {
+  TempDir dir;
+  ApiServer server(dir);
+  HttpConnection connection(server.port, 10000);
+  connection.send("POST /api/v1/clusters/x/inputs HTTP/1.1\r\nHost: t\r\nContent-Length: 500000000\r\n\r\n");
+  const auto response = connection.read();
+  expectProblem(response, 401);
+  EXPECT_TRUE(connection.waitClosed(5000));
+}
+
+// Test that kill -9 in the middle of a large upload leaves a consistent database with no partial snapshot,
+// and that the server restarts clean (its stale spool file removed) and serves.
+TEST(ApiTest, KillNineDuringUploadLeavesNoTrace) {
+  TempDir dir;
+  ApiServer server(dir);
+  {
+    HttpConnection connection(server.port, 10000);
+    connection.send(
+        "POST /api/v1/clusters/big/inputs?name=pods.json HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+        server.ingest + "\r\nContent-Type: application/json\r\nContent-Length: 200000000\r\n\r\n");
+    const std::string chunk(1 << 20, ' ');
+    connection.send("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [");
+    for (int i = 0; i < 40; ++i)
+      connection.send(chunk);
+    const auto spool = dir / "spool";
+    bool spooled = false;
+    for (int i = 0; i < 100 && !spooled; ++i) {
+      for (const auto& entry : std::filesystem::directory_iterator(spool)) {
+        spooled = spooled || entry.path().filename().string().starts_with("sgaudit-upload");
+      }
+      if (!spooled) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(spooled) << "the upload should be in the spool folder while it arrives";
+    server.process->signal(SIGKILL);
+    EXPECT_EQ(server.process->wait(10s), std::optional<int>(128 + SIGKILL));
+  }
+  {
+    auto db = db::Database::open(server.database());
+    auto check = db.prepare("PRAGMA integrity_check");
+    ASSERT_TRUE(check.step());
+    EXPECT_EQ(check.getText(0), "ok");
+    auto snapshots = db.prepare("SELECT count(*) FROM snapshots");
+    ASSERT_TRUE(snapshots.step());
+    EXPECT_EQ(snapshots.getInt64(0), 0);
+  }
+  server.start();
+  EXPECT_EQ(server.call("GET", "/readyz").status, 200);
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "spool")) {
+    ADD_FAILURE() << "stale spool file left: " << entry.path();
+  }
+  EXPECT_EQ(server.upload("clusters/big", "pods.json", readFile(kScenario / "pods.json")).status, 201);
+  server.stop();
+}
+
+// Test that /metrics counts requests by route pattern and status, ingest bytes, audits and findings by
+// severity.
+TEST(ApiTest, MetricsAndIndexPage) {
+  TempDir dir;
+  ApiServer server(dir);
+  uploadScenario(server);
+  runAudit(server);
+  const auto metrics = server.call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.headers.at("content-type"), HasSubstr("text/plain; version=0.0.4"));
+  EXPECT_THAT(
+      metrics.body,
+      HasSubstr("sgaudit_http_requests_total{method=\"POST\",route=\"/api/v1/clusters/{cluster}/inputs\","
+                "status=\"201\"} 6"));
+  EXPECT_THAT(
+      metrics.body,
+      HasSubstr("sgaudit_http_request_duration_seconds_bucket{route=\"/api/v1/audits\",le=\"+Inf\"}"));
+  EXPECT_THAT(metrics.body, HasSubstr("sgaudit_ingest_bytes_total{scope=\"account\"}"));
+  EXPECT_THAT(metrics.body, HasSubstr("sgaudit_audits_total{outcome=\"succeeded\"} 1"));
+  EXPECT_THAT(metrics.body, HasSubstr("sgaudit_findings_total{severity=\"critical\"} 1"));
+  EXPECT_THAT(metrics.body, HasSubstr("sgaudit_audit_duration_seconds_count 1"));
+
+  expectProblem(server.call("GET", "/"), 401);
+  const auto page = server.call("GET", "/", {}, server.reader);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_THAT(page.headers.at("content-type"), HasSubstr("text/html"));
+  EXPECT_THAT(page.headers.at("content-security-policy"), HasSubstr("default-src 'none'"));
+  EXPECT_THAT(page.body, HasSubstr("<td>cce</td>"));
+  EXPECT_THAT(page.body, HasSubstr("/report.json"));
+  EXPECT_THAT(page.body, ::testing::Not(HasSubstr("http://")));
+  EXPECT_THAT(page.body, ::testing::Not(HasSubstr("https://")));
+}
+
+// Test that `serve --demo` loads the cce-seed scenario on an empty database, audits it, and serves it without
+// a token; a second start does not load it again.
+TEST(ApiTest, DemoLoadsTheSeedScenario) {
+  TempDir dir;
+  ApiServer server(dir, {"--demo"});
+  const auto audits = server.call("GET", "/api/v1/audits");
+  ASSERT_EQ(audits.status, 200) << audits.body;
+  const json items = json::parse(audits.body).at("items");
+  ASSERT_EQ(items.size(), 1U);
+  EXPECT_EQ(items.at(0).at("summary").at("findings"), 6);
+  EXPECT_EQ(server.call("GET", "/").status, 200);
+  // Reads are public in the demo; writes still need a token with the role.
+  expectProblem(server.call("POST", "/api/v1/audits", R"({"cluster": "cce-demo"})", {},
+                            "Content-Type: application/json\r\n"),
+                403);
+  server.stop();
+  server.start({"--demo"});
+  EXPECT_EQ(json::parse(server.call("GET", "/api/v1/audits").body).at("items").size(), 1U);
+  server.stop();
+}
+
+// Test that policies are versioned: every PUT is a new version, and older ones stay readable.
+TEST(ApiTest, PoliciesAreVersioned) {
+  TempDir dir;
+  ApiServer server(dir);
+  const std::string json_type = "Content-Type: application/json\r\n";
+  EXPECT_EQ(server.call("PUT", "/api/v1/policies/p", R"({"sensitive_ports": [22]})", server.admin, json_type)
+                .status,
+            201);
+  const auto second =
+      server.call("PUT", "/api/v1/policies/p", R"({"sensitive_ports": [22, 3389]})", server.admin, json_type);
+  EXPECT_EQ(json::parse(second.body).at("version"), 2);
+  EXPECT_EQ(json::parse(server.call("GET", "/api/v1/policies/p", {}, server.reader).body).at("policy"),
+            json::parse(R"({"sensitive_ports": [22, 3389]})"));
+  EXPECT_EQ(
+      json::parse(server.call("GET", "/api/v1/policies/p?version=1", {}, server.reader).body).at("policy"),
+      json::parse(R"({"sensitive_ports": [22]})"));
+  expectProblem(server.call("GET", "/api/v1/policies/p?version=3", {}, server.reader), 404);
+}
+
+}  // namespace
+}  // namespace sgaudit::test
