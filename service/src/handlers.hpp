@@ -30,6 +30,13 @@ HttpResponse reportHtml(const ApiRequest& request);
 HttpResponse reportSarif(const ApiRequest& request);
 HttpResponse reportCsv(const ApiRequest& request);
 
+HttpResponse postSchedule(const ApiRequest& request);
+HttpResponse listSchedules(const ApiRequest& request);
+HttpResponse getSchedule(const ApiRequest& request);
+HttpResponse putSchedule(const ApiRequest& request);
+HttpResponse deleteSchedule(const ApiRequest& request);
+HttpResponse listScheduleRuns(const ApiRequest& request);
+
 HttpResponse putPolicy(const ApiRequest& request);
 HttpResponse getPolicy(const ApiRequest& request);
 

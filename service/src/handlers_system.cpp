@@ -5,6 +5,7 @@
 #include "sgaudit/db/audit_store.hpp"
 #include "sgaudit/db/migrator.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
+#include "sgaudit/schedule/stored_audit.hpp"
 #include "sgaudit/service/embedded.hpp"
 #include "sgaudit/service/scope_audit.hpp"
 
@@ -80,6 +81,20 @@ HttpResponse version(const ApiRequest& request) {
 }
 
 HttpResponse metrics(const ApiRequest& request) {
+  if (request.context.hasDatabase()) {
+    const auto next =
+        request.context.withDatabase([](db::Database& db) { return schedule::loadNextRuns(db); });
+    for (const auto& info : next) {
+      const std::map<std::string, std::string> labels{{"schedule", info.name}};
+      if (info.enabled && info.next_run_at) {
+        request.context.metrics().setGauge("sgaudit_schedule_next_run_timestamp_seconds",
+                                           "When each enabled schedule runs next (Unix seconds).", labels,
+                                           static_cast<double>(info.next_run_at->time_since_epoch().count()));
+      } else {
+        request.context.metrics().removeGauge("sgaudit_schedule_next_run_timestamp_seconds", labels);
+      }
+    }
+  }
   HttpResponse response;
   response.status = 200;
   response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8";

@@ -23,6 +23,7 @@
 #include "sgaudit/service/logging.hpp"
 #include "sgaudit/service/retention.hpp"
 #include "sgaudit/service/router.hpp"
+#include "sgaudit/service/scheduled_audits.hpp"
 
 namespace {
 
@@ -98,6 +99,8 @@ int runServe(const Config& config) {
     }
   }
   RetentionTask retention(context, std::chrono::hours(1));
+  std::optional<ScheduledAudits> scheduled;
+  if (config.scheduler) scheduled.emplace(context);
   ServerOptions options = ServerOptions::from(config);
   options.handle_signals = true;
   options.precheck = [&context](const HttpRequest& request) { return precheckRequest(request, context); };
@@ -227,6 +230,22 @@ int main(int argc, char** argv) {
           "On an empty database, load the bundled cce-seed scenario and audit it; implies --public-read")
       ->envname("SGAUDIT_DEMO");
 
+  bool no_scheduler = false;
+  serve->add_flag("--no-scheduler", no_scheduler, "Do not run scheduled audits in this process")
+      ->envname("SGAUDIT_NO_SCHEDULER");
+  serve
+      ->add_flag("--allow-private-webhooks", config.allow_private_targets,
+                 "Let webhook targets be loopback or private addresses (link-local and metadata never)")
+      ->envname("SGAUDIT_ALLOW_PRIVATE_WEBHOOKS");
+  serve->add_option("--public-url", config.public_url, "Base URL of links in notifications")
+      ->envname("SGAUDIT_PUBLIC_URL");
+  serve
+      ->add_option("--max-input-age", config.max_input_age_hours,
+                   "Hours after which a scheduled run warns of old inputs")
+      ->envname("SGAUDIT_MAX_INPUT_AGE")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+
   auto* migrate = app.add_subcommand("migrate", "Create the database or upgrade its schema, then exit");
   addStoreOptions(*migrate, config, log_format);
 
@@ -292,6 +311,7 @@ int main(int argc, char** argv) {
     config.read_timeout = std::chrono::seconds(read_timeout_s);
     config.shutdown_grace = std::chrono::seconds(grace_s);
     if (config.demo) config.public_read = true;
+    config.scheduler = !no_scheduler;
   }
   config.log_format = *sgaudit::service::parseLogFormat(log_format);
 

@@ -36,6 +36,12 @@ constexpr std::array kRoutes = {
     RouteSpec{"GET", "/api/v1/audits/{id}/report.html", Role::Reader, &h::reportHtml},
     RouteSpec{"GET", "/api/v1/audits/{id}/report.sarif", Role::Reader, &h::reportSarif},
     RouteSpec{"GET", "/api/v1/audits/{id}/report.csv", Role::Reader, &h::reportCsv},
+    RouteSpec{"POST", "/api/v1/schedules", Role::Admin, &h::postSchedule},
+    RouteSpec{"GET", "/api/v1/schedules", Role::Reader, &h::listSchedules},
+    RouteSpec{"GET", "/api/v1/schedules/{id}", Role::Reader, &h::getSchedule},
+    RouteSpec{"PUT", "/api/v1/schedules/{id}", Role::Admin, &h::putSchedule},
+    RouteSpec{"DELETE", "/api/v1/schedules/{id}", Role::Admin, &h::deleteSchedule},
+    RouteSpec{"GET", "/api/v1/schedules/{id}/runs", Role::Reader, &h::listScheduleRuns},
     RouteSpec{"PUT", "/api/v1/policies/{name}", Role::Admin, &h::putPolicy},
     RouteSpec{"GET", "/api/v1/policies/{name}", Role::Reader, &h::getPolicy},
 };

@@ -484,3 +484,66 @@ TEST(ApiTest, PoliciesAreVersioned) {
 
 }  // namespace
 }  // namespace sgaudit::test
+
+namespace sgaudit::test {
+namespace {
+
+// Test the schedules resource: create, read, replace, list runs, delete; validation errors name their JSON
+// pointer; metadata-address webhooks are refused; the next run shows in /metrics.
+TEST(ApiScheduleTest, SchedulesCrudValidationAndMetrics) {
+  TempDir dir;
+  ApiServer server(dir);
+  const std::string json_type = "Content-Type: application/json\r\n";
+  const json spec = {{"name", "nightly"},
+                     {"cron", "30 2 * * MON-FRI"},
+                     {"time_zone", "Europe/Berlin"},
+                     {"cluster", "cce"},
+                     {"accounts", {"huawei"}},
+                     {"policy_name", "seed"},
+                     {"targets", json::array({{{"url", "https://hooks.example.com/sgaudit"},
+                                               {"secret", "0123456789abcdef0123"},
+                                               {"min_severity", "high"}}})}};
+  const auto created = server.call("POST", "/api/v1/schedules", spec.dump(), server.admin, json_type);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json schedule = json::parse(created.body);
+  const std::string url = "/api/v1/schedules/" + std::to_string(schedule.at("id").get<std::int64_t>());
+  EXPECT_EQ(created.headers.at("location"), url);
+  EXPECT_TRUE(schedule.contains("next_run_at")) << schedule.dump();
+  EXPECT_THAT(created.body,
+              ::testing::Not(HasSubstr("0123456789abcdef0123")));  // the secret never comes back
+
+  expectProblem(server.call("POST", "/api/v1/schedules", spec.dump(), server.ingest, json_type), 403);
+  expectProblem(server.call("POST", "/api/v1/schedules", spec.dump(), server.admin, json_type), 409);
+  json bad = spec;
+  bad["name"] = "other";
+  bad["cron"] = "61 * * * *";
+  const auto invalid = server.call("POST", "/api/v1/schedules", bad.dump(), server.admin, json_type);
+  expectProblem(invalid, 422);
+  EXPECT_EQ(json::parse(invalid.body).at("errors").at(0).at("pointer"), "/cron");
+  bad["cron"] = "* * * * *";
+  bad["targets"][0]["url"] = "http://169.254.169.254/latest/meta-data";
+  const auto metadata = server.call("POST", "/api/v1/schedules", bad.dump(), server.admin, json_type);
+  expectProblem(metadata, 422);
+  EXPECT_THAT(json::parse(metadata.body).at("errors").at(0).at("pointer").get<std::string>(),
+              HasSubstr("/targets/0"));
+
+  EXPECT_EQ(json::parse(server.call("GET", url, {}, server.reader).body).at("cron"), "30 2 * * MON-FRI");
+  json replaced = spec;
+  replaced["cron"] = "*/15 * * * *";
+  const auto put = server.call("PUT", url, replaced.dump(), server.admin, json_type);
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(json::parse(put.body).at("cron"), "*/15 * * * *");
+  EXPECT_EQ(json::parse(server.call("GET", "/api/v1/schedules", {}, server.reader).body).at("items").size(),
+            1U);
+  EXPECT_EQ(json::parse(server.call("GET", url + "/runs", {}, server.reader).body).at("items").size(), 0U);
+  EXPECT_THAT(server.call("GET", "/metrics").body,
+              HasSubstr("sgaudit_schedule_next_run_timestamp_seconds{schedule=\"nightly\"}"));
+
+  EXPECT_EQ(server.call("DELETE", url, {}, server.admin).status, 204);
+  expectProblem(server.call("GET", url, {}, server.reader), 404);
+  expectProblem(server.call("DELETE", url, {}, server.admin), 404);
+  server.stop();
+}
+
+}  // namespace
+}  // namespace sgaudit::test

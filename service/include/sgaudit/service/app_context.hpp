@@ -50,6 +50,9 @@ class AppContext {
   }
   void setClock(WallClock clock) { clock_ = std::move(clock); }
 
+  // Set by the scheduler while it runs: the schedule handlers call it so a new due time is seen at once.
+  std::function<void()> onSchedulesChanged;
+
   void beginShutdown() { shutting_down_ = true; }
   bool shuttingDown() const { return shutting_down_; }
 

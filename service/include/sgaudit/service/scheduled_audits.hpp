@@ -1,0 +1,25 @@
+#pragma once
+
+// The scheduler (service/schedule) inside `sgaudit serve`: its own database connection and thread, audits
+// run through runScopeAudit like POST /api/v1/audits, and webhooks over the Beast transport.
+
+#include <memory>
+
+#include "sgaudit/service/app_context.hpp"
+
+namespace sgaudit::service {
+
+class ScheduledAudits {
+ public:
+  // Opens the scheduler's connection and starts its loop; the context's onSchedulesChanged wakes it.
+  explicit ScheduledAudits(AppContext& context);
+  ~ScheduledAudits();  // stops the loop (lets a running tick finish)
+  ScheduledAudits(const ScheduledAudits&) = delete;
+  ScheduledAudits& operator=(const ScheduledAudits&) = delete;
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace sgaudit::service

@@ -1,0 +1,82 @@
+#include "sgaudit/service/scheduled_audits.hpp"
+
+#include "sgaudit/schedule/beast_webhook_transport.hpp"
+#include "sgaudit/schedule/clock.hpp"
+#include "sgaudit/schedule/scheduler.hpp"
+#include "sgaudit/schedule/stored_audit.hpp"
+#include "sgaudit/service/logging.hpp"
+#include "sgaudit/service/scope_audit.hpp"
+
+namespace sgaudit::service {
+namespace {
+
+// Runs a schedule's audit as POST /api/v1/audits would, and reads back what the scheduler needs.
+class ScopeAuditRunner : public schedule::AuditRunner {
+ public:
+  explicit ScopeAuditRunner(AppContext& context) : context_(context) {}
+
+  schedule::RunOutcome run(const schedule::Schedule& schedule) override {
+    ScopeAuditRequest request;
+    request.cluster = schedule.spec.cluster;
+    request.accounts = schedule.spec.accounts;
+    request.policy_name = schedule.spec.policy_name;
+    const ScopeAuditOutcome outcome = runScopeAudit(context_, request);
+    schedule::RunOutcome result;
+    if (outcome.error) {
+      result.error = outcome.error->detail;
+      return result;
+    }
+    result.audit_id = *outcome.audit_id;
+    context_.withDatabase([&](db::Database& db) {
+      result.findings = schedule::loadAuditFindings(db, result.audit_id);
+      result.inputs = schedule::loadAuditInputs(db, result.audit_id);
+    });
+    return result;
+  }
+
+ private:
+  AppContext& context_;
+};
+
+}  // namespace
+
+struct ScheduledAudits::Parts {
+  explicit Parts(AppContext& context)
+      : context(context), db(db::Database::open(context.config().database_path)), runner(context) {
+    const Config& config = context.config();
+    schedule::BeastTransportOptions http;
+    http.policy.allow_private_targets = config.allow_private_targets;
+    transport = schedule::makeBeastWebhookTransport(http);
+    schedule::SchedulerOptions options;
+    options.rules.targets = http.policy;
+    if (!config.zoneinfo_dir.empty()) options.rules.zoneinfo_dir = config.zoneinfo_dir;
+    options.public_url = config.public_url;
+    options.max_input_age = std::chrono::hours(config.max_input_age_hours);
+    options.clock = &clock;
+    scheduler = std::make_unique<schedule::Scheduler>(db, runner, *transport, options);
+    loop = std::make_unique<schedule::SchedulerLoop>(
+        *scheduler, clock, std::chrono::seconds{60}, [](const std::exception& e) {
+          logEvent(LogLevel::Error, "scheduler failed", {{"error", e.what()}});
+        });
+  }
+
+  AppContext& context;
+  db::Database db;
+  ScopeAuditRunner runner;
+  schedule::SystemClock clock;
+  std::unique_ptr<schedule::WebhookTransport> transport;
+  std::unique_ptr<schedule::Scheduler> scheduler;
+  std::unique_ptr<schedule::SchedulerLoop> loop;
+};
+
+ScheduledAudits::ScheduledAudits(AppContext& context) : parts_(std::make_unique<Parts>(context)) {
+  parts_->loop->start();
+  context.onSchedulesChanged = [loop = parts_->loop.get()] { loop->wake(); };
+}
+
+ScheduledAudits::~ScheduledAudits() {
+  parts_->context.onSchedulesChanged = nullptr;
+  parts_->loop->stop();
+}
+
+}  // namespace sgaudit::service
