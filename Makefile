@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 ASAN_BUILD ?= build-asan
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build run test asan-test format format-check bench clean fuzz
+.PHONY: deps configure build run test asan-test format format-check bench bench-api clean fuzz
 
 deps:
 	@./scripts/install-deps.sh
@@ -41,6 +41,10 @@ bench: deps
 # Builds the libFuzzer targets with clang in build-fuzz and runs each on its seed corpus (FUZZ_SECONDS, default 15).
 fuzz: deps
 	./scripts/fuzz-smoke.sh
+
+# The REST API under load (upload of 150k pods, 64 readers with wrk, beside nginx): see bench/api/README.md.
+bench-api: bench
+	bash bench/api/run.sh build-release/service/sgaudit
 
 FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp')
 

@@ -30,35 +30,12 @@ bool isJsonContentType(const HttpRequest& http) {
   return value == "application/json";
 }
 
-// Brackets nested deeper than `limit`, outside strings: refused before parsing builds them.
-bool tooDeep(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 // The request's JSON body, or the problem that says why there is none.
 std::variant<json, HttpResponse> jsonBody(const HttpRequest& http) {
   if (!isJsonContentType(http)) {
     return HttpResponse::problem(415, "send the body as Content-Type: application/json", http.path);
   }
-  if (tooDeep(http.body, kMaxJsonDepth)) {
+  if (jsonTooDeep(http.body, kMaxJsonDepth)) {
     return HttpResponse::problem(
         400, "the JSON body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", http.path);
   }

@@ -45,12 +45,8 @@ std::variant<json, HttpResponse> jsonObjectBody(const ApiRequest& request) {
   if (!type || !std::string_view(*type).starts_with("application/json")) {
     return HttpResponse::problem(415, "send the body as Content-Type: application/json", request.http.path);
   }
-  int depth = 0;
-  for (const char c : request.http.body) {
-    if (c == '[' || c == '{') ++depth;
-    if (depth > 64)
-      return HttpResponse::problem(400, "the JSON body is nested too deeply", request.http.path);
-    if (c == ']' || c == '}') --depth;
+  if (jsonTooDeep(request.http.body, 64)) {
+    return HttpResponse::problem(400, "the JSON body is nested deeper than 64 levels", request.http.path);
   }
   json body = json::parse(request.http.body, nullptr, false);
   if (body.is_discarded()) return HttpResponse::problem(400, "the body is not valid JSON", request.http.path);

@@ -236,6 +236,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void readBody() {
     stream_.expires_after(server_.options.read_timeout);
     if (file_parser_) {
+      // Beast reads at most the buffer's free capacity (512 bytes by default): give uploads room, so a
+      // 700 MB body is not 1.4 million reads, file writes and timer resets.
+      buffer_.reserve(256 * 1024);
       http::async_read(stream_, buffer_, *file_parser_,
                        beast::bind_front_handler(&Session::onRead, shared_from_this()));
     } else {

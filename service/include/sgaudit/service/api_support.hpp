@@ -36,6 +36,10 @@ std::string isoDate(std::chrono::system_clock::time_point when);
 // A scope or policy name: 1-128 of [A-Za-z0-9._-], not starting with '.'.
 bool isValidName(std::string_view name);
 
+// Whether JSON text nests brackets deeper than `limit` (outside strings): checked before parsing, so a
+// nesting bomb is refused before it is built.
+bool jsonTooDeep(std::string_view text, int limit);
+
 // A positive integer id from a path or query; nullopt when it is not one.
 std::optional<std::int64_t> parseId(std::string_view text);
 
