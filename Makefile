@@ -34,7 +34,7 @@ asan-test: deps
 	  ctest --test-dir $(ASAN_BUILD) -j $(JOBS) --output-on-failure --timeout 600
 
 bench: deps
-	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGAUDIT_BUILD_TESTS=OFF
+	cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGAUDIT_BUILD_TESTS=OFF -DSGAUDIT_BUILD_BENCH=ON
 	ninja -C build-release -j $(JOBS)
 	for b in build-release/bench/bench_*; do [ -x "$$b" ] && "$$b"; done
 
