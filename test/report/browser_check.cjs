@@ -105,6 +105,8 @@ async function main() {
     if (copy) {
       const before = await copy.textContent();
       await copy.click();
+      // The label changes when the clipboard promise settles, which may be after click() returns.
+      await page.waitForFunction(([el, old]) => el.textContent !== old, [copy, before], { timeout: 5000 }).catch(() => {});
       facts.copy_button = { before, after: await copy.textContent() };
     }
     facts.body_text = await page.evaluate(() => document.body.innerText);
