@@ -89,6 +89,11 @@ std::int64_t AuditStore::insert(const NewAudit& audit) {
   return id;
 }
 
+void AuditStore::setResult(std::int64_t id, std::string_view result) {
+  auto stmt = db_.prepare("UPDATE audits SET result = ?2 WHERE id = ?1");
+  stmt.bind(1, id).bind(2, result).run();
+}
+
 std::optional<AuditRecord> AuditStore::get(std::int64_t id) {
   auto stmt = db_.prepare("SELECT " + std::string(kAuditColumns) +
                           " FROM audits a LEFT JOIN scopes s ON s.id = a.cluster_id WHERE a.id = ?1");

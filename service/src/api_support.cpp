@@ -1,5 +1,6 @@
 #include "sgaudit/service/api_support.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <ctime>
 
@@ -102,6 +103,38 @@ bool jsonTooDeep(std::string_view text, int limit) {
     }
   }
   return false;
+}
+
+std::string asciiLower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string mediaType(const HttpRequest& request) {
+  const auto value = request.header("Content-Type");
+  if (!value) return {};
+  std::string_view type = value->substr(0, value->find(';'));
+  while (!type.empty() && type.back() == ' ')
+    type.remove_suffix(1);
+  return asciiLower(type);
+}
+
+std::variant<nlohmann::json, HttpResponse> readJsonBody(const HttpRequest& request, int max_depth) {
+  if (mediaType(request) != "application/json") {
+    return HttpResponse::problem(415, "send the body as Content-Type: application/json", request.path);
+  }
+  if (jsonTooDeep(request.body, max_depth)) {
+    return HttpResponse::problem(
+        400, "the JSON body is nested deeper than " + std::to_string(max_depth) + " levels", request.path);
+  }
+  try {
+    return nlohmann::json::parse(request.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return HttpResponse::problem(400, "the body is not valid JSON: byte " + std::to_string(e.byte),
+                                 request.path);
+  }
 }
 
 std::optional<std::int64_t> parseId(std::string_view text) {

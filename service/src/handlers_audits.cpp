@@ -17,36 +17,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kMaxJsonDepth = 64;
-
-bool isJsonContentType(const HttpRequest& http) {
-  const auto type = http.header("Content-Type");
-  if (!type) return false;
-  std::string value(type->substr(0, type->find(';')));
-  while (!value.empty() && value.back() == ' ')
-    value.pop_back();
-  for (auto& c : value)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return value == "application/json";
-}
-
-// The request's JSON body, or the problem that says why there is none.
-std::variant<json, HttpResponse> jsonBody(const HttpRequest& http) {
-  if (!isJsonContentType(http)) {
-    return HttpResponse::problem(415, "send the body as Content-Type: application/json", http.path);
-  }
-  if (jsonTooDeep(http.body, kMaxJsonDepth)) {
-    return HttpResponse::problem(
-        400, "the JSON body is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels", http.path);
-  }
-  try {
-    return json::parse(http.body);
-  } catch (const json::parse_error& e) {
-    return HttpResponse::problem(400, "the body is not valid JSON: byte " + std::to_string(e.byte),
-                                 http.path);
-  }
-}
-
 json findingJson(const db::FindingRow& row) {
   json out = json::parse(row.body);
   out["id"] = row.id;
@@ -85,7 +55,7 @@ std::variant<int, HttpResponse> limitOf(const ApiRequest& request, int fallback)
 }  // namespace
 
 HttpResponse postAudit(const ApiRequest& request) {
-  auto parsed = jsonBody(request.http);
+  auto parsed = readJsonBody(request.http);
   if (auto* problem = std::get_if<HttpResponse>(&parsed)) return std::move(*problem);
   const json& body = std::get<json>(parsed);
   const std::string& path = request.http.path;
@@ -374,7 +344,7 @@ HttpResponse putPolicy(const ApiRequest& request) {
   const std::string& path = request.http.path;
   if (!isValidName(name))
     return problemAt(400, "a policy name is 1-128 of A-Z a-z 0-9 . _ -", "/path/name", path);
-  auto parsed = jsonBody(request.http);
+  auto parsed = readJsonBody(request.http);
   if (auto* problem = std::get_if<HttpResponse>(&parsed)) return std::move(*problem);
   const json& body = std::get<json>(parsed);
   if (!body.is_object()) return problemAt(422, "a policy is a JSON object", "", path);

@@ -67,13 +67,7 @@ HttpResponse getScope(const ApiRequest& request, db::ScopeKind kind, const std::
 }
 
 // Media types an upload may declare; anything else is refused with 415 (a form post, say).
-bool acceptedContentType(std::string_view value) {
-  const auto semicolon = value.find(';');
-  std::string type(value.substr(0, semicolon));
-  while (!type.empty() && type.back() == ' ')
-    type.pop_back();
-  for (auto& c : type)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+bool acceptedContentType(const std::string& type) {
   return type == "application/json" || type == "application/yaml" || type == "application/x-yaml" ||
          type == "text/yaml" || type == "text/x-yaml" || type == "text/plain" ||
          type == "application/octet-stream";
@@ -104,7 +98,7 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
                      "/path/" + std::string(kind == db::ScopeKind::Cluster ? "cluster" : "account"),
                      http.path);
   }
-  if (const auto type = http.header("Content-Type"); type && !acceptedContentType(*type)) {
+  if (const auto type = http.header("Content-Type"); type && !acceptedContentType(mediaType(http))) {
     return HttpResponse::problem(415,
                                  "unsupported Content-Type \"" + std::string(*type) +
                                      "\": send application/json, application/yaml, text/plain or "
@@ -113,9 +107,7 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
   }
   std::string encoding = "identity";
   if (const auto value = http.header("Content-Encoding")) {
-    std::string lowered(*value);
-    for (auto& c : lowered)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lowered = asciiLower(*value);
     if (lowered == "gzip" || lowered == "x-gzip") {
       encoding = "gzip";
     } else if (lowered != "identity") {

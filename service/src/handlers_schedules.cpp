@@ -41,16 +41,10 @@ HttpResponse fieldProblems(const ApiRequest& request, const std::vector<schedule
 }
 
 std::variant<json, HttpResponse> jsonObjectBody(const ApiRequest& request) {
-  const auto type = request.http.header("Content-Type");
-  if (!type || !std::string_view(*type).starts_with("application/json")) {
-    return HttpResponse::problem(415, "send the body as Content-Type: application/json", request.http.path);
+  auto body = readJsonBody(request.http);
+  if (const auto* parsed = std::get_if<json>(&body); parsed && !parsed->is_object()) {
+    return problemAt(422, "a schedule is a JSON object", "", request.http.path);
   }
-  if (jsonTooDeep(request.http.body, 64)) {
-    return HttpResponse::problem(400, "the JSON body is nested deeper than 64 levels", request.http.path);
-  }
-  json body = json::parse(request.http.body, nullptr, false);
-  if (body.is_discarded()) return HttpResponse::problem(400, "the body is not valid JSON", request.http.path);
-  if (!body.is_object()) return problemAt(422, "a schedule is a JSON object", "", request.http.path);
   return body;
 }
 

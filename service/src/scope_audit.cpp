@@ -179,16 +179,11 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   // 3. Under the lock: write it whole, and seal the snapshots it used.
   const std::int64_t id = context.withDatabase([&](db::Database& db) {
     db::Transaction transaction(db);
-    json stored_document = document;
-    const std::int64_t audit_id = [&] {
-      audit.result = "{}";
-      return db::AuditStore(db).insert(audit);
-    }();
-    stored_document["id"] = audit_id;
-    auto update = db.prepare("UPDATE audits SET result = ?2 WHERE id = ?1");
-    update.bind(1, audit_id)
-        .bind(2, stored_document.dump(-1, ' ', false, json::error_handler_t::replace))
-        .run();
+    db::AuditStore audits(db);
+    audit.result = "{}";
+    const std::int64_t audit_id = audits.insert(audit);
+    document["id"] = audit_id;
+    audits.setResult(audit_id, document.dump(-1, ' ', false, json::error_handler_t::replace));
     db::SnapshotStore snapshots(db);
     for (const std::int64_t snapshot : plan.snapshot_ids)
       snapshots.seal(snapshot, audit.finished_at);

@@ -66,6 +66,8 @@ class AuditStore {
 
   // Writes the audit and its findings; returns its id. Run inside a transaction.
   std::int64_t insert(const NewAudit& audit);
+  // Replaces the stored result document (it names the audit's own id, known only after insert()).
+  void setResult(std::int64_t id, std::string_view result);
   std::optional<AuditRecord> get(std::int64_t id);
   // Newest first; `before_id` pages (0: from the newest).
   std::vector<AuditRecord> list(int limit, std::int64_t before_id = 0,

@@ -8,8 +8,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "sgaudit/service/http_message.hpp"
 
@@ -39,6 +40,16 @@ bool isValidName(std::string_view name);
 // Whether JSON text nests brackets deeper than `limit` (outside strings): checked before parsing, so a
 // nesting bomb is refused before it is built.
 bool jsonTooDeep(std::string_view text, int limit);
+
+// ASCII lower case (header values such as media types and content codings compare case-insensitively).
+std::string asciiLower(std::string_view text);
+// The request's media type, lower case, without parameters ("application/json; charset=utf-8" ->
+// "application/json"); empty when there is no Content-Type.
+std::string mediaType(const HttpRequest& request);
+
+// The request's JSON body (Content-Type application/json, nested at most `max_depth` deep), or the problem
+// that says why there is none: 415, or 400 naming the byte where parsing stopped.
+std::variant<nlohmann::json, HttpResponse> readJsonBody(const HttpRequest& request, int max_depth = 64);
 
 // A positive integer id from a path or query; nullopt when it is not one.
 std::optional<std::int64_t> parseId(std::string_view text);
