@@ -354,17 +354,18 @@ class Auditor {
   }
 
   // "0.0.0.0/0 except 10.1.0.0/16, 172.16.0.0/16" reads better than the 30 CIDRs of the difference.
-  static std::string describeMissing(const AddressSet& required, const RequirementCheck& check) {
+  static std::string describeMissing(const AddressSet& required, const RequirementCheck& check,
+                                     const std::vector<Cidr>& missing_cidrs) {
     const AddressSet admitted = required.subtract(check.missing);
     const auto admitted_cidrs = admitted.toCidrs();
-    if (admitted.empty() || check.missingCidrs.size() <= admitted_cidrs.size() + 1)
-      return joinCidrs(check.missingCidrs);
+    if (admitted.empty() || missing_cidrs.size() <= admitted_cidrs.size() + 1)
+      return joinCidrs(missing_cidrs);
     return joinCidrs(required.toCidrs()) + " except " + joinCidrs(admitted_cidrs);
   }
 
-  static std::string describeMissingDecision(const RequirementCheck& check) {
+  static std::string describeMissingDecision(const std::vector<AddressPiece>& missing_decided_by) {
     std::set<std::string> reasons;
-    for (const auto& piece : check.missingDecidedBy) {
+    for (const auto& piece : missing_decided_by) {
       for (const auto& decision : piece.decisions) {
         reasons.insert(decision.rule ? "denied by " + describeRule(*decision.rule)
                                      : "no rule matched: default deny");
@@ -438,33 +439,37 @@ class Auditor {
       finding.title = portLabel(port, protocol) + " on node " + node + " is " +
                       (check.exposure == Exposure::Blocked ? "blocked" : "partly blocked") + " for " +
                       required_text + ", which " + unit.identity.key() + " requires";
+      const std::vector<Cidr> missing_cidrs = check.missingCidrs();
+      const std::vector<AddressPiece> missing_decided_by = check.missingDecidedBy(interval);
       finding.detail = std::string(toString(protocol)) + " " + std::to_string(port) +
                        " is admitted only from " + describeAdmitted(check, interval) +
-                       ". Not admitted: " + describeMissing(required, check) + " (" +
-                       describeMissingDecision(check) + "). Required by " + requirement.why + ".";
+                       ". Not admitted: " + describeMissing(required, check, missing_cidrs) + " (" +
+                       describeMissingDecision(missing_decided_by) + "). Required by " + requirement.why +
+                       ".";
       for (const HostPortUse* use : uses) {
         for (const auto& evidence : use->evidence)
           finding.evidence.push_back(evidence);
       }
       finding.evidence.push_back({"rule", "admitted: " + describeAdmitted(check, interval), {}});
-      finding.evidence.push_back(
-          {"rule",
-           "not admitted: " + joinCidrs(check.missingCidrs, 64) + " (" + describeMissingDecision(check) + ")",
-           {}});
+      finding.evidence.push_back({"rule",
+                                  "not admitted: " + joinCidrs(missing_cidrs, 64) + " (" +
+                                      describeMissingDecision(missing_decided_by) + ")",
+                                  {}});
       if (check.dependsOnUnresolved) {
         finding.evidence.push_back(
             {"rule", "the verdict could change for members of an unresolved security group", {}});
       }
-      planOpening(finding, firewall->second, check, required, protocol, port);
+      planOpening(finding, firewall->second, check, interval, required, protocol, port);
       add(std::move(finding), {unit.identity.key(), node, toString(protocol), std::to_string(port)});
     }
   }
 
   void planOpening(Finding& finding, const NodeFirewall& firewall, const RequirementCheck& check,
-                   const AddressSet& required, PortProtocol protocol, int port) {
+                   const PortIntervalAnswer& interval, const AddressSet& required, PortProtocol protocol,
+                   int port) {
     // A deny that decides part of the missing space must go first: an allow cannot outrank it.
     std::set<std::string> narrowed;
-    for (const auto& piece : check.missingDecidedBy) {
+    for (const auto& piece : check.missingDecidedBy(interval)) {
       for (const auto& decision : piece.decisions) {
         if (!decision.rule || decision.action != RuleAction::Deny) continue;
         const SecurityGroupRule* rule = groups_.rule(*decision.rule);
@@ -485,9 +490,10 @@ class Auditor {
     // Into the group whose CIDR rule already admits this port to someone, where the node has one: that is
     // where the port is managed, and it may be narrower than the cluster-wide group (on EKS the cluster
     // security group is also on the control plane's network interfaces and on every managed node).
+    const std::vector<AddressPiece> admitted_decided_by = check.admittedDecidedBy(interval);
     for (const auto& id : firewall.group_ids) {
-      const bool admits = std::any_of(
-          check.admittedDecidedBy.begin(), check.admittedDecidedBy.end(), [&](const AddressPiece& piece) {
+      const bool admits =
+          std::any_of(admitted_decided_by.begin(), admitted_decided_by.end(), [&](const AddressPiece& piece) {
             return std::any_of(piece.decisions.begin(), piece.decisions.end(), [&](const LayerDecision& d) {
               if (!d.rule || d.action != RuleAction::Allow || d.rule->groupId != id) return false;
               const SecurityGroupRule* rule = groups_.rule(*d.rule);

@@ -709,27 +709,34 @@ RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSe
   RequirementCheck check;
   check.ports = answer.ports;
   check.missing = required.subtract(answer.admitted);
-  check.missingCidrs = check.missing.toCidrs();
-  AddressSet admittedRequired = required.intersect(answer.admitted);
+  check.admitted = required.intersect(answer.admitted);
   if (check.missing.empty()) {
     check.exposure = Exposure::Open;
-  } else if (admittedRequired.empty()) {
+  } else if (check.admitted.empty()) {
     check.exposure = Exposure::Blocked;
   } else {
     check.exposure = Exposure::PartiallyOpen;
   }
-  // Denied pieces are never admitted and allowed pieces always are, so each piece meets only one of the two.
-  check.missingDecidedBy.reserve(answer.pieces.size());
-  check.admittedDecidedBy.reserve(answer.pieces.size());
-  for (const AddressPiece& piece : answer.pieces) {
-    if (piece.verdict == RuleAction::Deny) {
-      appendCut(piece, check.missing, check.missingDecidedBy);
-    } else {
-      appendCut(piece, admittedRequired, check.admittedDecidedBy);
-    }
-  }
   check.dependsOnUnresolved = answer.undetermined.intersects(required);
   return check;
+}
+
+// Denied pieces are never admitted and allowed pieces always are, so each piece meets only one of `missing`
+// and `admitted`.
+std::vector<AddressPiece> RequirementCheck::missingDecidedBy(const PortIntervalAnswer& answer) const {
+  std::vector<AddressPiece> out;
+  for (const AddressPiece& piece : answer.pieces) {
+    if (piece.verdict == RuleAction::Deny) appendCut(piece, missing, out);
+  }
+  return out;
+}
+
+std::vector<AddressPiece> RequirementCheck::admittedDecidedBy(const PortIntervalAnswer& answer) const {
+  std::vector<AddressPiece> out;
+  for (const AddressPiece& piece : answer.pieces) {
+    if (piece.verdict == RuleAction::Allow) appendCut(piece, admitted, out);
+  }
+  return out;
 }
 
 std::vector<RequirementCheck> checkRequired(const ReachAnswer& answer, const AddressSet& required) {

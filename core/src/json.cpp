@@ -87,8 +87,7 @@ void to_json(nlohmann::json& out, const RequirementCheck& check) {
   out = nlohmann::json{{"ports", check.ports},
                        {"exposure", check.exposure},
                        {"missing", check.missing},
-                       {"missing_decided_by", check.missingDecidedBy},
-                       {"admitted_decided_by", check.admittedDecidedBy},
+                       {"admitted", check.admitted},
                        {"depends_on_unresolved", check.dependsOnUnresolved}};
 }
 

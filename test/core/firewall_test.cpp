@@ -371,20 +371,24 @@ TEST(CheckRequired, CceNodeGroupBlocksInternetOnPort80) {
   RequirementCheck internet = checkRequired(answer.intervals[0], set({"0.0.0.0/0"}));
   EXPECT_EQ(internet.exposure, Exposure::PartiallyOpen);
   EXPECT_EQ(internet.missing, AddressSet::allV4().subtract(set({"10.1.0.0/16", "172.16.0.0/16"})));
-  EXPECT_EQ(internet.missingCidrs.size(), internet.missing.toCidrs().size());
-  ASSERT_EQ(internet.missingDecidedBy.size(), 1u);
-  EXPECT_EQ(internet.missingDecidedBy[0].decisions[0].rule, nullptr);
-  EXPECT_EQ(internet.admittedDecidedBy.size(), 2u);
+  EXPECT_EQ(internet.missingCidrs().size(), internet.missing.toCidrs().size());
+  const std::vector<AddressPiece> missingDecidedBy = internet.missingDecidedBy(answer.intervals[0]);
+  ASSERT_EQ(missingDecidedBy.size(), 1u);
+  EXPECT_EQ(missingDecidedBy[0].decisions[0].rule, nullptr);
+  EXPECT_EQ(missingDecidedBy[0].addresses, internet.missing);
+  const std::vector<AddressPiece> admittedDecidedBy = internet.admittedDecidedBy(answer.intervals[0]);
+  EXPECT_EQ(admittedDecidedBy.size(), 2u);
+  EXPECT_EQ(admittedDecidedBy[0].addresses.unite(admittedDecidedBy[1].addresses), internet.admitted);
   EXPECT_FALSE(internet.dependsOnUnresolved);
 
   RequirementCheck vpc = checkRequired(answer.intervals[0], set({"10.1.0.0/16"}));
   EXPECT_EQ(vpc.exposure, Exposure::Open);
-  EXPECT_TRUE(vpc.missingCidrs.empty());
+  EXPECT_TRUE(vpc.missingCidrs().empty());
 
   RequirementCheck outside = checkRequired(answer.intervals[0], set({"203.0.113.0/24"}));
   EXPECT_EQ(outside.exposure, Exposure::Blocked);
-  EXPECT_EQ(outside.missingCidrs.size(), 1u);
-  EXPECT_EQ(outside.missingCidrs[0].toString(), "203.0.113.0/24");
+  EXPECT_EQ(outside.missingCidrs().size(), 1u);
+  EXPECT_EQ(outside.missingCidrs()[0].toString(), "203.0.113.0/24");
 
   RequirementCheck ssh = checkRequired(
       reach(firewall, resolver, Protocol::tcp(), PortRange::single(22)).intervals[0], set({"0.0.0.0/0"}));

@@ -158,16 +158,25 @@ ReachAnswer reach(const Firewall& firewall, const SourceResolver& resolver, Prot
 enum class Exposure { Open, PartiallyOpen, Blocked };
 const char* toString(Exposure exposure);
 
-// An answer held against the addresses that must get through.
+// An answer held against the addresses that must get through. What only a finding displays (the missing part
+// as CIDRs, the rules that decided each part) is derived on demand: an audit asks many questions and reports
+// few.
 struct RequirementCheck {
   PortRange ports;
-  Exposure exposure = Exposure::Blocked;        // Open when `required` is empty
-  AddressSet missing;                           // required but not admitted
-  std::vector<Cidr> missingCidrs;               // `missing` as the fewest CIDRs
-  std::vector<AddressPiece> missingDecidedBy;   // the answer's pieces cut to `missing`
-  std::vector<AddressPiece> admittedDecidedBy;  // the answer's pieces cut to the admitted part of `required`
+  Exposure exposure = Exposure::Blocked;  // Open when `required` is empty
+  AddressSet missing;                     // required but not admitted
+  AddressSet admitted;                    // required and admitted
   // Whether unresolved references could change the result for a required address.
   bool dependsOnUnresolved = false;
+
+  // `missing` as the fewest CIDRs.
+  std::vector<Cidr> missingCidrs() const { return missing.toCidrs(); }
+  // The pieces of `answer`, which must be the answer checked, cut to `missing`: who denied each missing
+  // address.
+  std::vector<AddressPiece> missingDecidedBy(const PortIntervalAnswer& answer) const;
+  // The pieces of `answer`, which must be the answer checked, cut to `admitted`: who admitted each required
+  // address.
+  std::vector<AddressPiece> admittedDecidedBy(const PortIntervalAnswer& answer) const;
 };
 
 RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSet& required);
