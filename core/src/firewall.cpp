@@ -41,12 +41,25 @@ struct RuleKeyEntry {
   std::uint32_t rule;  // index into CompiledSecurityGroup::rules
 };
 
+// The rules of a group for one protocol its rules name, per elementary key interval (the keys between the
+// boundaries of the protocol's rules), so that a question about one key reads only the rules that match it.
+// Rules of protocol any are kept apart (CompiledSecurityGroup::anyProtocol) and merged in at the question.
+struct ProtocolIndex {
+  std::int16_t protocol = 0;
+  std::vector<std::uint16_t> starts;   // first key of each interval; starts[0] == 0
+  std::vector<std::uint32_t> offsets;  // interval i's rules: rules[offsets[i], offsets[i + 1])
+  std::vector<std::uint32_t>
+      rules;  // indices into CompiledSecurityGroup::rules, ascending (evaluation order)
+};
+
 struct CompiledSecurityGroup {
   std::shared_ptr<const SecurityGroup> group;
   std::vector<CompiledRule> rules;  // ingress rules that take part, in the model's order within the group
   std::vector<RuleKeyEntry> keys;
   std::vector<PortRange> portPool;
   std::vector<AddressRange> addressPool;
+  std::vector<ProtocolIndex> byProtocol;
+  std::vector<std::uint32_t> anyProtocol;  // rules of protocol any, ascending
 };
 
 namespace {
@@ -71,6 +84,67 @@ const AddressSet* lookupSource(const SourceResolver& resolver, const RuleSource&
   if (const auto* ref = std::get_if<PrefixListRef>(&source)) return find(resolver.prefixLists, ref->id);
   if (const auto* tag = std::get_if<ProviderTag>(&source)) return find(resolver.providerTags, tag->name);
   return nullptr;
+}
+
+void buildProtocolIndex(CompiledSecurityGroup& compiled) {
+  std::vector<std::int16_t> protocols;
+  for (std::uint32_t r = 0; r < compiled.rules.size(); ++r) {
+    const std::int16_t protocol = compiled.rules[r].protocol;
+    if (protocol == Protocol::kAnyNumber) {
+      compiled.anyProtocol.push_back(r);
+    } else if (std::find(protocols.begin(), protocols.end(), protocol) == protocols.end()) {
+      protocols.push_back(protocol);
+    }
+  }
+  std::sort(protocols.begin(), protocols.end());
+  compiled.byProtocol.reserve(protocols.size());
+  std::vector<std::uint32_t> cursor;
+  for (std::int16_t protocol : protocols) {
+    ProtocolIndex& index = compiled.byProtocol.emplace_back();
+    index.protocol = protocol;
+    index.starts.push_back(0);
+    // A protocol without keys has one interval: its rules' port sets are ignored.
+    const bool keyed = Protocol::fromNumber(protocol).value().hasKey();
+    if (keyed) {
+      for (const CompiledRule& rule : compiled.rules) {
+        if (rule.protocol != protocol) continue;
+        for (const PortRange& range : rule.ports) {
+          index.starts.push_back(range.first);
+          if (range.last != 65535) index.starts.push_back(static_cast<std::uint16_t>(range.last + 1));
+        }
+      }
+      std::sort(index.starts.begin(), index.starts.end());
+      index.starts.erase(std::unique(index.starts.begin(), index.starts.end()), index.starts.end());
+    }
+    const std::size_t intervals = index.starts.size();
+    auto intervalOf = [&](std::uint16_t key) {
+      return static_cast<std::size_t>(std::upper_bound(index.starts.begin(), index.starts.end(), key) -
+                                      index.starts.begin() - 1);
+    };
+    // Two passes over the rules in evaluation order, counting then placing, keep each interval's rules in
+    // that order.
+    auto forEachCover = [&](auto&& visit) {
+      for (std::uint32_t r = 0; r < compiled.rules.size(); ++r) {
+        const CompiledRule& rule = compiled.rules[r];
+        if (rule.protocol != protocol) continue;
+        if (!keyed) {
+          visit(0, r);
+          continue;
+        }
+        for (const PortRange& range : rule.ports) {
+          for (std::size_t i = intervalOf(range.first), end = intervalOf(range.last); i <= end; ++i)
+            visit(i, r);
+        }
+      }
+    };
+    index.offsets.assign(intervals + 1, 0);
+    forEachCover([&](std::size_t i, std::uint32_t) { ++index.offsets[i + 1]; });
+    for (std::size_t i = 0; i < intervals; ++i)
+      index.offsets[i + 1] += index.offsets[i];
+    index.rules.resize(index.offsets[intervals]);
+    cursor.assign(index.offsets.begin(), index.offsets.end() - 1);
+    forEachCover([&](std::size_t i, std::uint32_t r) { index.rules[cursor[i]++] = r; });
+  }
 }
 
 std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const SecurityGroup> group,
@@ -160,6 +234,7 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
       compiled->keys.push_back(RuleKeyEntry{protocol, range.first, range.last, i});
     }
   }
+  buildProtocolIndex(*compiled);
   compiled->group = std::move(group);
   return compiled;
 }
@@ -476,6 +551,32 @@ void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange por
   out.clear();
   const bool keysMatter = protocol.hasKey();
   for (const auto& group : layer.groups) {
+    // The index answers when the keys asked lie in one of its intervals (always, for one key): that
+    // interval's rules merged with the rules of protocol any, both in evaluation order.
+    const auto& byProtocol = group->byProtocol;
+    const auto index = std::find_if(byProtocol.begin(), byProtocol.end(),
+                                    [&](const ProtocolIndex& i) { return i.protocol == protocol.number(); });
+    std::span<const std::uint32_t> indexed;
+    bool answered = true;
+    if (index != byProtocol.end()) {
+      const auto interval =
+          static_cast<std::size_t>(std::upper_bound(index->starts.begin(), index->starts.end(), ports.first) -
+                                   index->starts.begin() - 1);
+      answered =
+          !keysMatter || interval + 1 == index->starts.size() || ports.last < index->starts[interval + 1];
+      indexed = std::span<const std::uint32_t>(index->rules.data() + index->offsets[interval],
+                                               index->offsets[interval + 1] - index->offsets[interval]);
+    }
+    if (answered) {
+      const auto& any = group->anyProtocol;
+      std::size_t i = 0;
+      std::size_t j = 0;
+      while (i < indexed.size() || j < any.size()) {
+        const bool takeIndexed = j == any.size() || (i < indexed.size() && indexed[i] < any[j]);
+        out.push_back(&group->rules[takeIndexed ? indexed[i++] : any[j++]]);
+      }
+      continue;
+    }
     const CompiledRule* last = nullptr;
     for (const RuleKeyEntry& key : group->keys) {
       if (key.protocol != Protocol::kAnyNumber && key.protocol != protocol.number()) continue;
