@@ -1,6 +1,5 @@
 (function () {
   'use strict';
-  var findings = Array.prototype.slice.call(document.querySelectorAll('details.finding'));
   var severity = document.getElementById('filter-severity');
   var check = document.getElementById('filter-check');
   var namespace = document.getElementById('filter-namespace');
@@ -8,43 +7,88 @@
   var shown = document.getElementById('shown-count');
   var form = document.getElementById('filters');
 
-  // Each finding's enclosing groups (a check group, and a chunk of it in large reports), found once.
+  // A large report carries its findings as JSON (strings and fixes written once): a group's findings become
+  // DOM nodes when it is opened, a finding's details when that is opened, so the page holds only what a
+  // person has opened. Values only ever become text, never markup.
+  var island = document.getElementById('finding-details');
+  var data = island ? JSON.parse(island.textContent) : null;
+  var S = data ? data.s : null;
+
+  // What the filters compare, one entry per finding in page order, and each finding's element (built
+  // later in a large report). Each finding's enclosing groups (a check group, and a chunk of it in large
+  // reports) are found once.
+  var findings = [];
+  var facts = [];
   var containers = [];
-  var owners = findings.map(function (finding) {
-    var list = [];
-    for (var node = finding.parentElement; node; node = node.parentElement) {
-      if (node.classList && (node.classList.contains('check-group') || node.classList.contains('chunk'))) {
-        if (node.sgauditIndex === undefined) {
-          node.sgauditIndex = containers.length;
-          containers.push(node);
-        }
-        list.push(node.sgauditIndex);
-      }
+  function container(node) {
+    if (node.sgauditIndex === undefined) {
+      node.sgauditIndex = containers.length;
+      containers.push(node);
     }
-    return list;
-  });
+    return node.sgauditIndex;
+  }
+  if (data) {
+    data.b.forEach(function (b) {
+      findings.push(null);
+      facts.push({ severity: S[b[0]], ns: 'ns:' + S[b[3]], change: S[b[4]], check: '', owners: [] });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('details.check-group'), function (group) {
+      var checkId = group.getAttribute('data-check');
+      var groupIndex = container(group);
+      var ranges = group.hasAttribute('data-from') ? [group] : group.querySelectorAll('details.chunk');
+      Array.prototype.forEach.call(ranges, function (range) {
+        var rangeIndex = container(range);
+        for (var i = Number(range.getAttribute('data-from')); i < Number(range.getAttribute('data-to')); i++) {
+          facts[i].check = checkId;
+          facts[i].owners = rangeIndex === groupIndex ? [groupIndex] : [rangeIndex, groupIndex];
+        }
+      });
+    });
+  } else {
+    findings = Array.prototype.slice.call(document.querySelectorAll('details.finding'));
+    facts = findings.map(function (finding, index) {
+      var owners = [];
+      var checkId = '';
+      for (var node = finding.parentElement; node; node = node.parentElement) {
+        if (node.classList && (node.classList.contains('check-group') || node.classList.contains('chunk'))) {
+          owners.push(container(node));
+          if (!checkId && node.hasAttribute('data-check')) checkId = node.getAttribute('data-check');
+        }
+      }
+      finding.sgauditIndex = index;
+      return {
+        severity: finding.getAttribute('data-severity'), ns: finding.getAttribute('data-ns'),
+        change: finding.getAttribute('data-change'), check: checkId, owners: owners
+      };
+    });
+  }
+  var labels = containers.map(function (group) { return group.querySelector(':scope > summary .group-count'); });
+
+  function matches(f, s, c, n, fresh) {
+    return (!s || f.severity === s) && (!c || f.check === c) && (!n || f.ns === n) &&
+           (!fresh || f.change === 'new');
+  }
+  function current() {
+    return [severity ? severity.value : '', check ? check.value : '', namespace ? namespace.value : '',
+            onlyNew ? onlyNew.checked : false];
+  }
 
   function apply() {
-    var s = severity ? severity.value : '';
-    var c = check ? check.value : '';
-    var n = namespace ? namespace.value : '';
-    var fresh = onlyNew ? onlyNew.checked : false;
+    var q = current();
     var counts = containers.map(function () { return 0; });
     var visible = 0;
-    for (var i = 0; i < findings.length; i++) {
-      var d = findings[i].dataset;
-      var match = (!s || d.severity === s) && (!c || d.check === c) && (!n || d.ns === n) &&
-                  (!fresh || d.change === 'new');
-      if (findings[i].hidden === match) findings[i].hidden = !match;
+    for (var i = 0; i < facts.length; i++) {
+      var f = facts[i];
+      var match = matches(f, q[0], q[1], q[2], q[3]);
+      if (findings[i] && findings[i].hidden === match) findings[i].hidden = !match;
       if (match) {
         visible++;
-        for (var j = 0; j < owners[i].length; j++) counts[owners[i][j]]++;
+        for (var j = 0; j < f.owners.length; j++) counts[f.owners[j]]++;
       }
     }
     containers.forEach(function (group, k) {
-      group.hidden = counts[k] === 0;
-      var label = group.querySelector(':scope > summary .group-count');
-      if (label) label.textContent = String(counts[k]);
+      if (group.hidden !== (counts[k] === 0)) group.hidden = counts[k] === 0;
+      if (labels[k]) labels[k].textContent = String(counts[k]);
     });
     if (shown) shown.textContent = String(visible);
     document.body.setAttribute('data-shown', String(visible));
@@ -57,6 +101,147 @@
     form.addEventListener('submit', function (event) { event.preventDefault(); });
     form.addEventListener('reset', function () { setTimeout(apply, 0); });
   }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function add(parent, child) { parent.appendChild(child); return child; }
+  function space(parent) { parent.appendChild(document.createTextNode(' ')); }
+
+  // The findings of a group or chunk of a large report, built the first time it is opened.
+  function build(range) {
+    if (!data || range.sgauditBuilt || !range.hasAttribute('data-from')) return;
+    range.sgauditBuilt = true;
+    var q = current();
+    var fragment = document.createDocumentFragment();
+    for (var i = Number(range.getAttribute('data-from')); i < Number(range.getAttribute('data-to')); i++) {
+      var b = data.b[i];
+      var finding = el('details', 'finding');
+      finding.id = 'f-' + S[b[2]];
+      finding.setAttribute('data-severity', S[b[0]]);
+      finding.setAttribute('data-ns', 'ns:' + S[b[3]]);
+      if (S[b[4]]) finding.setAttribute('data-change', S[b[4]]);
+      var summary = add(finding, el('summary'));
+      add(summary, el('span', 'sev sev-' + S[b[0]], S[b[0]]));
+      if (S[b[4]] === 'new') { space(summary); add(summary, el('span', 'badge new', 'new')); }
+      if (b[8] >= 0) { space(summary); add(summary, el('span', 'badge suppressed', 'suppressed')); }
+      space(summary);
+      add(summary, el('span', 'title', S[b[1]]));
+      finding.sgauditIndex = i;
+      finding.hidden = !matches(facts[i], q[0], q[1], q[2], q[3]);
+      findings[i] = finding;
+      fragment.appendChild(finding);
+    }
+    range.appendChild(fragment);
+  }
+
+  function fact(list, label, value, asCode) {
+    add(list, el('dt', '', label));
+    var dd = add(list, el('dd'));
+    if (asCode) add(dd, el('code', '', value)); else dd.textContent = value;
+  }
+
+  // A finding's details in a large report, built the first time it is opened (the same markup as the
+  // template writes for a small one).
+  function fill(finding) {
+    if (!data || !finding || finding.sgauditFilled || finding.sgauditIndex === undefined) return;
+    finding.sgauditFilled = true;
+    var b = data.b[finding.sgauditIndex];
+    var f = facts[finding.sgauditIndex];
+    var body = el('div', 'finding-body');
+    var list = add(body, el('dl', 'facts'));
+    fact(list, 'Check', f.check, true);
+    if (S[b[3]]) fact(list, 'Namespace', S[b[3]]);
+    if (S[b[5]]) fact(list, 'Node', S[b[5]]);
+    if (S[b[6]]) fact(list, 'Port', S[b[6]]);
+    fact(list, 'Fingerprint', S[b[2]], true);
+    if (b[8] >= 0) fact(list, 'Suppressed', S[b[8]]);
+    if (S[b[7]]) add(body, el('p', 'detail', S[b[7]]));
+    var i, ul, li;
+    if (b[9].length) {
+      add(body, el('h4', '', 'Subjects'));
+      ul = add(body, el('ul', 'subjects'));
+      for (i = 0; i < b[9].length; i += 3) {
+        li = add(ul, el('li'));
+        add(li, el('span', 'kind', S[b[9][i]]));
+        space(li);
+        if (S[b[9][i + 1]]) add(li, el('span', 'ns', S[b[9][i + 1]] + '/'));
+        add(li, el('span', 'name', S[b[9][i + 2]]));
+      }
+    }
+    if (b[10].length) {
+      add(body, el('h4', '', 'Deciding rule'));
+      ul = add(body, el('ul', 'rules'));
+      for (i = 0; i < b[10].length; i++) add(ul, el('li', '', S[b[10][i]]));
+    }
+    if (b[11].length) {
+      add(body, el('h4', '', 'Evidence'));
+      ul = add(body, el('ul', 'evidence'));
+      for (i = 0; i < b[11].length; i += 3) {
+        li = add(ul, el('li'));
+        add(li, el('span', 'kind', S[b[11][i]]));
+        space(li);
+        add(li, el('span', 'text', S[b[11][i + 1]]));
+        if (S[b[11][i + 2]]) { space(li); add(li, el('span', 'where', S[b[11][i + 2]])); }
+      }
+    }
+    if (b[12].length) {
+      add(body, el('h4', '', 'Fixes'));
+      for (i = 0; i < b[12].length; i++) {
+        var x = data.x[b[12][i]];
+        var fix = add(body, el('div', 'fix'));
+        var head = add(fix, el('div', 'fix-head'));
+        add(head, el('span', 'tool', S[x[0]]));
+        space(head);
+        add(head, el('span', 'fix-title', S[x[1]]));
+        space(head);
+        var button = add(head, el('button', 'copy no-print', 'Copy ' + S[x[0]]));
+        button.type = 'button';
+        button.setAttribute('data-tool', S[x[0]]);
+        add(add(fix, el('pre', 'fix-' + S[x[2]])), el('code', '', S[x[3]]));
+      }
+    }
+    finding.appendChild(body);
+  }
+
+  // 'toggle' does not bubble, so it is caught on the way down.
+  document.addEventListener('toggle', function (event) {
+    var target = event.target;
+    if (!target.open || !target.classList) return;
+    if (target.classList.contains('finding')) fill(target);
+    else build(target);
+  }, true);
+  containers.forEach(function (range) { if (range.open) build(range); });
+
+  // A link to a finding (#f-...) opens the groups around it and the finding itself.
+  var byFingerprint = null;
+  function reveal() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (!id) return;
+    var target = document.getElementById(id);
+    if (!target && data && id.slice(0, 2) === 'f-') {
+      if (!byFingerprint) {
+        byFingerprint = {};
+        data.b.forEach(function (b, i) { byFingerprint['f-' + S[b[2]]] = i; });
+      }
+      var index = byFingerprint[id];
+      if (index === undefined) return;
+      facts[index].owners.forEach(function (k) { build(containers[k]); });
+      target = findings[index];
+    }
+    if (!target) return;
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === 'DETAILS' && !node.open) node.open = true;
+    }
+    fill(target);
+    target.scrollIntoView();
+  }
+  window.addEventListener('hashchange', reveal);
+  if (location.hash) reveal();
 
   function copied(button, ok) {
     var label = button.textContent;
@@ -89,9 +274,12 @@
     }
   });
 
-  // A printed report shows everything: open every section for printing, then put them back.
+  // A printed report shows everything: open every section (and build every finding's details) for
+  // printing, then put them back.
   var reopened = [];
   window.addEventListener('beforeprint', function () {
+    containers.forEach(build);
+    findings.forEach(fill);
     reopened = Array.prototype.slice.call(document.querySelectorAll('details:not([open])'));
     reopened.forEach(function (d) { d.open = true; });
   });

@@ -4,7 +4,6 @@
 #include <map>
 #include <set>
 #include <stdexcept>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -12,6 +11,7 @@
 
 #include "assets.hpp"
 #include "catalogue.hpp"
+#include "html_options.hpp"
 #include "location.hpp"
 #include "sgaudit/report/render.hpp"
 #include "sha256.hpp"
@@ -34,6 +34,7 @@ constexpr std::size_t kChangesListed = 200;
 // Markers the page template emits where the large pieces go; escaped values can never contain "<!--".
 constexpr std::string_view kMatrixMarker = "<!--sgaudit:matrix-->";
 constexpr std::string_view kFindingsMarker = "<!--sgaudit:findings-->";
+constexpr std::string_view kDetailsMarker = "<!--sgaudit:details-->";
 
 constexpr core::Severity kSeverities[] = {core::Severity::Critical, core::Severity::High,
                                           core::Severity::Medium, core::Severity::Low, core::Severity::Info};
@@ -152,93 +153,168 @@ const char* classOf(int rank) {
 
 using Column = std::pair<core::PortProtocol, int>;
 
+// One row of the matrix: a node, or several nodes whose cells all read the same (a node pool behind one
+// security group), so that a fleet of 5,000 nodes reads as a few dozen rows.
+struct MatrixRow {
+  std::vector<std::string> nodes;
+  std::vector<std::vector<std::string>> tooltips;  // per column, the distinct lines over the row's nodes
+  Data cells = list();
+  std::string signature;
+  int worst = 0;
+  bool conflict = false;
+};
+
+constexpr std::size_t kTooltipLines = 6;
+constexpr std::size_t kNodesNamed = 2000;
+
 std::string renderMatrix(const ReportView& view) {
   std::set<Column> column_set;
-  std::map<std::string, std::map<Column, std::vector<const MatrixCell*>>> rows;
+  std::map<std::string, std::map<Column, std::vector<const MatrixCell*>>> by_node;
   for (const auto& cell : view.matrix) {
     const Column column{cell.verdict.protocol, cell.verdict.port};
     column_set.insert(column);
-    rows[cell.verdict.node][column].push_back(&cell);
+    by_node[cell.verdict.node][column].push_back(&cell);
   }
-  if (rows.empty()) return {};
+  if (by_node.empty()) return {};
   const std::vector<Column> columns(column_set.begin(), column_set.end());
   Data column_labels = list();
   for (const auto& [protocol, port] : columns)
     column_labels.push_back(portLabel(port, protocol));
 
+  // Each node's cells, merged into the row of an earlier node whose cells read the same; rows keep the
+  // order of their first node.
+  std::vector<MatrixRow> rows;
+  std::unordered_map<std::string, std::size_t> row_of;
+  for (const auto& [node, by_column] : by_node) {
+    MatrixRow row;
+    row.tooltips.resize(columns.size());
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const auto found = by_column.find(columns[c]);
+      if (found == by_column.end()) {
+        row.signature += "-|";
+        continue;
+      }
+      for (const MatrixCell* item : found->second) {
+        const CellLook look = lookOf(*item);
+        row.signature += look.text + "\x1f" + look.sub + "\x1f" + toString(item->internet) + "\x1f" +
+                         (item->conflict ? "c" : "") + "\x1e";
+        row.tooltips[c].push_back(item->verdict.workload + " needs it from " +
+                                  joinLimited(item->verdict.required, 5) + ": " + item->verdict.status);
+      }
+      row.signature += "|";
+    }
+    const auto [it, added] = row_of.try_emplace(row.signature, rows.size());
+    if (added) {
+      row.nodes.push_back(node);
+      rows.push_back(std::move(row));
+      continue;
+    }
+    MatrixRow& into = rows[it->second];
+    into.nodes.push_back(node);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      auto& lines = into.tooltips[c];
+      for (auto& line : row.tooltips[c]) {
+        if (lines.size() <= kTooltipLines && std::find(lines.begin(), lines.end(), line) == lines.end())
+          lines.push_back(std::move(line));
+      }
+    }
+  }
+
+  for (MatrixRow& row : rows) {
+    const auto& by_column = by_node.at(row.nodes.front());
+    const bool single = row.nodes.size() == 1;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const auto& column = columns[c];
+      Data cell;
+      const auto found = by_column.find(column);
+      if (found == by_column.end()) {
+        cell["class"] = Data("st-none");
+        cell["port"] = Data(false);
+        cell["verdicts"] = Data(list());
+        cell["conflict"] = Data(false);
+        row.cells.push_back(cell);
+        continue;
+      }
+      Data verdicts = list();
+      int worst = 0;
+      bool conflict = false;
+      std::string internet;
+      for (const MatrixCell* item : found->second) {
+        const CellLook look = lookOf(*item);
+        worst = std::max(worst, look.rank);
+        conflict = conflict || item->conflict;
+        Data verdict;
+        verdict["text"] = Data(look.text);
+        verdict["sub"] = Data(optional(look.sub));
+        verdicts.push_back(verdict);
+        if (internet.empty() || item->internet == InternetReach::Blocked) internet = toString(item->internet);
+      }
+      std::string tooltip;
+      const auto& lines = row.tooltips[c];
+      for (std::size_t i = 0; i < lines.size() && i < kTooltipLines; ++i)
+        tooltip += (i == 0 ? "" : "\n") + lines[i];
+      if (lines.size() > kTooltipLines) tooltip += "\nand more";
+      row.worst = std::max(row.worst, worst);
+      row.conflict = row.conflict || conflict;
+      cell["class"] = Data(std::string(classOf(worst)) + (conflict ? " has-conflict" : ""));
+      cell["node"] = single ? Data(row.nodes.front()) : Data(false);
+      cell["nodes"] = single ? Data(false) : Data(std::to_string(row.nodes.size()));
+      cell["port"] = Data(portLabel(column.second, column.first));
+      cell["internet"] = Data(internet);
+      cell["tooltip"] = Data(tooltip);
+      cell["verdicts"] = std::move(verdicts);
+      cell["conflict"] = Data(conflict);
+      row.cells.push_back(cell);
+    }
+  }
+
   Template tmpl = compile("matrix.html.mustache");
   std::string out;
   const bool open = rows.size() <= kNodesPerGroup;
-  auto row = rows.begin();
-  while (row != rows.end()) {
+  for (std::size_t start = 0; start < rows.size(); start += kNodesPerGroup) {
+    const std::size_t end = std::min(rows.size(), start + kNodesPerGroup);
     Data group;
     Data row_list = list();
-    std::size_t count = 0;
+    std::size_t nodes = 0;
     std::size_t problems = 0;
     std::size_t conflicts = 0;
-    const std::string first = row->first;
-    std::string last;
-    for (; row != rows.end() && count < kNodesPerGroup; ++row, ++count) {
-      const auto& [node, by_column] = *row;
-      last = node;
-      Data cells = list();
-      int worst_in_row = 0;
-      bool conflict_in_row = false;
-      for (const auto& column : columns) {
-        Data cell;
-        const auto found = by_column.find(column);
-        if (found == by_column.end()) {
-          cell["class"] = Data("st-none");
-          cell["port"] = Data(false);
-          cell["verdicts"] = Data(list());
-          cell["conflict"] = Data(false);
-          cells.push_back(cell);
-          continue;
-        }
-        Data verdicts = list();
-        int worst = 0;
-        bool conflict = false;
-        std::string tooltip;
-        std::string internet;
-        for (const MatrixCell* item : found->second) {
-          const CellLook look = lookOf(*item);
-          worst = std::max(worst, look.rank);
-          conflict = conflict || item->conflict;
-          Data verdict;
-          verdict["text"] = Data(look.text);
-          verdict["sub"] = Data(optional(look.sub));
-          verdicts.push_back(verdict);
-          tooltip += (tooltip.empty() ? "" : "\n") + item->verdict.workload + " needs it from " +
-                     joinLimited(item->verdict.required, 5) + ": " + item->verdict.status;
-          if (internet.empty() || item->internet == InternetReach::Blocked)
-            internet = toString(item->internet);
-        }
-        worst_in_row = std::max(worst_in_row, worst);
-        conflict_in_row = conflict_in_row || conflict;
-        cell["class"] = Data(std::string(classOf(worst)) + (conflict ? " has-conflict" : ""));
-        cell["node"] = Data(node);
-        cell["port"] = Data(portLabel(column.second, column.first));
-        cell["internet"] = Data(internet);
-        cell["tooltip"] = Data(tooltip);
-        cell["verdicts"] = std::move(verdicts);
-        cell["conflict"] = Data(conflict);
-        cells.push_back(cell);
-      }
-      if (worst_in_row >= 2) ++problems;
-      if (conflict_in_row) ++conflicts;
+    std::string first = rows[start].nodes.front();
+    std::string last = first;
+    for (std::size_t r = start; r < end; ++r) {
+      MatrixRow& row = rows[r];
+      nodes += row.nodes.size();
+      if (row.worst >= 2) problems += row.nodes.size();
+      if (row.conflict) conflicts += row.nodes.size();
+      first = std::min(first, row.nodes.front());
+      last = std::max(last, row.nodes.back());
       Data row_data;
-      row_data["node"] = Data(node);
-      row_data["cells"] = std::move(cells);
+      if (row.nodes.size() == 1) {
+        row_data["node"] = Data(row.nodes.front());
+        row_data["merged"] = Data(false);
+      } else {
+        Data merged;
+        merged["count"] = Data(std::to_string(row.nodes.size()));
+        std::string names;
+        for (std::size_t i = 0; i < row.nodes.size() && i < kNodesNamed; ++i)
+          names += (i == 0 ? "" : ", ") + row.nodes[i];
+        if (row.nodes.size() > kNodesNamed)
+          names += " and " + std::to_string(row.nodes.size() - kNodesNamed) + " more";
+        merged["names"] = Data(names);
+        row_data["node"] = Data(false);
+        row_data["merged"] = std::move(merged);
+      }
+      row_data["cells"] = std::move(row.cells);
       row_list.push_back(row_data);
     }
     group["open"] = Data(open);
     group["first"] = Data(first);
     group["last"] = last == first ? Data(false) : Data(last);
-    group["count"] = Data(std::to_string(count));
+    group["count"] = Data(std::to_string(nodes));
+    group["rows"] = Data(end - start == nodes ? Data(false) : Data(std::to_string(end - start)));
     group["problems"] = Data(problems > 0 ? Data(std::to_string(problems)) : Data(false));
     group["conflicts"] = Data(conflicts > 0 ? Data(std::to_string(conflicts)) : Data(false));
     group["columns"] = Data(column_labels);
-    group["rows"] = std::move(row_list);
+    group["rows_list"] = std::move(row_list);
     renderInto(tmpl, group, out);
   }
   return out;
@@ -249,19 +325,19 @@ std::string renderMatrix(const ReportView& view) {
 Data findingData(const core::Finding& finding, const std::string& change, bool open) {
   Data data;
   data["severity"] = Data(std::string(core::toString(finding.severity)));
-  data["check"] = Data(finding.check_id);
   data["fingerprint"] = Data(finding.fingerprint);
   data["namespace"] = Data(optional(finding.namespace_name));
+  data["title"] = Data(finding.title);
+  data["change"] = Data(optional(change));
+  data["is_new"] = Data(change == "new");
+  data["open"] = Data(open);
+  data["suppressed"] = Data(finding.suppressed);
+  data["check"] = Data(finding.check_id);
   data["node"] = Data(optional(finding.node));
   data["port"] = Data(finding.port && finding.protocol ? Data(portLabel(*finding.port, *finding.protocol))
                       : finding.port                   ? Data(std::to_string(*finding.port))
                                                        : Data(false));
-  data["title"] = Data(finding.title);
   data["detail"] = Data(optional(finding.detail));
-  data["change"] = Data(change);
-  data["is_new"] = Data(change == "new");
-  data["open"] = Data(open);
-  data["suppressed"] = Data(finding.suppressed);
   data["suppression_reason"] = Data(finding.suppression_reason);
   Data subjects = list();
   for (const auto& subject : finding.subjects) {
@@ -308,7 +384,172 @@ Data findingData(const core::Finding& finding, const std::string& change, bool o
   return data;
 }
 
-std::string renderFindings(const ReportView& view) {
+// ---- the findings' details as a JSON data island ----
+
+// A JSON string that is safe inside <script type="application/json">: besides JSON's own escapes, < > and &
+// are written as \u escapes, so no value can close the element ("</script>") or open a comment ("<!--").
+void appendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&') continue;
+    out.append(text, start, i - start);
+    start = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+    }
+  }
+  out.append(text, start, std::string_view::npos);
+  out += '"';
+}
+
+// The findings of a large report for the page's script, which builds them as DOM nodes (text only, never
+// markup): a group's or chunk's summaries when it is opened, a finding's details when that is opened.
+// Strings and fixes that repeat across findings (one security group's rule for a port on every node) are
+// written once:
+//   {"s": [strings], "x": [[tool, title, format, content] as string indices],
+//    "b": [per finding in page order: [severity, title, fingerprint, namespace, change, node, port, detail,
+//          suppression reason or -1, [kind, namespace, name, ...] subjects, [text, ...] deciding rules,
+//          [kind, text, location, ...] evidence, [fix index, ...]]]}
+class DetailsIsland {
+ public:
+  explicit DetailsIsland(std::size_t findings) {
+    bodies_.reserve(findings * 64);
+    string(std::string());
+  }
+
+  void add(const core::Finding& finding, const std::string& change) {
+    bodies_ += bodies_.empty() ? "[" : ",[";
+    number(string(std::string(core::toString(finding.severity))));
+    bodies_ += ',';
+    number(string(finding.title));
+    bodies_ += ',';
+    number(string(finding.fingerprint));
+    bodies_ += ',';
+    number(string(finding.namespace_name));
+    bodies_ += ',';
+    number(string(change));
+    bodies_ += ',';
+    number(string(finding.node));
+    bodies_ += ',';
+    number(string(finding.port && finding.protocol ? portLabel(*finding.port, *finding.protocol)
+                  : finding.port                   ? std::to_string(*finding.port)
+                                                   : std::string()));
+    bodies_ += ',';
+    number(string(finding.detail));
+    bodies_ += ',';
+    if (finding.suppressed)
+      number(string(finding.suppression_reason));
+    else
+      bodies_ += "-1";
+    bodies_ += ",[";
+    bool first = true;
+    for (const auto& subject : finding.subjects) {
+      separate(first);
+      number(string(subject.kind));
+      bodies_ += ',';
+      number(string(subject.namespace_name));
+      bodies_ += ',';
+      number(string(subject.name));
+    }
+    bodies_ += "],[";
+    first = true;
+    for (const auto& item : finding.evidence) {
+      if (item.kind != "rule") continue;
+      separate(first);
+      number(string(item.text));
+    }
+    bodies_ += "],[";
+    first = true;
+    for (const auto& item : finding.evidence) {
+      if (item.kind == "rule") continue;
+      separate(first);
+      number(string(item.kind));
+      bodies_ += ',';
+      number(string(item.text));
+      bodies_ += ',';
+      number(string(item.source.file.empty() ? std::string() : detail::locationText(item)));
+    }
+    bodies_ += "],[";
+    first = true;
+    for (const auto& fix : finding.fixes) {
+      separate(first);
+      number(fixIndex(fix));
+    }
+    bodies_ += "]]";
+  }
+
+  std::string html() const {
+    std::string out;
+    out.reserve(strings_.size() + fixes_.size() + bodies_.size() + 128);
+    out += "<script type=\"application/json\" id=\"finding-details\">{\"s\":[";
+    out += strings_;
+    out += "],\"x\":[";
+    out += fixes_;
+    out += "],\"b\":[";
+    out += bodies_;
+    out += "]}</script>\n";
+    return out;
+  }
+
+ private:
+  std::size_t string(const std::string& text) {
+    const auto [it, added] = string_index_.try_emplace(text, string_index_.size());
+    if (added) {
+      if (it->second > 0) strings_ += ',';
+      appendJsonString(strings_, text);
+    }
+    return it->second;
+  }
+
+  std::size_t fixIndex(const core::Fix& fix) {
+    const std::size_t parts[] = {string(fix.tool), string(fix.title), string(fix.format),
+                                 string(fix.content)};
+    std::string key;
+    for (std::size_t part : parts)
+      key += std::to_string(part) + ",";
+    key.pop_back();
+    const auto [it, added] = fix_index_.try_emplace(key, fix_index_.size());
+    if (added) fixes_ += (it->second > 0 ? ",[" : "[") + key + "]";
+    return it->second;
+  }
+
+  void number(std::size_t value) { bodies_ += std::to_string(value); }
+  void separate(bool& first) {
+    if (!first) bodies_ += ',';
+    first = false;
+  }
+
+  std::unordered_map<std::string, std::size_t> string_index_;
+  std::unordered_map<std::string, std::size_t> fix_index_;
+  std::string strings_;
+  std::string fixes_;
+  std::string bodies_;
+};
+
+struct FindingsHtml {
+  std::string list;     // the check groups with every finding's summary (and, inline, its details)
+  std::string details;  // the JSON data island with the details, when they are not inline
+};
+
+FindingsHtml renderFindings(const ReportView& view, const detail::HtmlOptions& options) {
   // Groups by check, in the order the checks first appear (the findings come most severe first).
   std::vector<std::string> order;
   std::map<std::string, std::vector<const core::Finding*>> groups;
@@ -326,6 +567,7 @@ std::string renderFindings(const ReportView& view) {
   }
   const bool groups_open = view.findings.size() <= kOpenGroups;
   const bool findings_open = view.findings.size() <= kOpenFindings;
+  const bool inline_details = view.findings.size() <= options.inline_details_up_to;
   auto changeOf = [&](const core::Finding& finding) -> std::string {
     if (!view.changes) return {};
     return added.count(finding.fingerprint)      ? "new"
@@ -333,59 +575,62 @@ std::string renderFindings(const ReportView& view) {
                                                  : "unchanged";
   };
 
-  // Each finding is rendered on its own, so large reports render on several threads; the pieces are joined
-  // in order below, so the output does not depend on the thread count.
   std::vector<const core::Finding*> ordered;
   ordered.reserve(view.findings.size());
   for (const auto& check : order) {
     for (const core::Finding* finding : groups.at(check))
       ordered.push_back(finding);
   }
-  std::vector<std::string> pieces(ordered.size());
-  compile("finding.html.mustache");  // a broken template throws here, not on a worker
-  auto render_range = [&](std::size_t begin, std::size_t end) {
+  FindingsHtml out;
+  std::vector<std::string> pieces;
+  if (inline_details) {
+    pieces.resize(ordered.size());
     Template tmpl = compile("finding.html.mustache");
-    for (std::size_t i = begin; i < end; ++i)
+    for (std::size_t i = 0; i < ordered.size(); ++i)
       renderInto(tmpl, findingData(*ordered[i], changeOf(*ordered[i]), findings_open), pieces[i]);
-  };
-  const std::size_t workers =
-      ordered.size() < 2000 ? 1 : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
-  std::vector<std::thread> threads;
-  const std::size_t per_worker = (ordered.size() + workers - 1) / workers;
-  for (std::size_t w = 1; w < workers; ++w)
-    threads.emplace_back(render_range, std::min(ordered.size(), w * per_worker),
-                         std::min(ordered.size(), (w + 1) * per_worker));
-  render_range(0, std::min(ordered.size(), per_worker));
-  for (auto& thread : threads)
-    thread.join();
+  } else {
+    DetailsIsland island(ordered.size());
+    for (const core::Finding* finding : ordered)
+      island.add(*finding, changeOf(*finding));
+    out.details = island.html();
+  }
 
+  // A group or chunk of a large report names the range of findings (in page order) it holds; the script
+  // builds them when it is opened.
+  auto range = [&](std::size_t begin, std::size_t end) {
+    return inline_details
+               ? std::string()
+               : " data-from=\"" + std::to_string(begin) + "\" data-to=\"" + std::to_string(end) + "\"";
+  };
+  std::string& html = out.list;
   std::size_t total = 0;
   for (const auto& piece : pieces)
-    total += piece.size();
-  std::string out;
-  out.reserve(total + order.size() * 300 + ordered.size() / kChunk * 200);
+    total += piece.size() + 1;
+  html.reserve(total + order.size() * 300 + ordered.size() / kChunk * 200);
   std::size_t next = 0;
   for (const auto& check : order) {
     const auto& members = groups.at(check);
     const detail::CheckInfo* info = detail::checkInfo(check);
-    out += "<details class=\"check-group\" data-check=\"" + escape(check) + "\"" +
-           (groups_open ? " open" : "") + "><summary><code>" + escape(check) +
-           "</code> <span class=\"group-count\">" + std::to_string(members.size()) + "</span>" +
-           (info ? " <span class=\"check-desc-inline\">" + escape(std::string(info->description)) + "</span>"
-                 : "") +
-           "</summary>\n";
     const bool chunked = members.size() > kChunk;
+    html += "<details class=\"check-group\" data-check=\"" + escape(check) + "\"" +
+            (chunked ? std::string() : range(next, next + members.size())) + (groups_open ? " open" : "") +
+            "><summary><code>" + escape(check) + "</code> <span class=\"group-count\">" +
+            std::to_string(members.size()) + "</span>" +
+            (info ? " <span class=\"check-desc-inline\">" + escape(std::string(info->description)) + "</span>"
+                  : "") +
+            "</summary>\n";
     for (std::size_t i = 0; i < members.size(); ++i) {
       if (chunked && i % kChunk == 0) {
         const std::size_t end = std::min(members.size(), i + kChunk);
-        out += "<details class=\"chunk\"><summary>" + escape(check) + " " + std::to_string(i + 1) +
-               "&ndash;" + std::to_string(end) + " (<span class=\"group-count\">" + std::to_string(end - i) +
-               "</span> shown)</summary>\n";
+        html += "<details class=\"chunk\"" + range(next, next + end - i) + "><summary>" + escape(check) +
+                " " + std::to_string(i + 1) + "&ndash;" + std::to_string(end) +
+                " (<span class=\"group-count\">" + std::to_string(end - i) + "</span> shown)</summary>\n";
       }
-      out += pieces[next++];
-      if (chunked && (i + 1 == members.size() || (i + 1) % kChunk == 0)) out += "</details>\n";
+      if (inline_details) html += pieces[next] + "\n";
+      ++next;
+      if (chunked && (i + 1 == members.size() || (i + 1) % kChunk == 0)) html += "</details>\n";
     }
-    out += "</details>\n";
+    html += "</details>\n";
   }
   return out;
 }
@@ -443,7 +688,7 @@ void addChanges(const ReportView& view, Data& page) {
   page["regraded_more"] = Data(more(changes.severity_changed.size()));
 }
 
-Data pageData(const ReportView& view, const std::string& csp) {
+Data pageData(const ReportView& view, const std::string& csp, const detail::HtmlOptions& options) {
   Data page;
   page["csp"] = Data(csp);
   page["style"] = Data(std::string(detail::asset("report.css")));
@@ -467,6 +712,8 @@ Data pageData(const ReportView& view, const std::string& csp) {
   page["no_matrix"] = Data(view.matrix.empty());
   page["matrix_html"] = Data(std::string(kMatrixMarker));
   page["findings_html"] = Data(std::string(kFindingsMarker));
+  page["details_html"] = Data(std::string(kDetailsMarker));
+  page["details_inline"] = Data(view.findings.size() <= options.inline_details_up_to);
 
   Data severities = list();
   for (auto severity : kSeverities) {
@@ -554,29 +801,38 @@ Data pageData(const ReportView& view, const std::string& csp) {
 
 }  // namespace
 
-std::string renderHtml(const ReportView& view) {
+std::string detail::renderHtml(const ReportView& view, const HtmlOptions& options) {
   // Only the page's own style sheet and script, by hash; no other origin, no plugins, no forms, no framing
   // of other pages. 'unsafe-inline' is never allowed, so markup injected through a value could not run.
+  // The findings' data island is <script type="application/json">, which a browser never runs.
   static const std::string csp =
       "default-src 'none'; style-src " + detail::cspHash(detail::asset("report.css")) + "; script-src " +
       detail::cspHash(detail::asset("report.js")) + "; img-src data:; base-uri 'none'; form-action 'none'";
   Template page_template = compile("report.html.mustache");
   std::string page;
-  renderInto(page_template, pageData(view, csp), page);
+  renderInto(page_template, pageData(view, csp, options), page);
   const auto matrix_at = page.find(kMatrixMarker);
   const auto findings_at = page.find(kFindingsMarker);
-  if (matrix_at == std::string::npos || findings_at == std::string::npos || findings_at < matrix_at)
-    throw std::logic_error("report.html.mustache lost its matrix or findings marker");
+  const auto details_at = page.find(kDetailsMarker);
+  if (matrix_at == std::string::npos || findings_at == std::string::npos || details_at == std::string::npos ||
+      findings_at < matrix_at || details_at < findings_at)
+    throw std::logic_error("report.html.mustache lost its matrix, findings or details marker");
   const std::string matrix = renderMatrix(view);
-  const std::string findings = renderFindings(view);
+  const FindingsHtml findings = renderFindings(view, options);
   std::string out;
-  out.reserve(page.size() + findings.size() + matrix.size());
+  out.reserve(page.size() + findings.list.size() + findings.details.size() + matrix.size());
   out.append(page, 0, matrix_at);
   out += matrix;
   out.append(page, matrix_at + kMatrixMarker.size(), findings_at - matrix_at - kMatrixMarker.size());
-  out += findings;
-  out.append(page, findings_at + kFindingsMarker.size(), std::string::npos);
+  out += findings.list;
+  out.append(page, findings_at + kFindingsMarker.size(), details_at - findings_at - kFindingsMarker.size());
+  out += findings.details;
+  out.append(page, details_at + kDetailsMarker.size(), std::string::npos);
   return out;
+}
+
+std::string renderHtml(const ReportView& view) {
+  return detail::renderHtml(view, {});
 }
 
 }  // namespace sgaudit::report
