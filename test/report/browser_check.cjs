@@ -94,8 +94,13 @@ async function main() {
     facts.findings_visible_after_reset = await visibleFindings(page);
 
     // Open every section, then move the mouse over every element a value went into: an injected
-    // onmouseover would fire now.
-    await page.$$eval("details", (all) => all.forEach((d) => { d.open = true; }));
+    // onmouseover would fire now. In a large report, opening a group builds its findings and opening a
+    // finding its details (on the toggle event, after a task), so this goes round until nothing is closed.
+    for (let pass = 0; pass < 4; pass++) {
+      const opened = await page.$$eval("details:not([open])", (all) => all.map((d) => { d.open = true; }).length);
+      await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+      if (opened === 0) break;
+    }
     const targets = await page.$$("td.cell, summary, dd, li, pre, option, code, .title, #scope, #audited-at");
     for (const target of targets.slice(0, 400)) {
       const box = await target.boundingBox();

@@ -7,6 +7,8 @@
 
 #include <sstream>
 
+#include "html_options.hpp"
+#include "report/synthetic_audit.hpp"
 #include "report_fixture.hpp"
 #include "sgaudit/report/render.hpp"
 
@@ -47,14 +49,15 @@ class BrowserTest : public ::testing::Test {
 
   // Writes the page, opens it in Chromium and returns what browser_check.cjs saw. The page and its
   // screenshot are kept under the build folder (test/report/artifacts/) as the test's artefacts.
-  json inBrowser(const std::string& name, const std::string& html) {
+  json inBrowser(const std::string& name, const std::string& html,
+                 const std::string& script = "browser_check.cjs") {
     const auto page = artifacts() / (name + ".html");
     const auto screenshot = artifacts() / (name + ".png");
     std::ofstream(page, std::ios::binary) << html;
     std::filesystem::remove(screenshot);
     // timeout(1) ends a hung browser, so the test fails instead of blocking CI.
     const auto result = test::runProcess({"/usr/bin/timeout", "--kill-after=10", "150", node_.string(),
-                                          std::string(SGAUDIT_REPORT_TEST_DIR) + "/browser_check.cjs",
+                                          std::string(SGAUDIT_REPORT_TEST_DIR) + "/" + script,
                                           SGAUDIT_NPM_DIR, page.string(), screenshot.string()});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     if (result.exit_code != 0) return json::object();
@@ -142,6 +145,91 @@ TEST_F(BrowserTest, HostileReportRunsNoScript) {
   const json* check = filterResult(facts, "check", "custom.<script>alert(1)</script>");
   ASSERT_NE(check, nullptr);
   EXPECT_EQ(check->at("visible"), 1);
+}
+
+// Test the hostile report in the large-report layout (findings as a JSON data island, built by the script):
+// opening every group and finding builds them all, no dialog opens, no injected script or handler runs, the
+// hostile text shows literally, and the only script that runs is the page's own.
+TEST_F(BrowserTest, HostileReportAsDataIslandRunsNoScript) {
+  const json facts = inBrowser("hostile-island", detail::renderHtml(fixture::hostileView(), {0}));
+  ASSERT_FALSE(facts.empty());
+  EXPECT_TRUE(facts.at("script_ran"));
+  EXPECT_THAT(facts.at("dialogs"), IsEmpty());
+  EXPECT_FALSE(facts.at("injected_global"));
+  EXPECT_THAT(facts.at("csp_violations"), IsEmpty());
+  EXPECT_THAT(facts.at("external_requests"), IsEmpty());
+  EXPECT_THAT(facts.at("page_errors"), IsEmpty());
+  EXPECT_EQ(facts.at("script_elements"), 2);  // the page's script and the data island
+  EXPECT_EQ(facts.at("handler_attributes"), 0);
+  EXPECT_EQ(facts.at("javascript_links"), 0);
+  const std::string text = facts.at("body_text");
+  EXPECT_THAT(text, HasSubstr("<img src=x onerror=\"window.__sgauditInjected=1\">"));
+  EXPECT_THAT(text, HasSubstr("{{scope}} <!-- </details> -->"));  // the finding's detail, built by the script
+  EXPECT_THAT(text, HasSubstr("Copy kubernetes-patch"));  // a fix's copy button (the first was clicked)
+  EXPECT_THAT(text, HasSubstr("name: \"\" onmouseover=\"alert(2)\""));  // the fix itself
+  const json* check = filterResult(facts, "check", "custom.<script>alert(1)</script>");
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->at("shown"), "1");
+}
+
+// Test that a report of 500 nodes and 5,000 findings stays usable: it opens with every check group
+// collapsed and no finding built, the matrix merges nodes that read the same, the filters count all 5,000
+// findings, opening a group builds its first 250, a filter hides the built ones that do not match,
+// opening a finding shows its subjects, evidence, deciding rule and a copy button per fix, and a link to a
+// finding nobody opened reveals it.
+TEST_F(BrowserTest, LargeReportStaysUsable) {
+  auto built =
+      reportViewFromJson(synthetic::audit(500, 5000), {"fleet", "2026-11-25T10:00:00Z", nullptr, {}});
+  ASSERT_TRUE(built) << built.error().message;
+  const ReportView& view = *built;
+  std::size_t high = 0;
+  std::size_t conflicts = 0;
+  std::size_t team3 = 0;
+  for (const auto& finding : view.findings) {
+    high += finding.severity == core::Severity::High;
+    conflicts += finding.check_id == "hostport.conflict";
+    team3 += finding.namespace_name == "team-3";
+  }
+  const json facts = inBrowser("large", renderHtml(view), "browser_scale_check.cjs");
+  ASSERT_FALSE(facts.empty());
+  EXPECT_TRUE(facts.at("script_ran"));
+  EXPECT_THAT(facts.at("page_errors"), IsEmpty());
+  EXPECT_THAT(facts.at("csp_violations"), IsEmpty());
+  EXPECT_THAT(facts.at("external_requests"), IsEmpty());
+  EXPECT_THAT(facts.at("dialogs"), IsEmpty());
+  EXPECT_EQ(facts.at("executable_scripts"), 1);
+  EXPECT_EQ(facts.at("total"), "5000");
+  EXPECT_EQ(facts.at("shown"), "5000");
+  EXPECT_EQ(facts.at("groups"), 8);
+  EXPECT_EQ(facts.at("groups_open"), 0);
+  EXPECT_EQ(facts.at("finding_elements"), 0);
+  EXPECT_EQ(facts.at("matrix_nodes"), 500);
+  EXPECT_LE(facts.at("matrix_rows").get<int>(), 20);
+
+  const json& filters = facts.at("filters");
+  EXPECT_EQ(filters.at("high"), std::to_string(high));
+  EXPECT_EQ(filters.at("check"), std::to_string(conflicts));
+  EXPECT_EQ(filters.at("groups_visible_for_check"), json::array({"hostport.conflict"}));
+  EXPECT_EQ(filters.at("namespace"), std::to_string(team3));
+  EXPECT_EQ(filters.at("after_reset"), "5000");
+
+  EXPECT_EQ(facts.at("built_after_opening"), 250);
+  EXPECT_EQ(facts.at("visible_after_opening"), 250);
+  EXPECT_GT(facts.at("visible_high_in_open_chunk").get<int>(), 0);
+  EXPECT_EQ(facts.at("visible_not_high_in_open_chunk"), 0);
+
+  const json& opened = facts.at("opened");
+  EXPECT_EQ(opened.at("headings"), json::array({"Subjects", "Deciding rule", "Evidence", "Fixes"}));
+  EXPECT_EQ(opened.at("facts"), json::array({"Check", "Namespace", "Node", "Port", "Fingerprint"}));
+  EXPECT_EQ(opened.at("subjects"), 3);
+  EXPECT_EQ(opened.at("evidence"), 2);
+  EXPECT_EQ(opened.at("rules"),
+            json::array({"not admitted: 0.0.0.0/5, 8.0.0.0/7, 11.0.0.0/8 (no rule matched: default deny)"}));
+  EXPECT_EQ(opened.at("copy_buttons"), json::array({"Copy huawei-api", "Copy hcloud", "Copy terraform"}));
+  EXPECT_THAT(opened.at("fix_text").get<std::string>(),
+              HasSubstr("POST /v3/{project_id}/vpc/security-group-rules"));
+  EXPECT_NE(facts.at("copy_button").at("after"), facts.at("copy_button").at("before"));
+  EXPECT_EQ(facts.at("revealed"), (json{{"open", true}, {"visible", true}, {"body", true}}));
 }
 
 // Test that the checks above would catch an injection: the same page with a raw payload inserted opens a

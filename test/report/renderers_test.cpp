@@ -4,6 +4,8 @@
 
 #include <regex>
 
+#include "html_options.hpp"
+#include "report/synthetic_audit.hpp"
 #include "report_fixture.hpp"
 #include "sgaudit/report/render.hpp"
 #include "sha256.hpp"
@@ -278,6 +280,128 @@ TEST(RenderersTest, HtmlWhatChanged) {
   EXPECT_EQ(report.at("changes").at("added"), json::array({"2aa1def7209c791a01afb6e4d265bce7"}));
   const auto csv = renderCsv(*view);
   EXPECT_EQ(countOf(csv, ",new\r\n"), 1U);
+}
+
+// ---- HTML of a large report ----
+
+ReportView syntheticView(int nodes, int findings) {
+  auto view =
+      reportViewFromJson(synthetic::audit(nodes, findings), {"fleet", "2026-11-25T10:00:00Z", nullptr, {}});
+  if (!view) throw std::runtime_error(view.error().message);
+  return std::move(view).value();
+}
+
+const std::string kIslandOpen = "<script type=\"application/json\" id=\"finding-details\">";
+
+json islandOf(const std::string& html) {
+  const std::string text = between(html, kIslandOpen, "</script>");
+  return text.empty() ? json() : json::parse(text);
+}
+
+// Test the layout of a report of more than 1,000 findings: no finding in the HTML, every group collapsed
+// and naming its range, the findings in one JSON data island with each fix written once, one script that
+// runs (allowed by its hash) and the island, which no browser runs; the details of a finding in the island
+// are the view's.
+TEST(RenderersTest, HtmlLargeReportCarriesFindingsAsData) {
+  const ReportView view = syntheticView(100, 1200);
+  const std::string html = renderHtml(view);
+  EXPECT_EQ(countOf(html, "<details class=\"finding"), 0U);
+  EXPECT_EQ(countOf(html, "<details class=\"check-group\""), 8U);
+  EXPECT_EQ(countOf(html, "data-from=\""), 8U);  // 150 findings a group: not chunked, each names its range
+  EXPECT_THAT(html, Not(HasSubstr("\" open><summary><code>")));  // every check group collapsed
+  EXPECT_EQ(countOf(html, "<script>"), 1U);
+  EXPECT_EQ(countOf(html, "<script"), 2U);
+  EXPECT_EQ(countOf(html, kIslandOpen), 1U);
+  const std::string csp = between(html, "<meta http-equiv=\"Content-Security-Policy\" content=\"", "\">");
+  EXPECT_THAT(csp, HasSubstr("script-src " + detail::cspHash(between(html, "<script>", "</script>")) + ";"));
+  EXPECT_THAT(html, HasSubstr("<noscript>"));
+
+  const json island = islandOf(html);
+  ASSERT_TRUE(island.is_object());
+  const auto& s = island.at("s");
+  const auto& b = island.at("b");
+  ASSERT_EQ(b.size(), view.findings.size());
+  EXPECT_EQ(island.at("x").size(), 12U);  // 3 tools x 4 ports, however many findings use them
+  // The island is in page order (grouped by check); find the view's first finding in it.
+  const core::Finding& first = view.findings.front();
+  const auto entry = std::find_if(b.begin(), b.end(), [&](const json& item) {
+    return s.at(item.at(2).get<std::size_t>()) == first.fingerprint;
+  });
+  ASSERT_NE(entry, b.end());
+  auto str = [&](const json& index) { return s.at(index.get<std::size_t>()).get<std::string>(); };
+  EXPECT_EQ(str((*entry)[0]), "critical");
+  EXPECT_EQ(str((*entry)[1]), first.title);
+  EXPECT_EQ(str((*entry)[3]), first.namespace_name);
+  EXPECT_EQ(str((*entry)[5]), first.node);
+  EXPECT_EQ(str((*entry)[6]), "80/TCP");
+  EXPECT_EQ(str((*entry)[7]), first.detail);
+  EXPECT_EQ((*entry)[8], -1);
+  EXPECT_EQ(str((*entry)[9][2]), first.subjects[0].name);
+  EXPECT_EQ(str((*entry)[10][0]), first.evidence[2].text);
+  EXPECT_EQ(str((*entry)[11][2]), first.evidence[0].source.file + ":3");
+  ASSERT_EQ((*entry)[12].size(), 3U);
+  const json& fix = island.at("x").at((*entry)[12][0].get<std::size_t>());
+  EXPECT_EQ(str(fix[0]), first.fixes[0].tool);
+  EXPECT_EQ(str(fix[3]), first.fixes[0].content);
+}
+
+// Test that up to 1,000 findings the details stay HTML (readable without JavaScript) and there is no island.
+TEST(RenderersTest, HtmlSmallReportKeepsDetailsInline) {
+  const std::string html = renderHtml(syntheticView(100, 1000));
+  EXPECT_EQ(countOf(html, "<details class=\"finding"), 1000U);
+  EXPECT_EQ(countOf(html, "<script"), 1U);
+  EXPECT_THAT(html, Not(HasSubstr("<noscript>")));
+}
+
+// Test that hostile values in the data island cannot end it or open a comment: < > & are \u escapes, and
+// the island still parses to the values as they were.
+TEST(RenderersTest, HtmlDataIslandEscapesHostileValues) {
+  const ReportView view = hostileView();
+  const std::string html = detail::renderHtml(view, {0});
+  EXPECT_EQ(countOf(html, "<script"), 2U);
+  EXPECT_THAT(html, Not(HasSubstr("<img")));
+  EXPECT_FALSE(std::regex_search(html, std::regex(R"re(\son[a-z]+\s*=\s*")re")));
+  const auto start = html.find(kIslandOpen) + kIslandOpen.size();
+  const std::string text = html.substr(start, html.find("</script>", start) - start);
+  EXPECT_EQ(text.find('<'), std::string::npos);
+  EXPECT_EQ(text.find('>'), std::string::npos);
+  EXPECT_EQ(text.find('&'), std::string::npos);
+  const json island = json::parse(text);
+  std::set<std::string> strings(island.at("s").begin(), island.at("s").end());
+  for (const auto& finding : view.findings) {
+    EXPECT_TRUE(strings.count(finding.title)) << finding.title;
+    EXPECT_TRUE(strings.count(finding.detail)) << finding.detail;
+    for (const auto& fix : finding.fixes)
+      EXPECT_TRUE(strings.count(fix.content)) << fix.content;
+  }
+}
+
+// Test that nodes whose matrix rows read the same share one row that counts and names them, and that a
+// node alone in its row keeps its own row.
+TEST(RenderersTest, HtmlMatrixMergesNodesThatReadTheSame) {
+  const std::string html = renderHtml(syntheticView(500, 10));
+  const std::string matrix = between(html, "<section id=\"matrix\">", "</section>");
+  const std::regex merged(
+      R"re(<tr><th scope="row" class="node nodes"><details class="node-list"><summary>(\d+) nodes</summary>)re");
+  std::size_t nodes = 0;
+  std::size_t rows = 0;
+  for (auto it = std::sregex_iterator(matrix.begin(), matrix.end(), merged); it != std::sregex_iterator();
+       ++it) {
+    nodes += std::stoul((*it)[1]);
+    ++rows;
+  }
+  nodes += countOf(matrix, "<tr><th scope=\"row\" class=\"node\">");
+  rows += countOf(matrix, "<tr><th scope=\"row\" class=\"node\">");
+  EXPECT_EQ(nodes, 500U);
+  EXPECT_LE(rows, 20U);
+  EXPECT_THAT(matrix, HasSubstr("(500 in "));
+  EXPECT_THAT(matrix, HasSubstr("10.1.0.0, "));  // the merged row names its nodes
+  // cce-seed's one node keeps a row of its own, with the node on its cells.
+  EXPECT_THAT(
+      renderHtml(seedView()),
+      HasSubstr(
+          "<tr><th scope=\"row\" class=\"node\">10.1.0.55</th><td class=\"cell st-blocked has-conflict\" "
+          "data-node=\"10.1.0.55\" data-port=\"80/TCP\""));
 }
 
 // Test that every renderer is a pure function of the view: the same view gives the same bytes.
