@@ -1,6 +1,7 @@
 // The HTML report: kainjow mustache templates (embedded at build time) escape every value; the inline style
 // and script are allowed by their SHA-256 in the page's Content-Security-Policy and nothing else runs.
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -437,7 +438,7 @@ class DetailsIsland {
 
   void add(const core::Finding& finding, const std::string& change) {
     bodies_ += bodies_.empty() ? "[" : ",[";
-    number(string(std::string(core::toString(finding.severity))));
+    number(string(core::toString(finding.severity)));
     bodies_ += ',';
     number(string(finding.title));
     bodies_ += ',';
@@ -510,13 +511,16 @@ class DetailsIsland {
   }
 
  private:
-  std::size_t string(const std::string& text) {
-    const auto [it, added] = string_index_.try_emplace(text, string_index_.size());
-    if (added) {
-      if (it->second > 0) strings_ += ',';
-      appendJsonString(strings_, text);
-    }
-    return it->second;
+  // Looked up by view, without a copy; a string seen for the first time is kept (in a deque, which never
+  // moves it) so that the key stays valid.
+  std::size_t string(std::string_view text) {
+    const auto found = string_index_.find(text);
+    if (found != string_index_.end()) return found->second;
+    const std::size_t index = string_index_.size();
+    string_index_.emplace(kept_.emplace_back(text), index);
+    if (index > 0) strings_ += ',';
+    appendJsonString(strings_, text);
+    return index;
   }
 
   std::size_t fixIndex(const core::Fix& fix) {
@@ -537,7 +541,8 @@ class DetailsIsland {
     first = false;
   }
 
-  std::unordered_map<std::string, std::size_t> string_index_;
+  std::deque<std::string> kept_;
+  std::unordered_map<std::string_view, std::size_t> string_index_;
   std::unordered_map<std::string, std::size_t> fix_index_;
   std::string strings_;
   std::string fixes_;
