@@ -274,12 +274,12 @@
     }
   });
 
-  // A printed report shows everything: open every section (and build every finding's details) for
-  // printing, then put them back.
+  // A printed report shows every finding the filters show, with its details: open every section (in a
+  // large report, build those findings first) for printing, then put them back.
   var reopened = [];
   window.addEventListener('beforeprint', function () {
-    containers.forEach(build);
-    findings.forEach(fill);
+    containers.forEach(function (range) { if (!range.hidden) build(range); });
+    findings.forEach(function (finding) { if (finding && !finding.hidden) fill(finding); });
     reopened = Array.prototype.slice.call(document.querySelectorAll('details:not([open])'));
     reopened.forEach(function (d) { d.open = true; });
   });

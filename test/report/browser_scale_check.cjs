@@ -115,6 +115,21 @@ async function main() {
       return { open: d.open, visible: d.getClientRects().length > 0, body: !!d.querySelector(".finding-body") };
     }, lastId);
 
+    // Printing shows every finding the filters show, with its details, and nothing else.
+    await page.selectOption("#filter-namespace", "ns:team-3");
+    facts.print = await page.evaluate(() => {
+      window.dispatchEvent(new Event("beforeprint"));
+      const shown = Array.from(document.querySelectorAll("details.finding")).filter((d) => d.getClientRects().length > 0);
+      const result = {
+        findings: shown.length,
+        with_details: shown.filter((d) => d.open && d.querySelector(".finding-body")).length,
+        other_namespaces: shown.filter((d) => d.dataset.ns !== "ns:team-3").length,
+      };
+      window.dispatchEvent(new Event("afterprint"));
+      return result;
+    });
+    await page.selectOption("#filter-namespace", "");
+
     facts.injected_global = await page.evaluate(() => typeof window.__sgauditInjected !== "undefined");
     facts.executable_scripts = await page.evaluate(() =>
       Array.from(document.scripts).filter((s) => !s.type || /javascript/i.test(s.type)).length);

@@ -176,7 +176,7 @@ TEST_F(BrowserTest, HostileReportAsDataIslandRunsNoScript) {
 // collapsed and no finding built, the matrix merges nodes that read the same, the filters count all 5,000
 // findings, opening a group builds its first 250, a filter hides the built ones that do not match,
 // opening a finding shows its subjects, evidence, deciding rule and a copy button per fix, and a link to a
-// finding nobody opened reveals it.
+// finding nobody opened reveals it; printing shows every finding the filters show, with its details.
 TEST_F(BrowserTest, LargeReportStaysUsable) {
   auto built =
       reportViewFromJson(synthetic::audit(500, 5000), {"fleet", "2026-11-25T10:00:00Z", nullptr, {}});
@@ -230,6 +230,7 @@ TEST_F(BrowserTest, LargeReportStaysUsable) {
               HasSubstr("POST /v3/{project_id}/vpc/security-group-rules"));
   EXPECT_NE(facts.at("copy_button").at("after"), facts.at("copy_button").at("before"));
   EXPECT_EQ(facts.at("revealed"), (json{{"open", true}, {"visible", true}, {"body", true}}));
+  EXPECT_EQ(facts.at("print"), (json{{"findings", team3}, {"with_details", team3}, {"other_namespaces", 0}}));
 }
 
 // Test that the checks above would catch an injection: the same page with a raw payload inserted opens a
