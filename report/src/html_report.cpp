@@ -1,5 +1,6 @@
 // The HTML report: kainjow mustache templates (embedded at build time) escape every value; the inline style
-// and script are allowed by their SHA-256 in the page's Content-Security-Policy and nothing else runs.
+// and script are allowed by their SHA-256 in the page's Content-Security-Policy and nothing else runs. A
+// large report's findings go into a JSON data island instead (see html_options.hpp and DetailsIsland).
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -23,8 +24,9 @@ namespace {
 using Data = kainjow::mustache::data;
 using Template = kainjow::mustache::mustache;
 
-// Findings per collapsed chunk inside a check's group, and nodes per matrix group: a browser lays out only
-// the open ones, so a report of 50,000 findings opens as a list of group headings.
+// Findings per collapsed chunk inside a check's group, and matrix rows per matrix group: a browser lays out
+// only the open ones (and a large report builds a chunk's findings only when it is opened), so a report of
+// 50,000 findings opens as a list of group headings.
 constexpr std::size_t kChunk = 250;
 constexpr std::size_t kNodesPerGroup = 100;
 // Up to this many findings the check groups start open; up to kOpenFindings the findings do too.
@@ -165,6 +167,8 @@ struct MatrixRow {
   bool conflict = false;
 };
 
+// A merged cell's tooltip lists this many distinct "workload needs it from ..." lines, then "and more"; a
+// merged row names this many nodes, then counts the rest.
 constexpr std::size_t kTooltipLines = 6;
 constexpr std::size_t kNodesNamed = 2000;
 
