@@ -199,6 +199,13 @@ TEST(RenderersTest, SarifPrefersManifestLinesAndEncodesUris) {
 
 // ---- HTML ----
 
+const std::string kIslandOpen = "<script type=\"application/json\" id=\"finding-details\">";
+
+json islandOf(const std::string& html) {
+  const std::string text = between(html, kIslandOpen, "</script>");
+  return text.empty() ? json() : json::parse(text);
+}
+
 // Test that the page carries a CSP that allows only its own inline style and script, by their hashes, and
 // fetches nothing from anywhere.
 TEST(RenderersTest, HtmlContentSecurityPolicy) {
@@ -276,6 +283,12 @@ TEST(RenderersTest, HtmlWhatChanged) {
   EXPECT_THAT(html, HasSubstr("data-change=\"new\""));
   EXPECT_EQ(countOf(html, "data-change=\"unchanged\""), 5U);
   EXPECT_THAT(html, HasSubstr("id=\"filter-new\""));
+  // The large-report layout carries the same change on each finding, for the "new only" filter.
+  const json island = islandOf(detail::renderHtml(*view, {0}));
+  std::map<std::string, std::size_t> changes;
+  for (const auto& entry : island.at("b"))
+    ++changes[island.at("s").at(entry.at(4).get<std::size_t>()).get<std::string>()];
+  EXPECT_EQ(changes, (std::map<std::string, std::size_t>{{"new", 1}, {"unchanged", 5}}));
   const json report = json::parse(renderJson(*view));
   EXPECT_EQ(report.at("changes").at("added"), json::array({"2aa1def7209c791a01afb6e4d265bce7"}));
   const auto csv = renderCsv(*view);
@@ -289,13 +302,6 @@ ReportView syntheticView(int nodes, int findings) {
       reportViewFromJson(synthetic::audit(nodes, findings), {"fleet", "2026-11-25T10:00:00Z", nullptr, {}});
   if (!view) throw std::runtime_error(view.error().message);
   return std::move(view).value();
-}
-
-const std::string kIslandOpen = "<script type=\"application/json\" id=\"finding-details\">";
-
-json islandOf(const std::string& html) {
-  const std::string text = between(html, kIslandOpen, "</script>");
-  return text.empty() ? json() : json::parse(text);
 }
 
 // Test the layout of a report of more than 1,000 findings: no finding in the HTML, every group collapsed
