@@ -4,18 +4,28 @@
 
 #include <unistd.h>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 
 #include "sgaudit/service/logging.hpp"
@@ -27,10 +37,172 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using PlainStream = beast::tcp_stream;
+using TlsStream = ssl::stream<beast::tcp_stream>;
 
 constexpr std::chrono::seconds kLingerTimeout{2};
+constexpr int kExpiryWarningDays = 14;
+
+// Mozilla's "intermediate" configuration: TLS 1.2 with forward-secret AEAD suites, and TLS 1.3 (whose
+// suites OpenSSL sets apart).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+std::string readableError(const beast::error_code& ec) {
+  std::string text = ec.message();
+  if (text.empty() || text == "Success") text = "error " + std::to_string(ec.value());
+  return text;
+}
+
+// The file can be opened for reading; otherwise why not, in the system's words.
+void requireReadable(const std::filesystem::path& path, const std::string& what) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    throw std::runtime_error("cannot read the TLS " + what + " " + path.string() + ": " +
+                             std::strerror(errno));
+  }
+  std::fclose(file);
+}
+
+std::string asn1Time(const ASN1_TIME* time) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return "?";
+  ASN1_TIME_print(bio, time);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string text(data, static_cast<std::size_t>(std::max(0L, size)));
+  BIO_free(bio);
+  return text;
+}
+
+std::string subjectOf(X509* certificate) {
+  char buffer[512] = {};
+  X509_NAME_oneline(X509_get_subject_name(certificate), buffer, sizeof buffer);
+  return buffer;
+}
+
+// A server context from a PEM certificate chain (the server's certificate first) and an unencrypted PEM
+// private key. Throws std::runtime_error naming the file and what was expected.
+std::shared_ptr<ssl::context> makeTlsContext(const TlsFiles& files) {
+  requireReadable(files.certificate, "certificate");
+  requireReadable(files.private_key, "private key");
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX* native = context->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_cipher_list(native, kTls12Ciphers);
+  // An encrypted key would make OpenSSL prompt on the terminal: answer with no passphrase instead.
+  context->set_password_callback([](std::size_t, ssl::context::password_purpose) { return std::string(); });
+  beast::error_code ec;
+  context->use_certificate_chain_file(files.certificate.string(), ec);
+  if (ec) {
+    throw std::runtime_error("cannot use the TLS certificate " + files.certificate.string() + ": " +
+                             readableError(ec) + " (expected a PEM certificate chain, the server's first)");
+  }
+  context->use_private_key_file(files.private_key.string(), ssl::context::pem, ec);
+  const bool mismatch = ec && ec.category() == net::error::get_ssl_category() &&
+                        ERR_GET_REASON(ec.value()) == X509_R_KEY_VALUES_MISMATCH;
+  if (ec && !mismatch) {
+    throw std::runtime_error("cannot use the TLS private key " + files.private_key.string() + ": " +
+                             readableError(ec) + " (expected an unencrypted PEM private key)");
+  }
+  if (mismatch || SSL_CTX_check_private_key(native) != 1) {
+    throw std::runtime_error("the TLS private key " + files.private_key.string() +
+                             " does not belong to the certificate " + files.certificate.string());
+  }
+  return context;
+}
+
+// Says which certificate is served and warns when it is about to expire or has.
+void logCertificate(ssl::context& context, const TlsFiles& files, const char* event) {
+  X509* certificate = SSL_CTX_get0_certificate(context.native_handle());
+  if (certificate == nullptr) return;
+  int days = 0;
+  int seconds = 0;
+  ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(certificate));
+  const bool expired = days < 0 || (days == 0 && seconds <= 0);
+  const LogFields fields = {{"certificate", files.certificate.string()},
+                            {"subject", subjectOf(certificate)},
+                            {"not_after", asn1Time(X509_get0_notAfter(certificate))},
+                            {"days_left", days}};
+  logEvent(LogLevel::Info, event, fields);
+  if (expired) {
+    logEvent(LogLevel::Error, "the TLS certificate has expired", fields);
+  } else if (days < kExpiryWarningDays) {
+    logEvent(LogLevel::Warn, "the TLS certificate expires soon", fields);
+  }
+}
+
+// The files' identity, to notice a renewal (cert-manager, certbot) without a restart.
+struct FileStamp {
+  std::filesystem::file_time_type certificate_time{};
+  std::filesystem::file_time_type key_time{};
+  std::uintmax_t certificate_size = 0;
+  std::uintmax_t key_size = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stampOf(const TlsFiles& files) {
+  FileStamp stamp;
+  std::error_code ec;
+  stamp.certificate_time = std::filesystem::last_write_time(files.certificate, ec);
+  stamp.certificate_size = std::filesystem::file_size(files.certificate, ec);
+  stamp.key_time = std::filesystem::last_write_time(files.private_key, ec);
+  stamp.key_size = std::filesystem::file_size(files.private_key, ec);
+  return stamp;
+}
+
+// The context new TLS connections use. Every `reload_interval` the files are looked at again; when
+// they changed and read clean, new connections get the new certificate (live ones keep theirs). A
+// renewal half-written, or broken, is logged once and the previous certificate is kept.
+class TlsContext {
+ public:
+  TlsContext(TlsFiles files, std::chrono::milliseconds reload_interval)
+      : files_(std::move(files)),
+        reload_interval_(reload_interval),
+        stamp_(stampOf(files_)),
+        context_(makeTlsContext(files_)),
+        checked_(Clock::now()) {
+    failed_stamp_ = stamp_;
+    logCertificate(*context_, files_, "serving TLS");
+  }
+
+  std::shared_ptr<ssl::context> current() {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    if (reload_interval_.count() > 0 && now - checked_ >= reload_interval_) {
+      checked_ = now;
+      const FileStamp stamp = stampOf(files_);
+      if (!(stamp == stamp_) && !(stamp == failed_stamp_)) {
+        try {
+          context_ = makeTlsContext(files_);
+          stamp_ = stamp;
+          logCertificate(*context_, files_, "TLS certificate reloaded");
+        } catch (const std::exception& e) {
+          failed_stamp_ = stamp;
+          logEvent(LogLevel::Warn, "TLS certificate not reloaded; still serving the previous one",
+                   {{"error", e.what()}});
+        }
+      }
+    }
+    return context_;
+  }
+
+ private:
+  TlsFiles files_;
+  std::chrono::milliseconds reload_interval_;
+  FileStamp stamp_;
+  FileStamp failed_stamp_;
+  std::shared_ptr<ssl::context> context_;
+  Clock::time_point checked_;
+  std::mutex mutex_;
+};
 
 }  // namespace
 
@@ -45,10 +217,20 @@ ServerOptions ServerOptions::from(const Config& config) {
   options.shutdown_grace = config.shutdown_grace;
   options.spool_dir = config.spoolDir();
   options.spool_body_limit = config.upload_limit;
+  if (!config.tls_certificate.empty() || !config.tls_private_key.empty()) {
+    options.tls = TlsFiles{config.tls_certificate, config.tls_private_key};
+  }
+  options.tls_reload_interval = config.tls_reload_interval;
   return options;
 }
 
-class Session;
+// What the server needs of a connection, whatever its stream.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void forceClose() = 0;
+  virtual void stopIfIdle() = 0;
+};
 
 struct HttpServer::Impl {
   Impl(ServerOptions opts, Handler h, std::function<void()> on_stop)
@@ -74,14 +256,16 @@ struct HttpServer::Impl {
   void closeRemaining();
   void pollDrain();
   void finish(bool clean);
-  void add(const std::shared_ptr<Session>& session);
-  void remove(Session* session);
+  void add(const std::shared_ptr<SessionBase>& session);
+  void remove(SessionBase* session);
+  void startSession(tcp::socket socket);
   std::size_t sessionCount();
 
   // Declared first so they outlive the io_context: sessions queued in it unregister as it is destroyed.
   std::mutex sessions_mutex;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
   ServerOptions options;
+  std::unique_ptr<TlsContext> tls;  // set by listen() when the server speaks HTTPS
   Handler handler;
   std::function<void()> on_stopping;
   net::io_context ioc;
@@ -96,38 +280,76 @@ struct HttpServer::Impl {
   Clock::time_point drain_deadline;
 };
 
-// One connection. Runs on its own strand; moves bytes, hands requests to the worker pool.
-class Session : public std::enable_shared_from_this<Session> {
+// One connection, over plain TCP or TLS. Runs on its own strand; moves bytes, hands requests to the
+// worker pool.
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
  public:
-  Session(tcp::socket&& socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
-    beast::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+  // `buffer` holds what was read to tell TLS from plain HTTP. `refuse_plain`: this is plain HTTP sent
+  // to the HTTPS port, answered with a 400 that says so.
+  Session(PlainStream&& stream, beast::flat_buffer&& buffer, HttpServer::Impl& server,
+          bool refuse_plain) requires(!kTls)
+      : stream_(std::move(stream)), buffer_(std::move(buffer)), server_(server), refuse_plain_(refuse_plain) {
+    rememberPeer();
   }
-  ~Session() {
+  Session(PlainStream&& stream, beast::flat_buffer&& buffer, HttpServer::Impl& server,
+          std::shared_ptr<ssl::context> context) requires(kTls)
+      : context_(std::move(context)),
+        stream_(std::move(stream), *context_),
+        buffer_(std::move(buffer)),
+        server_(server) {
+    rememberPeer();
+  }
+  ~Session() override {
     removeSpoolFile();
     server_.remove(this);
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::doRead, shared_from_this()));
-  }
-
-  // Only once no thread runs the io_context.
-  void forceClose() { close(); }
-
-  // Called on graceful stop: an idle connection is closed now, a busy one after its response.
-  void stopIfIdle() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) {
-        beast::error_code ec;
-        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-        self->stream_.close();
+      if constexpr (kTls) {
+        self->lowest().expires_after(self->server_.options.read_timeout);
+        // A bound member, not a lambda: Boost 1.81 constrains this overload's handler to
+        // void(error_code), so a lambda taking the bytes used does not match.
+        self->stream_.async_handshake(ssl::stream_base::server, self->buffer_.data(),
+                                      beast::bind_front_handler(&Session::onHandshake, self));
+      } else {
+        self->doRead();
       }
     });
   }
 
+  // Only once no thread runs the io_context.
+  void forceClose() override { close(); }
+
+  // Called on graceful stop: an idle connection is closed now, a busy one after its response.
+  void stopIfIdle() override {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
+
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void rememberPeer() {
+    beast::error_code ec;
+    const auto peer = lowest().socket().remote_endpoint(ec);
+    if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
+  }
+
+  void onHandshake(beast::error_code ec, std::size_t used) {
+    if (ec) {
+      logEvent(LogLevel::Debug, "TLS handshake failed", {{"remote", remote_}, {"error", ec.message()}});
+      return close();
+    }
+    buffer_.consume(used);
+    doRead();
+  }
+
   void doRead() {
     if (server_.stopping) return close();
     request_ = HttpRequest{};
@@ -137,7 +359,7 @@ class Session : public std::enable_shared_from_this<Session> {
     header_parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
     // The body's limit depends on the route (uploads get their own), so it is set once the header is in.
     header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(server_.options.read_timeout);
+    lowest().expires_after(server_.options.read_timeout);
     http::async_read_header(stream_, buffer_, *header_parser_,
                             beast::bind_front_handler(&Session::onHeader, shared_from_this()));
   }
@@ -147,7 +369,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!ec) return false;
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
         ec == beast::error::timeout || ec == net::error::eof || ec == net::error::connection_reset ||
-        ec == net::error::bad_descriptor) {
+        ec == net::error::bad_descriptor || ec == ssl::error::stream_truncated) {
       close();
       return true;
     }
@@ -178,6 +400,9 @@ class Session : public std::enable_shared_from_this<Session> {
       request_.headers[std::string(field.name_string())] = std::string(field.value());
     }
     request_.remote = remote_;
+    if (refuse_plain_) {
+      return reject(400, "this port speaks HTTPS: use https:// instead of http://");
+    }
     if (server_.options.precheck) {
       std::optional<HttpResponse> refusal;
       try {
@@ -234,7 +459,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void readBody() {
-    stream_.expires_after(server_.options.read_timeout);
+    lowest().expires_after(server_.options.read_timeout);
     if (file_parser_) {
       // Beast reads at most the buffer's free capacity (512 bytes by default): give uploads room, so a
       // 700 MB body is not 1.4 million reads, file writes and timer resets.
@@ -325,7 +550,7 @@ class Session : public std::enable_shared_from_this<Session> {
       message->body() = std::move(response.body);
       message->prepare_payload();
     }
-    stream_.expires_after(server_.options.read_timeout);
+    lowest().expires_after(server_.options.read_timeout);
     http::async_write(stream_, *message,
                       [self = shared_from_this(), message, method, path, keep_alive, body_bytes](
                           beast::error_code ec, std::size_t) {
@@ -350,12 +575,16 @@ class Session : public std::enable_shared_from_this<Session> {
     doRead();
   }
 
-  // Half-close, then drain what the client still sends, so it reads our answer instead of a reset.
+  // Half-close, then drain what the client still sends, so it reads our answer instead of a reset. Over
+  // TLS the TCP half-close is left out (it would cut the TLS stream short): the response carries
+  // `Connection: close`, so the client closes, and what it still sends is read and dropped meanwhile.
   void lingerClose() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (ec) return close();
-    stream_.expires_after(kLingerTimeout);
+    if constexpr (!kTls) {
+      beast::error_code ec;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return close();
+    }
+    lowest().expires_after(kLingerTimeout);
     drain_ = std::make_shared<std::array<char, 4096>>();
     drainSome();
   }
@@ -370,11 +599,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> context_;  // kept alive while a renewal swaps the server's
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_parser_;
   std::optional<http::request_parser<http::string_body>> string_parser_;
@@ -387,14 +617,56 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   Clock::time_point started_ = Clock::now();
   bool busy_ = false;
+  bool refuse_plain_ = false;
 };
 
-void HttpServer::Impl::add(const std::shared_ptr<Session>& session) {
+// On the HTTPS port: reads the first bytes to tell a TLS handshake from plain HTTP, then hands the
+// connection (and those bytes) to the right session.
+class ProtocolDetector : public std::enable_shared_from_this<ProtocolDetector> {
+ public:
+  ProtocolDetector(tcp::socket&& socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->stream_.expires_after(self->server_.options.read_timeout);
+      beast::async_detect_ssl(self->stream_, self->buffer_,
+                              beast::bind_front_handler(&ProtocolDetector::onDetect, self));
+    });
+  }
+
+ private:
+  void onDetect(beast::error_code ec, bool tls) {
+    if (ec || server_.stopping) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream_.close();
+      return;
+    }
+    if (tls) {
+      auto session = std::make_shared<Session<TlsStream>>(std::move(stream_), std::move(buffer_), server_,
+                                                          server_.tls->current());
+      server_.add(session);
+      session->start();
+    } else {
+      auto session =
+          std::make_shared<Session<PlainStream>>(std::move(stream_), std::move(buffer_), server_, true);
+      server_.add(session);
+      session->start();
+    }
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  HttpServer::Impl& server_;
+};
+
+void HttpServer::Impl::add(const std::shared_ptr<SessionBase>& session) {
   std::lock_guard lock(sessions_mutex);
   sessions.emplace(session.get(), session);
 }
 
-void HttpServer::Impl::remove(Session* session) {
+void HttpServer::Impl::remove(SessionBase* session) {
   std::lock_guard lock(sessions_mutex);
   sessions.erase(session);
 }
@@ -410,12 +682,21 @@ void HttpServer::Impl::doAccept() {
     if (ec) {
       logEvent(LogLevel::Warn, "accept failed", {{"error", ec.message()}});
     } else {
-      auto session = std::make_shared<Session>(std::move(socket), *this);
-      add(session);
-      session->start();
+      startSession(std::move(socket));
     }
     doAccept();
   });
+}
+
+void HttpServer::Impl::startSession(tcp::socket socket) {
+  if (tls) {
+    std::make_shared<ProtocolDetector>(std::move(socket), *this)->start();
+    return;
+  }
+  auto session = std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), beast::flat_buffer(),
+                                                        *this, false);
+  add(session);
+  session->start();
 }
 
 void HttpServer::Impl::waitForSignal() {
@@ -434,7 +715,7 @@ void HttpServer::Impl::waitForSignal() {
 // After an unclean stop, nothing runs the io_context any more: close what is left, so clients see the
 // connection end instead of waiting on it.
 void HttpServer::Impl::closeRemaining() {
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard lock(sessions_mutex);
     for (auto& [raw, weak] : sessions) {
@@ -450,7 +731,7 @@ void HttpServer::Impl::beginStop() {
   if (on_stopping) on_stopping();
   beast::error_code ec;
   acceptor.close(ec);
-  std::vector<std::shared_ptr<Session>> live;
+  std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard lock(sessions_mutex);
     for (auto& [raw, weak] : sessions) {
@@ -491,6 +772,9 @@ HttpServer::HttpServer(ServerOptions options, Handler handler, std::function<voi
 HttpServer::~HttpServer() = default;
 
 void HttpServer::listen() {
+  if (impl_->options.tls) {
+    impl_->tls = std::make_unique<TlsContext>(*impl_->options.tls, impl_->options.tls_reload_interval);
+  }
   const ListenAddress& where = impl_->options.listen;
   beast::error_code ec;
   tcp::resolver resolver(impl_->ioc);
@@ -512,6 +796,10 @@ void HttpServer::listen() {
   if (ec) fail("bind");
   impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) fail("listen");
+}
+
+bool HttpServer::tls() const {
+  return impl_->options.tls.has_value();
 }
 
 std::uint16_t HttpServer::port() const {

@@ -117,7 +117,7 @@ int runServe(const Config& config) {
   ListenAddress bound = config.listen;
   bound.port = server.port();
   logEvent(LogLevel::Info, "listening",
-           {{"url", "http://" + bound.toString()},
+           {{"url", (server.tls() ? "https://" : "http://") + bound.toString()},
             {"version", context.build().version},
             {"database", config.database_path.string()},
             {"schema", report.to_version},
@@ -246,6 +246,27 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
 
+  auto* tls_certificate =
+      serve
+          ->add_option("--tls-cert", config.tls_certificate,
+                       "Serve HTTPS with this PEM certificate chain (the server's certificate first)")
+          ->envname("SGAUDIT_TLS_CERT")
+          ->type_name("FILE");
+  auto* tls_key = serve
+                      ->add_option("--tls-key", config.tls_private_key,
+                                   "The certificate's unencrypted PEM private key (with --tls-cert)")
+                      ->envname("SGAUDIT_TLS_KEY")
+                      ->type_name("FILE");
+  tls_certificate->needs(tls_key);
+  tls_key->needs(tls_certificate);
+  unsigned tls_reload_s = 60;
+  serve
+      ->add_option("--tls-reload-interval", tls_reload_s,
+                   "Seconds between looks at the certificate files for a renewal (0: never)")
+      ->envname("SGAUDIT_TLS_RELOAD_INTERVAL")
+      ->check(CLI::Range(0U, 86400U))
+      ->capture_default_str();
+
   auto* migrate = app.add_subcommand("migrate", "Create the database or upgrade its schema, then exit");
   addStoreOptions(*migrate, config, log_format);
 
@@ -310,6 +331,7 @@ int main(int argc, char** argv) {
     config.listen = *sgaudit::service::ListenAddress::parse(listen);  // validated while parsing
     config.read_timeout = std::chrono::seconds(read_timeout_s);
     config.shutdown_grace = std::chrono::seconds(grace_s);
+    config.tls_reload_interval = std::chrono::seconds(tls_reload_s);
     if (config.demo) config.public_read = true;
     config.scheduler = !no_scheduler;
   }

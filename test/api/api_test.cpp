@@ -3,6 +3,7 @@
 // as the CLI.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 #include <zlib.h>
 #include <nlohmann/json.hpp>
 
@@ -11,10 +12,12 @@
 #include <set>
 #include <thread>
 
+#include "api/api_server.hpp"
 #include "sgaudit/db/database.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tls_cert.hpp"
 
 namespace sgaudit::test {
 namespace {
@@ -37,82 +40,6 @@ std::string gzip(const std::string& data) {
   out.resize(stream.total_out);
   deflateEnd(&stream);
   return out;
-}
-
-class ApiServer {
- public:
-  explicit ApiServer(const TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
-    db_ = dir / "api.db";
-    admin = token("admin");
-    ingest = token("ingest");
-    reader = token("reader");
-    start(std::move(extra));
-  }
-
-  std::string token(const std::string& role) {
-    const auto result = runProcess(
-        {sgauditBinary().string(), "token", "create", "--role", role, "--name", role, "--db", db_.string()});
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    std::string value = result.out;
-    while (!value.empty() && value.back() == '\n')
-      value.pop_back();
-    return value;
-  }
-
-  void start(std::vector<std::string> extra = {}) {
-    log_ = dir_ / ("serve-" + std::to_string(++starts_) + ".log");
-    std::vector<std::string> argv = {
-        sgauditBinary().string(), "serve", "--listen", "127.0.0.1:0", "--db", db_.string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{}, dir_.path(), log_);
-    const std::string text = waitForText(log_, "listening", 15s);
-    std::smatch match;
-    port = 0;
-    if (std::regex_search(text, match, std::regex(R"(http://127\.0\.0\.1:(\d+))"))) {
-      port = static_cast<std::uint16_t>(std::stoi(match[1]));
-    }
-    ASSERT_NE(port, 0) << readFile(log_);
-  }
-
-  void stop() {
-    process->signal(SIGTERM);
-    EXPECT_EQ(process->wait(15s), std::optional<int>(0));
-  }
-
-  ClientResponse call(const std::string& method, const std::string& target, const std::string& body = {},
-                      const std::string& token = {}, const std::string& headers = {}) {
-    HttpConnection connection(port, 60000);
-    std::string all = headers;
-    if (!token.empty()) all += "Authorization: Bearer " + token + "\r\n";
-    return connection.request(method, target, body, all);
-  }
-
-  ClientResponse upload(const std::string& scope, const std::string& name, const std::string& body,
-                        const std::string& headers = "Content-Type: application/octet-stream\r\n") {
-    return call("POST", "/api/v1/" + scope + "/inputs?name=" + name, body, ingest, headers);
-  }
-
-  std::string logText() const { return readFile(log_); }
-  const std::filesystem::path& database() const { return db_; }
-
-  std::string admin, ingest, reader;
-  std::unique_ptr<ChildProcess> process;
-  std::uint16_t port = 0;
-
- private:
-  const TempDir& dir_;
-  std::filesystem::path db_;
-  std::filesystem::path log_;
-  int starts_ = 0;
-};
-
-void expectProblem(const ClientResponse& response, int status) {
-  EXPECT_EQ(response.status, status) << response.body;
-  EXPECT_EQ(response.headers.count("content-type") ? response.headers.at("content-type") : "",
-            "application/problem+json");
-  if (!response.body.empty()) {
-    EXPECT_EQ(json::parse(response.body).at("status"), status);
-  }
 }
 
 bool isCloudFile(const std::string& name) {
@@ -542,6 +469,151 @@ TEST(ApiScheduleTest, SchedulesCrudValidationAndMetrics) {
   EXPECT_EQ(server.call("DELETE", url, {}, server.admin).status, 204);
   expectProblem(server.call("GET", url, {}, server.reader), 404);
   expectProblem(server.call("DELETE", url, {}, server.admin), 404);
+  server.stop();
+}
+
+}  // namespace
+}  // namespace sgaudit::test
+
+namespace sgaudit::test {
+namespace {
+
+// Starts the server on HTTPS with a fresh self-signed certificate; its calls go over verified TLS.
+struct TlsServer {
+  explicit TlsServer(const TempDir& dir, std::vector<std::string> extra = {})
+      : files(writeSelfSignedCertificate(dir.path(), "server", "sgaudit-first")),
+        server(dir, withTls(files, std::move(extra))) {
+    server.tls = TlsClientOptions{files.certificate};
+  }
+  static std::vector<std::string> withTls(const CertificateFiles& files, std::vector<std::string> extra) {
+    extra.insert(extra.end(),
+                 {"--tls-cert", files.certificate.string(), "--tls-key", files.private_key.string()});
+    return extra;
+  }
+  CertificateFiles files;
+  ApiServer server;
+};
+
+// Test the seed scenario end to end over HTTPS, and what the HTTPS port does with everything else: a
+// client that trusts another certificate, plain HTTP, an offer of TLS 1.1 only, and a large upload
+// refused before its body.
+TEST(ApiTlsTest, CceSeedOverHttps) {
+  TempDir dir;
+  TlsServer tls(dir);
+  ApiServer& server = tls.server;
+  EXPECT_THAT(server.logText(), HasSubstr("https://127.0.0.1:"));
+  EXPECT_THAT(server.logText(), HasSubstr("CN=sgaudit-first"));
+
+  const auto connection = server.connect();
+  EXPECT_EQ(connection->peerCommonName(), "sgaudit-first");
+  EXPECT_EQ(connection->protocol(), "TLSv1.3");
+  EXPECT_EQ(connection->request("GET", "/healthz").status, 200);
+
+  uploadScenario(server);
+  const std::int64_t audit = runAudit(server);
+  EXPECT_EQ(allFindings(server, audit).size(), 6U);
+  const auto html =
+      server.call("GET", "/api/v1/audits/" + std::to_string(audit) + "/report.html", {}, server.reader);
+  ASSERT_EQ(html.status, 200);
+  EXPECT_THAT(html.body, HasSubstr("10.1.0.55"));
+
+  // A client that trusts a different certificate refuses this server.
+  const auto stranger = writeSelfSignedCertificate(dir.path(), "stranger", "someone-else");
+  EXPECT_THROW(HttpConnection(server.port, TlsClientOptions{stranger.certificate}), std::runtime_error);
+
+  // Plain HTTP on the HTTPS port is told what to do.
+  HttpConnection plain(server.port);
+  const auto refused = plain.request("GET", "/healthz");
+  expectProblem(refused, 400);
+  EXPECT_THAT(refused.body, HasSubstr("https://"));
+
+  // TLS 1.1 and older are not spoken.
+  EXPECT_THROW(HttpConnection(server.port, TlsClientOptions{tls.files.certificate, TLS1_1_VERSION}),
+               std::runtime_error);
+
+  // An unauthenticated 500 MB upload is refused from its headers, over TLS too, and the connection ends.
+  const auto upload = server.connect(10000);
+  upload->send("POST /api/v1/clusters/x/inputs HTTP/1.1\r\nHost: t\r\nContent-Length: 500000000\r\n\r\n");
+  expectProblem(upload->read(), 401);
+  EXPECT_TRUE(upload->waitClosed(5000));
+
+  EXPECT_EQ(server.call("GET", "/readyz").status, 200);
+  server.stop();
+}
+
+// Test that a renewed certificate is served to new connections without a restart, and that a broken
+// renewal keeps the previous certificate and says why.
+TEST(ApiTlsTest, RenewedCertificateIsPickedUp) {
+  TempDir dir;
+  TlsServer tls(dir, {"--tls-reload-interval", "1"});
+  ApiServer& server = tls.server;
+  EXPECT_EQ(server.connect()->peerCommonName(), "sgaudit-first");
+  // The client goes on trusting the first certificate, whatever happens to the server's file.
+  const auto trusted = dir / "trusted.crt";
+  std::filesystem::copy_file(tls.files.certificate, trusted);
+  server.tls = TlsClientOptions{trusted};
+
+  // The files are looked at when a connection arrives, at most once a second here.
+  const auto connectAfterInterval = [&] {
+    std::this_thread::sleep_for(1100ms);
+    return server.connect()->peerCommonName();
+  };
+  writeFile(tls.files.certificate, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+  EXPECT_EQ(connectAfterInterval(), "sgaudit-first");
+  EXPECT_THAT(server.logText(), HasSubstr("TLS certificate not reloaded; still serving the previous one"));
+  EXPECT_THAT(server.logText(), HasSubstr("expected a PEM certificate chain"));
+  EXPECT_EQ(server.call("GET", "/healthz").status, 200);
+
+  // A renewal written beside the old files and moved over them, key first, as cert-manager and certbot do.
+  const auto renewed = writeSelfSignedCertificate(dir.path(), "renewed", "sgaudit-second");
+  std::filesystem::rename(renewed.private_key, tls.files.private_key);
+  std::filesystem::rename(renewed.certificate, tls.files.certificate);
+  server.tls = TlsClientOptions{tls.files.certificate};
+  EXPECT_EQ(connectAfterInterval(), "sgaudit-second");
+  EXPECT_THAT(server.logText(), HasSubstr("TLS certificate reloaded"));
+  EXPECT_EQ(server.call("GET", "/healthz").status, 200);
+  server.stop();
+}
+
+// Test that certificate and key files that cannot serve stop the server at start with a message naming
+// the file, and that an expired certificate is served but logged as an error.
+TEST(ApiTlsTest, BadCertificateFilesAreNamedAtStart) {
+  TempDir dir;
+  const auto good = writeSelfSignedCertificate(dir.path(), "good", "good");
+  const auto other = writeSelfSignedCertificate(dir.path(), "other", "other");
+  const auto garbage = dir / "garbage.crt";
+  writeFile(garbage, "this is not a certificate\n");
+  const auto serve = [&](const std::filesystem::path& certificate, const std::filesystem::path& key) {
+    return runProcess({sgauditBinary().string(), "serve", "--listen", "127.0.0.1:0", "--db",
+                       (dir / "tls.db").string(), "--no-scheduler", "--tls-cert", certificate.string(),
+                       "--tls-key", key.string()});
+  };
+  const auto missing = serve(dir / "missing.crt", good.private_key);
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr((dir / "missing.crt").string() + ": No such file or directory"));
+
+  const auto not_pem = serve(garbage, good.private_key);
+  EXPECT_EQ(not_pem.exit_code, 1);
+  EXPECT_THAT(not_pem.err, HasSubstr("cannot use the TLS certificate " + garbage.string()));
+  EXPECT_THAT(not_pem.err, HasSubstr("expected a PEM certificate chain"));
+
+  const auto key_as_cert = serve(good.certificate, good.certificate);
+  EXPECT_EQ(key_as_cert.exit_code, 1);
+  EXPECT_THAT(key_as_cert.err, HasSubstr("cannot use the TLS private key " + good.certificate.string()));
+
+  const auto mismatch = serve(good.certificate, other.private_key);
+  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_THAT(mismatch.err, HasSubstr("does not belong to the certificate " + good.certificate.string()));
+
+  const auto half = runProcess({sgauditBinary().string(), "serve", "--db", (dir / "tls.db").string(),
+                                "--tls-cert", good.certificate.string()});
+  EXPECT_EQ(half.exit_code, 2);
+  EXPECT_THAT(half.err, HasSubstr("--tls-key"));
+
+  const auto expired = writeSelfSignedCertificate(dir.path(), "expired", "expired", -2);
+  ApiServer server(dir,
+                   {"--tls-cert", expired.certificate.string(), "--tls-key", expired.private_key.string()});
+  EXPECT_THAT(server.logText(), HasSubstr("the TLS certificate has expired"));
   server.stop();
 }
 

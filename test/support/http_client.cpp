@@ -6,6 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -22,7 +26,31 @@ std::string lower(std::string text) {
 
 }  // namespace
 
-HttpConnection::HttpConnection(std::uint16_t port, int timeout_ms) : timeout_ms_(timeout_ms) {
+struct HttpConnection::Tls {
+  SSL_CTX* context = nullptr;
+  SSL* ssl = nullptr;
+  ~Tls() {
+    if (ssl != nullptr) SSL_free(ssl);
+    if (context != nullptr) SSL_CTX_free(context);
+  }
+};
+
+namespace {
+
+std::string opensslErrors() {
+  std::string text;
+  while (const unsigned long code = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof buffer);
+    if (!text.empty()) text += "; ";
+    text += buffer;
+  }
+  return text.empty() ? "no OpenSSL error queued" : text;
+}
+
+}  // namespace
+
+void HttpConnection::connectTcp(std::uint16_t port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) throw std::runtime_error("socket failed");
   sockaddr_in address{};
@@ -31,40 +59,113 @@ HttpConnection::HttpConnection(std::uint16_t port, int timeout_ms) : timeout_ms_
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     ::close(fd_);
+    fd_ = -1;
     throw std::runtime_error(std::string("connect failed: ") + std::strerror(errno));
   }
 }
 
+HttpConnection::HttpConnection(std::uint16_t port, int timeout_ms) : timeout_ms_(timeout_ms) {
+  connectTcp(port);
+}
+
+HttpConnection::HttpConnection(std::uint16_t port, const TlsClientOptions& options, int timeout_ms)
+    : tls_(std::make_unique<Tls>()), timeout_ms_(timeout_ms) {
+  connectTcp(port);
+  // The handshake blocks: bound it, as every read is.
+  timeval limit{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+  auto fail = [&](const std::string& step) {
+    const std::string detail = opensslErrors();
+    ::close(fd_);
+    fd_ = -1;
+    throw std::runtime_error("TLS " + step + " failed: " + detail);
+  };
+  tls_->context = SSL_CTX_new(TLS_client_method());
+  if (tls_->context == nullptr) fail("context");
+  if (options.max_version != 0) {
+    // Old versions are below OpenSSL's default security level; lower it so the offer is really made.
+    SSL_CTX_set_security_level(tls_->context, 0);
+    SSL_CTX_set_min_proto_version(tls_->context, 0);
+    SSL_CTX_set_max_proto_version(tls_->context, options.max_version);
+  }
+  if (SSL_CTX_load_verify_locations(tls_->context, options.trusted_certificate.c_str(), nullptr) != 1) {
+    fail("loading the trusted certificate");
+  }
+  SSL_CTX_set_verify(tls_->context, SSL_VERIFY_PEER, nullptr);
+  tls_->ssl = SSL_new(tls_->context);
+  if (tls_->ssl == nullptr) fail("SSL_new");
+  X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_->ssl), "127.0.0.1");
+  SSL_set_fd(tls_->ssl, fd_);
+  if (SSL_connect(tls_->ssl) != 1) {
+    const long verify = SSL_get_verify_result(tls_->ssl);
+    fail(std::string("handshake (verify: ") + X509_verify_cert_error_string(verify) + ")");
+  }
+}
+
 HttpConnection::~HttpConnection() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
+}
+
+std::string HttpConnection::peerCommonName() const {
+  if (!tls_) return {};
+  X509* certificate = SSL_get1_peer_certificate(tls_->ssl);
+  if (certificate == nullptr) return {};
+  char buffer[256] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName, buffer, sizeof buffer);
+  X509_free(certificate);
+  return buffer;
+}
+
+std::string HttpConnection::protocol() const {
+  return tls_ ? SSL_get_version(tls_->ssl) : "plain";
+}
+
+long HttpConnection::receive(char* data, std::size_t size, int timeout_ms) {
+  if (!tls_ || SSL_pending(tls_->ssl) == 0) {
+    pollfd pfd{fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, timeout_ms) <= 0) return -1;
+  }
+  if (!tls_) {
+    const ssize_t n = ::recv(fd_, data, size, 0);
+    return n <= 0 ? 0 : static_cast<long>(n);
+  }
+  const int n = SSL_read(tls_->ssl, data, static_cast<int>(size));
+  if (n > 0) return n;
+  ERR_clear_error();
+  return 0;  // close_notify, a TCP close without one, or a reset: the connection is over
 }
 
 void HttpConnection::send(const std::string& bytes) {
   std::size_t sent = 0;
   while (sent < bytes.size()) {
-    const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    long n = 0;
+    if (tls_) {
+      n = SSL_write(tls_->ssl, bytes.data() + sent, static_cast<int>(bytes.size() - sent));
+    } else {
+      n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    }
     if (n <= 0) throw std::runtime_error(std::string("send failed: ") + std::strerror(errno));
     sent += static_cast<std::size_t>(n);
   }
 }
 
 bool HttpConnection::waitClosed(int timeout_ms) {
-  pollfd pfd{fd_, POLLIN, 0};
   char scratch[4096];
   for (;;) {
-    if (::poll(&pfd, 1, timeout_ms) <= 0) return false;
-    const ssize_t n = ::recv(fd_, scratch, sizeof scratch, 0);
-    if (n <= 0) return true;
+    const long n = receive(scratch, sizeof scratch, timeout_ms);
+    if (n < 0) return false;
+    if (n == 0) return true;
   }
 }
 
 ClientResponse HttpConnection::read(bool head_request) {
   auto fill = [&]() -> bool {
-    pollfd pfd{fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, timeout_ms_) <= 0) throw std::runtime_error("timed out waiting for the server");
     char chunk[65536];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
+    const long n = receive(chunk, sizeof chunk, timeout_ms_);
+    if (n < 0) throw std::runtime_error("timed out waiting for the server");
+    if (n == 0) return false;
     buffer_.append(chunk, static_cast<std::size_t>(n));
     return true;
   };

@@ -49,15 +49,19 @@ struct Config {
 
   // Unauthenticated requests act as a reader (a demo or a dashboard behind a trusted proxy). Off by default.
   bool public_read = false;
-  bool demo = false;
+  bool demo = false;  // load the bundled cce-seed scenario into an empty database and audit it
 
   // Scheduled audits (service/schedule): on by default in `serve`.
   bool scheduler = true;
   bool allow_private_targets = false;  // webhooks to loopback and private addresses (never link-local)
   std::string public_url;              // base of links in notifications
   int max_input_age_hours = 24;        // older inputs make a scheduled run warn
-  std::filesystem::path zoneinfo_dir;  // default /usr/share/zoneinfo  // load the bundled cce-seed scenario
-                                       // into an empty database and audit it
+  std::filesystem::path zoneinfo_dir;  // default /usr/share/zoneinfo
+
+  // HTTPS from PEM files (both or neither); renewed files are picked up every `tls_reload_interval`.
+  std::filesystem::path tls_certificate;
+  std::filesystem::path tls_private_key;
+  std::chrono::milliseconds tls_reload_interval{60'000};
 };
 
 std::optional<LogFormat> parseLogFormat(std::string_view text);

@@ -13,6 +13,12 @@
 
 namespace sgaudit::service {
 
+// HTTPS: a PEM certificate chain (the server's certificate first) and its unencrypted PEM private key.
+struct TlsFiles {
+  std::filesystem::path certificate;
+  std::filesystem::path private_key;
+};
+
 struct ServerOptions {
   ListenAddress listen;
   unsigned io_threads = 1;
@@ -32,6 +38,11 @@ struct ServerOptions {
   std::filesystem::path spool_dir;
   std::size_t spool_body_limit = 1024ULL * 1024 * 1024;
 
+  // Set: the port speaks HTTPS only (plain HTTP on it gets a 400 saying so). The files are looked at
+  // again every `tls_reload_interval` (zero: never), so a renewed certificate needs no restart.
+  std::optional<TlsFiles> tls;
+  std::chrono::milliseconds tls_reload_interval{60'000};
+
   static ServerOptions from(const Config& config);
 };
 
@@ -47,8 +58,10 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens. Throws std::runtime_error naming the address when it cannot.
+  // Loads the TLS certificate (if any), binds and listens. Throws std::runtime_error naming the address,
+  // or the certificate or key file and what was expected, when it cannot.
   void listen();
+  bool tls() const;
   // The bound port (useful after listening on port 0).
   std::uint16_t port() const;
 
