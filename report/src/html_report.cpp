@@ -635,9 +635,24 @@ FindingsHtml renderFindings(const ReportView& view, const detail::HtmlOptions& o
                 " " + std::to_string(i + 1) + "&ndash;" + std::to_string(end) +
                 " (<span class=\"group-count\">" + std::to_string(end - i) + "</span> shown)</summary>\n";
       }
-      if (inline_details) html += pieces[next] + "\n";
+      // Without JavaScript a large report still lists each finding's severity and title. With it, a browser
+      // reads a <noscript> element's content as one text node, so the list costs no DOM.
+      const bool range_starts = chunked ? i % kChunk == 0 : i == 0;
+      const bool range_ends = i + 1 == members.size() || (chunked && (i + 1) % kChunk == 0);
+      if (inline_details) {
+        html += pieces[next] + "\n";
+      } else {
+        if (range_starts) html += "<noscript><ul class=\"titles\">";
+        const std::string_view severity = core::toString(ordered[next]->severity);
+        html += "<li><span class=\"sev sev-";
+        html += severity;
+        html += "\">";
+        html += severity;
+        html += "</span> " + escape(ordered[next]->title) + "</li>";
+        if (range_ends) html += "</ul></noscript>\n";
+      }
       ++next;
-      if (chunked && (i + 1 == members.size() || (i + 1) % kChunk == 0)) html += "</details>\n";
+      if (chunked && range_ends) html += "</details>\n";
     }
     html += "</details>\n";
   }
