@@ -1,28 +1,22 @@
 // Opens an HTML report in headless Chromium (through playwright-core) and prints what a person would see as
-// one JSON object on stdout; test/report/browser_test.cpp asserts on it.
-//   node browser_check.cjs NPM_DIR REPORT.html SCREENSHOT.png
+// one JSON object on stdout; test/report/browser_test.cpp asserts on it. Given several reports, it opens each
+// in a fresh context of one browser and prints an array of such objects.
+//   node browser_check.cjs NPM_DIR REPORT.html SCREENSHOT.png [REPORT.html SCREENSHOT.png ...]
 // Environment: SGAUDIT_CHROMIUM (default /usr/bin/chromium).
 "use strict";
 const path = require("path");
 
-const [npmDir, reportPath, screenshotPath] = process.argv.slice(2);
+const [npmDir, ...pages] = process.argv.slice(2);
 const { chromium } = require(path.join(npmDir, "node_modules", "playwright-core"));
 
 async function visibleFindings(page) {
   return page.$$eval("details.finding", (all) => all.filter((d) => d.getClientRects().length > 0).length);
 }
 
-async function main() {
+async function check(browser, reportPath, screenshotPath) {
   const facts = { dialogs: [], external_requests: [], csp_violations: [], page_errors: [] };
-  // launch() gives the browser a fresh temporary profile (--user-data-dir) and removes it on close.
-  const browser = await chromium.launch({
-    executablePath: process.env.SGAUDIT_CHROMIUM || "/usr/bin/chromium",
-    // Chromium's sandbox refuses to run as root; a report test has nothing else to protect here.
-    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
-    timeout: 30000,
-  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(15000);
     page.on("dialog", async (dialog) => {
@@ -128,9 +122,26 @@ async function main() {
     await page.screenshot({ path: screenshotPath, fullPage: true });
     facts.screenshot = screenshotPath;
   } finally {
+    await context.close();
+  }
+  return facts;
+}
+
+async function main() {
+  // launch() gives the browser a fresh temporary profile (--user-data-dir) and removes it on close.
+  const browser = await chromium.launch({
+    executablePath: process.env.SGAUDIT_CHROMIUM || "/usr/bin/chromium",
+    // Chromium's sandbox refuses to run as root; a report test has nothing else to protect here.
+    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
+    timeout: 30000,
+  });
+  const all = [];
+  try {
+    for (let i = 0; i + 1 < pages.length; i += 2) all.push(await check(browser, pages[i], pages[i + 1]));
+  } finally {
     await browser.close();
   }
-  process.stdout.write(JSON.stringify(facts) + "\n");
+  process.stdout.write(JSON.stringify(all.length === 1 ? all[0] : all) + "\n");
 }
 
 main().catch((error) => {

@@ -47,22 +47,39 @@ class BrowserTest : public ::testing::Test {
 
   static std::filesystem::path artifacts() { return SGAUDIT_ARTIFACT_DIR; }
 
-  // Writes the page, opens it in Chromium and returns what browser_check.cjs saw. The page and its
-  // screenshot are kept under the build folder (test/report/artifacts/) as the test's artefacts.
+  // Writes the pages, opens them in one Chromium (a fresh context each) and returns what the script saw,
+  // one object per page. The pages and their screenshots are kept under the build folder
+  // (test/report/artifacts/) as the test's artefacts.
+  std::vector<json> inBrowser(const std::vector<std::pair<std::string, std::string>>& pages,
+                              const std::string& script = "browser_check.cjs") {
+    std::vector<std::string> command = {"/usr/bin/timeout",
+                                        "--kill-after=10",
+                                        "150",
+                                        node_.string(),
+                                        std::string(SGAUDIT_REPORT_TEST_DIR) + "/" + script,
+                                        SGAUDIT_NPM_DIR};
+    std::vector<std::filesystem::path> screenshots;
+    for (const auto& [name, html] : pages) {
+      const auto page = artifacts() / (name + ".html");
+      screenshots.push_back(artifacts() / (name + ".png"));
+      std::ofstream(page, std::ios::binary) << html;
+      std::filesystem::remove(screenshots.back());
+      command.push_back(page.string());
+      command.push_back(screenshots.back().string());
+    }
+    // timeout(1) ends a hung browser, so the test fails instead of blocking CI.
+    const auto result = test::runProcess(command);
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    if (result.exit_code != 0) return std::vector<json>(pages.size(), json::object());
+    for (const auto& screenshot : screenshots)
+      EXPECT_TRUE(std::filesystem::exists(screenshot) && std::filesystem::file_size(screenshot) > 0);
+    const json out = json::parse(result.out);
+    return out.is_array() ? out.get<std::vector<json>>() : std::vector<json>{out};
+  }
+
   json inBrowser(const std::string& name, const std::string& html,
                  const std::string& script = "browser_check.cjs") {
-    const auto page = artifacts() / (name + ".html");
-    const auto screenshot = artifacts() / (name + ".png");
-    std::ofstream(page, std::ios::binary) << html;
-    std::filesystem::remove(screenshot);
-    // timeout(1) ends a hung browser, so the test fails instead of blocking CI.
-    const auto result = test::runProcess({"/usr/bin/timeout", "--kill-after=10", "150", node_.string(),
-                                          std::string(SGAUDIT_REPORT_TEST_DIR) + "/" + script,
-                                          SGAUDIT_NPM_DIR, page.string(), screenshot.string()});
-    EXPECT_EQ(result.exit_code, 0) << result.err;
-    if (result.exit_code != 0) return json::object();
-    EXPECT_TRUE(std::filesystem::exists(screenshot) && std::filesystem::file_size(screenshot) > 0);
-    return json::parse(result.out);
+    return inBrowser({{name, html}}, script).front();
   }
 
   std::filesystem::path node_;
@@ -122,54 +139,44 @@ TEST_F(BrowserTest, CceSeedReport) {
   EXPECT_EQ(facts.at("script_elements"), 1);
 }
 
-// Test the report of hostile input: no dialog opens and no injected script or handler runs while every
-// section is open and the mouse passes over the values, and the text shows literally.
+// Test the report of hostile input, in both layouts (details as HTML, and as a JSON data island that the
+// script builds from when every group and finding is opened): no dialog opens and no injected script or
+// handler runs while every section is open and the mouse passes over the values, and the text shows
+// literally.
 TEST_F(BrowserTest, HostileReportRunsNoScript) {
-  const json facts = inBrowser("hostile", renderHtml(fixture::hostileView()));
-  ASSERT_FALSE(facts.empty());
-  EXPECT_TRUE(facts.at("script_ran"));
-  EXPECT_THAT(facts.at("dialogs"), IsEmpty());
-  EXPECT_FALSE(facts.at("injected_global"));
-  EXPECT_THAT(facts.at("csp_violations"), IsEmpty());
-  EXPECT_THAT(facts.at("external_requests"), IsEmpty());
-  EXPECT_EQ(facts.at("script_elements"), 1);
-  EXPECT_EQ(facts.at("handler_attributes"), 0);
-  EXPECT_EQ(facts.at("javascript_links"), 0);
-  EXPECT_EQ(facts.at("scope"), "<script>alert(1)</script> scope");
-  EXPECT_EQ(facts.at("audited_at"), "\" onmouseover=\"alert(2)");
-  const std::string text = facts.at("body_text");
-  EXPECT_THAT(text, HasSubstr("<script>alert(1)</script>"));
-  EXPECT_THAT(text, HasSubstr("\" onmouseover=\"alert(2)"));
-  EXPECT_THAT(text, HasSubstr("javascript:alert(3)"));
-  EXPECT_THAT(text, HasSubstr("<img src=x onerror=\"window.__sgauditInjected=1\">"));
-  const json* check = filterResult(facts, "check", "custom.<script>alert(1)</script>");
-  ASSERT_NE(check, nullptr);
-  EXPECT_EQ(check->at("visible"), 1);
-}
-
-// Test the hostile report in the large-report layout (findings as a JSON data island, built by the script):
-// opening every group and finding builds them all, no dialog opens, no injected script or handler runs, the
-// hostile text shows literally, and the only script that runs is the page's own.
-TEST_F(BrowserTest, HostileReportAsDataIslandRunsNoScript) {
-  const json facts = inBrowser("hostile-island", detail::renderHtml(fixture::hostileView(), {0}));
-  ASSERT_FALSE(facts.empty());
-  EXPECT_TRUE(facts.at("script_ran"));
-  EXPECT_THAT(facts.at("dialogs"), IsEmpty());
-  EXPECT_FALSE(facts.at("injected_global"));
-  EXPECT_THAT(facts.at("csp_violations"), IsEmpty());
-  EXPECT_THAT(facts.at("external_requests"), IsEmpty());
-  EXPECT_THAT(facts.at("page_errors"), IsEmpty());
-  EXPECT_EQ(facts.at("script_elements"), 2);  // the page's script and the data island
-  EXPECT_EQ(facts.at("handler_attributes"), 0);
-  EXPECT_EQ(facts.at("javascript_links"), 0);
-  const std::string text = facts.at("body_text");
-  EXPECT_THAT(text, HasSubstr("<img src=x onerror=\"window.__sgauditInjected=1\">"));
-  EXPECT_THAT(text, HasSubstr("{{scope}} <!-- </details> -->"));  // the finding's detail, built by the script
-  EXPECT_THAT(text, HasSubstr("Copy kubernetes-patch"));  // a fix's copy button (the first was clicked)
-  EXPECT_THAT(text, HasSubstr("name: \"\" onmouseover=\"alert(2)\""));  // the fix itself
-  const json* check = filterResult(facts, "check", "custom.<script>alert(1)</script>");
-  ASSERT_NE(check, nullptr);
-  EXPECT_EQ(check->at("shown"), "1");
+  const ReportView view = fixture::hostileView();
+  const auto pages =
+      inBrowser({{"hostile", renderHtml(view)}, {"hostile-island", detail::renderHtml(view, {0})}});
+  ASSERT_EQ(pages.size(), 2U);
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    SCOPED_TRACE(i == 0 ? "details as HTML" : "details as a data island");
+    const json& facts = pages[i];
+    ASSERT_FALSE(facts.empty());
+    EXPECT_TRUE(facts.at("script_ran"));
+    EXPECT_THAT(facts.at("dialogs"), IsEmpty());
+    EXPECT_FALSE(facts.at("injected_global"));
+    EXPECT_THAT(facts.at("csp_violations"), IsEmpty());
+    EXPECT_THAT(facts.at("external_requests"), IsEmpty());
+    EXPECT_THAT(facts.at("page_errors"), IsEmpty());
+    EXPECT_EQ(facts.at("handler_attributes"), 0);
+    EXPECT_EQ(facts.at("javascript_links"), 0);
+    EXPECT_EQ(facts.at("scope"), "<script>alert(1)</script> scope");
+    EXPECT_EQ(facts.at("audited_at"), "\" onmouseover=\"alert(2)");
+    const std::string text = facts.at("body_text");
+    EXPECT_THAT(text, HasSubstr("<script>alert(1)</script>"));
+    EXPECT_THAT(text, HasSubstr("\" onmouseover=\"alert(2)"));
+    EXPECT_THAT(text, HasSubstr("javascript:alert(3)"));
+    EXPECT_THAT(text, HasSubstr("<img src=x onerror=\"window.__sgauditInjected=1\">"));
+    EXPECT_THAT(text, HasSubstr("{{scope}} <!-- </details> -->"));        // a finding's detail
+    EXPECT_THAT(text, HasSubstr("Copy kubernetes-patch"));                // a fix's copy button
+    EXPECT_THAT(text, HasSubstr("name: \"\" onmouseover=\"alert(2)\""));  // the fix itself
+    const json* check = filterResult(facts, "check", "custom.<script>alert(1)</script>");
+    ASSERT_NE(check, nullptr);
+    EXPECT_EQ(check->at("shown"), "1");
+  }
+  EXPECT_EQ(pages[0].at("script_elements"), 1);
+  EXPECT_EQ(filterResult(pages[0], "check", "custom.<script>alert(1)</script>")->at("visible"), 1);
+  EXPECT_EQ(pages[1].at("script_elements"), 2);  // the page's script and the data island, which never runs
 }
 
 // Test that a report of 500 nodes and 5,000 findings stays usable: it opens with every check group
@@ -247,12 +254,14 @@ TEST_F(BrowserTest, InjectedPayloadWouldBeDetected) {
   ASSERT_NE(meta, std::string::npos);
   without_csp.erase(meta, without_csp.find('>', meta) + 1 - meta);
 
-  const json open = inBrowser("control-without-csp", without_csp);
+  const auto pages = inBrowser({{"control-without-csp", without_csp}, {"control-with-csp", with_csp}});
+  ASSERT_EQ(pages.size(), 2U);
+  const json& open = pages[0];
   ASSERT_FALSE(open.empty());
   EXPECT_TRUE(open.at("injected_global"));
   EXPECT_EQ(open.at("dialogs"), json::array({"injected"}));
 
-  const json guarded = inBrowser("control-with-csp", with_csp);
+  const json& guarded = pages[1];
   ASSERT_FALSE(guarded.empty());
   EXPECT_FALSE(guarded.at("injected_global"));
   EXPECT_THAT(guarded.at("dialogs"), IsEmpty());
