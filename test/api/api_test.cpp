@@ -121,6 +121,14 @@ TEST(ApiTest, CceSeedOverHttpMatchesCli) {
   EXPECT_EQ(document.at("matrix"), expected.at("matrix"));
   EXPECT_EQ(document.at("nodes"), expected.at("nodes"));
   EXPECT_EQ(document.at("summary"), expected.at("summary"));
+  // Each finding read through the API is the report's finding plus its id.
+  for (json item : findings) {
+    ASSERT_TRUE(item.at("id").is_number_integer()) << item.dump();
+    item.erase("id");
+    EXPECT_NE(std::find(document.at("findings").begin(), document.at("findings").end(), item),
+              document.at("findings").end())
+        << item.dump();
+  }
   // The finding Huawei fix (finding 4) comes with its three tools.
   std::set<std::string> tools;
   for (const auto& finding : document.at("findings")) {
