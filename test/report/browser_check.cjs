@@ -5,6 +5,7 @@
 // Environment: SGAUDIT_CHROMIUM (default /usr/bin/chromium).
 "use strict";
 const path = require("path");
+const { guardedPage, launchChromium } = require("./browser_page.cjs");
 
 const [npmDir, ...pages] = process.argv.slice(2);
 const { chromium } = require(path.join(npmDir, "node_modules", "playwright-core"));
@@ -17,22 +18,7 @@ async function check(browser, reportPath, screenshotPath) {
   const facts = { dialogs: [], external_requests: [], csp_violations: [], page_errors: [] };
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   try {
-    const page = await context.newPage();
-    page.setDefaultTimeout(15000);
-    page.on("dialog", async (dialog) => {
-      facts.dialogs.push(dialog.message());
-      await dialog.dismiss();
-    });
-    page.on("console", (message) => {
-      if (/Content Security Policy/i.test(message.text())) facts.csp_violations.push(message.text());
-    });
-    page.on("pageerror", (error) => facts.page_errors.push(String(error)));
-    await page.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith("file:")) return route.continue();
-      facts.external_requests.push(url);
-      return route.abort();
-    });
+    const page = await guardedPage(context, facts);
 
     await page.goto("file://" + path.resolve(reportPath), { waitUntil: "load" });
     // The report's own script marks the body once it has run: proof that the CSP hash admits it.
@@ -129,12 +115,7 @@ async function check(browser, reportPath, screenshotPath) {
 
 async function main() {
   // launch() gives the browser a fresh temporary profile (--user-data-dir) and removes it on close.
-  const browser = await chromium.launch({
-    executablePath: process.env.SGAUDIT_CHROMIUM || "/usr/bin/chromium",
-    // Chromium's sandbox refuses to run as root; a report test has nothing else to protect here.
-    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
-    timeout: 30000,
-  });
+  const browser = await launchChromium(chromium);
   const all = [];
   try {
     for (let i = 0; i + 1 < pages.length; i += 2) all.push(await check(browser, pages[i], pages[i + 1]));

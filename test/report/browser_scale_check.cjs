@@ -6,35 +6,17 @@
 //   node browser_scale_check.cjs NPM_DIR REPORT.html SCREENSHOT.png
 "use strict";
 const path = require("path");
+const { guardedPage, launchChromium } = require("./browser_page.cjs");
 
 const [npmDir, reportPath, screenshotPath] = process.argv.slice(2);
 const { chromium } = require(path.join(npmDir, "node_modules", "playwright-core"));
 
 async function main() {
   const facts = { dialogs: [], external_requests: [], csp_violations: [], page_errors: [] };
-  const browser = await chromium.launch({
-    executablePath: process.env.SGAUDIT_CHROMIUM || "/usr/bin/chromium",
-    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
-    timeout: 30000,
-  });
+  const browser = await launchChromium(chromium);
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15000);
-    page.on("dialog", async (dialog) => {
-      facts.dialogs.push(dialog.message());
-      await dialog.dismiss();
-    });
-    page.on("console", (message) => {
-      if (/Content Security Policy/i.test(message.text())) facts.csp_violations.push(message.text());
-    });
-    page.on("pageerror", (error) => facts.page_errors.push(String(error)));
-    await page.route("**/*", (route) => {
-      const url = route.request().url();
-      if (url.startsWith("file:")) return route.continue();
-      facts.external_requests.push(url);
-      return route.abort();
-    });
+    const page = await guardedPage(context, facts);
     const started = Date.now();
     await page.goto("file://" + path.resolve(reportPath), { waitUntil: "load" });
     facts.load_ms = Date.now() - started;

@@ -1,0 +1,36 @@
+// What every browser check of a report does with its page: records dialogs (a script that ran, say
+// alert(1)), Content-Security-Policy violations, page errors and any request that leaves the file, which
+// is aborted. The checks then assert these stay empty.
+"use strict";
+
+async function guardedPage(context, facts) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.on("dialog", async (dialog) => {
+    facts.dialogs.push(dialog.message());
+    await dialog.dismiss();
+  });
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) facts.csp_violations.push(message.text());
+  });
+  page.on("pageerror", (error) => facts.page_errors.push(String(error)));
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    if (url.startsWith("file:")) return route.continue();
+    facts.external_requests.push(url);
+    return route.abort();
+  });
+  return page;
+}
+
+// Headless Chromium from apt (SGAUDIT_CHROMIUM to use another).
+function launchChromium(chromium) {
+  return chromium.launch({
+    executablePath: process.env.SGAUDIT_CHROMIUM || "/usr/bin/chromium",
+    // Chromium's sandbox refuses to run as root; a report test has nothing else to protect here.
+    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
+    timeout: 30000,
+  });
+}
+
+module.exports = { guardedPage, launchChromium };
