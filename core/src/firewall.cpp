@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <functional>
+#include <limits>
 #include <map>
 #include <span>
 
@@ -551,6 +553,28 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
   }
 }
 
+// The rules of one elementary interval of a group's index (`indexed`) merged with its rules of protocol any,
+// both in evaluation order, appended to `out`.
+void appendIndexedCandidates(const CompiledSecurityGroup& group, std::span<const std::uint32_t> indexed,
+                             std::vector<const CompiledRule*>& out) {
+  const auto& any = group.anyProtocol;
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < indexed.size() || j < any.size()) {
+    const bool takeIndexed = j == any.size() || (i < indexed.size() && indexed[i] < any[j]);
+    out.push_back(&group.rules[takeIndexed ? indexed[i++] : any[j++]]);
+  }
+}
+
+// Puts a layer's candidates, collected group after group, in the layer's evaluation order.
+void orderCandidates(const CompiledLayer& layer, std::vector<const CompiledRule*>& candidates) {
+  if (layer.model == EvaluationModel::PriorityDenyWins) {
+    // Groups are already in model order inside, so a stable sort keeps group order for full ties.
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const CompiledRule* a, const CompiledRule* b) { return comesBefore(*a, *b); });
+  }
+}
+
 // The rules of a layer that match `protocol` on some key of `ports`, in the layer's evaluation order.
 void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange ports,
                     std::vector<const CompiledRule*>& out) {
@@ -574,13 +598,7 @@ void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange por
                                                index->offsets[interval + 1] - index->offsets[interval]);
     }
     if (answered) {
-      const auto& any = group->anyProtocol;
-      std::size_t i = 0;
-      std::size_t j = 0;
-      while (i < indexed.size() || j < any.size()) {
-        const bool takeIndexed = j == any.size() || (i < indexed.size() && indexed[i] < any[j]);
-        out.push_back(&group->rules[takeIndexed ? indexed[i++] : any[j++]]);
-      }
+      appendIndexedCandidates(*group, indexed, out);
       continue;
     }
     const CompiledRule* last = nullptr;
@@ -592,11 +610,7 @@ void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange por
       last = rule;
     }
   }
-  if (layer.model == EvaluationModel::PriorityDenyWins) {
-    // Groups are already in model order inside, so a stable sort keeps group order for full ties.
-    std::stable_sort(out.begin(), out.end(),
-                     [](const CompiledRule* a, const CompiledRule* b) { return comesBefore(*a, *b); });
-  }
+  orderCandidates(layer, out);
 }
 
 bool matchesKey(const CompiledRule& rule, Protocol protocol, std::uint16_t key) {
@@ -812,6 +826,138 @@ ReachAnswer reach(const Firewall& firewall, const SourceResolver& resolver, Prot
                   PortRange ports) {
   FirewallCompiler compiler(resolver);
   return reach(compiler.compile(firewall), protocol, ports);
+}
+
+void reachEach(std::span<const KeyQuestion> questions,
+               const std::function<void(std::size_t question, const PortIntervalAnswer& answer)>& visit) {
+  // The questions in (firewall, protocol, key) order, packed so that the sort moves little memory.
+  struct Ordered {
+    const CompiledFirewall* firewall;
+    std::uint32_t protocolAndKey;
+    std::uint32_t question;
+  };
+  assert(questions.size() <= std::numeric_limits<std::uint32_t>::max());
+  std::vector<Ordered> order;
+  order.reserve(questions.size());
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    const KeyQuestion& question = questions[i];
+    const auto protocol = static_cast<std::uint16_t>(question.protocol.number());
+    order.push_back(Ordered{question.firewall, (std::uint32_t{protocol} << 16) | question.key,
+                            static_cast<std::uint32_t>(i)});
+  }
+  std::sort(order.begin(), order.end(), [](const Ordered& a, const Ordered& b) {
+    if (a.firewall != b.firewall) return std::less<>{}(a.firewall, b.firewall);
+    if (a.protocolAndKey != b.protocolAndKey) return a.protocolAndKey < b.protocolAndKey;
+    return a.question < b.question;
+  });
+
+  thread_local Scratch scratch;
+  thread_local IntervalOutcome outcome;
+  // Where each group of the firewall stands in its index for the protocol: the elementary interval of the
+  // current key (index null: the group names the protocol in no rule, only its rules of protocol any count).
+  struct GroupCursor {
+    std::size_t layer;
+    const CompiledSecurityGroup* group;
+    const ProtocolIndex* index;
+    std::size_t interval;
+  };
+  std::vector<GroupCursor> cursors;
+  // The answers evaluated for the current firewall and protocol, with the candidate rules they were evaluated
+  // from (each layer's, followed by null): keys of different elementary intervals often meet the same rules,
+  // such as only those of protocol any.
+  struct Evaluated {
+    std::vector<const CompiledRule*> rules;
+    PortIntervalAnswer answer;
+  };
+  std::vector<Evaluated> evaluated;
+  std::size_t evaluatedCount = 0;
+  std::size_t current = 0;  // the answer of the current key
+  std::vector<const CompiledRule*> signature;
+  for (std::size_t begin = 0; begin < order.size();) {
+    const CompiledFirewall& firewall = *order[begin].firewall;
+    const Protocol protocol = questions[order[begin].question].protocol;
+    const std::uint32_t protocolBits = order[begin].protocolAndKey >> 16;
+    std::size_t end = begin + 1;
+    while (end < order.size() && order[end].firewall == order[begin].firewall &&
+           order[end].protocolAndKey >> 16 == protocolBits) {
+      ++end;
+    }
+    cursors.clear();
+    evaluatedCount = 0;
+    for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
+      for (const auto& group : firewall.layers[layer].groups) {
+        const auto& byProtocol = group->byProtocol;
+        const auto index = std::find_if(byProtocol.begin(), byProtocol.end(), [&](const ProtocolIndex& i) {
+          return i.protocol == protocol.number();
+        });
+        cursors.push_back(GroupCursor{layer, group.get(), index == byProtocol.end() ? nullptr : &*index, 0});
+      }
+    }
+    const AddressSet& universe = universeOf(protocol);
+    auto& candidates = scratch.candidates;
+    candidates.resize(std::max(candidates.size(), firewall.layers.size()));
+    for (std::size_t k = begin; k < end; ++k) {
+      const std::uint32_t question = order[k].question;
+      const auto key = static_cast<std::uint16_t>(order[k].protocolAndKey & 0xffff);
+      bool moved = k == begin;
+      for (GroupCursor& cursor : cursors) {
+        if (cursor.index == nullptr) continue;
+        const auto& starts = cursor.index->starts;  // one interval when the protocol has no keys
+        while (cursor.interval + 1 < starts.size() && starts[cursor.interval + 1] <= key) {
+          ++cursor.interval;
+          moved = true;
+        }
+      }
+      if (moved) {
+        for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer)
+          candidates[layer].clear();
+        for (const GroupCursor& cursor : cursors) {
+          std::span<const std::uint32_t> indexed;
+          if (cursor.index != nullptr) {
+            const auto& offsets = cursor.index->offsets;
+            indexed = std::span<const std::uint32_t>(cursor.index->rules.data() + offsets[cursor.interval],
+                                                     offsets[cursor.interval + 1] - offsets[cursor.interval]);
+          }
+          appendIndexedCandidates(*cursor.group, indexed, candidates[cursor.layer]);
+        }
+        signature.clear();
+        for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
+          signature.insert(signature.end(), candidates[layer].begin(), candidates[layer].end());
+          signature.push_back(nullptr);
+        }
+        current = 0;
+        while (current < evaluatedCount && evaluated[current].rules != signature)
+          ++current;
+        if (current == evaluatedCount) {
+          // The candidates' first cache lines, fetched together before evaluation reads them one by one: in
+          // a fleet they are mostly misses.
+          for (const CompiledRule* rule : signature) {
+            if (rule != nullptr) __builtin_prefetch(rule);
+          }
+          for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer)
+            orderCandidates(firewall.layers[layer], candidates[layer]);
+          evaluateInterval(firewall, candidates, protocol, PortRange::single(key), true, universe, scratch,
+                           outcome);
+          if (evaluated.size() == evaluatedCount) evaluated.emplace_back();
+          evaluated[current].rules.swap(signature);
+          evaluated[current].answer = toAnswer(outcome);
+          ++evaluatedCount;
+        }
+      }
+      // Otherwise the key lies in the elementary interval of the key before, and has the same answer.
+      PortIntervalAnswer& answer = evaluated[current].answer;
+      answer.ports = PortRange::single(key);
+      visit(question, answer);
+    }
+    begin = end;
+  }
+}
+
+std::vector<PortIntervalAnswer> reachEach(std::span<const KeyQuestion> questions) {
+  std::vector<PortIntervalAnswer> answers(questions.size());
+  reachEach(questions,
+            [&](std::size_t question, const PortIntervalAnswer& answer) { answers[question] = answer; });
+  return answers;
 }
 
 RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSet& required) {
