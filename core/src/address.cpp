@@ -324,13 +324,17 @@ AddressSet AddressSet::fromRanges(std::vector<AddressRange> v4, std::vector<Addr
 
 AddressSet AddressSet::fromCanonicalRanges(IpFamily family, std::span<const AddressRange> ranges) {
   AddressSet set;
-  set.mutableRanges(family).assign(ranges.begin(), ranges.end());
+  set.assignCanonicalRanges(family, ranges);
+  return set;
+}
+
+void AddressSet::assignCanonicalRanges(IpFamily family, std::span<const AddressRange> ranges) {
+  mutableRanges(family).assign(ranges.begin(), ranges.end());
   assert(std::ranges::all_of(
       ranges, [&](const AddressRange& r) { return r.first <= r.last && r.last <= maxAddressValue(family); }));
   assert(std::adjacent_find(ranges.begin(), ranges.end(), [](const AddressRange& a, const AddressRange& b) {
            return intervals::overlapsOrTouches(a, b) || b.first < a.first;
          }) == ranges.end());
-  return set;
 }
 
 AddressSet AddressSet::fromCanonicalRanges(std::span<const AddressRange> v4,

@@ -652,32 +652,50 @@ UnresolvedSource toUnresolvedSource(std::size_t layer, const CompiledRule& rule)
   return UnresolvedSource{layer, rule.sourceText, rule.action, rule.rule->origin};
 }
 
-PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
-  PortIntervalAnswer answer;
+// The public answer for `outcome`, written over `answer`, whose vectors keep their memory: reachEach reuses
+// its answers, and most of an answer's cost is allocation.
+void writeAnswer(const IntervalOutcome& outcome, PortIntervalAnswer& answer) {
   answer.ports = outcome.ports;
-  answer.unresolved.reserve(outcome.unresolved.size());
+  answer.unresolved.clear();
   for (const auto& [layer, rule] : outcome.unresolved)
     answer.unresolved.push_back(toUnresolvedSource(layer, *rule));
-  answer.pieces.reserve(outcome.pieces.size());
-  for (const FlatPiece& piece : outcome.pieces) {
-    AddressPiece& out = answer.pieces.emplace_back();
+  answer.pieces.resize(outcome.pieces.size());
+  for (std::size_t p = 0; p < outcome.pieces.size(); ++p) {
+    const FlatPiece& piece = outcome.pieces[p];
+    AddressPiece& out = answer.pieces[p];
     auto choices = outcome.choicesOf(piece);
-    out.decisions.reserve(choices.size());
+    out.decisions.resize(choices.size());
     for (std::size_t layer = 0; layer < choices.size(); ++layer) {
       const FlatChoice& choice = choices[layer];
-      LayerDecision& decision = out.decisions.emplace_back();
+      LayerDecision& decision = out.decisions[layer];
       decision.layer = layer;
       decision.action = choice.action();
-      if (choice.decider) decision.rule = choice.decider->origin;
+      if (choice.decider) {
+        decision.rule = choice.decider->origin;
+      } else {
+        decision.rule.reset();
+      }
+      decision.unlessMemberOf.clear();
       for (const CompiledRule* precedent : outcome.precedentsOf(choice))
         decision.unlessMemberOf.push_back(toUnresolvedSource(layer, *precedent));
     }
     out.verdict = piece.admitted ? RuleAction::Allow : RuleAction::Deny;
     out.dependsOnUnresolved = piece.dependsOnUnresolved;
-    out.addresses = AddressSet::fromCanonicalRanges(piece.family, outcome.rangesOf(piece));
+    const auto ranges = outcome.rangesOf(piece);
+    out.addresses.assignCanonicalRanges(IpFamily::V4,
+                                        piece.family == IpFamily::V4 ? ranges : decltype(ranges){});
+    out.addresses.assignCanonicalRanges(IpFamily::V6,
+                                        piece.family == IpFamily::V6 ? ranges : decltype(ranges){});
   }
-  answer.admitted = AddressSet::fromCanonicalRanges(outcome.admitted[0], outcome.admitted[1]);
-  answer.undetermined = AddressSet::fromCanonicalRanges(outcome.undetermined[0], outcome.undetermined[1]);
+  answer.admitted.assignCanonicalRanges(IpFamily::V4, outcome.admitted[0]);
+  answer.admitted.assignCanonicalRanges(IpFamily::V6, outcome.admitted[1]);
+  answer.undetermined.assignCanonicalRanges(IpFamily::V4, outcome.undetermined[0]);
+  answer.undetermined.assignCanonicalRanges(IpFamily::V6, outcome.undetermined[1]);
+}
+
+PortIntervalAnswer toAnswer(const IntervalOutcome& outcome) {
+  PortIntervalAnswer answer;
+  writeAnswer(outcome, answer);
   return answer;
 }
 
@@ -940,7 +958,7 @@ void reachEach(std::span<const KeyQuestion> questions,
                            outcome);
           if (evaluated.size() == evaluatedCount) evaluated.emplace_back();
           evaluated[current].rules.swap(signature);
-          evaluated[current].answer = toAnswer(outcome);
+          writeAnswer(outcome, evaluated[current].answer);
           ++evaluatedCount;
         }
       }

@@ -100,6 +100,8 @@ class AddressSet {
   // normalising them again.
   static AddressSet fromCanonicalRanges(IpFamily family, std::span<const AddressRange> ranges);
   static AddressSet fromCanonicalRanges(std::span<const AddressRange> v4, std::span<const AddressRange> v6);
+  // Replaces the ranges of one family with canonical ones, as fromCanonicalRanges, reusing the set's memory.
+  void assignCanonicalRanges(IpFamily family, std::span<const AddressRange> ranges);
 
   // Adds in place (the cheap way to build a set).
   void add(IpFamily family, AddressRange range);
