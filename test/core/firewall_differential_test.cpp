@@ -664,17 +664,19 @@ TEST(FirewallDifferential, PriorityDenyWinsAgreesWithOracle) {
                   [](std::mt19937_64&) { return std::vector{EvaluationModel::PriorityDenyWins}; });
 }
 
+// `count` layers, each under a model drawn at random.
+std::vector<EvaluationModel> randomLayers(std::mt19937_64& random, std::size_t count) {
+  std::vector<EvaluationModel> models;
+  for (std::size_t i = 0; i < count; ++i) {
+    models.push_back(std::vector{EvaluationModel::Union, EvaluationModel::FirstMatchByPriority,
+                                 EvaluationModel::PriorityDenyWins}[random() % 3]);
+  }
+  return models;
+}
+
 // Test that firewalls of several layers with mixed models (Azure subnet and NIC) agree with the oracle.
 TEST(FirewallDifferential, LayeredFirewallsAgreeWithOracle) {
-  runDifferential("layered", [](std::mt19937_64& random) {
-    std::vector<EvaluationModel> models;
-    std::size_t count = 2 + random() % 2;
-    for (std::size_t i = 0; i < count; ++i) {
-      models.push_back(std::vector{EvaluationModel::Union, EvaluationModel::FirstMatchByPriority,
-                                   EvaluationModel::PriorityDenyWins}[random() % 3]);
-    }
-    return models;
-  });
+  runDifferential("layered", [](std::mt19937_64& random) { return randomLayers(random, 2 + random() % 2); });
 }
 
 // Test that answering many single-key questions at once (reachEach: grouped by firewall and protocol, keys in
@@ -682,16 +684,7 @@ TEST(FirewallDifferential, LayeredFirewallsAgreeWithOracle) {
 // with the oracle, on random firewalls of every model and of several layers.
 TEST(FirewallDifferential, BatchAgreesWithOneQuestionPathAndOracle) {
   runDifferential(
-      "batch",
-      [](std::mt19937_64& random) {
-        std::vector<EvaluationModel> models;
-        std::size_t count = 1 + random() % 3;
-        for (std::size_t i = 0; i < count; ++i) {
-          models.push_back(std::vector{EvaluationModel::Union, EvaluationModel::FirstMatchByPriority,
-                                       EvaluationModel::PriorityDenyWins}[random() % 3]);
-        }
-        return models;
-      },
+      "batch", [](std::mt19937_64& random) { return randomLayers(random, 1 + random() % 3); },
       batchDisagreement);
 }
 
