@@ -27,6 +27,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "sgaudit/service/logging.hpp"
 #include "sgaudit/service/version.hpp"
@@ -41,7 +42,9 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using PlainStream = beast::tcp_stream;
-using TlsStream = ssl::stream<beast::tcp_stream>;
+// Beast's wrapper, not the bare asio stream: it coalesces the serializer's small buffers (status line,
+// headers, body) into one TLS record per write, where the bare stream writes them one record each.
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr int kExpiryWarningDays = 14;
@@ -689,6 +692,10 @@ void HttpServer::Impl::doAccept() {
 }
 
 void HttpServer::Impl::startSession(tcp::socket socket) {
+  // Responses are written whole: Nagle's algorithm would only hold back their last segment until the
+  // client's delayed ACK (40 ms).
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
   if (tls) {
     std::make_shared<ProtocolDetector>(std::move(socket), *this)->start();
     return;
