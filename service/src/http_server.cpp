@@ -172,7 +172,6 @@ class TlsContext {
         stamp_(stampOf(files_)),
         context_(makeTlsContext(files_)),
         checked_(Clock::now()) {
-    failed_stamp_ = stamp_;
     logCertificate(*context_, files_, "serving TLS");
   }
 
@@ -182,7 +181,7 @@ class TlsContext {
     if (reload_interval_.count() > 0 && now - checked_ >= reload_interval_) {
       checked_ = now;
       const FileStamp stamp = stampOf(files_);
-      if (!(stamp == stamp_) && !(stamp == failed_stamp_)) {
+      if (stamp != stamp_ && stamp != failed_stamp_) {
         try {
           context_ = makeTlsContext(files_);
           stamp_ = stamp;
@@ -201,7 +200,7 @@ class TlsContext {
   TlsFiles files_;
   std::chrono::milliseconds reload_interval_;
   FileStamp stamp_;
-  FileStamp failed_stamp_;
+  std::optional<FileStamp> failed_stamp_;  // the last files that would not load, not tried again
   std::shared_ptr<ssl::context> context_;
   Clock::time_point checked_;
   std::mutex mutex_;
@@ -625,6 +624,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 // On the HTTPS port: reads the first bytes to tell a TLS handshake from plain HTTP, then hands the
 // connection (and those bytes) to the right session.
+// Registers a new session with the server (so a stop can reach it) and starts it.
+template <class Stream, class Extra>
+void launchSession(PlainStream&& stream, beast::flat_buffer&& buffer, HttpServer::Impl& server,
+                   Extra&& extra) {
+  auto session = std::make_shared<Session<Stream>>(std::move(stream), std::move(buffer), server,
+                                                   std::forward<Extra>(extra));
+  server.add(session);
+  session->start();
+}
+
 class ProtocolDetector : public std::enable_shared_from_this<ProtocolDetector> {
  public:
   ProtocolDetector(tcp::socket&& socket, HttpServer::Impl& server)
@@ -647,15 +656,9 @@ class ProtocolDetector : public std::enable_shared_from_this<ProtocolDetector> {
       return;
     }
     if (tls) {
-      auto session = std::make_shared<Session<TlsStream>>(std::move(stream_), std::move(buffer_), server_,
-                                                          server_.tls->current());
-      server_.add(session);
-      session->start();
+      launchSession<TlsStream>(std::move(stream_), std::move(buffer_), server_, server_.tls->current());
     } else {
-      auto session =
-          std::make_shared<Session<PlainStream>>(std::move(stream_), std::move(buffer_), server_, true);
-      server_.add(session);
-      session->start();
+      launchSession<PlainStream>(std::move(stream_), std::move(buffer_), server_, /*refuse_plain=*/true);
     }
   }
 
@@ -700,10 +703,8 @@ void HttpServer::Impl::startSession(tcp::socket socket) {
     std::make_shared<ProtocolDetector>(std::move(socket), *this)->start();
     return;
   }
-  auto session = std::make_shared<Session<PlainStream>>(PlainStream(std::move(socket)), beast::flat_buffer(),
-                                                        *this, false);
-  add(session);
-  session->start();
+  launchSession<PlainStream>(PlainStream(std::move(socket)), beast::flat_buffer(), *this,
+                             /*refuse_plain=*/false);
 }
 
 void HttpServer::Impl::waitForSignal() {
