@@ -24,6 +24,7 @@ namespace {
 
 using json = nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using namespace std::chrono_literals;
 
 const std::filesystem::path kScenario = testDataDir() / "scenarios" / "cce-seed";
@@ -511,6 +512,9 @@ TEST(ApiTlsTest, CceSeedOverHttps) {
   ApiServer& server = tls.server;
   EXPECT_THAT(server.logText(), HasSubstr("https://127.0.0.1:"));
   EXPECT_THAT(server.logText(), HasSubstr("CN=sgaudit-first"));
+  // Thirty days left: no warning.
+  EXPECT_THAT(server.logText(), Not(HasSubstr("the TLS certificate expires soon")));
+  EXPECT_THAT(server.logText(), Not(HasSubstr("the TLS certificate has expired")));
 
   const auto connection = server.connect();
   EXPECT_EQ(connection->peerCommonName(), "sgaudit-first");
@@ -622,6 +626,13 @@ TEST(ApiTlsTest, BadCertificateFilesAreNamedAtStart) {
   ApiServer server(dir,
                    {"--tls-cert", expired.certificate.string(), "--tls-key", expired.private_key.string()});
   EXPECT_THAT(server.logText(), HasSubstr("the TLS certificate has expired"));
+  server.stop();
+
+  // Five days left: served, with a warning.
+  const auto expiring = writeSelfSignedCertificate(dir.path(), "expiring", "expiring", 5);
+  server.start({"--tls-cert", expiring.certificate.string(), "--tls-key", expiring.private_key.string()});
+  EXPECT_THAT(server.logText(), HasSubstr("the TLS certificate expires soon"));
+  EXPECT_THAT(server.logText(), Not(HasSubstr("the TLS certificate has expired")));
   server.stop();
 }
 
