@@ -74,6 +74,26 @@ std::size_t answerQuestionsInBatch(const Fleet& fleet, std::size_t count) {
   return open;
 }
 
+// The same questions as verdicts (verdictEach), as an audit asks them before it reports: who gets through,
+// what the oracle computes, without the deciding rules.
+std::size_t answerVerdictsInBatch(const Fleet& fleet, std::size_t count) {
+  core::FirewallCompiler compiler(fleet.resolver);
+  std::vector<std::optional<core::CompiledFirewall>> compiled(fleet.nodes.size());
+  std::vector<core::KeyQuestion> questions;
+  questions.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Question& question = fleet.questions[i];
+    auto& node = compiled[question.node];
+    if (!node) node = compiler.compile(fleet.nodes[question.node]);
+    questions.push_back(core::KeyQuestion{&*node, question.protocol, question.port});
+  }
+  std::size_t open = 0;
+  core::verdictEach(questions, [&](std::size_t, const core::ReachVerdict& verdict) {
+    open += core::exposureOf(verdict.admitted, internet()) != core::Exposure::Blocked;
+  });
+  return open;
+}
+
 // The same without the requirement check: reach() alone.
 std::size_t reachOnly(const Fleet& fleet, std::size_t count) {
   core::FirewallCompiler compiler(fleet.resolver);
@@ -142,6 +162,23 @@ void BM_Fleet_100kQuestions(benchmark::State& state) {
   state.counters["open"] = static_cast<double>(open);  // the same count as one by one
 }
 BENCHMARK(BM_Fleet_100kQuestions)
+    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
+    ->Arg(static_cast<int>(EvaluationModel::Union))
+    ->Unit(benchmark::kMillisecond);
+
+// The same questions as verdicts in one batch (verdictEach), compilation included: the audit's first pass.
+void BM_Fleet_100kQuestions_Verdicts(benchmark::State& state) {
+  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
+  std::size_t open = 0;
+  for (auto _ : state) {
+    open = answerVerdictsInBatch(f, f.questions.size());
+    benchmark::DoNotOptimize(open);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
+  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
+  state.counters["open"] = static_cast<double>(open);  // the same count as with full answers
+}
+BENCHMARK(BM_Fleet_100kQuestions_Verdicts)
     ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
     ->Arg(static_cast<int>(EvaluationModel::Union))
     ->Unit(benchmark::kMillisecond);

@@ -13,27 +13,33 @@ namespace sgaudit::core {
 
 // A rule ready for evaluation: its source resolved and cut to its ethertype. Its key and address ranges live
 // in pools of its group, so that evaluating a group touches a few contiguous blocks of memory.
-// Aligned to a cache line, with what a question about one key reads of a candidate rule in the first: in a
-// large fleet those reads, scattered over many groups, are mostly cache misses.
+// One cache line, with everything a question about one key reads of a candidate rule: in a large fleet those
+// reads, scattered over many groups, are mostly cache misses, and the smaller the rules the more of them stay
+// cached.
 struct alignas(64) CompiledRule {
-  std::span<const AddressRange> v4;  // when resolved
-  std::span<const AddressRange> v6;
+  const AddressRange* addresses = nullptr;  // when resolved: v4Count IPv4 ranges, then v6Count IPv6 ranges
+  std::uint32_t v4Count = 0;
+  std::uint32_t v6Count = 0;
   std::shared_ptr<const RuleOrigin> origin;  // cited by answers; aliases the group, which it keeps alive
+  const SecurityGroupRule* rule = nullptr;   // its source and priority
+  const PortRange* portData = nullptr;       // key ranges, read by questions over several keys
+  std::uint16_t portCount = 0;
   std::int16_t protocol = Protocol::kAnyNumber;
   RuleAction action = RuleAction::Allow;
   bool resolved = true;
   bool mayMatchV4 = false;  // when unresolved: the families its ethertype admits
   bool mayMatchV6 = false;
-  // Read by questions over several keys, and by the priority-deny-wins ordering.
-  std::span<const PortRange> ports;
-  int priority = 0;
-  const SecurityGroupRule* rule = nullptr;
-  std::string sourceText;  // describe(source), for unresolved rules
 
-  std::span<const AddressRange> ranges(IpFamily family) const { return family == IpFamily::V4 ? v4 : v6; }
+  std::span<const AddressRange> ranges(IpFamily family) const {
+    return family == IpFamily::V4 ? std::span<const AddressRange>(addresses, v4Count)
+                                  : std::span<const AddressRange>(addresses + v4Count, v6Count);
+  }
+  std::span<const PortRange> ports() const { return {portData, portCount}; }
+  int priority() const { return rule->priority; }
   bool mayMatch(IpFamily family) const { return family == IpFamily::V4 ? mayMatchV4 : mayMatchV6; }
   bool keysMatter(Protocol query) const { return protocol != Protocol::kAnyNumber && query.hasKey(); }
 };
+static_assert(sizeof(CompiledRule) == 64);
 
 // What a query needs to pick a group's candidate rules, packed so that scanning a group touches little
 // memory: one entry per (rule, key range), in evaluation order.
@@ -70,7 +76,7 @@ namespace {
 // Evaluation order within one group: ascending priority, deny before allow at equal priority, then as
 // written.
 bool comesBefore(const CompiledRule& a, const CompiledRule& b) {
-  if (a.priority != b.priority) return a.priority < b.priority;
+  if (a.priority() != b.priority()) return a.priority() < b.priority();
   return a.action == RuleAction::Deny && b.action == RuleAction::Allow;
 }
 
@@ -101,7 +107,13 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
   }
   std::sort(protocols.begin(), protocols.end());
   compiled.byProtocol.reserve(protocols.size());
-  std::vector<std::uint32_t> cursor;
+  struct Cover {
+    std::uint32_t rule;
+    std::uint32_t first;  // intervals first..last
+    std::uint32_t last;
+  };
+  thread_local std::vector<Cover> covers;
+  thread_local std::vector<std::uint32_t> cursor;
   for (std::int16_t protocol : protocols) {
     ProtocolIndex& index = compiled.byProtocol.emplace_back();
     index.protocol = protocol;
@@ -111,7 +123,7 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
     if (keyed) {
       for (const CompiledRule& rule : compiled.rules) {
         if (rule.protocol != protocol) continue;
-        for (const PortRange& range : rule.ports) {
+        for (const PortRange& range : rule.ports()) {
           index.starts.push_back(range.first);
           if (range.last != 65535) index.starts.push_back(static_cast<std::uint16_t>(range.last + 1));
         }
@@ -121,32 +133,37 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
     }
     const std::size_t intervals = index.starts.size();
     auto intervalOf = [&](std::uint16_t key) {
-      return static_cast<std::size_t>(std::upper_bound(index.starts.begin(), index.starts.end(), key) -
-                                      index.starts.begin() - 1);
+      return static_cast<std::uint32_t>(std::upper_bound(index.starts.begin(), index.starts.end(), key) -
+                                        index.starts.begin() - 1);
     };
-    // Two passes over the rules in evaluation order, counting then placing, keep each interval's rules in
-    // that order.
-    auto forEachCover = [&](auto&& visit) {
-      for (std::uint32_t r = 0; r < compiled.rules.size(); ++r) {
-        const CompiledRule& rule = compiled.rules[r];
-        if (rule.protocol != protocol) continue;
-        if (!keyed) {
-          visit(0, r);
-          continue;
-        }
-        for (const PortRange& range : rule.ports) {
-          for (std::size_t i = intervalOf(range.first), end = intervalOf(range.last); i <= end; ++i)
-            visit(i, r);
-        }
-      }
-    };
+    // The intervals each (rule, key range) covers, found once: counted, then placed in evaluation order.
+    covers.clear();
     index.offsets.assign(intervals + 1, 0);
-    forEachCover([&](std::size_t i, std::uint32_t) { ++index.offsets[i + 1]; });
+    for (std::uint32_t r = 0; r < compiled.rules.size(); ++r) {
+      const CompiledRule& rule = compiled.rules[r];
+      if (rule.protocol != protocol) continue;
+      if (!keyed) {
+        covers.push_back(Cover{r, 0, 0});
+        continue;
+      }
+      for (const PortRange& range : rule.ports()) {
+        const std::uint32_t first = intervalOf(range.first);
+        const std::uint32_t last = range.last == range.first ? first : intervalOf(range.last);
+        covers.push_back(Cover{r, first, last});
+      }
+    }
+    for (const Cover& cover : covers) {
+      for (std::uint32_t i = cover.first; i <= cover.last; ++i)
+        ++index.offsets[i + 1];
+    }
     for (std::size_t i = 0; i < intervals; ++i)
       index.offsets[i + 1] += index.offsets[i];
     index.rules.resize(index.offsets[intervals]);
     cursor.assign(index.offsets.begin(), index.offsets.end() - 1);
-    forEachCover([&](std::size_t i, std::uint32_t r) { index.rules[cursor[i]++] = r; });
+    for (const Cover& cover : covers) {
+      for (std::uint32_t i = cover.first; i <= cover.last; ++i)
+        index.rules[cursor[i]++] = cover.rule;
+    }
   }
 }
 
@@ -199,9 +216,8 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
   compiled->portPool.reserve(portCount);
   compiled->addressPool.reserve(addressCount);
   auto appendAddresses = [&](std::span<const AddressRange> ranges) {
-    std::size_t begin = compiled->addressPool.size();
     compiled->addressPool.insert(compiled->addressPool.end(), ranges.begin(), ranges.end());
-    return std::span<const AddressRange>(compiled->addressPool.data() + begin, ranges.size());
+    return static_cast<std::uint32_t>(ranges.size());
   };
   for (Pending& entry : pending) {
     const SecurityGroupRule& rule = *entry.rule;
@@ -209,20 +225,20 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     out.rule = &rule;
     out.origin = std::shared_ptr<const RuleOrigin>(group, &rule.origin);
     out.action = rule.action;
-    out.priority = rule.priority;
     out.protocol = static_cast<std::int16_t>(rule.protocol.number());
     std::size_t portBegin = compiled->portPool.size();
     const auto& ports = rule.ports.ranges();
     compiled->portPool.insert(compiled->portPool.end(), ports.begin(), ports.end());
-    out.ports = std::span<const PortRange>(compiled->portPool.data() + portBegin, ports.size());
+    out.portData = compiled->portPool.data() + portBegin;
+    out.portCount = static_cast<std::uint16_t>(ports.size());
     if (entry.resolved) {
-      if (admits(rule.ethertype, IpFamily::V4)) out.v4 = appendAddresses(entry.ranges(IpFamily::V4));
-      if (admits(rule.ethertype, IpFamily::V6)) out.v6 = appendAddresses(entry.ranges(IpFamily::V6));
+      out.addresses = compiled->addressPool.data() + compiled->addressPool.size();
+      if (admits(rule.ethertype, IpFamily::V4)) out.v4Count = appendAddresses(entry.ranges(IpFamily::V4));
+      if (admits(rule.ethertype, IpFamily::V6)) out.v6Count = appendAddresses(entry.ranges(IpFamily::V6));
     } else {
       out.resolved = false;
       out.mayMatchV4 = admits(rule.ethertype, IpFamily::V4);
       out.mayMatchV6 = admits(rule.ethertype, IpFamily::V6);
-      out.sourceText = describe(rule.source);
     }
     compiled->rules.push_back(std::move(out));
   }
@@ -233,7 +249,7 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
       compiled->keys.push_back(RuleKeyEntry{protocol, 0, 65535, i});
       continue;
     }
-    for (const PortRange& range : rule.ports) {
+    for (const PortRange& range : rule.ports()) {
       compiled->keys.push_back(RuleKeyEntry{protocol, range.first, range.last, i});
     }
   }
@@ -349,6 +365,10 @@ struct Scratch {
   std::vector<std::uint32_t> pieceOfDecider;  // single layer: decider + 1 -> piece index + 1
   std::vector<std::uint32_t> rangeCount;      // per piece of the family
   std::vector<char> hasUnresolved;            // per layer: some active rule is unresolved
+  std::vector<std::pair<std::size_t, std::size_t>> firstUnresolved;  // per layer: (allow, deny) positions
+  std::vector<std::size_t> nextRun;                                  // per layer
+  std::vector<AddressRange> verdictAdmitted;
+  std::vector<AddressRange> verdictUndetermined;
 };
 
 // Sweeps the active rules' source ranges in address order; at every point the covering rule that comes first
@@ -615,19 +635,17 @@ void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange por
 
 bool matchesKey(const CompiledRule& rule, Protocol protocol, std::uint16_t key) {
   if (!rule.keysMatter(protocol)) return true;
-  return intervals::find(rule.ports, key) >= 0;
+  return intervals::find(rule.ports(), key) >= 0;
 }
 
 // With `everyCandidateMatches` (the question's keys form one elementary interval) every candidate matches
 // every key of `ports`, which spares the lookups.
-void evaluateInterval(const CompiledFirewall& firewall,
-                      const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
-                      PortRange ports, bool everyCandidateMatches, const AddressSet& universe,
-                      Scratch& scratch, IntervalOutcome& outcome) {
-  outcome.clear();
-  outcome.ports = ports;
-  const std::size_t layerCount = firewall.layers.size();
-  outcome.layerCount = layerCount;
+// Each layer's candidates that match the keys of `ports` (all of them with `everyCandidateMatches`) into
+// scratch.active, noting which layers have unresolved rules; those that can match the universe are appended
+// to `unresolved` unless it is null.
+void selectActive(std::size_t layerCount, const std::vector<std::vector<const CompiledRule*>>& candidates,
+                  Protocol protocol, PortRange ports, bool everyCandidateMatches, const AddressSet& universe,
+                  Scratch& scratch, std::vector<std::pair<std::size_t, const CompiledRule*>>* unresolved) {
   auto& active = scratch.active;
   active.resize(layerCount);
   scratch.hasUnresolved.assign(layerCount, 0);
@@ -636,20 +654,147 @@ void evaluateInterval(const CompiledFirewall& firewall,
     for (const CompiledRule* rule : candidates[layer]) {
       if (!everyCandidateMatches && !matchesKey(*rule, protocol, ports.first)) continue;
       active[layer].push_back(rule);
-      if (!rule->resolved) scratch.hasUnresolved[layer] = 1;
+      if (rule->resolved) continue;
+      scratch.hasUnresolved[layer] = 1;
       bool reachesUniverse = (rule->mayMatchV4 && !universe.ranges(IpFamily::V4).empty()) ||
                              (rule->mayMatchV6 && !universe.ranges(IpFamily::V6).empty());
-      if (!rule->resolved && reachesUniverse) outcome.unresolved.emplace_back(layer, rule);
+      if (unresolved != nullptr && reachesUniverse) unresolved->emplace_back(layer, rule);
     }
   }
+}
+
+void evaluateInterval(const CompiledFirewall& firewall,
+                      const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
+                      PortRange ports, bool everyCandidateMatches, const AddressSet& universe,
+                      Scratch& scratch, IntervalOutcome& outcome) {
+  outcome.clear();
+  outcome.ports = ports;
+  const std::size_t layerCount = firewall.layers.size();
+  outcome.layerCount = layerCount;
+  selectActive(layerCount, candidates, protocol, ports, everyCandidateMatches, universe, scratch,
+               &outcome.unresolved);
   for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
     if (universe.ranges(family).empty()) continue;
-    partitionFamily(active, family, scratch, outcome);
+    partitionFamily(scratch.active, family, scratch, outcome);
+  }
+}
+
+// The admitted and undetermined addresses of one family, canonical, as partitionFamily finds them for its
+// pieces, without building the pieces: each layer's runs are walked together and only their verdicts kept.
+void verdictFamily(const std::vector<std::vector<const CompiledRule*>>& active, IpFamily family,
+                   Scratch& scratch, std::vector<AddressRange>& admitted,
+                   std::vector<AddressRange>& undetermined) {
+  admitted.clear();
+  undetermined.clear();
+  const std::size_t layerCount = active.size();
+  const Uint128 familyLast = maxAddressValue(family);
+  if (layerCount == 0) {
+    admitted.push_back(AddressRange{0, familyLast});
+    return;
+  }
+  scratch.runs.resize(std::max(scratch.runs.size(), layerCount));
+  // Per layer, the first unresolved rule of each action that can match the family: a decision depends on
+  // unresolved references when such a rule of the opposite action comes before its decider (makeChoice's
+  // precedents).
+  auto& firstUnresolved = scratch.firstUnresolved;
+  firstUnresolved.assign(layerCount, {0, 0});
+  for (std::size_t layer = 0; layer < layerCount; ++layer) {
+    sweepLayer(active[layer], family, scratch, scratch.runs[layer]);
+    const auto& rules = active[layer];
+    std::size_t firstAllow = rules.size();
+    std::size_t firstDeny = rules.size();
+    for (std::size_t k = 0; scratch.hasUnresolved[layer] != 0 && k < rules.size(); ++k) {
+      if (rules[k]->resolved || !rules[k]->mayMatch(family)) continue;
+      std::size_t& first = rules[k]->action == RuleAction::Allow ? firstAllow : firstDeny;
+      first = std::min(first, k);
+    }
+    firstUnresolved[layer] = {firstAllow, firstDeny};
+  }
+  // Whether the layer allows under `decider`, and whether an unresolved rule could reverse that.
+  auto decide = [&](std::size_t layer, std::int32_t decider, bool& allows, bool& mayFlip) {
+    const auto& rules = active[layer];
+    allows = decider >= 0 && rules[static_cast<std::size_t>(decider)]->action == RuleAction::Allow;
+    const std::size_t end = decider >= 0 ? static_cast<std::size_t>(decider) : rules.size();
+    mayFlip = (allows ? firstUnresolved[layer].second : firstUnresolved[layer].first) < end;
+  };
+  auto append = [&](Uint128 first, Uint128 last, bool allows, bool dependsOnUnresolved) {
+    if (allows) intervals::appendMerging(admitted, AddressRange{first, last});
+    if (dependsOnUnresolved) intervals::appendMerging(undetermined, AddressRange{first, last});
+  };
+  if (layerCount == 1) {
+    const LayerRuns& runs = scratch.runs[0];
+    for (std::size_t i = 0; i < runs.starts.size(); ++i) {
+      const Uint128 last = i + 1 < runs.starts.size() ? runs.starts[i + 1] - 1 : familyLast;
+      bool allows = false;
+      bool mayFlip = false;
+      decide(0, runs.deciders[i], allows, mayFlip);
+      append(runs.starts[i], last, allows, mayFlip);
+    }
+    return;
+  }
+  // Several layers: a packet gets through when every layer allows. An allowed run flips when any layer may
+  // deny; a denied run only when every denying layer may allow.
+  auto& next = scratch.nextRun;
+  next.assign(layerCount, 0);
+  auto& tuple = scratch.tuple;
+  tuple.assign(layerCount, -1);
+  Uint128 at = 0;
+  while (true) {
+    for (std::size_t layer = 0; layer < layerCount; ++layer) {
+      const LayerRuns& runs = scratch.runs[layer];
+      while (next[layer] < runs.starts.size() && runs.starts[next[layer]] == at)
+        tuple[layer] = runs.deciders[next[layer]++];
+    }
+    bool more = false;
+    Uint128 nextAt = 0;
+    for (std::size_t layer = 0; layer < layerCount; ++layer) {
+      const LayerRuns& runs = scratch.runs[layer];
+      if (next[layer] < runs.starts.size() && (!more || runs.starts[next[layer]] < nextAt)) {
+        nextAt = runs.starts[next[layer]];
+        more = true;
+      }
+    }
+    bool allAllow = true;
+    bool anyAllowLayerMayDeny = false;
+    bool everyDenyLayerMayAllow = true;
+    for (std::size_t layer = 0; layer < layerCount; ++layer) {
+      bool allows = false;
+      bool mayFlip = false;
+      decide(layer, tuple[layer], allows, mayFlip);
+      if (allows) {
+        anyAllowLayerMayDeny = anyAllowLayerMayDeny || mayFlip;
+      } else {
+        allAllow = false;
+        everyDenyLayerMayAllow = everyDenyLayerMayAllow && mayFlip;
+      }
+    }
+    append(at, more ? nextAt - 1 : familyLast, allAllow,
+           allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow);
+    if (!more) return;
+    at = nextAt;
+  }
+}
+
+// A verdict for one key whose every candidate matches, written over `verdict`, whose sets keep their memory.
+void evaluateVerdict(const CompiledFirewall& firewall,
+                     const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
+                     std::uint16_t key, const AddressSet& universe, Scratch& scratch, ReachVerdict& verdict) {
+  verdict.ports = PortRange::single(key);
+  selectActive(firewall.layers.size(), candidates, protocol, verdict.ports, true, universe, scratch, nullptr);
+  for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
+    auto& admitted = scratch.verdictAdmitted;
+    auto& undetermined = scratch.verdictUndetermined;
+    admitted.clear();
+    undetermined.clear();
+    if (!universe.ranges(family).empty())
+      verdictFamily(scratch.active, family, scratch, admitted, undetermined);
+    verdict.admitted.assignCanonicalRanges(family, admitted);
+    verdict.undetermined.assignCanonicalRanges(family, undetermined);
   }
 }
 
 UnresolvedSource toUnresolvedSource(std::size_t layer, const CompiledRule& rule) {
-  return UnresolvedSource{layer, rule.sourceText, rule.action, rule.rule->origin};
+  return UnresolvedSource{layer, describe(rule.rule->source), rule.action, rule.rule->origin};
 }
 
 // The public answer for `outcome`, written over `answer`, whose vectors keep their memory: reachEach reuses
@@ -807,7 +952,7 @@ ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange
     for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
       for (const CompiledRule* rule : candidates[layer]) {
         if (!rule->keysMatter(protocol)) continue;
-        for (const PortRange& range : rule->ports) {
+        for (const PortRange& range : rule->ports()) {
           if (range.first > ports.first && range.first <= ports.last) starts.push_back(range.first);
           if (range.last >= ports.first && range.last < ports.last) {
             starts.push_back(static_cast<std::uint16_t>(range.last + 1));
@@ -846,8 +991,14 @@ ReachAnswer reach(const Firewall& firewall, const SourceResolver& resolver, Prot
   return reach(compiler.compile(firewall), protocol, ports);
 }
 
-void reachEach(std::span<const KeyQuestion> questions,
-               const std::function<void(std::size_t question, const PortIntervalAnswer& answer)>& visit) {
+namespace {
+
+// The walk of reachEach and verdictEach: questions grouped by firewall and protocol in key order, each
+// group's index walked once, and one evaluation per distinct set of candidate rules. evaluate(firewall,
+// candidates, protocol, key, universe, scratch, answer) writes an Answer over one that keeps its memory;
+// visit(question, answer) gets it with its ports set to the key asked.
+template <class Answer, class Evaluate, class Visit>
+void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Visit&& visit) {
   // The questions in (firewall, protocol, key) order, packed so that the sort moves little memory.
   struct Ordered {
     const CompiledFirewall* firewall;
@@ -870,7 +1021,6 @@ void reachEach(std::span<const KeyQuestion> questions,
   });
 
   thread_local Scratch scratch;
-  thread_local IntervalOutcome outcome;
   // Where each group of the firewall stands in its index for the protocol: the elementary interval of the
   // current key (index null: the group names the protocol in no rule, only its rules of protocol any count).
   struct GroupCursor {
@@ -885,7 +1035,7 @@ void reachEach(std::span<const KeyQuestion> questions,
   // such as only those of protocol any.
   struct Evaluated {
     std::vector<const CompiledRule*> rules;
-    PortIntervalAnswer answer;
+    Answer answer;
   };
   std::vector<Evaluated> evaluated;
   std::size_t evaluatedCount = 0;
@@ -954,16 +1104,14 @@ void reachEach(std::span<const KeyQuestion> questions,
           }
           for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer)
             orderCandidates(firewall.layers[layer], candidates[layer]);
-          evaluateInterval(firewall, candidates, protocol, PortRange::single(key), true, universe, scratch,
-                           outcome);
           if (evaluated.size() == evaluatedCount) evaluated.emplace_back();
+          evaluate(firewall, candidates, protocol, key, universe, scratch, evaluated[current].answer);
           evaluated[current].rules.swap(signature);
-          writeAnswer(outcome, evaluated[current].answer);
           ++evaluatedCount;
         }
       }
       // Otherwise the key lies in the elementary interval of the key before, and has the same answer.
-      PortIntervalAnswer& answer = evaluated[current].answer;
+      Answer& answer = evaluated[current].answer;
       answer.ports = PortRange::single(key);
       visit(question, answer);
     }
@@ -971,11 +1119,38 @@ void reachEach(std::span<const KeyQuestion> questions,
   }
 }
 
+}  // namespace
+
+void reachEach(std::span<const KeyQuestion> questions,
+               const std::function<void(std::size_t question, const PortIntervalAnswer& answer)>& visit) {
+  thread_local IntervalOutcome outcome;
+  answerEach<PortIntervalAnswer>(
+      questions,
+      [](const CompiledFirewall& firewall, const std::vector<std::vector<const CompiledRule*>>& candidates,
+         Protocol protocol, std::uint16_t key, const AddressSet& universe, Scratch& scratch,
+         PortIntervalAnswer& answer) {
+        evaluateInterval(firewall, candidates, protocol, PortRange::single(key), true, universe, scratch,
+                         outcome);
+        writeAnswer(outcome, answer);
+      },
+      visit);
+}
+
+void verdictEach(std::span<const KeyQuestion> questions,
+                 const std::function<void(std::size_t question, const ReachVerdict& verdict)>& visit) {
+  answerEach<ReachVerdict>(questions, evaluateVerdict, visit);
+}
+
 std::vector<PortIntervalAnswer> reachEach(std::span<const KeyQuestion> questions) {
   std::vector<PortIntervalAnswer> answers(questions.size());
   reachEach(questions,
             [&](std::size_t question, const PortIntervalAnswer& answer) { answers[question] = answer; });
   return answers;
+}
+
+Exposure exposureOf(const AddressSet& admitted, const AddressSet& required) {
+  if (admitted.contains(required)) return Exposure::Open;
+  return admitted.intersects(required) ? Exposure::PartiallyOpen : Exposure::Blocked;
 }
 
 RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSet& required) {

@@ -527,6 +527,30 @@ std::optional<std::string> batchDisagreement(const Case& c, const Firewall& fire
              ") differs from reach(): " + *why;
     }
   }
+  // The verdicts of verdictEach must be those of the full answers (and so, for the packet, the oracle's).
+  std::vector<int> verdicts(shuffled.size(), 0);
+  std::optional<std::string> verdictDifference;
+  verdictEach(shuffled, [&](std::size_t question, const ReachVerdict& verdict) {
+    ++verdicts[question];
+    const PortIntervalAnswer& answer = answers[question];
+    if (verdictDifference) return;
+    const std::string where = "verdict of question " + std::to_string(question) + " (" +
+                              shuffled[question].protocol.name() + " key " +
+                              std::to_string(shuffled[question].key) + ")";
+    if (verdict.ports != answer.ports) verdictDifference = where + ": ports";
+    if (verdict.admitted != answer.admitted)
+      verdictDifference =
+          where + ": admitted {" + verdict.admitted.toString() + "} != {" + answer.admitted.toString() + "}";
+    if (verdict.undetermined != answer.undetermined) {
+      verdictDifference = where + ": undetermined {" + verdict.undetermined.toString() + "} != {" +
+                          answer.undetermined.toString() + "}";
+    }
+  });
+  if (verdictDifference) return verdictDifference;
+  for (std::size_t i = 0; i < shuffled.size(); ++i) {
+    if (verdicts[i] != 1)
+      return "verdict " + std::to_string(i) + " visited " + std::to_string(verdicts[i]) + " times";
+  }
   const auto packet = static_cast<std::size_t>(std::find(order.begin(), order.end(), 0) - order.begin());
   return intervalDisagreement(c, firewall, answers[packet]);
 }

@@ -146,8 +146,14 @@ class FirewallCompiler {
   CompiledFirewall compile(const Firewall& firewall);
 
  private:
+  struct GroupKeyHash {
+    std::size_t operator()(const std::pair<const SecurityGroup*, EvaluationModel>& key) const {
+      return std::hash<const SecurityGroup*>{}(key.first) ^ static_cast<std::size_t>(key.second);
+    }
+  };
   const SourceResolver& resolver_;
-  std::map<std::pair<const SecurityGroup*, EvaluationModel>, std::shared_ptr<const CompiledSecurityGroup>>
+  std::unordered_map<std::pair<const SecurityGroup*, EvaluationModel>,
+                     std::shared_ptr<const CompiledSecurityGroup>, GroupKeyHash>
       cache_;
 };
 
@@ -178,6 +184,19 @@ void reachEach(std::span<const KeyQuestion> questions,
 // The answers in the questions' order.
 std::vector<PortIntervalAnswer> reachEach(std::span<const KeyQuestion> questions);
 
+// Who gets through, without who decided: the part of an answer that says whether a port is open.
+struct ReachVerdict {
+  PortRange ports;
+  AddressSet admitted;      // as PortIntervalAnswer::admitted
+  AddressSet undetermined;  // as PortIntervalAnswer::undetermined
+};
+
+// reachEach for verdicts only: calls visit(i, verdict) once for every question i, where verdict.admitted and
+// verdict.undetermined equal those of reachEach's answer for it. Skips the pieces and their deciding rules,
+// most of an answer's cost: an audit asks this for every port and reach() only for the ports it reports.
+void verdictEach(std::span<const KeyQuestion> questions,
+                 const std::function<void(std::size_t question, const ReachVerdict& verdict)>& visit);
+
 enum class Exposure { Open, PartiallyOpen, Blocked };
 const char* toString(Exposure exposure);
 
@@ -203,6 +222,8 @@ struct RequirementCheck {
 };
 
 RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSet& required);
+// checkRequired(answer, required).exposure, from the admitted addresses alone and without building sets.
+Exposure exposureOf(const AddressSet& admitted, const AddressSet& required);
 // One check per interval of the answer.
 std::vector<RequirementCheck> checkRequired(const ReachAnswer& answer, const AddressSet& required);
 // Open when every check is open, Blocked when every check is blocked, PartiallyOpen otherwise.

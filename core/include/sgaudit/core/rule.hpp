@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
@@ -12,7 +13,7 @@ namespace sgaudit::core {
 enum class Direction { Ingress, Egress };
 // Which source families a rule may match; a rule's CIDR of the other family matches nothing.
 enum class Ethertype { Any, IPv4, IPv6 };
-enum class RuleAction { Allow, Deny };
+enum class RuleAction : std::uint8_t { Allow, Deny };
 
 const char* toString(Direction direction);
 const char* toString(Ethertype ethertype);
