@@ -204,10 +204,23 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     pending.push_back(entry);
   }
   if (model != EvaluationModel::Union) {
-    std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-      if (a.rule->priority != b.rule->priority) return a.rule->priority < b.rule->priority;
-      return a.rule->action == RuleAction::Deny && b.rule->action == RuleAction::Allow;
-    });
+    // Ascending priority, deny before allow at equal priority, then as written: one integer per rule, which
+    // sorts faster than a stable sort of the entries.
+    thread_local std::vector<std::uint64_t> keys;
+    thread_local std::vector<Pending> sorted;
+    keys.clear();
+    for (std::uint32_t i = 0; i < pending.size(); ++i) {
+      const SecurityGroupRule& rule = *pending[i].rule;
+      const std::uint64_t priority = static_cast<std::uint32_t>(rule.priority) ^ 0x80000000u;  // signed order
+      const std::uint64_t allow = rule.action == RuleAction::Allow ? 1 : 0;
+      keys.push_back((priority << 32) | (allow << 31) | i);
+    }
+    assert(pending.size() < (std::size_t{1} << 31));
+    std::sort(keys.begin(), keys.end());
+    sorted.clear();
+    for (std::uint64_t key : keys)
+      sorted.push_back(pending[key & 0x7fffffffu]);
+    pending.swap(sorted);
   }
 
   auto compiled = std::make_shared<CompiledSecurityGroup>();
@@ -350,6 +363,19 @@ struct LayerRuns {
   std::vector<std::int32_t> deciders;
 };
 
+// A layer's verdict for some addresses (verdictEach): bit kAllows, the layer allows; bit kMayFlip, an
+// unresolved reference evaluated before the deciding rule, with the opposite action, could reverse that
+// (makeChoice's precedents).
+using VerdictLabel = std::uint8_t;
+constexpr VerdictLabel kAllows = 1;
+constexpr VerdictLabel kMayFlip = 2;
+
+struct LabelledRange {
+  Uint128 first = 0;
+  Uint128 last = 0;
+  VerdictLabel label = 0;
+};
+
 // Scratch space reused across layers, families and intervals, to keep allocation out of the inner loop.
 struct Scratch {
   std::vector<std::vector<const CompiledRule*>> candidates;  // per layer
@@ -357,16 +383,23 @@ struct Scratch {
   std::vector<IntervalOutcome> outcomes;
   std::vector<std::vector<const CompiledRule*>> active;  // per layer
   std::vector<SweepEvent> events;
-  std::vector<std::uint64_t> covering;  // bit k: active rule k covers the sweep position
-  std::vector<LayerRuns> runs;          // per layer
-  std::vector<Uint128> runStarts;       // the runs of all layers combined
+  std::vector<std::uint64_t> packedEvents;  // IPv4 events: see sweepLayer
+  std::vector<std::uint64_t> covering;      // bit k: active rule k covers the sweep position
+  std::vector<LayerRuns> runs;              // per layer
+  std::vector<Uint128> runStarts;           // the runs of all layers combined
   std::vector<std::uint32_t> runPieces;
   std::vector<std::int32_t> tuple;
   std::vector<std::uint32_t> pieceOfDecider;  // single layer: decider + 1 -> piece index + 1
   std::vector<std::uint32_t> rangeCount;      // per piece of the family
   std::vector<char> hasUnresolved;            // per layer: some active rule is unresolved
-  std::vector<std::pair<std::size_t, std::size_t>> firstUnresolved;  // per layer: (allow, deny) positions
-  std::vector<std::size_t> nextRun;                                  // per layer
+  // Verdicts only (paintLayer, verdictFamily).
+  std::vector<AddressRange> blockRanges;
+  std::vector<AddressRange> freshRanges;
+  std::vector<LabelledRange> mergedRanges;
+  std::vector<std::vector<LabelledRange>> painted;  // per layer
+  std::vector<VerdictLabel> uncovered;              // per layer
+  std::vector<VerdictLabel> labels;                 // per layer
+  std::vector<std::size_t> nextRun;                 // per layer
   std::vector<AddressRange> verdictAdmitted;
   std::vector<AddressRange> verdictUndetermined;
 };
@@ -377,13 +410,26 @@ struct Scratch {
 void sweepLayer(const std::vector<const CompiledRule*>& active, IpFamily family, Scratch& scratch,
                 LayerRuns& out) {
   const Uint128 familyLast = maxAddressValue(family);
+  // IPv4 events (and most questions are about IPv4) pack into one integer each, which sorts several times
+  // faster than the general form: the address (33 bits, for one past the last) above the rule's position
+  // and whether it opens.
+  const bool packed = family == IpFamily::V4 && active.size() < (std::size_t{1} << 30);
   auto& events = scratch.events;
+  auto& packedEvents = scratch.packedEvents;
   events.clear();
+  packedEvents.clear();
   for (std::uint32_t k = 0; k < active.size(); ++k) {
     const CompiledRule* rule = active[k];
     if (!rule->resolved) continue;
     auto ranges = rule->ranges(family);
     for (const AddressRange& range : ranges) {
+      if (packed) {
+        packedEvents.push_back((static_cast<std::uint64_t>(range.first) << 31) | (std::uint64_t{k} << 1) | 1);
+        if (range.last != familyLast)
+          packedEvents.push_back((static_cast<std::uint64_t>(range.last + 1) << 31) |
+                                 (std::uint64_t{k} << 1));
+        continue;
+      }
       events.push_back(SweepEvent{range.first, k, true});
       if (range.last != familyLast) events.push_back(SweepEvent{range.last + 1, k, false});
     }
@@ -391,23 +437,12 @@ void sweepLayer(const std::vector<const CompiledRule*>& active, IpFamily family,
     // decide nothing, and need no events.
     if (ranges.size() == 1 && ranges[0].first == 0 && ranges[0].last == familyLast) break;
   }
-  std::sort(events.begin(), events.end(),
-            [](const SweepEvent& a, const SweepEvent& b) { return a.at < b.at; });
   auto& covering = scratch.covering;
   covering.assign((active.size() + 63) / 64, 0);
   out.starts.clear();
   out.deciders.clear();
-  std::size_t e = 0;
-  Uint128 at = 0;
-  while (true) {
-    for (; e < events.size() && events[e].at == at; ++e) {
-      std::uint64_t bit = std::uint64_t{1} << (events[e].rule % 64);
-      if (events[e].opens) {
-        covering[events[e].rule / 64] |= bit;
-      } else {
-        covering[events[e].rule / 64] &= ~bit;
-      }
-    }
+  // Applies the events at one position, then records the decider from there on if it changed.
+  auto decide = [&](Uint128 at) {
     std::int32_t decider = -1;
     for (std::size_t w = 0; w < covering.size(); ++w) {
       if (covering[w] != 0) {
@@ -419,6 +454,33 @@ void sweepLayer(const std::vector<const CompiledRule*>& active, IpFamily family,
       out.starts.push_back(at);
       out.deciders.push_back(decider);
     }
+  };
+  auto apply = [&](std::uint32_t rule, bool opens) {
+    const std::uint64_t bit = std::uint64_t{1} << (rule % 64);
+    covering[rule / 64] = opens ? covering[rule / 64] | bit : covering[rule / 64] & ~bit;
+  };
+  if (packed) {
+    std::sort(packedEvents.begin(), packedEvents.end());
+    const std::size_t count = packedEvents.size();
+    std::size_t e = 0;
+    std::uint64_t at = 0;
+    while (true) {
+      for (; e < count && packedEvents[e] >> 31 == at; ++e)
+        apply(static_cast<std::uint32_t>(packedEvents[e] >> 1) & ((1u << 30) - 1),
+              (packedEvents[e] & 1) != 0);
+      decide(at);
+      if (e == count) return;
+      at = packedEvents[e] >> 31;
+    }
+  }
+  std::sort(events.begin(), events.end(),
+            [](const SweepEvent& a, const SweepEvent& b) { return a.at < b.at; });
+  std::size_t e = 0;
+  Uint128 at = 0;
+  while (true) {
+    for (; e < events.size() && events[e].at == at; ++e)
+      apply(events[e].rule, events[e].opens);
+    decide(at);
     if (e == events.size()) return;
     at = events[e].at;
   }
@@ -679,8 +741,86 @@ void evaluateInterval(const CompiledFirewall& firewall,
   }
 }
 
+// A layer's verdicts over one family, as sorted disjoint labelled ranges: each address gets the label of the
+// first active rule that covers it; the addresses left out are denied by default, with the label returned.
+// Only a verdict is wanted, not which rule decided, so consecutive rules with one label act as one rule whose
+// source is the union of theirs: each such block costs a sort of its ranges and a merge with what the blocks
+// before it decided.
+VerdictLabel paintLayer(const std::vector<const CompiledRule*>& rules, IpFamily family, bool hasUnresolved,
+                        Scratch& scratch, std::vector<LabelledRange>& painted) {
+  painted.clear();
+  std::size_t firstAllow = rules.size();  // the first unresolved rule of each action that can match
+  std::size_t firstDeny = rules.size();
+  for (std::size_t k = 0; hasUnresolved && k < rules.size(); ++k) {
+    if (rules[k]->resolved || !rules[k]->mayMatch(family)) continue;
+    std::size_t& first = rules[k]->action == RuleAction::Allow ? firstAllow : firstDeny;
+    first = std::min(first, k);
+  }
+  const Uint128 familyLast = maxAddressValue(family);
+  // The block's ranges; IPv4 ranges are collected as one integer each (first above last), which sorts fast.
+  const bool packed = family == IpFamily::V4;
+  auto& block = scratch.blockRanges;
+  auto& blockPacked = scratch.packedEvents;
+  auto& fresh = scratch.freshRanges;
+  auto& merged = scratch.mergedRanges;
+  block.clear();
+  blockPacked.clear();
+  VerdictLabel blockLabel = 0;
+  auto flush = [&] {
+    if (packed) {
+      if (blockPacked.empty()) return;
+      std::sort(blockPacked.begin(), blockPacked.end());
+      block.clear();
+      for (std::uint64_t range : blockPacked)
+        intervals::appendMerging(block, AddressRange{range >> 32, range & 0xffffffffu});
+      blockPacked.clear();
+    } else {
+      if (block.empty()) return;
+      intervals::normalise(block);
+    }
+    intervals::subtractInto(block, painted, fresh);  // what this block decides
+    merged.clear();
+    std::size_t i = 0;
+    std::size_t j = 0;
+    while (i < painted.size() || j < fresh.size()) {
+      if (j == fresh.size() || (i < painted.size() && painted[i].first < fresh[j].first)) {
+        merged.push_back(painted[i++]);
+      } else {
+        merged.push_back(LabelledRange{fresh[j].first, fresh[j].last, blockLabel});
+        ++j;
+      }
+    }
+    painted.swap(merged);
+    block.clear();
+  };
+  for (std::size_t k = 0; k < rules.size(); ++k) {
+    const CompiledRule* rule = rules[k];
+    if (!rule->resolved) continue;
+    const auto ranges = rule->ranges(family);
+    if (ranges.empty()) continue;
+    const bool allows = rule->action == RuleAction::Allow;
+    const bool mayFlip = (allows ? firstDeny : firstAllow) < k;
+    const auto label = static_cast<VerdictLabel>((allows ? kAllows : 0) | (mayFlip ? kMayFlip : 0));
+    if (label != blockLabel) {
+      flush();
+      blockLabel = label;
+    }
+    if (packed) {
+      for (const AddressRange& range : ranges)
+        blockPacked.push_back((static_cast<std::uint64_t>(range.first) << 32) |
+                              static_cast<std::uint64_t>(range.last));
+    } else {
+      block.insert(block.end(), ranges.begin(), ranges.end());
+    }
+    // A rule for the whole family decides everything the rules before it have not.
+    if (ranges.size() == 1 && ranges[0].first == 0 && ranges[0].last == familyLast) break;
+  }
+  flush();
+  return firstAllow < rules.size() ? kMayFlip : 0;
+}
+
 // The admitted and undetermined addresses of one family, canonical, as partitionFamily finds them for its
-// pieces, without building the pieces: each layer's runs are walked together and only their verdicts kept.
+// pieces, without the pieces or the rules that decided them.
 void verdictFamily(const std::vector<std::vector<const CompiledRule*>>& active, IpFamily family,
                    Scratch& scratch, std::vector<AddressRange>& admitted,
                    std::vector<AddressRange>& undetermined) {
@@ -692,84 +832,78 @@ void verdictFamily(const std::vector<std::vector<const CompiledRule*>>& active, 
     admitted.push_back(AddressRange{0, familyLast});
     return;
   }
-  scratch.runs.resize(std::max(scratch.runs.size(), layerCount));
-  // Per layer, the first unresolved rule of each action that can match the family: a decision depends on
-  // unresolved references when such a rule of the opposite action comes before its decider (makeChoice's
-  // precedents).
-  auto& firstUnresolved = scratch.firstUnresolved;
-  firstUnresolved.assign(layerCount, {0, 0});
+  auto append = [&](Uint128 first, Uint128 last, VerdictLabel label) {
+    if ((label & kAllows) != 0) intervals::appendMerging(admitted, AddressRange{first, last});
+    if ((label & kMayFlip) != 0) intervals::appendMerging(undetermined, AddressRange{first, last});
+  };
+  auto& painted = scratch.painted;
+  painted.resize(std::max(painted.size(), layerCount));
+  auto& uncovered = scratch.uncovered;
+  uncovered.resize(layerCount);
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
-    sweepLayer(active[layer], family, scratch, scratch.runs[layer]);
-    const auto& rules = active[layer];
-    std::size_t firstAllow = rules.size();
-    std::size_t firstDeny = rules.size();
-    for (std::size_t k = 0; scratch.hasUnresolved[layer] != 0 && k < rules.size(); ++k) {
-      if (rules[k]->resolved || !rules[k]->mayMatch(family)) continue;
-      std::size_t& first = rules[k]->action == RuleAction::Allow ? firstAllow : firstDeny;
-      first = std::min(first, k);
-    }
-    firstUnresolved[layer] = {firstAllow, firstDeny};
+    uncovered[layer] =
+        paintLayer(active[layer], family, scratch.hasUnresolved[layer] != 0, scratch, painted[layer]);
   }
-  // Whether the layer allows under `decider`, and whether an unresolved rule could reverse that.
-  auto decide = [&](std::size_t layer, std::int32_t decider, bool& allows, bool& mayFlip) {
-    const auto& rules = active[layer];
-    allows = decider >= 0 && rules[static_cast<std::size_t>(decider)]->action == RuleAction::Allow;
-    const std::size_t end = decider >= 0 ? static_cast<std::size_t>(decider) : rules.size();
-    mayFlip = (allows ? firstUnresolved[layer].second : firstUnresolved[layer].first) < end;
-  };
-  auto append = [&](Uint128 first, Uint128 last, bool allows, bool dependsOnUnresolved) {
-    if (allows) intervals::appendMerging(admitted, AddressRange{first, last});
-    if (dependsOnUnresolved) intervals::appendMerging(undetermined, AddressRange{first, last});
-  };
   if (layerCount == 1) {
-    const LayerRuns& runs = scratch.runs[0];
-    for (std::size_t i = 0; i < runs.starts.size(); ++i) {
-      const Uint128 last = i + 1 < runs.starts.size() ? runs.starts[i + 1] - 1 : familyLast;
-      bool allows = false;
-      bool mayFlip = false;
-      decide(0, runs.deciders[i], allows, mayFlip);
-      append(runs.starts[i], last, allows, mayFlip);
+    Uint128 at = 0;  // the first address not yet appended
+    bool done = false;
+    for (const LabelledRange& range : painted[0]) {
+      if (range.first != at) append(at, range.first - 1, uncovered[0]);
+      append(range.first, range.last, range.label);
+      done = range.last == familyLast;
+      if (!done) at = range.last + 1;
     }
+    if (!done) append(at, familyLast, uncovered[0]);
     return;
   }
   // Several layers: a packet gets through when every layer allows. An allowed run flips when any layer may
-  // deny; a denied run only when every denying layer may allow.
+  // deny; a denied run only when every denying layer may allow. The layers' painted ranges, and the gaps
+  // between them, are walked together.
   auto& next = scratch.nextRun;
   next.assign(layerCount, 0);
-  auto& tuple = scratch.tuple;
-  tuple.assign(layerCount, -1);
+  auto& labels = scratch.labels;
+  labels.assign(layerCount, 0);
   Uint128 at = 0;
   while (true) {
-    for (std::size_t layer = 0; layer < layerCount; ++layer) {
-      const LayerRuns& runs = scratch.runs[layer];
-      while (next[layer] < runs.starts.size() && runs.starts[next[layer]] == at)
-        tuple[layer] = runs.deciders[next[layer]++];
-    }
     bool more = false;
     Uint128 nextAt = 0;
     for (std::size_t layer = 0; layer < layerCount; ++layer) {
-      const LayerRuns& runs = scratch.runs[layer];
-      if (next[layer] < runs.starts.size() && (!more || runs.starts[next[layer]] < nextAt)) {
-        nextAt = runs.starts[next[layer]];
+      const auto& ranges = painted[layer];
+      std::size_t& i = next[layer];
+      while (i < ranges.size() && ranges[i].last < at)
+        ++i;
+      // The layer's label at `at`, and where it may change next.
+      Uint128 change = 0;
+      bool changes = false;
+      if (i < ranges.size() && ranges[i].first <= at) {
+        labels[layer] = ranges[i].label;
+        changes = ranges[i].last != familyLast;
+        if (changes) change = ranges[i].last + 1;
+      } else {
+        labels[layer] = uncovered[layer];
+        changes = i < ranges.size();
+        if (changes) change = ranges[i].first;
+      }
+      if (changes && (!more || change < nextAt)) {
+        nextAt = change;
         more = true;
       }
     }
     bool allAllow = true;
     bool anyAllowLayerMayDeny = false;
     bool everyDenyLayerMayAllow = true;
-    for (std::size_t layer = 0; layer < layerCount; ++layer) {
-      bool allows = false;
-      bool mayFlip = false;
-      decide(layer, tuple[layer], allows, mayFlip);
-      if (allows) {
+    for (VerdictLabel label : labels) {
+      const bool mayFlip = (label & kMayFlip) != 0;
+      if ((label & kAllows) != 0) {
         anyAllowLayerMayDeny = anyAllowLayerMayDeny || mayFlip;
       } else {
         allAllow = false;
         everyDenyLayerMayAllow = everyDenyLayerMayAllow && mayFlip;
       }
     }
-    append(at, more ? nextAt - 1 : familyLast, allAllow,
-           allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow);
+    const bool depends = allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow;
+    append(at, more ? nextAt - 1 : familyLast,
+           static_cast<VerdictLabel>((allAllow ? kAllows : 0) | (depends ? kMayFlip : 0)));
     if (!more) return;
     at = nextAt;
   }
@@ -1000,25 +1134,29 @@ namespace {
 template <class Answer, class Evaluate, class Visit>
 void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Visit&& visit) {
   // The questions in (firewall, protocol, key) order, packed so that the sort moves little memory.
+  // One integer per question, which sorts fast: the firewall's address, the protocol, the key and the
+  // question's position, from the most significant bits down.
   struct Ordered {
-    const CompiledFirewall* firewall;
-    std::uint32_t protocolAndKey;
-    std::uint32_t question;
+    Uint128 bits;
+
+    const CompiledFirewall* firewall() const {
+      return reinterpret_cast<const CompiledFirewall*>(static_cast<std::uintptr_t>(bits >> 64));
+    }
+    std::uint32_t protocolAndKey() const { return static_cast<std::uint32_t>(bits >> 32); }
+    std::uint32_t question() const { return static_cast<std::uint32_t>(bits); }
   };
+  static_assert(sizeof(std::uintptr_t) <= 8);
   assert(questions.size() <= std::numeric_limits<std::uint32_t>::max());
   std::vector<Ordered> order;
   order.reserve(questions.size());
   for (std::size_t i = 0; i < questions.size(); ++i) {
     const KeyQuestion& question = questions[i];
     const auto protocol = static_cast<std::uint16_t>(question.protocol.number());
-    order.push_back(Ordered{question.firewall, (std::uint32_t{protocol} << 16) | question.key,
-                            static_cast<std::uint32_t>(i)});
+    const std::uint32_t protocolAndKey = (std::uint32_t{protocol} << 16) | question.key;
+    order.push_back(Ordered{(Uint128{reinterpret_cast<std::uintptr_t>(question.firewall)} << 64) |
+                            (Uint128{protocolAndKey} << 32) | static_cast<std::uint32_t>(i)});
   }
-  std::sort(order.begin(), order.end(), [](const Ordered& a, const Ordered& b) {
-    if (a.firewall != b.firewall) return std::less<>{}(a.firewall, b.firewall);
-    if (a.protocolAndKey != b.protocolAndKey) return a.protocolAndKey < b.protocolAndKey;
-    return a.question < b.question;
-  });
+  std::sort(order.begin(), order.end(), [](const Ordered& a, const Ordered& b) { return a.bits < b.bits; });
 
   thread_local Scratch scratch;
   // Where each group of the firewall stands in its index for the protocol: the elementary interval of the
@@ -1042,12 +1180,12 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
   std::size_t current = 0;  // the answer of the current key
   std::vector<const CompiledRule*> signature;
   for (std::size_t begin = 0; begin < order.size();) {
-    const CompiledFirewall& firewall = *order[begin].firewall;
-    const Protocol protocol = questions[order[begin].question].protocol;
-    const std::uint32_t protocolBits = order[begin].protocolAndKey >> 16;
+    const CompiledFirewall& firewall = *order[begin].firewall();
+    const Protocol protocol = questions[order[begin].question()].protocol;
+    const std::uint32_t protocolBits = order[begin].protocolAndKey() >> 16;
     std::size_t end = begin + 1;
-    while (end < order.size() && order[end].firewall == order[begin].firewall &&
-           order[end].protocolAndKey >> 16 == protocolBits) {
+    while (end < order.size() && order[end].firewall() == order[begin].firewall() &&
+           order[end].protocolAndKey() >> 16 == protocolBits) {
       ++end;
     }
     cursors.clear();
@@ -1065,8 +1203,8 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
     auto& candidates = scratch.candidates;
     candidates.resize(std::max(candidates.size(), firewall.layers.size()));
     for (std::size_t k = begin; k < end; ++k) {
-      const std::uint32_t question = order[k].question;
-      const auto key = static_cast<std::uint16_t>(order[k].protocolAndKey & 0xffff);
+      const std::uint32_t question = order[k].question();
+      const auto key = static_cast<std::uint16_t>(order[k].protocolAndKey() & 0xffff);
       bool moved = k == begin;
       for (GroupCursor& cursor : cursors) {
         if (cursor.index == nullptr) continue;
