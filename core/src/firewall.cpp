@@ -778,6 +778,12 @@ VerdictLabel paintLayer(const std::vector<const CompiledRule*>& rules, IpFamily 
       if (block.empty()) return;
       intervals::normalise(block);
     }
+    if (painted.empty()) {  // the first block decides all it covers
+      for (const AddressRange& range : block)
+        painted.push_back(LabelledRange{range.first, range.last, blockLabel});
+      block.clear();
+      return;
+    }
     intervals::subtractInto(block, painted, fresh);  // what this block decides
     merged.clear();
     std::size_t i = 0;
@@ -821,7 +827,7 @@ VerdictLabel paintLayer(const std::vector<const CompiledRule*>& rules, IpFamily 
 
 // The admitted and undetermined addresses of one family, canonical, as partitionFamily finds them for its
 // pieces, without the pieces or the rules that decided them.
-void verdictFamily(const std::vector<std::vector<const CompiledRule*>>& active, IpFamily family,
+void verdictFamily(std::span<const std::vector<const CompiledRule*>> active, IpFamily family,
                    Scratch& scratch, std::vector<AddressRange>& admitted,
                    std::vector<AddressRange>& undetermined) {
   admitted.clear();
@@ -914,14 +920,21 @@ void evaluateVerdict(const CompiledFirewall& firewall,
                      const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
                      std::uint16_t key, const AddressSet& universe, Scratch& scratch, ReachVerdict& verdict) {
   verdict.ports = PortRange::single(key);
-  selectActive(firewall.layers.size(), candidates, protocol, verdict.ports, true, universe, scratch, nullptr);
+  (void)protocol;  // every candidate matches the key
+  const std::size_t layerCount = firewall.layers.size();
+  scratch.hasUnresolved.assign(layerCount, 0);
+  for (std::size_t layer = 0; layer < layerCount; ++layer) {
+    for (const CompiledRule* rule : candidates[layer])
+      scratch.hasUnresolved[layer] |= rule->resolved ? 0 : 1;
+  }
+  // The candidates are the active rules; verdictFamily reads as many layers as it is given.
+  const std::span<const std::vector<const CompiledRule*>> active(candidates.data(), layerCount);
   for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
     auto& admitted = scratch.verdictAdmitted;
     auto& undetermined = scratch.verdictUndetermined;
     admitted.clear();
     undetermined.clear();
-    if (!universe.ranges(family).empty())
-      verdictFamily(scratch.active, family, scratch, admitted, undetermined);
+    if (!universe.ranges(family).empty()) verdictFamily(active, family, scratch, admitted, undetermined);
     verdict.admitted.assignCanonicalRanges(family, admitted);
     verdict.undetermined.assignCanonicalRanges(family, undetermined);
   }
