@@ -55,10 +55,9 @@ struct RuleKeyEntry {
 // Rules of protocol any are kept apart (CompiledSecurityGroup::anyProtocol) and merged in at the question.
 struct ProtocolIndex {
   std::int16_t protocol = 0;
-  std::vector<std::uint16_t> starts;   // first key of each interval; starts[0] == 0
-  std::vector<std::uint32_t> offsets;  // interval i's rules: rules[offsets[i], offsets[i + 1])
-  std::vector<std::uint32_t>
-      rules;  // indices into CompiledSecurityGroup::rules, ascending (evaluation order)
+  std::span<const std::uint16_t> starts;   // first key of each interval; starts[0] == 0
+  std::span<const std::uint32_t> offsets;  // interval i's rules: rules[offsets[i], offsets[i + 1])
+  std::span<const std::uint32_t> rules;    // indices into CompiledSecurityGroup::rules, ascending
 };
 
 struct CompiledSecurityGroup {
@@ -68,7 +67,10 @@ struct CompiledSecurityGroup {
   std::vector<PortRange> portPool;
   std::vector<AddressRange> addressPool;
   std::vector<ProtocolIndex> byProtocol;
-  std::vector<std::uint32_t> anyProtocol;  // rules of protocol any, ascending
+  std::span<const std::uint32_t> anyProtocol;  // rules of protocol any, ascending
+  // What the index's spans point into: every protocol's starts, and its offsets and rules.
+  std::vector<std::uint16_t> startPool;
+  std::vector<std::uint32_t> indexPool;
 };
 
 namespace {
@@ -95,50 +97,63 @@ const AddressSet* lookupSource(const SourceResolver& resolver, const RuleSource&
   return nullptr;
 }
 
+// Builds the group's rule index. Each protocol's arrays are built in scratch space, then the group's pools
+// are allocated once at their final size and the spans taken.
 void buildProtocolIndex(CompiledSecurityGroup& compiled) {
-  std::vector<std::int16_t> protocols;
-  for (std::uint32_t r = 0; r < compiled.rules.size(); ++r) {
-    const std::int16_t protocol = compiled.rules[r].protocol;
-    if (protocol == Protocol::kAnyNumber) {
-      compiled.anyProtocol.push_back(r);
-    } else if (std::find(protocols.begin(), protocols.end(), protocol) == protocols.end()) {
-      protocols.push_back(protocol);
-    }
-  }
-  std::sort(protocols.begin(), protocols.end());
-  compiled.byProtocol.reserve(protocols.size());
+  thread_local std::vector<std::int16_t> protocols;
+  thread_local std::vector<std::uint16_t> startPool;
+  thread_local std::vector<std::uint32_t> indexPool;
   struct Cover {
     std::uint32_t rule;
     std::uint32_t first;  // intervals first..last
     std::uint32_t last;
   };
   thread_local std::vector<Cover> covers;
-  thread_local std::vector<std::uint32_t> cursor;
+  // Where each protocol's arrays lie in the pools.
+  struct Placed {
+    std::int16_t protocol;
+    std::size_t starts, intervals, offsets, rules, ruleCount;
+  };
+  thread_local std::vector<Placed> placed;
+  protocols.clear();
+  startPool.clear();
+  indexPool.clear();
+  placed.clear();
+  for (std::uint32_t r = 0; r < compiled.rules.size(); ++r) {
+    const std::int16_t protocol = compiled.rules[r].protocol;
+    if (protocol == Protocol::kAnyNumber) {
+      indexPool.push_back(r);  // the rules of protocol any come first in the pool
+    } else if (std::find(protocols.begin(), protocols.end(), protocol) == protocols.end()) {
+      protocols.push_back(protocol);
+    }
+  }
+  const std::size_t anyCount = indexPool.size();
+  std::sort(protocols.begin(), protocols.end());
   for (std::int16_t protocol : protocols) {
-    ProtocolIndex& index = compiled.byProtocol.emplace_back();
-    index.protocol = protocol;
-    index.starts.push_back(0);
+    Placed at{protocol, startPool.size(), 0, 0, 0, 0};
+    startPool.push_back(0);
     // A protocol without keys has one interval: its rules' port sets are ignored.
     const bool keyed = Protocol::fromNumber(protocol).value().hasKey();
     if (keyed) {
       for (const CompiledRule& rule : compiled.rules) {
         if (rule.protocol != protocol) continue;
         for (const PortRange& range : rule.ports()) {
-          index.starts.push_back(range.first);
-          if (range.last != 65535) index.starts.push_back(static_cast<std::uint16_t>(range.last + 1));
+          startPool.push_back(range.first);
+          if (range.last != 65535) startPool.push_back(static_cast<std::uint16_t>(range.last + 1));
         }
       }
-      std::sort(index.starts.begin(), index.starts.end());
-      index.starts.erase(std::unique(index.starts.begin(), index.starts.end()), index.starts.end());
+      const auto begin = startPool.begin() + static_cast<std::ptrdiff_t>(at.starts);
+      std::sort(begin, startPool.end());
+      startPool.erase(std::unique(begin, startPool.end()), startPool.end());
     }
-    const std::size_t intervals = index.starts.size();
+    at.intervals = startPool.size() - at.starts;
+    const auto startsBegin = startPool.begin() + static_cast<std::ptrdiff_t>(at.starts);
     auto intervalOf = [&](std::uint16_t key) {
-      return static_cast<std::uint32_t>(std::upper_bound(index.starts.begin(), index.starts.end(), key) -
-                                        index.starts.begin() - 1);
+      return static_cast<std::uint32_t>(std::upper_bound(startsBegin, startPool.end(), key) - startsBegin -
+                                        1);
     };
     // The intervals each (rule, key range) covers, found once: counted, then placed in evaluation order.
     covers.clear();
-    index.offsets.assign(intervals + 1, 0);
     for (std::uint32_t r = 0; r < compiled.rules.size(); ++r) {
       const CompiledRule& rule = compiled.rules[r];
       if (rule.protocol != protocol) continue;
@@ -152,18 +167,39 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
         covers.push_back(Cover{r, first, last});
       }
     }
+    at.offsets = indexPool.size();
+    indexPool.resize(indexPool.size() + at.intervals + 1, 0);
+    std::uint32_t* offsets = indexPool.data() + at.offsets;
     for (const Cover& cover : covers) {
       for (std::uint32_t i = cover.first; i <= cover.last; ++i)
-        ++index.offsets[i + 1];
+        ++offsets[i + 1];
     }
-    for (std::size_t i = 0; i < intervals; ++i)
-      index.offsets[i + 1] += index.offsets[i];
-    index.rules.resize(index.offsets[intervals]);
-    cursor.assign(index.offsets.begin(), index.offsets.end() - 1);
+    for (std::size_t i = 0; i < at.intervals; ++i)
+      offsets[i + 1] += offsets[i];
+    at.ruleCount = offsets[at.intervals];
+    at.rules = indexPool.size();
+    indexPool.resize(indexPool.size() + at.ruleCount);
+    offsets = indexPool.data() + at.offsets;
+    std::uint32_t* rules = indexPool.data() + at.rules;
+    // Each interval's next free place, kept in its offset and restored below.
     for (const Cover& cover : covers) {
       for (std::uint32_t i = cover.first; i <= cover.last; ++i)
-        index.rules[cursor[i]++] = cover.rule;
+        rules[offsets[i]++] = cover.rule;
     }
+    for (std::size_t i = at.intervals; i > 0; --i)
+      offsets[i] = offsets[i - 1];
+    offsets[0] = 0;
+    placed.push_back(at);
+  }
+  compiled.startPool.assign(startPool.begin(), startPool.end());
+  compiled.indexPool.assign(indexPool.begin(), indexPool.end());
+  compiled.anyProtocol = std::span<const std::uint32_t>(compiled.indexPool.data(), anyCount);
+  compiled.byProtocol.reserve(placed.size());
+  for (const Placed& at : placed) {
+    compiled.byProtocol.push_back(ProtocolIndex{
+        at.protocol, std::span<const std::uint16_t>(compiled.startPool.data() + at.starts, at.intervals),
+        std::span<const std::uint32_t>(compiled.indexPool.data() + at.offsets, at.intervals + 1),
+        std::span<const std::uint32_t>(compiled.indexPool.data() + at.rules, at.ruleCount)});
   }
 }
 
@@ -1063,6 +1099,34 @@ AddressSet addressUniverse(Protocol protocol) {
   return universeOf(protocol);
 }
 
+std::shared_ptr<const CompiledSecurityGroup>& FirewallCompiler::cached(const SecurityGroup* group,
+                                                                       EvaluationModel model) {
+  auto slotOf = [](const std::vector<CacheSlot>& slots, const SecurityGroup* key, EvaluationModel keyModel) {
+    const std::size_t mask = slots.size() - 1;
+    std::size_t i =
+        static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) >> 4) * 0x9e3779b97f4a7c15ull >> 20) ^
+        static_cast<std::size_t>(keyModel);
+    for (i &= mask; slots[i].group != nullptr; i = (i + 1) & mask) {
+      if (slots[i].group == key && slots[i].model == keyModel) break;
+    }
+    return i;
+  };
+  if ((cacheUsed_ + 1) * 2 > cache_.size()) {
+    std::vector<CacheSlot> grown(std::max<std::size_t>(64, cache_.size() * 2));
+    for (CacheSlot& slot : cache_) {
+      if (slot.group != nullptr) grown[slotOf(grown, slot.group, slot.model)] = std::move(slot);
+    }
+    cache_.swap(grown);
+  }
+  CacheSlot& slot = cache_[slotOf(cache_, group, model)];
+  if (slot.group == nullptr) {
+    slot.group = group;
+    slot.model = model;
+    ++cacheUsed_;
+  }
+  return slot.compiled;
+}
+
 CompiledFirewall FirewallCompiler::compile(const Firewall& firewall) {
   CompiledFirewall out;
   out.layers.reserve(firewall.layers.size());
@@ -1070,9 +1134,9 @@ CompiledFirewall FirewallCompiler::compile(const Firewall& firewall) {
     CompiledLayer compiled{layer.name, layer.model, {}};
     compiled.groups.reserve(layer.groups.size());
     for (const auto& group : layer.groups) {
-      auto& cached = cache_[{group.get(), layer.model}];
-      if (!cached) cached = compileGroup(group, layer.model, resolver_);
-      compiled.groups.push_back(cached);
+      auto& slot = cached(group.get(), layer.model);
+      if (!slot) slot = compileGroup(group, layer.model, resolver_);
+      compiled.groups.push_back(slot);
     }
     out.layers.push_back(std::move(compiled));
   }

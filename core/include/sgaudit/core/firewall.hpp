@@ -146,15 +146,18 @@ class FirewallCompiler {
   CompiledFirewall compile(const Firewall& firewall);
 
  private:
-  struct GroupKeyHash {
-    std::size_t operator()(const std::pair<const SecurityGroup*, EvaluationModel>& key) const {
-      return std::hash<const SecurityGroup*>{}(key.first) ^ static_cast<std::size_t>(key.second);
-    }
+  struct CacheSlot {
+    const SecurityGroup* group = nullptr;  // null: empty
+    EvaluationModel model = EvaluationModel::Union;
+    std::shared_ptr<const CompiledSecurityGroup> compiled;
   };
+  // The slot for (group, model), added empty when missing. Open addressing, at most half full: a fleet's
+  // compilation looks up every group of every node, and a lookup costs one cache miss.
+  std::shared_ptr<const CompiledSecurityGroup>& cached(const SecurityGroup* group, EvaluationModel model);
+
   const SourceResolver& resolver_;
-  std::unordered_map<std::pair<const SecurityGroup*, EvaluationModel>,
-                     std::shared_ptr<const CompiledSecurityGroup>, GroupKeyHash>
-      cache_;
+  std::vector<CacheSlot> cache_;
+  std::size_t cacheUsed_ = 0;
 };
 
 // Which sources reach `ports` of `protocol` on the node (ingress), and which rule decided each address.
