@@ -41,15 +41,6 @@ struct alignas(64) CompiledRule {
 };
 static_assert(sizeof(CompiledRule) == 64);
 
-// What a query needs to pick a group's candidate rules, packed so that scanning a group touches little
-// memory: one entry per (rule, key range), in evaluation order.
-struct RuleKeyEntry {
-  std::int16_t protocol;  // Protocol::kAnyNumber for any
-  std::uint16_t first;    // key range; the whole range when the rule's keys do not matter
-  std::uint16_t last;
-  std::uint32_t rule;  // index into CompiledSecurityGroup::rules
-};
-
 // The rules of a group for one protocol its rules name, per elementary key interval (the keys between the
 // boundaries of the protocol's rules), so that a question about one key reads only the rules that match it.
 // Rules of protocol any are kept apart (CompiledSecurityGroup::anyProtocol) and merged in at the question.
@@ -63,7 +54,6 @@ struct ProtocolIndex {
 struct CompiledSecurityGroup {
   std::shared_ptr<const SecurityGroup> group;
   std::vector<CompiledRule> rules;  // ingress rules that take part, in the model's order within the group
-  std::vector<RuleKeyEntry> keys;
   std::vector<PortRange> portPool;
   std::vector<AddressRange> addressPool;
   std::vector<ProtocolIndex> byProtocol;
@@ -220,7 +210,8 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
       return {&cidrRange, 1};
     }
   };
-  std::vector<Pending> pending;
+  thread_local std::vector<Pending> pending;
+  pending.clear();
   std::size_t portCount = 0;
   std::size_t addressCount = 0;
   for (const SecurityGroupRule& rule : group->rules) {
@@ -290,17 +281,6 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
       out.mayMatchV6 = admits(rule.ethertype, IpFamily::V6);
     }
     compiled->rules.push_back(std::move(out));
-  }
-  for (std::uint32_t i = 0; i < compiled->rules.size(); ++i) {
-    const CompiledRule& rule = compiled->rules[i];
-    auto protocol = static_cast<std::int16_t>(rule.protocol);
-    if (rule.protocol == Protocol::kAnyNumber) {
-      compiled->keys.push_back(RuleKeyEntry{protocol, 0, 65535, i});
-      continue;
-    }
-    for (const PortRange& range : rule.ports()) {
-      compiled->keys.push_back(RuleKeyEntry{protocol, range.first, range.last, i});
-    }
   }
   buildProtocolIndex(*compiled);
   compiled->group = std::move(group);
@@ -719,13 +699,19 @@ void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange por
       appendIndexedCandidates(*group, indexed, out);
       continue;
     }
-    const CompiledRule* last = nullptr;
-    for (const RuleKeyEntry& key : group->keys) {
-      if (key.protocol != Protocol::kAnyNumber && key.protocol != protocol.number()) continue;
-      if (keysMatter && (key.first > ports.last || ports.first > key.last)) continue;
-      const CompiledRule* rule = &group->rules[key.rule];
-      if (rule != last) out.push_back(rule);  // a rule's key ranges are adjacent entries
-      last = rule;
+    // The keys asked span several intervals (a question over a port range): the group's rules one by one.
+    for (const CompiledRule& rule : group->rules) {
+      if (rule.protocol == Protocol::kAnyNumber) {
+        out.push_back(&rule);
+        continue;
+      }
+      if (rule.protocol != protocol.number()) continue;
+      const auto rulePorts = rule.ports();
+      if (std::any_of(rulePorts.begin(), rulePorts.end(), [&](const PortRange& range) {
+            return range.first <= ports.last && ports.first <= range.last;
+          })) {
+        out.push_back(&rule);
+      }
     }
   }
   orderCandidates(layer, out);
