@@ -389,36 +389,74 @@ class Auditor {
       for (const auto& [node_name, firewall] : firewalls_)
         wanted[{use.unit, node_name, use.protocol, use.port}].push_back(&use);
     }
+    // Every port's verdict is asked in one batch (verdictEach); only the ports that are not open are asked
+    // again in full (reach), for the rules that decided them, which their findings cite.
+    struct Asked {
+      const std::tuple<std::size_t, std::string, PortProtocol, int>* key;
+      const std::vector<const HostPortUse*>* uses;
+      AddressSet required;
+      PortVerdict verdict;
+      const NodeFirewall* firewall = nullptr;  // null: nothing to ask
+      Exposure exposure = Exposure::Blocked;
+    };
     std::map<std::size_t, Requirement> requirements;
+    std::vector<Asked> asked;
+    asked.reserve(wanted.size());
     for (const auto& [key, uses] : wanted) {
       const auto& [unit_index, node, protocol, port] = key;
       const WorkloadUnit& unit = model_.units[unit_index];
       if (!requirements.count(unit_index)) requirements.emplace(unit_index, requirementFor(unit));
       const Requirement& requirement = requirements.at(unit_index);
-      PortVerdict verdict{node, protocol, port, unit.identity.key(), "unknown", {}};
+      Asked entry{&key, &uses, {}, PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}}};
       const auto firewall = firewalls_.find(node);
       // Only the families the node can be reached over (an IPv4-only node is not "blocked" for ::/0); a
       // requirement wholly outside them is kept, so that it is still reported.
-      AddressSet required = requirement.addresses;
+      entry.required = requirement.addresses;
       if (firewall != firewalls_.end() && !firewall->second.families.empty() &&
-          required.intersects(firewall->second.families)) {
-        required = required.intersect(firewall->second.families);
+          entry.required.intersects(firewall->second.families)) {
+        entry.required = entry.required.intersect(firewall->second.families);
       }
-      for (const auto& cidr : required.toCidrs())
-        verdict.required.push_back(cidr.toString());
-      if (firewall == firewalls_.end() || required.empty()) {
+      for (const auto& cidr : entry.required.toCidrs())
+        entry.verdict.required.push_back(cidr.toString());
+      if (firewall != firewalls_.end() && !entry.required.empty()) entry.firewall = &firewall->second;
+      asked.push_back(std::move(entry));
+    }
+    std::vector<KeyQuestion> questions;
+    std::vector<std::size_t> askedOf;  // question -> entry of `asked`
+    for (std::size_t i = 0; i < asked.size(); ++i) {
+      if (asked[i].firewall == nullptr) continue;
+      const auto& [unit_index, node, protocol, port] = *asked[i].key;
+      questions.push_back(KeyQuestion{&asked[i].firewall->compiled, firewallProtocol(protocol),
+                                      static_cast<std::uint16_t>(port)});
+      askedOf.push_back(i);
+    }
+    verdictEach(questions, [&](std::size_t question, const ReachVerdict& verdict) {
+      Asked& entry = asked[askedOf[question]];
+      entry.exposure = exposureOf(verdict.admitted, entry.required);
+    });
+
+    for (Asked& entry : asked) {
+      const auto& [unit_index, node, protocol, port] = *entry.key;
+      const std::vector<const HostPortUse*>& uses = *entry.uses;
+      const WorkloadUnit& unit = model_.units[unit_index];
+      const Requirement& requirement = requirements.at(unit_index);
+      PortVerdict& verdict = entry.verdict;
+      const AddressSet& required = entry.required;
+      if (entry.firewall == nullptr) {
         result_.matrix.push_back(std::move(verdict));
         continue;
       }
-      const ReachAnswer answer = reach(firewall->second.compiled, firewallProtocol(protocol),
+      verdict.status = entry.exposure == Exposure::Open      ? "open"
+                       : entry.exposure == Exposure::Blocked ? "blocked"
+                                                             : "partial";
+      result_.matrix.push_back(verdict);
+      if (entry.exposure == Exposure::Open) continue;
+
+      const NodeFirewall& firewall = *entry.firewall;
+      const ReachAnswer answer = reach(firewall.compiled, firewallProtocol(protocol),
                                        PortRange::single(static_cast<std::uint16_t>(port)));
       const PortIntervalAnswer& interval = answer.at(static_cast<std::uint16_t>(port));
       const RequirementCheck check = checkRequired(interval, required);
-      verdict.status = check.exposure == Exposure::Open      ? "open"
-                       : check.exposure == Exposure::Blocked ? "blocked"
-                                                             : "partial";
-      result_.matrix.push_back(verdict);
-      if (check.exposure == Exposure::Open) continue;
 
       std::string required_text;
       for (const auto& name : requirement.names)
@@ -431,7 +469,7 @@ class Auditor {
       finding.protocol = protocol;
       finding.port = port;
       finding.subjects = {unit.identity, {"Node", "", node}};
-      for (const auto& id : firewall->second.group_ids) {
+      for (const auto& id : firewall.group_ids) {
         finding.subjects.push_back(
             {"SecurityGroup", "",
              groups_.find(id)->group->name.empty() ? id : groups_.find(id)->group->name});
@@ -459,7 +497,7 @@ class Auditor {
         finding.evidence.push_back(
             {"rule", "the verdict could change for members of an unresolved security group", {}});
       }
-      planOpening(finding, firewall->second, check, interval, required, protocol, port);
+      planOpening(finding, firewall, check, interval, required, protocol, port);
       add(std::move(finding), {unit.identity.key(), node, toString(protocol), std::to_string(port)});
     }
   }
