@@ -87,6 +87,18 @@ const AddressSet* lookupSource(const SourceResolver& resolver, const RuleSource&
   return nullptr;
 }
 
+// The interval of sorted `starts` (starts[0] == 0) that contains `key`: the last start at or below it. A
+// binary search without branches on the comparisons, which are unpredictable: building an index makes many.
+std::size_t intervalContaining(std::span<const std::uint16_t> starts, std::uint16_t key) {
+  const std::uint16_t* base = starts.data();
+  for (std::size_t n = starts.size(); n > 1;) {
+    const std::size_t half = n / 2;
+    base = base[half] <= key ? base + half : base;
+    n -= half;
+  }
+  return static_cast<std::size_t>(base - starts.data());
+}
+
 // Builds the group's rule index. Each protocol's arrays are built in scratch space, then the group's pools
 // are allocated once at their final size and the spans taken.
 void buildProtocolIndex(CompiledSecurityGroup& compiled) {
@@ -139,8 +151,8 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
     at.intervals = startPool.size() - at.starts;
     const auto startsBegin = startPool.begin() + static_cast<std::ptrdiff_t>(at.starts);
     auto intervalOf = [&](std::uint16_t key) {
-      return static_cast<std::uint32_t>(std::upper_bound(startsBegin, startPool.end(), key) - startsBegin -
-                                        1);
+      return static_cast<std::uint32_t>(
+          intervalContaining(std::span<const std::uint16_t>(&*startsBegin, at.intervals), key));
     };
     // The intervals each (rule, key range) covers, found once: counted, then placed in evaluation order.
     covers.clear();
@@ -687,9 +699,7 @@ void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange por
     std::span<const std::uint32_t> indexed;
     bool answered = true;
     if (index != byProtocol.end()) {
-      const auto interval =
-          static_cast<std::size_t>(std::upper_bound(index->starts.begin(), index->starts.end(), ports.first) -
-                                   index->starts.begin() - 1);
+      const std::size_t interval = intervalContaining(index->starts, ports.first);
       answered =
           !keysMatter || interval + 1 == index->starts.size() || ports.last < index->starts[interval + 1];
       indexed = std::span<const std::uint32_t>(index->rules.data() + index->offsets[interval],
