@@ -1206,30 +1206,50 @@ namespace {
 // visit(question, answer) gets it with its ports set to the key asked.
 template <class Answer, class Evaluate, class Visit>
 void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Visit&& visit) {
-  // The questions in (firewall, protocol, key) order, packed so that the sort moves little memory.
-  // One integer per question, which sorts fast: the firewall's address, the protocol, the key and the
-  // question's position, from the most significant bits down.
+  // The questions grouped by firewall, in the order the firewalls first appear, and in (protocol, key,
+  // position) order within each: a counting sort by firewall, then a sort of one integer per question.
   struct Ordered {
-    Uint128 bits;
+    const CompiledFirewall* firewall_;
+    std::uint64_t bits;  // protocol and key above the question's position
 
-    const CompiledFirewall* firewall() const {
-      return reinterpret_cast<const CompiledFirewall*>(static_cast<std::uintptr_t>(bits >> 64));
-    }
+    const CompiledFirewall* firewall() const { return firewall_; }
     std::uint32_t protocolAndKey() const { return static_cast<std::uint32_t>(bits >> 32); }
     std::uint32_t question() const { return static_cast<std::uint32_t>(bits); }
   };
-  static_assert(sizeof(std::uintptr_t) <= 8);
   assert(questions.size() <= std::numeric_limits<std::uint32_t>::max());
-  std::vector<Ordered> order;
-  order.reserve(questions.size());
-  for (std::size_t i = 0; i < questions.size(); ++i) {
-    const KeyQuestion& question = questions[i];
-    const auto protocol = static_cast<std::uint16_t>(question.protocol.number());
-    const std::uint32_t protocolAndKey = (std::uint32_t{protocol} << 16) | question.key;
-    order.push_back(Ordered{(Uint128{reinterpret_cast<std::uintptr_t>(question.firewall)} << 64) |
-                            (Uint128{protocolAndKey} << 32) | static_cast<std::uint32_t>(i)});
+  std::vector<std::uint32_t> firewallOf(questions.size());  // each question's firewall, numbered
+  std::vector<std::uint32_t> firewallStart(1, 0);           // then where each firewall's questions start
+  {
+    std::unordered_map<const CompiledFirewall*, std::uint32_t> numbers;
+    const CompiledFirewall* last = nullptr;
+    std::uint32_t number = 0;
+    for (std::size_t i = 0; i < questions.size(); ++i) {
+      if (i == 0 || questions[i].firewall != last) {  // an audit asks a node's questions together
+        last = questions[i].firewall;
+        auto [it, added] = numbers.try_emplace(last, static_cast<std::uint32_t>(numbers.size()));
+        if (added) firewallStart.push_back(0);
+        number = it->second;
+      }
+      firewallOf[i] = number;
+      ++firewallStart[number + 1];
+    }
   }
-  std::sort(order.begin(), order.end(), [](const Ordered& a, const Ordered& b) { return a.bits < b.bits; });
+  for (std::size_t f = 1; f < firewallStart.size(); ++f)
+    firewallStart[f] += firewallStart[f - 1];
+  std::vector<Ordered> order(questions.size());
+  {
+    std::vector<std::uint32_t> next(firewallStart.begin(), firewallStart.end() - 1);
+    for (std::size_t i = 0; i < questions.size(); ++i) {
+      const KeyQuestion& question = questions[i];
+      const auto protocol = static_cast<std::uint16_t>(question.protocol.number());
+      const std::uint64_t protocolAndKey = (std::uint64_t{protocol} << 16) | question.key;
+      order[next[firewallOf[i]]++] = Ordered{question.firewall, (protocolAndKey << 32) | i};
+    }
+  }
+  for (std::size_t f = 0; f + 1 < firewallStart.size(); ++f) {
+    std::sort(order.begin() + firewallStart[f], order.begin() + firewallStart[f + 1],
+              [](const Ordered& a, const Ordered& b) { return a.bits < b.bits; });
+  }
 
   thread_local Scratch scratch;
   // Where each group of the firewall stands in its index for the protocol: the elementary interval of the
@@ -1254,8 +1274,11 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
   std::vector<const CompiledRule*> signature;
   for (std::size_t begin = 0; begin < order.size();) {
     const CompiledFirewall& firewall = *order[begin].firewall();
-    const Protocol protocol = questions[order[begin].question()].protocol;
     const std::uint32_t protocolBits = order[begin].protocolAndKey() >> 16;
+    // From the sorted entry rather than the question, which lies elsewhere in memory.
+    const Protocol protocol = protocolBits == 0xffff
+                                  ? Protocol::any()
+                                  : Protocol::fromNumber(static_cast<int>(protocolBits)).value();
     std::size_t end = begin + 1;
     while (end < order.size() && order[end].firewall() == order[begin].firewall() &&
            order[end].protocolAndKey() >> 16 == protocolBits) {
