@@ -1127,7 +1127,7 @@ CompiledFirewall FirewallCompiler::compile(const Firewall& firewall) {
   CompiledFirewall out;
   out.layers.reserve(firewall.layers.size());
   for (const FirewallLayer& layer : firewall.layers) {
-    CompiledLayer compiled{layer.name, layer.model, {}};
+    CompiledLayer compiled{layer.model, {}};
     compiled.groups.reserve(layer.groups.size());
     for (const auto& group : layer.groups) {
       auto& slot = cached(group.get(), layer.model);

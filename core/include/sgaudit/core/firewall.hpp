@@ -125,8 +125,8 @@ AddressSet addressUniverse(Protocol protocol);
 
 struct CompiledSecurityGroup;  // a group's ingress rules, resolved and ordered for one model
 
+// A layer of a compiled firewall; answers name it by its position, as in the firewall.
 struct CompiledLayer {
-  std::string name;
   EvaluationModel model = EvaluationModel::Union;
   std::vector<std::shared_ptr<const CompiledSecurityGroup>> groups;
 };
