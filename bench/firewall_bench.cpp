@@ -4,8 +4,10 @@
 //   bench_firewall --benchmark_filter=Fleet
 //   (build with -DCMAKE_BUILD_TYPE=Release; one thread throughout; read the CPU column on a shared machine)
 //
-// Speed-ups: BM_BusyNode_1000Rules_110Pods against BM_BusyNode_Oracle, BM_Fleet_100kQuestions (one batch)
-// and BM_Fleet_100kQuestions_OneByOne against BM_Fleet_100kQuestions_Oracle (same model).
+// Speed-ups: BM_BusyNode_1000Rules_110Pods against BM_BusyNode_Oracle; BM_Fleet_100kQuestions_Verdicts (who
+// gets through, what the oracle computes, in one batch: the audit's path), BM_Fleet_100kQuestions (full
+// answers with the deciding rules, one batch) and BM_Fleet_100kQuestions_OneByOne against
+// BM_Fleet_100kQuestions_Oracle (same model). Every fleet benchmark includes compiling the firewalls.
 
 #include <benchmark/benchmark.h>
 
