@@ -56,21 +56,32 @@ std::size_t answerQuestions(const Fleet& fleet, std::size_t count) {
   return open;
 }
 
+// The compiled firewalls of the nodes the first `count` questions ask about, and the questions for a batch.
+struct BatchQuestions {
+  std::vector<std::optional<core::CompiledFirewall>> compiled;
+  std::vector<core::KeyQuestion> questions;
+};
+
+BatchQuestions compileAsked(const Fleet& fleet, std::size_t count) {
+  core::FirewallCompiler compiler(fleet.resolver);
+  BatchQuestions out;
+  out.compiled.resize(fleet.nodes.size());
+  out.questions.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Question& question = fleet.questions[i];
+    auto& node = out.compiled[question.node];
+    if (!node) node = compiler.compile(fleet.nodes[question.node]);
+    out.questions.push_back(core::KeyQuestion{&*node, question.protocol, question.port});
+  }
+  return out;
+}
+
 // The same questions in one batch (reachEach): every node asked about compiled first, then every answer held
 // against the internet as the batch visits it.
 std::size_t answerQuestionsInBatch(const Fleet& fleet, std::size_t count) {
-  core::FirewallCompiler compiler(fleet.resolver);
-  std::vector<std::optional<core::CompiledFirewall>> compiled(fleet.nodes.size());
-  std::vector<core::KeyQuestion> questions;
-  questions.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const Question& question = fleet.questions[i];
-    auto& node = compiled[question.node];
-    if (!node) node = compiler.compile(fleet.nodes[question.node]);
-    questions.push_back(core::KeyQuestion{&*node, question.protocol, question.port});
-  }
+  const BatchQuestions batch = compileAsked(fleet, count);
   std::size_t open = 0;
-  core::reachEach(questions, [&](std::size_t, const core::PortIntervalAnswer& answer) {
+  core::reachEach(batch.questions, [&](std::size_t, const core::PortIntervalAnswer& answer) {
     open += core::checkRequired(answer, internet()).exposure != core::Exposure::Blocked;
   });
   return open;
@@ -79,18 +90,9 @@ std::size_t answerQuestionsInBatch(const Fleet& fleet, std::size_t count) {
 // The same questions as verdicts (verdictEach), as an audit asks them before it reports: who gets through,
 // what the oracle computes, without the deciding rules.
 std::size_t answerVerdictsInBatch(const Fleet& fleet, std::size_t count) {
-  core::FirewallCompiler compiler(fleet.resolver);
-  std::vector<std::optional<core::CompiledFirewall>> compiled(fleet.nodes.size());
-  std::vector<core::KeyQuestion> questions;
-  questions.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const Question& question = fleet.questions[i];
-    auto& node = compiled[question.node];
-    if (!node) node = compiler.compile(fleet.nodes[question.node]);
-    questions.push_back(core::KeyQuestion{&*node, question.protocol, question.port});
-  }
+  const BatchQuestions batch = compileAsked(fleet, count);
   std::size_t open = 0;
-  core::verdictEach(questions, [&](std::size_t, const core::ReachVerdict& verdict) {
+  core::verdictEach(batch.questions, [&](std::size_t, const core::ReachVerdict& verdict) {
     open += core::exposureOf(verdict.admitted, internet()) != core::Exposure::Blocked;
   });
   return open;
@@ -123,24 +125,29 @@ std::size_t answerWithOracle(const Fleet& fleet, std::size_t count) {
   return open;
 }
 
-// One node, 5 groups x 200 rules, every host port of 110 pods.
-void BM_BusyNode_1000Rules_110Pods(benchmark::State& state) {
+// One node, 5 groups x 200 rules, every host port of 110 pods, answered with `answer`.
+void answerBusyNode(benchmark::State& state, std::size_t (*answer)(const Fleet&, std::size_t)) {
   const Fleet& node = busyNode();
   for (auto _ : state)
-    benchmark::DoNotOptimize(answerQuestions(node, node.questions.size()));
+    benchmark::DoNotOptimize(answer(node, node.questions.size()));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * node.questions.size()));
   state.counters["questions"] = static_cast<double>(node.questions.size());
+}
+
+void BM_BusyNode_1000Rules_110Pods(benchmark::State& state) {
+  answerBusyNode(state, answerQuestions);
 }
 BENCHMARK(BM_BusyNode_1000Rules_110Pods)->Unit(benchmark::kMicrosecond);
 
 void BM_BusyNode_1000Rules_110Pods_Batch(benchmark::State& state) {
-  const Fleet& node = busyNode();
-  for (auto _ : state)
-    benchmark::DoNotOptimize(answerQuestionsInBatch(node, node.questions.size()));
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * node.questions.size()));
-  state.counters["questions"] = static_cast<double>(node.questions.size());
+  answerBusyNode(state, answerQuestionsInBatch);
 }
 BENCHMARK(BM_BusyNode_1000Rules_110Pods_Batch)->Unit(benchmark::kMicrosecond);
+
+void BM_BusyNode_1000Rules_110Pods_Verdicts(benchmark::State& state) {
+  answerBusyNode(state, answerVerdictsInBatch);
+}
+BENCHMARK(BM_BusyNode_1000Rules_110Pods_Verdicts)->Unit(benchmark::kMicrosecond);
 
 void BM_BusyNode_Oracle(benchmark::State& state) {
   const Fleet& node = busyNode();
@@ -150,18 +157,24 @@ void BM_BusyNode_Oracle(benchmark::State& state) {
 }
 BENCHMARK(BM_BusyNode_Oracle)->Unit(benchmark::kMillisecond);
 
-// 5,000 nodes over 2,500 groups x 60 rules, 100,000 (node, protocol, port) questions answered in one batch
-// (reachEach), compilation included.
-void BM_Fleet_100kQuestions(benchmark::State& state) {
+// Answers the fleet's questions with `answer` under the model of the benchmark's argument; counts the open
+// ports, the same count whichever way they are answered.
+void answerFleet(benchmark::State& state, std::size_t (*answer)(const Fleet&, std::size_t)) {
   const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
   std::size_t open = 0;
   for (auto _ : state) {
-    open = answerQuestionsInBatch(f, f.questions.size());
+    open = answer(f, f.questions.size());
     benchmark::DoNotOptimize(open);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
   state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
-  state.counters["open"] = static_cast<double>(open);  // the same count as one by one
+  state.counters["open"] = static_cast<double>(open);
+}
+
+// 5,000 nodes over 2,500 groups x 60 rules, 100,000 (node, protocol, port) questions answered in one batch
+// (reachEach), compilation included.
+void BM_Fleet_100kQuestions(benchmark::State& state) {
+  answerFleet(state, answerQuestionsInBatch);
 }
 BENCHMARK(BM_Fleet_100kQuestions)
     ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
@@ -170,32 +183,16 @@ BENCHMARK(BM_Fleet_100kQuestions)
 
 // The same questions as verdicts in one batch (verdictEach), compilation included: the audit's first pass.
 void BM_Fleet_100kQuestions_Verdicts(benchmark::State& state) {
-  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
-  std::size_t open = 0;
-  for (auto _ : state) {
-    open = answerVerdictsInBatch(f, f.questions.size());
-    benchmark::DoNotOptimize(open);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
-  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
-  state.counters["open"] = static_cast<double>(open);  // the same count as with full answers
+  answerFleet(state, answerVerdictsInBatch);
 }
 BENCHMARK(BM_Fleet_100kQuestions_Verdicts)
     ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
     ->Arg(static_cast<int>(EvaluationModel::Union))
     ->Unit(benchmark::kMillisecond);
 
-// The same questions asked one by one in their random order (one reach() each), as an audit asks them.
+// The same questions asked one by one in their random order (one reach() each).
 void BM_Fleet_100kQuestions_OneByOne(benchmark::State& state) {
-  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
-  std::size_t open = 0;
-  for (auto _ : state) {
-    open = answerQuestions(f, f.questions.size());
-    benchmark::DoNotOptimize(open);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
-  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
-  state.counters["open"] = static_cast<double>(open);
+  answerFleet(state, answerQuestions);
 }
 BENCHMARK(BM_Fleet_100kQuestions_OneByOne)
     ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
