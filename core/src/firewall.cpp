@@ -391,6 +391,25 @@ struct LayerRuns {
   std::vector<std::int32_t> deciders;
 };
 
+// Combines the layers' decisions for some addresses: a packet gets through when every layer allows. Allowed
+// addresses flip when any layer may deny; denied addresses only when every denying layer may allow.
+struct LayersVerdict {
+  bool admitted = true;
+  bool anyAllowLayerMayDeny = false;
+  bool everyDenyLayerMayAllow = true;
+
+  // A layer's decision, and whether an unresolved reference could reverse it.
+  void add(bool allows, bool mayFlip) {
+    if (allows) {
+      anyAllowLayerMayDeny = anyAllowLayerMayDeny || mayFlip;
+    } else {
+      admitted = false;
+      everyDenyLayerMayAllow = everyDenyLayerMayAllow && mayFlip;
+    }
+  }
+  bool dependsOnUnresolved() const { return admitted ? anyAllowLayerMayDeny : everyDenyLayerMayAllow; }
+};
+
 // A layer's verdict for some addresses (verdictEach): bit kAllows, the layer allows; bit kMayFlip, an
 // unresolved reference evaluated before the deciding rule, with the opposite action, could reverse that
 // (makeChoice's precedents).
@@ -560,25 +579,16 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
   auto addPiece = [&](const std::vector<std::int32_t>& deciders) {
     auto index = static_cast<std::uint32_t>(outcome.pieces.size() - firstPiece);
     outcome.pieces.push_back(FlatPiece{family, 0, 0, static_cast<std::uint32_t>(outcome.choices.size())});
-    bool allAllow = true;
-    bool anyAllowLayerMayDeny = false;
-    bool everyDenyLayerMayAllow = true;
+    LayersVerdict verdict;
     for (std::size_t layer = 0; layer < layerCount; ++layer) {
       const FlatChoice choice =
           makeChoice(active[layer], deciders[layer], family, scratch.hasUnresolved[layer] != 0, outcome);
-      const bool hasPrecedents = choice.precedentEnd != choice.precedentBegin;
-      if (choice.action() == RuleAction::Allow) {
-        anyAllowLayerMayDeny = anyAllowLayerMayDeny || hasPrecedents;
-      } else {
-        allAllow = false;
-        everyDenyLayerMayAllow = everyDenyLayerMayAllow && hasPrecedents;
-      }
+      verdict.add(choice.action() == RuleAction::Allow, choice.precedentEnd != choice.precedentBegin);
       outcome.choices.push_back(choice);
     }
     FlatPiece& piece = outcome.pieces.back();
-    piece.admitted = allAllow;
-    // Allowed pieces flip when any layer may deny; denied pieces only when every denying layer may allow.
-    piece.dependsOnUnresolved = allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow;
+    piece.admitted = verdict.admitted;
+    piece.dependsOnUnresolved = verdict.dependsOnUnresolved();
     return index;
   };
   auto& starts = scratch.runStarts;
@@ -894,9 +904,8 @@ void verdictFamily(std::span<const std::vector<const CompiledRule*>> active, IpF
     if (!done) append(at, familyLast, uncovered[0]);
     return;
   }
-  // Several layers: a packet gets through when every layer allows. An allowed run flips when any layer may
-  // deny; a denied run only when every denying layer may allow. The layers' painted ranges, and the gaps
-  // between them, are walked together.
+  // Several layers (combined by LayersVerdict): their painted ranges, and the gaps between them, are walked
+  // together.
   auto& next = scratch.nextRun;
   next.assign(layerCount, 0);
   auto& labels = scratch.labels;
@@ -927,21 +936,12 @@ void verdictFamily(std::span<const std::vector<const CompiledRule*>> active, IpF
         more = true;
       }
     }
-    bool allAllow = true;
-    bool anyAllowLayerMayDeny = false;
-    bool everyDenyLayerMayAllow = true;
-    for (VerdictLabel label : labels) {
-      const bool mayFlip = (label & kMayFlip) != 0;
-      if ((label & kAllows) != 0) {
-        anyAllowLayerMayDeny = anyAllowLayerMayDeny || mayFlip;
-      } else {
-        allAllow = false;
-        everyDenyLayerMayAllow = everyDenyLayerMayAllow && mayFlip;
-      }
-    }
-    const bool depends = allAllow ? anyAllowLayerMayDeny : everyDenyLayerMayAllow;
+    LayersVerdict verdict;
+    for (VerdictLabel label : labels)
+      verdict.add((label & kAllows) != 0, (label & kMayFlip) != 0);
     append(at, more ? nextAt - 1 : familyLast,
-           static_cast<VerdictLabel>((allAllow ? kAllows : 0) | (depends ? kMayFlip : 0)));
+           static_cast<VerdictLabel>((verdict.admitted ? kAllows : 0) |
+                                     (verdict.dependsOnUnresolved() ? kMayFlip : 0)));
     if (!more) return;
     at = nextAt;
   }
