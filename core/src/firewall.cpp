@@ -742,11 +742,10 @@ bool matchesKey(const CompiledRule& rule, Protocol protocol, std::uint16_t key) 
   return intervals::find(rule.ports(), key) >= 0;
 }
 
-// With `everyCandidateMatches` (the question's keys form one elementary interval) every candidate matches
-// every key of `ports`, which spares the lookups.
-// Each layer's candidates that match the keys of `ports` (all of them with `everyCandidateMatches`) into
-// scratch.active, noting which layers have unresolved rules; those that can match the universe are appended
-// to `unresolved` unless it is null.
+// Each layer's candidates that match the keys of `ports` into scratch.active (all of them with
+// `everyCandidateMatches`, when the keys form one elementary interval, which spares the lookups), noting
+// which layers have unresolved rules; those that can match the universe are appended to `unresolved` unless
+// it is null.
 void selectActive(std::size_t layerCount, const std::vector<std::vector<const CompiledRule*>>& candidates,
                   Protocol protocol, PortRange ports, bool everyCandidateMatches, const AddressSet& universe,
                   Scratch& scratch, std::vector<std::pair<std::size_t, const CompiledRule*>>* unresolved) {
@@ -1209,10 +1208,9 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
   // The questions grouped by firewall, in the order the firewalls first appear, and in (protocol, key,
   // position) order within each: a counting sort by firewall, then a sort of one integer per question.
   struct Ordered {
-    const CompiledFirewall* firewall_;
+    const CompiledFirewall* firewall;
     std::uint64_t bits;  // protocol and key above the question's position
 
-    const CompiledFirewall* firewall() const { return firewall_; }
     std::uint32_t protocolAndKey() const { return static_cast<std::uint32_t>(bits >> 32); }
     std::uint32_t question() const { return static_cast<std::uint32_t>(bits); }
   };
@@ -1273,14 +1271,14 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
   std::size_t current = 0;  // the answer of the current key
   std::vector<const CompiledRule*> signature;
   for (std::size_t begin = 0; begin < order.size();) {
-    const CompiledFirewall& firewall = *order[begin].firewall();
+    const CompiledFirewall& firewall = *order[begin].firewall;
     const std::uint32_t protocolBits = order[begin].protocolAndKey() >> 16;
     // From the sorted entry rather than the question, which lies elsewhere in memory.
     const Protocol protocol = protocolBits == 0xffff
                                   ? Protocol::any()
                                   : Protocol::fromNumber(static_cast<int>(protocolBits)).value();
     std::size_t end = begin + 1;
-    while (end < order.size() && order[end].firewall() == order[begin].firewall() &&
+    while (end < order.size() && order[end].firewall == order[begin].firewall &&
            order[end].protocolAndKey() >> 16 == protocolBits) {
       ++end;
     }
