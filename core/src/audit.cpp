@@ -402,6 +402,8 @@ class Auditor {
     std::map<std::size_t, Requirement> requirements;
     std::vector<Asked> asked;
     asked.reserve(wanted.size());
+    std::vector<KeyQuestion> questions;
+    std::vector<std::size_t> askedOf;  // question -> entry of `asked`
     for (const auto& [key, uses] : wanted) {
       const auto& [unit_index, node, protocol, port] = key;
       const WorkloadUnit& unit = model_.units[unit_index];
@@ -418,17 +420,13 @@ class Auditor {
       }
       for (const auto& cidr : entry.required.toCidrs())
         entry.verdict.required.push_back(cidr.toString());
-      if (firewall != firewalls_.end() && !entry.required.empty()) entry.firewall = &firewall->second;
+      if (firewall != firewalls_.end() && !entry.required.empty()) {
+        entry.firewall = &firewall->second;
+        questions.push_back(KeyQuestion{&firewall->second.compiled, firewallProtocol(protocol),
+                                        static_cast<std::uint16_t>(port)});
+        askedOf.push_back(asked.size());
+      }
       asked.push_back(std::move(entry));
-    }
-    std::vector<KeyQuestion> questions;
-    std::vector<std::size_t> askedOf;  // question -> entry of `asked`
-    for (std::size_t i = 0; i < asked.size(); ++i) {
-      if (asked[i].firewall == nullptr) continue;
-      const auto& [unit_index, node, protocol, port] = *asked[i].key;
-      questions.push_back(KeyQuestion{&asked[i].firewall->compiled, firewallProtocol(protocol),
-                                      static_cast<std::uint16_t>(port)});
-      askedOf.push_back(i);
     }
     verdictEach(questions, [&](std::size_t question, const ReachVerdict& verdict) {
       Asked& entry = asked[askedOf[question]];
