@@ -427,14 +427,22 @@ std::optional<std::string> disagreement(const Case& c) {
   return disagreement(c, c.firewall());
 }
 
-// What differs between two answers, which must come from the same compiled firewalls (deciding rules are
-// compared by identity).
-std::optional<std::string> answerDifference(const PortIntervalAnswer& got, const PortIntervalAnswer& want) {
+// What differs between the verdict parts (ports, admitted and undetermined addresses) of two answers or
+// verdicts.
+template <class Got, class Want>
+std::optional<std::string> verdictDifference(const Got& got, const Want& want) {
   if (got.ports != want.ports) return "ports " + got.ports.toString() + " != " + want.ports.toString();
   if (!(got.admitted == want.admitted))
     return "admitted {" + got.admitted.toString() + "} != {" + want.admitted.toString() + "}";
   if (!(got.undetermined == want.undetermined))
     return "undetermined {" + got.undetermined.toString() + "} != {" + want.undetermined.toString() + "}";
+  return std::nullopt;
+}
+
+// What differs between two answers, which must come from the same compiled firewalls (deciding rules are
+// compared by identity).
+std::optional<std::string> answerDifference(const PortIntervalAnswer& got, const PortIntervalAnswer& want) {
+  if (auto why = verdictDifference(got, want)) return why;
   if (got.unresolved != want.unresolved)
     return "unresolved " + join(sortedIds(got.unresolved)) + " != " + join(sortedIds(want.unresolved));
   if (got.pieces.size() != want.pieces.size())
@@ -529,24 +537,17 @@ std::optional<std::string> batchDisagreement(const Case& c, const Firewall& fire
   }
   // The verdicts of verdictEach must be those of the full answers (and so, for the packet, the oracle's).
   std::vector<int> verdicts(shuffled.size(), 0);
-  std::optional<std::string> verdictDifference;
+  std::optional<std::string> firstDifference;
   verdictEach(shuffled, [&](std::size_t question, const ReachVerdict& verdict) {
     ++verdicts[question];
-    const PortIntervalAnswer& answer = answers[question];
-    if (verdictDifference) return;
-    const std::string where = "verdict of question " + std::to_string(question) + " (" +
-                              shuffled[question].protocol.name() + " key " +
-                              std::to_string(shuffled[question].key) + ")";
-    if (verdict.ports != answer.ports) verdictDifference = where + ": ports";
-    if (verdict.admitted != answer.admitted)
-      verdictDifference =
-          where + ": admitted {" + verdict.admitted.toString() + "} != {" + answer.admitted.toString() + "}";
-    if (verdict.undetermined != answer.undetermined) {
-      verdictDifference = where + ": undetermined {" + verdict.undetermined.toString() + "} != {" +
-                          answer.undetermined.toString() + "}";
+    if (firstDifference) return;
+    if (auto why = verdictDifference(verdict, answers[question])) {
+      firstDifference = "verdict of question " + std::to_string(question) + " (" +
+                        shuffled[question].protocol.name() + " key " +
+                        std::to_string(shuffled[question].key) + "): " + *why;
     }
   });
-  if (verdictDifference) return verdictDifference;
+  if (firstDifference) return firstDifference;
   for (std::size_t i = 0; i < shuffled.size(); ++i) {
     if (verdicts[i] != 1)
       return "verdict " + std::to_string(i) + " visited " + std::to_string(verdicts[i]) + " times";
