@@ -157,6 +157,12 @@ void BM_BusyNode_Oracle(benchmark::State& state) {
 }
 BENCHMARK(BM_BusyNode_Oracle)->Unit(benchmark::kMillisecond);
 
+// Runs a fleet benchmark under each model the fleet is generated for (the benchmark's argument).
+void bothModels(benchmark::internal::Benchmark* benchmark) {
+  benchmark->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
+      ->Arg(static_cast<int>(EvaluationModel::Union));
+}
+
 // Answers the fleet's questions with `answer` under the model of the benchmark's argument; counts the open
 // ports, the same count whichever way they are answered.
 void answerFleet(benchmark::State& state, std::size_t (*answer)(const Fleet&, std::size_t)) {
@@ -176,28 +182,19 @@ void answerFleet(benchmark::State& state, std::size_t (*answer)(const Fleet&, st
 void BM_Fleet_100kQuestions(benchmark::State& state) {
   answerFleet(state, answerQuestionsInBatch);
 }
-BENCHMARK(BM_Fleet_100kQuestions)
-    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
-    ->Arg(static_cast<int>(EvaluationModel::Union))
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fleet_100kQuestions)->Apply(bothModels)->Unit(benchmark::kMillisecond);
 
 // The same questions as verdicts in one batch (verdictEach), compilation included: the audit's first pass.
 void BM_Fleet_100kQuestions_Verdicts(benchmark::State& state) {
   answerFleet(state, answerVerdictsInBatch);
 }
-BENCHMARK(BM_Fleet_100kQuestions_Verdicts)
-    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
-    ->Arg(static_cast<int>(EvaluationModel::Union))
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fleet_100kQuestions_Verdicts)->Apply(bothModels)->Unit(benchmark::kMillisecond);
 
 // The same questions asked one by one in their random order (one reach() each).
 void BM_Fleet_100kQuestions_OneByOne(benchmark::State& state) {
   answerFleet(state, answerQuestions);
 }
-BENCHMARK(BM_Fleet_100kQuestions_OneByOne)
-    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
-    ->Arg(static_cast<int>(EvaluationModel::Union))
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fleet_100kQuestions_OneByOne)->Apply(bothModels)->Unit(benchmark::kMillisecond);
 
 // One by one, reach() alone.
 void BM_Fleet_100kQuestions_ReachOnly(benchmark::State& state) {
@@ -223,11 +220,7 @@ void BM_Fleet_100kQuestions_Oracle(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
   state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
 }
-BENCHMARK(BM_Fleet_100kQuestions_Oracle)
-    ->Arg(static_cast<int>(EvaluationModel::FirstMatchByPriority))
-    ->Arg(static_cast<int>(EvaluationModel::Union))
-    ->Iterations(1)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Fleet_100kQuestions_Oracle)->Apply(bothModels)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace sgaudit::bench
