@@ -1,11 +1,13 @@
 #include "sgaudit/core/firewall.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <functional>
 #include <limits>
 #include <map>
 #include <span>
+#include <type_traits>
 
 #include "interval_algebra.hpp"
 
@@ -417,10 +419,107 @@ using VerdictLabel = std::uint8_t;
 constexpr VerdictLabel kAllows = 1;
 constexpr VerdictLabel kMayFlip = 2;
 
+// Verdicts paint addresses in their family's own integer: IPv4 addresses in 32 bits, which makes a painting
+// a third of the memory to move and its comparisons single instructions.
+using V4 = std::uint32_t;
+using V6 = Uint128;
+template <class Address>
+constexpr IpFamily familyOf = std::is_same_v<Address, V4> ? IpFamily::V4 : IpFamily::V6;
+
+template <class Address>
+struct Interval {
+  Address first = 0;
+  Address last = 0;
+};
+
+template <class Address>
 struct LabelledRange {
-  Uint128 first = 0;
-  Uint128 last = 0;
+  Address first = 0;
+  Address last = 0;
   VerdictLabel label = 0;
+};
+
+// A verdict needs a layer's evaluation order only up to ties between rules of one action, which give the
+// same verdict whichever decides. A rule's verdict key orders it so: a lower key is evaluated first, and
+// bit 0 is set for allow rules.
+//   union: every rule allows, in no order that matters: 1;
+//   first match by priority: the group's position in the layer, then priority, deny first;
+//   priority, deny wins: priority, deny first.
+std::uint64_t verdictKey(EvaluationModel model, std::uint32_t groupPosition, const CompiledRule& rule) {
+  const std::uint64_t allows = rule.action == RuleAction::Allow ? 1 : 0;
+  if (model == EvaluationModel::Union) return allows;
+  const std::uint64_t priority = static_cast<std::uint32_t>(rule.priority()) ^ 0x80000000u;  // signed order
+  assert(groupPosition < (std::uint32_t{1} << 31));
+  const std::uint64_t group = model == EvaluationModel::FirstMatchByPriority ? groupPosition : 0;
+  return (group << 33) | (priority << 1) | allows;
+}
+
+struct KeyedRule {
+  std::uint64_t key = 0;
+  const CompiledRule* rule = nullptr;
+};
+
+// Addresses decided by the rules of one verdict key.
+template <class Address>
+struct KeyedRange {
+  Address first = 0;
+  Address last = 0;
+  std::uint64_t key = 0;
+};
+
+// The first unresolved rule of each action, by verdict key, that can match a family: a resolved rule's
+// verdict may flip when one of the opposite action comes before it (makeChoice's precedents), and the
+// default deny when any allow rule is unresolved.
+struct UnresolvedKeys {
+  static constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t allow = kNone;
+  std::uint64_t deny = kNone;
+
+  void add(const KeyedRule& keyed, IpFamily family) {
+    if (keyed.rule->resolved || !keyed.rule->mayMatch(family)) return;
+    std::uint64_t& first = (keyed.key & 1) != 0 ? allow : deny;
+    first = std::min(first, keyed.key);
+  }
+  VerdictLabel labelOf(std::uint64_t key) const {
+    const bool allows = (key & 1) != 0;
+    const bool mayFlip = (allows ? deny : allow) < key;
+    return static_cast<VerdictLabel>((allows ? kAllows : 0) | (mayFlip ? kMayFlip : 0));
+  }
+  VerdictLabel uncovered() const { return allow != kNone ? kMayFlip : 0; }
+};
+
+// One layer's rules of protocol any, painted once for all the questions about a firewall and protocol
+// (verdictEach): per family, and with their unresolved rules.
+struct AnyProtocolPainting {
+  std::vector<KeyedRange<V4>> v4;
+  std::vector<KeyedRange<V6>> v6;
+  std::array<UnresolvedKeys, 2> unresolved;
+
+  template <class Address>
+  const std::vector<KeyedRange<Address>>& painted() const {
+    if constexpr (familyOf<Address> == IpFamily::V4) {
+      return v4;
+    } else {
+      return v6;
+    }
+  }
+};
+
+// The admitted and undetermined addresses of one family, canonical.
+struct FamilyVerdict {
+  std::vector<AddressRange> admitted;
+  std::vector<AddressRange> undetermined;
+};
+
+// Scratch space of verdicts for one family.
+template <class Address>
+struct PaintScratch {
+  std::vector<Interval<Address>> block;
+  std::vector<Interval<Address>> fresh;
+  std::vector<KeyedRange<Address>> merged;
+  std::vector<KeyedRange<Address>> painting;
+  std::vector<KeyedRange<Address>> next;
+  std::vector<std::vector<LabelledRange<Address>>> painted;  // per layer
 };
 
 // Scratch space reused across layers, families and intervals, to keep allocation out of the inner loop.
@@ -439,16 +538,30 @@ struct Scratch {
   std::vector<std::uint32_t> pieceOfDecider;  // single layer: decider + 1 -> piece index + 1
   std::vector<std::uint32_t> rangeCount;      // per piece of the family
   std::vector<char> hasUnresolved;            // per layer: some active rule is unresolved
-  // Verdicts only (paintLayer, verdictFamily).
-  std::vector<AddressRange> blockRanges;
-  std::vector<AddressRange> freshRanges;
-  std::vector<LabelledRange> mergedRanges;
-  std::vector<std::vector<LabelledRange>> painted;  // per layer
-  std::vector<VerdictLabel> uncovered;              // per layer
-  std::vector<VerdictLabel> labels;                 // per layer
-  std::vector<std::size_t> nextRun;                 // per layer
-  std::vector<AddressRange> verdictAdmitted;
-  std::vector<AddressRange> verdictUndetermined;
+  // Verdicts only (verdictEach).
+  std::vector<std::vector<std::uint32_t>> candidateGroup;  // per layer: each candidate's group position
+  std::vector<AnyProtocolPainting> anyProtocol;            // per layer
+  std::vector<KeyedRule> keyed;
+  PaintScratch<V4> paint4;
+  PaintScratch<V6> paint6;
+  std::vector<VerdictLabel> uncovered;  // per layer
+  std::vector<VerdictLabel> labels;     // per layer
+  std::vector<std::size_t> nextRun;     // per layer
+  FamilyVerdict verdict;
+  // Per family: the verdict when no candidate of the protocol asked can match the family, which is the rules
+  // of protocol any's alone, the same for every key of the firewall and protocol (valid since
+  // paintAnyProtocol).
+  std::array<FamilyVerdict, 2> anyProtocolVerdict;
+  std::array<bool, 2> anyProtocolVerdictValid{};
+
+  template <class Address>
+  PaintScratch<Address>& paint() {
+    if constexpr (familyOf<Address> == IpFamily::V4) {
+      return paint4;
+    } else {
+      return paint6;
+    }
+  }
 };
 
 // Sweeps the active rules' source ranges in address order; at every point the covering rule that comes first
@@ -782,46 +895,41 @@ void evaluateInterval(const CompiledFirewall& firewall,
   }
 }
 
-// A layer's verdicts over one family, as sorted disjoint labelled ranges: each address gets the label of the
-// first active rule that covers it; the addresses left out are denied by default, with the label returned.
-// Only a verdict is wanted, not which rule decided, so consecutive rules with one label act as one rule whose
-// source is the union of theirs: each such block costs a sort of its ranges and a merge with what the blocks
-// before it decided.
-VerdictLabel paintLayer(const std::vector<const CompiledRule*>& rules, IpFamily family, bool hasUnresolved,
-                        Scratch& scratch, std::vector<LabelledRange>& painted) {
-  painted.clear();
-  std::size_t firstAllow = rules.size();  // the first unresolved rule of each action that can match
-  std::size_t firstDeny = rules.size();
-  for (std::size_t k = 0; hasUnresolved && k < rules.size(); ++k) {
-    if (rules[k]->resolved || !rules[k]->mayMatch(family)) continue;
-    std::size_t& first = rules[k]->action == RuleAction::Allow ? firstAllow : firstDeny;
-    first = std::min(first, k);
-  }
-  const Uint128 familyLast = maxAddressValue(family);
-  // The block's ranges; IPv4 ranges are collected as one integer each (first above last), which sorts fast.
-  const bool packed = family == IpFamily::V4;
-  auto& block = scratch.blockRanges;
+// The first-match painting of `rules`, sorted by verdict key, over one family: each address a resolved rule
+// covers gets the key of the first that covers it. Only a verdict is wanted, so rules with one key act as one
+// rule whose source is the union of theirs: each such block costs a sort of its ranges and a merge with what
+// the blocks before it decided.
+template <class Address>
+void paintKeyed(std::span<const KeyedRule> rules, Scratch& scratch,
+                std::vector<KeyedRange<Address>>& painted) {
+  constexpr IpFamily family = familyOf<Address>;
+  constexpr bool packed = family == IpFamily::V4;  // IPv4 ranges sort as one integer each, first above last
+  const auto familyLast = static_cast<Address>(maxAddressValue(family));
+  PaintScratch<Address>& paint = scratch.paint<Address>();
+  auto& block = paint.block;
   auto& blockPacked = scratch.packedEvents;
-  auto& fresh = scratch.freshRanges;
-  auto& merged = scratch.mergedRanges;
+  auto& fresh = paint.fresh;
+  auto& merged = paint.merged;
+  painted.clear();
   block.clear();
   blockPacked.clear();
-  VerdictLabel blockLabel = 0;
+  std::uint64_t blockKey = 0;
   auto flush = [&] {
-    if (packed) {
+    if constexpr (packed) {
       if (blockPacked.empty()) return;
       std::sort(blockPacked.begin(), blockPacked.end());
       block.clear();
       for (std::uint64_t range : blockPacked)
-        intervals::appendMerging(block, AddressRange{range >> 32, range & 0xffffffffu});
+        intervals::appendMerging(block,
+                                 Interval<Address>{static_cast<V4>(range >> 32), static_cast<V4>(range)});
       blockPacked.clear();
     } else {
       if (block.empty()) return;
       intervals::normalise(block);
     }
     if (painted.empty()) {  // the first block decides all it covers
-      for (const AddressRange& range : block)
-        painted.push_back(LabelledRange{range.first, range.last, blockLabel});
+      for (const Interval<Address>& range : block)
+        painted.push_back(KeyedRange<Address>{range.first, range.last, blockKey});
       block.clear();
       return;
     }
@@ -833,72 +941,203 @@ VerdictLabel paintLayer(const std::vector<const CompiledRule*>& rules, IpFamily 
       if (j == fresh.size() || (i < painted.size() && painted[i].first < fresh[j].first)) {
         merged.push_back(painted[i++]);
       } else {
-        merged.push_back(LabelledRange{fresh[j].first, fresh[j].last, blockLabel});
+        merged.push_back(KeyedRange<Address>{fresh[j].first, fresh[j].last, blockKey});
         ++j;
       }
     }
     painted.swap(merged);
     block.clear();
   };
-  for (std::size_t k = 0; k < rules.size(); ++k) {
-    const CompiledRule* rule = rules[k];
-    if (!rule->resolved) continue;
-    const auto ranges = rule->ranges(family);
+  for (const KeyedRule& keyed : rules) {
+    if (!keyed.rule->resolved) continue;
+    const auto ranges = keyed.rule->ranges(family);
     if (ranges.empty()) continue;
-    const bool allows = rule->action == RuleAction::Allow;
-    const bool mayFlip = (allows ? firstDeny : firstAllow) < k;
-    const auto label = static_cast<VerdictLabel>((allows ? kAllows : 0) | (mayFlip ? kMayFlip : 0));
-    if (label != blockLabel) {
+    if (keyed.key != blockKey) {
       flush();
-      blockLabel = label;
+      blockKey = keyed.key;
     }
-    if (packed) {
-      for (const AddressRange& range : ranges)
+    for (const AddressRange& range : ranges) {
+      if constexpr (packed) {
         blockPacked.push_back((static_cast<std::uint64_t>(range.first) << 32) |
                               static_cast<std::uint64_t>(range.last));
-    } else {
-      block.insert(block.end(), ranges.begin(), ranges.end());
+      } else {
+        block.push_back(Interval<Address>{range.first, range.last});
+      }
     }
     // A rule for the whole family decides everything the rules before it have not.
     if (ranges.size() == 1 && ranges[0].first == 0 && ranges[0].last == familyLast) break;
   }
   flush();
-  return firstAllow < rules.size() ? kMayFlip : 0;
 }
 
-// The admitted and undetermined addresses of one family, canonical, as partitionFamily finds them for its
-// pieces, without the pieces or the rules that decided them.
-void verdictFamily(std::span<const std::vector<const CompiledRule*>> active, IpFamily family,
-                   Scratch& scratch, std::vector<AddressRange>& admitted,
-                   std::vector<AddressRange>& undetermined) {
+// `base` and `over` (each sorted and disjoint) painted together into `out`: where both paint, the lower key
+// decides. Linear in both.
+template <class Address>
+void overlay(std::span<const KeyedRange<Address>> base, std::span<const KeyedRange<Address>> over,
+             std::vector<KeyedRange<Address>>& out) {
+  out.clear();
+  std::size_t i = 0;
+  std::size_t j = 0;
+  // The parts of base[i] and over[j] not yet written.
+  KeyedRange<Address> a = i < base.size() ? base[i] : KeyedRange<Address>{};
+  KeyedRange<Address> b = j < over.size() ? over[j] : KeyedRange<Address>{};
+  while (i < base.size() || j < over.size()) {
+    if (j == over.size() || (i < base.size() && a.last < b.first)) {
+      out.push_back(a);
+      if (++i < base.size()) a = base[i];
+      continue;
+    }
+    if (i == base.size() || b.last < a.first) {
+      out.push_back(b);
+      if (++j < over.size()) b = over[j];
+      continue;
+    }
+    // They overlap: the part before the later start, then the common part.
+    if (a.first < b.first) {
+      out.push_back(KeyedRange<Address>{a.first, static_cast<Address>(b.first - 1), a.key});
+      a.first = b.first;
+    } else if (b.first < a.first) {
+      out.push_back(KeyedRange<Address>{b.first, static_cast<Address>(a.first - 1), b.key});
+      b.first = a.first;
+    }
+    const Address end = std::min(a.last, b.last);
+    out.push_back(KeyedRange<Address>{a.first, end, std::min(a.key, b.key)});
+    if (a.last == end) {
+      if (++i < base.size()) a = base[i];
+    } else {
+      a.first = static_cast<Address>(end + 1);
+    }
+    if (b.last == end) {
+      if (++j < over.size()) b = over[j];
+    } else {
+      b.first = static_cast<Address>(end + 1);
+    }
+  }
+}
+
+// One range of key `key` painted over `painting` (sorted, disjoint) in place: where both paint, the lower key
+// decides. Painted ranges before painting[from] end before the range. Returns where the range's part ends,
+// for the next range of the same rule.
+template <class Address>
+std::size_t paintRange(Address first, Address last, std::uint64_t key, std::size_t from,
+                       std::vector<KeyedRange<Address>>& painting,
+                       std::vector<KeyedRange<Address>>& scratch) {
+  std::size_t begin = from;  // the first painted range that ends at or after `first`
+  while (begin < painting.size() && painting[begin].last < first)
+    ++begin;
+  std::size_t end = begin;  // past the last that starts at or before `last`
+  while (end < painting.size() && painting[end].first <= last)
+    ++end;
+  const auto at = painting.begin() + static_cast<std::ptrdiff_t>(begin);
+  if (begin == end) {  // in a gap
+    painting.insert(at, KeyedRange<Address>{first, last, key});
+    return begin + 1;
+  }
+  if (end == begin + 1 && painting[begin].first <= first && last <= painting[begin].last) {
+    // Inside one painted range: the lower key keeps it, or the range splits it in up to three.
+    const KeyedRange<Address> inside = painting[begin];
+    if (inside.key <= key) return begin;
+    KeyedRange<Address> pieces[3];
+    std::size_t count = 0;
+    if (inside.first < first)
+      pieces[count++] = KeyedRange<Address>{inside.first, static_cast<Address>(first - 1), inside.key};
+    pieces[count++] = KeyedRange<Address>{first, last, key};
+    if (last < inside.last)
+      pieces[count++] = KeyedRange<Address>{static_cast<Address>(last + 1), inside.last, inside.key};
+    *at = pieces[0];
+    painting.insert(at + 1, pieces + 1, pieces + count);
+    return begin;
+  }
+  // Across several painted ranges (all of which it meets): their pieces before and after it, each overlap
+  // with the lower key, and the gaps between them, joined where neighbours share a key, replace them.
+  scratch.clear();
+  auto push = [&](Address pieceFirst, Address pieceLast, std::uint64_t pieceKey) {
+    if (!scratch.empty() && scratch.back().key == pieceKey && scratch.back().last + 1 == pieceFirst) {
+      scratch.back().last = pieceLast;
+    } else {
+      scratch.push_back(KeyedRange<Address>{pieceFirst, pieceLast, pieceKey});
+    }
+  };
+  Address next = first;  // the first address of the range not yet written
+  for (std::size_t k = begin; k < end; ++k) {
+    const KeyedRange<Address>& painted = painting[k];
+    if (painted.first < first) push(painted.first, static_cast<Address>(first - 1), painted.key);
+    if (next < painted.first) push(next, static_cast<Address>(painted.first - 1), key);
+    const Address overlapLast = std::min(painted.last, last);
+    push(std::max(painted.first, first), overlapLast, std::min(painted.key, key));
+    if (last < painted.last) push(static_cast<Address>(last + 1), painted.last, painted.key);
+    next = static_cast<Address>(overlapLast + 1);  // wraps only after the family's last address, the end
+  }
+  if (painting[end - 1].last < last) push(next, last, key);
+  const std::size_t replaced = end - begin;
+  if (scratch.size() > replaced) {
+    painting.insert(painting.begin() + static_cast<std::ptrdiff_t>(end), scratch.size() - replaced,
+                    KeyedRange<Address>{});
+  } else if (scratch.size() < replaced) {
+    painting.erase(painting.begin() + static_cast<std::ptrdiff_t>(begin + scratch.size()),
+                   painting.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  std::copy(scratch.begin(), scratch.end(), painting.begin() + static_cast<std::ptrdiff_t>(begin));
+  return begin;
+}
+
+// Resolved `rules` (in any order) painted over paint.painting one range at a time: a painting takes the
+// lowest key wherever rules overlap, so the order does not matter. Each range costs a walk of the painting,
+// which is cheap for the few rules a question meets.
+template <class Address>
+void paintEach(std::span<const KeyedRule> rules, PaintScratch<Address>& paint) {
+  constexpr IpFamily family = familyOf<Address>;
+  for (const KeyedRule& rule : rules) {
+    if (!rule.rule->resolved) continue;
+    std::size_t from = 0;
+    for (const AddressRange& range : rule.rule->ranges(family)) {
+      from = paintRange(static_cast<Address>(range.first), static_cast<Address>(range.last), rule.key, from,
+                        paint.painting, paint.merged);
+    }
+  }
+}
+
+// A layer's painting as labelled ranges, adjacent ranges of one label joined.
+template <class Address>
+void labelPainting(std::span<const KeyedRange<Address>> painting, const UnresolvedKeys& unresolved,
+                   std::vector<LabelledRange<Address>>& out) {
+  out.clear();
+  for (const KeyedRange<Address>& range : painting) {
+    const VerdictLabel label = unresolved.labelOf(range.key);
+    if (!out.empty() && out.back().label == label && out.back().last + 1 == range.first) {
+      out.back().last = range.last;
+    } else {
+      out.push_back(LabelledRange<Address>{range.first, range.last, label});
+    }
+  }
+}
+
+// The admitted and undetermined addresses of one family, canonical, from each layer's labelled ranges and
+// the label of the addresses it leaves uncovered (which its default deny decides).
+template <class Address>
+void combineLayers(std::span<const std::vector<LabelledRange<Address>>> painted,
+                   std::span<const VerdictLabel> uncovered, Scratch& scratch,
+                   std::vector<AddressRange>& admitted, std::vector<AddressRange>& undetermined) {
   admitted.clear();
   undetermined.clear();
-  const std::size_t layerCount = active.size();
-  const Uint128 familyLast = maxAddressValue(family);
+  const std::size_t layerCount = painted.size();
+  const auto familyLast = static_cast<Address>(maxAddressValue(familyOf<Address>));
   if (layerCount == 0) {
     admitted.push_back(AddressRange{0, familyLast});
     return;
   }
-  auto append = [&](Uint128 first, Uint128 last, VerdictLabel label) {
+  auto append = [&](Address first, Address last, VerdictLabel label) {
     if ((label & kAllows) != 0) intervals::appendMerging(admitted, AddressRange{first, last});
     if ((label & kMayFlip) != 0) intervals::appendMerging(undetermined, AddressRange{first, last});
   };
-  auto& painted = scratch.painted;
-  painted.resize(std::max(painted.size(), layerCount));
-  auto& uncovered = scratch.uncovered;
-  uncovered.resize(layerCount);
-  for (std::size_t layer = 0; layer < layerCount; ++layer) {
-    uncovered[layer] =
-        paintLayer(active[layer], family, scratch.hasUnresolved[layer] != 0, scratch, painted[layer]);
-  }
   if (layerCount == 1) {
-    Uint128 at = 0;  // the first address not yet appended
+    Address at = 0;  // the first address not yet appended
     bool done = false;
-    for (const LabelledRange& range : painted[0]) {
-      if (range.first != at) append(at, range.first - 1, uncovered[0]);
+    for (const LabelledRange<Address>& range : painted[0]) {
+      if (range.first != at) append(at, static_cast<Address>(range.first - 1), uncovered[0]);
       append(range.first, range.last, range.label);
       done = range.last == familyLast;
-      if (!done) at = range.last + 1;
+      if (!done) at = static_cast<Address>(range.last + 1);
     }
     if (!done) append(at, familyLast, uncovered[0]);
     return;
@@ -909,22 +1148,22 @@ void verdictFamily(std::span<const std::vector<const CompiledRule*>> active, IpF
   next.assign(layerCount, 0);
   auto& labels = scratch.labels;
   labels.assign(layerCount, 0);
-  Uint128 at = 0;
+  Address at = 0;
   while (true) {
     bool more = false;
-    Uint128 nextAt = 0;
+    Address nextAt = 0;
     for (std::size_t layer = 0; layer < layerCount; ++layer) {
       const auto& ranges = painted[layer];
       std::size_t& i = next[layer];
       while (i < ranges.size() && ranges[i].last < at)
         ++i;
       // The layer's label at `at`, and where it may change next.
-      Uint128 change = 0;
+      Address change = 0;
       bool changes = false;
       if (i < ranges.size() && ranges[i].first <= at) {
         labels[layer] = ranges[i].label;
         changes = ranges[i].last != familyLast;
-        if (changes) change = ranges[i].last + 1;
+        if (changes) change = static_cast<Address>(ranges[i].last + 1);
       } else {
         labels[layer] = uncovered[layer];
         changes = i < ranges.size();
@@ -938,7 +1177,7 @@ void verdictFamily(std::span<const std::vector<const CompiledRule*>> active, IpF
     LayersVerdict verdict;
     for (VerdictLabel label : labels)
       verdict.add((label & kAllows) != 0, (label & kMayFlip) != 0);
-    append(at, more ? nextAt - 1 : familyLast,
+    append(at, more ? static_cast<Address>(nextAt - 1) : familyLast,
            static_cast<VerdictLabel>((verdict.admitted ? kAllows : 0) |
                                      (verdict.dependsOnUnresolved() ? kMayFlip : 0)));
     if (!more) return;
@@ -946,28 +1185,129 @@ void verdictFamily(std::span<const std::vector<const CompiledRule*>> active, IpF
   }
 }
 
-// A verdict for one key whose every candidate matches, written over `verdict`, whose sets keep their memory.
-void evaluateVerdict(const CompiledFirewall& firewall,
-                     const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
-                     std::uint16_t key, const AddressSet& universe, Scratch& scratch, ReachVerdict& verdict) {
-  verdict.ports = PortRange::single(key);
-  (void)protocol;  // every candidate matches the key
-  const std::size_t layerCount = firewall.layers.size();
-  scratch.hasUnresolved.assign(layerCount, 0);
-  for (std::size_t layer = 0; layer < layerCount; ++layer) {
-    for (const CompiledRule* rule : candidates[layer])
-      scratch.hasUnresolved[layer] |= rule->resolved ? 0 : 1;
+// Up to this many rules are painted one range at a time (paintEach); more together (paintKeyed), whose
+// cost grows with the number of distinct keys rather than of rules times ranges.
+constexpr std::size_t kOneAtATime = 32;
+
+// The painting of `rules`, which are sorted by key, into `painted`.
+template <class Address>
+void paintRules(std::span<const KeyedRule> rules, Scratch& scratch,
+                std::vector<KeyedRange<Address>>& painted) {
+  if (rules.size() > kOneAtATime) {
+    paintKeyed(rules, scratch, painted);
+    return;
   }
-  // The candidates are the active rules; verdictFamily reads as many layers as it is given.
-  const std::span<const std::vector<const CompiledRule*>> active(candidates.data(), layerCount);
+  PaintScratch<Address>& paint = scratch.paint<Address>();
+  paint.painting.clear();
+  paintEach(rules, paint);
+  painted.assign(paint.painting.begin(), paint.painting.end());
+}
+
+// Paints every layer's rules of protocol any (scratch.anyProtocol), once for all the questions about
+// `firewall` and a protocol of `universe`.
+void paintAnyProtocol(const CompiledFirewall& firewall, const AddressSet& universe, Scratch& scratch) {
+  const std::size_t layerCount = firewall.layers.size();
+  scratch.anyProtocol.resize(std::max(scratch.anyProtocol.size(), layerCount));
+  scratch.anyProtocolVerdictValid = {};
+  auto& keyed = scratch.keyed;
+  for (std::size_t layer = 0; layer < layerCount; ++layer) {
+    const CompiledLayer& compiled = firewall.layers[layer];
+    AnyProtocolPainting& any = scratch.anyProtocol[layer];
+    keyed.clear();
+    for (std::uint32_t g = 0; g < compiled.groups.size(); ++g) {
+      const CompiledSecurityGroup& group = *compiled.groups[g];
+      for (std::uint32_t rule : group.anyProtocol)
+        keyed.push_back(KeyedRule{verdictKey(compiled.model, g, group.rules[rule]), &group.rules[rule]});
+    }
+    std::sort(keyed.begin(), keyed.end(),
+              [](const KeyedRule& a, const KeyedRule& b) { return a.key < b.key; });
+    any.v4.clear();
+    any.v6.clear();
+    for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
+      const std::size_t f = family == IpFamily::V4 ? 0 : 1;
+      any.unresolved[f] = UnresolvedKeys{};
+      if (universe.ranges(family).empty()) continue;
+      for (const KeyedRule& rule : keyed)
+        any.unresolved[f].add(rule, family);
+      if (family == IpFamily::V4) {
+        paintRules(std::span<const KeyedRule>(keyed), scratch, any.v4);
+      } else {
+        paintRules(std::span<const KeyedRule>(keyed), scratch, any.v6);
+      }
+    }
+  }
+}
+
+// One family of a verdict (evaluateVerdict), in scratch.
+template <class Address>
+const FamilyVerdict& verdictFamily(const CompiledFirewall& firewall,
+                                   const std::vector<std::vector<const CompiledRule*>>& candidates,
+                                   Scratch& scratch) {
+  constexpr IpFamily family = familyOf<Address>;
+  constexpr std::size_t f = family == IpFamily::V4 ? 0 : 1;
+  const std::size_t layerCount = firewall.layers.size();
+  bool candidatesMatter = false;  // some candidate can match the family
+  for (std::size_t layer = 0; layer < layerCount && !candidatesMatter; ++layer) {
+    for (const CompiledRule* rule : candidates[layer])
+      candidatesMatter =
+          candidatesMatter || (rule->resolved ? !rule->ranges(family).empty() : rule->mayMatch(family));
+  }
+  if (!candidatesMatter && scratch.anyProtocolVerdictValid[f]) return scratch.anyProtocolVerdict[f];
+  PaintScratch<Address>& paint = scratch.paint<Address>();
+  paint.painted.resize(std::max(paint.painted.size(), layerCount));
+  auto& uncovered = scratch.uncovered;
+  uncovered.resize(layerCount);
+  auto& keyed = scratch.keyed;
+  for (std::size_t layer = 0; layer < layerCount; ++layer) {
+    const CompiledLayer& compiled = firewall.layers[layer];
+    const AnyProtocolPainting& any = scratch.anyProtocol[layer];
+    keyed.clear();
+    UnresolvedKeys unresolved = any.unresolved[f];
+    for (std::size_t c = 0; c < candidates[layer].size(); ++c) {
+      const CompiledRule& rule = *candidates[layer][c];
+      keyed.push_back(KeyedRule{verdictKey(compiled.model, scratch.candidateGroup[layer][c], rule), &rule});
+      unresolved.add(keyed.back(), family);
+    }
+    const auto& base = any.painted<Address>();
+    if (keyed.size() <= kOneAtATime) {
+      paint.painting.assign(base.begin(), base.end());
+      paintEach(std::span<const KeyedRule>(keyed), paint);
+    } else {
+      std::sort(keyed.begin(), keyed.end(),
+                [](const KeyedRule& a, const KeyedRule& b) { return a.key < b.key; });
+      paintKeyed(std::span<const KeyedRule>(keyed), scratch, paint.next);
+      overlay(std::span<const KeyedRange<Address>>(base), std::span<const KeyedRange<Address>>(paint.next),
+              paint.painting);
+    }
+    labelPainting(std::span<const KeyedRange<Address>>(paint.painting), unresolved, paint.painted[layer]);
+    uncovered[layer] = unresolved.uncovered();
+  }
+  FamilyVerdict& out = candidatesMatter ? scratch.verdict : scratch.anyProtocolVerdict[f];
+  combineLayers(std::span<const std::vector<LabelledRange<Address>>>(paint.painted.data(), layerCount),
+                std::span<const VerdictLabel>(uncovered.data(), layerCount), scratch, out.admitted,
+                out.undetermined);
+  if (!candidatesMatter) scratch.anyProtocolVerdictValid[f] = true;
+  return out;
+}
+
+// A verdict for one key, written over `verdict`, whose sets keep their memory. `candidates` are each layer's
+// rules of the key's protocol that match it (of group scratch.candidateGroup); the rules of protocol any are
+// in scratch.anyProtocol, painted by paintAnyProtocol. A few candidates are painted over those one at a time
+// (a painting takes the lowest key, so in any order); more are painted together first.
+void evaluateVerdict(const CompiledFirewall& firewall,
+                     const std::vector<std::vector<const CompiledRule*>>& candidates, std::uint16_t key,
+                     const AddressSet& universe, Scratch& scratch, ReachVerdict& verdict) {
+  verdict.ports = PortRange::single(key);
   for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
-    auto& admitted = scratch.verdictAdmitted;
-    auto& undetermined = scratch.verdictUndetermined;
-    admitted.clear();
-    undetermined.clear();
-    if (!universe.ranges(family).empty()) verdictFamily(active, family, scratch, admitted, undetermined);
-    verdict.admitted.assignCanonicalRanges(family, admitted);
-    verdict.undetermined.assignCanonicalRanges(family, undetermined);
+    if (universe.ranges(family).empty()) {
+      verdict.admitted.assignCanonicalRanges(family, {});
+      verdict.undetermined.assignCanonicalRanges(family, {});
+      continue;
+    }
+    const FamilyVerdict& ranges = family == IpFamily::V4 ? verdictFamily<V4>(firewall, candidates, scratch)
+                                                         : verdictFamily<V6>(firewall, candidates, scratch);
+    verdict.admitted.assignCanonicalRanges(family, ranges.admitted);
+    verdict.undetermined.assignCanonicalRanges(family, ranges.undetermined);
   }
 }
 
@@ -1200,11 +1540,19 @@ ReachAnswer reach(const Firewall& firewall, const SourceResolver& resolver, Prot
 namespace {
 
 // The walk of reachEach and verdictEach: questions grouped by firewall and protocol in key order, each
-// group's index walked once, and one evaluation per distinct set of candidate rules. evaluate(firewall,
-// candidates, protocol, key, universe, scratch, answer) writes an Answer over one that keeps its memory;
-// visit(question, answer) gets it with its ports set to the key asked.
-template <class Answer, class Evaluate, class Visit>
-void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Visit&& visit) {
+// group's index walked once, and one evaluation per distinct set of candidate rules. The Policy says what an
+// answer is and how it is evaluated:
+//   Policy::Answer, what visit(question, answer) gets, with its ports set to the key asked;
+//   Policy::kAnyProtocolApart: candidates are only the rules of the protocol asked (each layer's, with each
+//     candidate's group position in scratch.candidateGroup), in no particular order; otherwise they include
+//     the rules of protocol any, in the layer's evaluation order;
+//   policy.start(firewall, universe, scratch), before a firewall's questions about one protocol;
+//   policy.evaluate(firewall, candidates, protocol, key, universe, scratch, answer), which writes an Answer
+//     over one that keeps its memory.
+template <class Policy, class Visit>
+void answerEach(std::span<const KeyQuestion> questions, Policy&& policy, Visit&& visit) {
+  using Answer = typename std::remove_cvref_t<Policy>::Answer;
+  constexpr bool kAnyProtocolApart = std::remove_cvref_t<Policy>::kAnyProtocolApart;
   // The questions grouped by firewall, in the order the firewalls first appear, and in (protocol, key,
   // position) order within each: a counting sort by firewall, then a sort of one integer per question.
   struct Ordered {
@@ -1254,6 +1602,7 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
   // current key (index null: the group names the protocol in no rule, only its rules of protocol any count).
   struct GroupCursor {
     std::size_t layer;
+    std::uint32_t position;  // in the layer
     const CompiledSecurityGroup* group;
     const ProtocolIndex* index;
     std::size_t interval;
@@ -1285,17 +1634,21 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
     cursors.clear();
     evaluatedCount = 0;
     for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
-      for (const auto& group : firewall.layers[layer].groups) {
-        const auto& byProtocol = group->byProtocol;
+      const auto& groups = firewall.layers[layer].groups;
+      for (std::uint32_t position = 0; position < groups.size(); ++position) {
+        const auto& byProtocol = groups[position]->byProtocol;
         const auto index = std::find_if(byProtocol.begin(), byProtocol.end(), [&](const ProtocolIndex& i) {
           return i.protocol == protocol.number();
         });
-        cursors.push_back(GroupCursor{layer, group.get(), index == byProtocol.end() ? nullptr : &*index, 0});
+        cursors.push_back(GroupCursor{layer, position, groups[position].get(),
+                                      index == byProtocol.end() ? nullptr : &*index, 0});
       }
     }
     const AddressSet& universe = universeOf(protocol);
     auto& candidates = scratch.candidates;
     candidates.resize(std::max(candidates.size(), firewall.layers.size()));
+    scratch.candidateGroup.resize(std::max(scratch.candidateGroup.size(), firewall.layers.size()));
+    policy.start(firewall, universe, scratch);
     for (std::size_t k = begin; k < end; ++k) {
       const std::uint32_t question = order[k].question();
       const auto key = static_cast<std::uint16_t>(order[k].protocolAndKey() & 0xffff);
@@ -1309,8 +1662,10 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
         }
       }
       if (moved) {
-        for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer)
+        for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
           candidates[layer].clear();
+          scratch.candidateGroup[layer].clear();
+        }
         for (const GroupCursor& cursor : cursors) {
           std::span<const std::uint32_t> indexed;
           if (cursor.index != nullptr) {
@@ -1318,7 +1673,14 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
             indexed = std::span<const std::uint32_t>(cursor.index->rules.data() + offsets[cursor.interval],
                                                      offsets[cursor.interval + 1] - offsets[cursor.interval]);
           }
-          appendIndexedCandidates(*cursor.group, indexed, candidates[cursor.layer]);
+          if constexpr (kAnyProtocolApart) {
+            for (std::uint32_t rule : indexed) {
+              candidates[cursor.layer].push_back(&cursor.group->rules[rule]);
+              scratch.candidateGroup[cursor.layer].push_back(cursor.position);
+            }
+          } else {
+            appendIndexedCandidates(*cursor.group, indexed, candidates[cursor.layer]);
+          }
         }
         signature.clear();
         for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
@@ -1334,10 +1696,12 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
           for (const CompiledRule* rule : signature) {
             if (rule != nullptr) __builtin_prefetch(rule);
           }
-          for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer)
-            orderCandidates(firewall.layers[layer], candidates[layer]);
+          if constexpr (!kAnyProtocolApart) {
+            for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer)
+              orderCandidates(firewall.layers[layer], candidates[layer]);
+          }
           if (evaluated.size() == evaluatedCount) evaluated.emplace_back();
-          evaluate(firewall, candidates, protocol, key, universe, scratch, evaluated[current].answer);
+          policy.evaluate(firewall, candidates, protocol, key, universe, scratch, evaluated[current].answer);
           evaluated[current].rules.swap(signature);
           ++evaluatedCount;
         }
@@ -1351,26 +1715,48 @@ void answerEach(std::span<const KeyQuestion> questions, Evaluate&& evaluate, Vis
   }
 }
 
+// reachEach's answers: the pieces of the address space with their deciding rules.
+struct FullAnswers {
+  using Answer = PortIntervalAnswer;
+  static constexpr bool kAnyProtocolApart = false;
+  IntervalOutcome outcome;
+
+  void start(const CompiledFirewall&, const AddressSet&, Scratch&) {}
+  void evaluate(const CompiledFirewall& firewall,
+                const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol protocol,
+                std::uint16_t key, const AddressSet& universe, Scratch& scratch, PortIntervalAnswer& answer) {
+    evaluateInterval(firewall, candidates, protocol, PortRange::single(key), true, universe, scratch,
+                     outcome);
+    writeAnswer(outcome, answer);
+  }
+};
+
+// verdictEach's answers.
+struct Verdicts {
+  using Answer = ReachVerdict;
+  static constexpr bool kAnyProtocolApart = true;
+
+  void start(const CompiledFirewall& firewall, const AddressSet& universe, Scratch& scratch) {
+    paintAnyProtocol(firewall, universe, scratch);
+  }
+  void evaluate(const CompiledFirewall& firewall,
+                const std::vector<std::vector<const CompiledRule*>>& candidates, Protocol, std::uint16_t key,
+                const AddressSet& universe, Scratch& scratch, ReachVerdict& verdict) {
+    evaluateVerdict(firewall, candidates, key, universe, scratch, verdict);
+  }
+};
+
 }  // namespace
 
 void reachEach(std::span<const KeyQuestion> questions,
                const std::function<void(std::size_t question, const PortIntervalAnswer& answer)>& visit) {
-  thread_local IntervalOutcome outcome;
-  answerEach<PortIntervalAnswer>(
-      questions,
-      [](const CompiledFirewall& firewall, const std::vector<std::vector<const CompiledRule*>>& candidates,
-         Protocol protocol, std::uint16_t key, const AddressSet& universe, Scratch& scratch,
-         PortIntervalAnswer& answer) {
-        evaluateInterval(firewall, candidates, protocol, PortRange::single(key), true, universe, scratch,
-                         outcome);
-        writeAnswer(outcome, answer);
-      },
-      visit);
+  thread_local FullAnswers policy;
+  answerEach(questions, policy, visit);
 }
 
 void verdictEach(std::span<const KeyQuestion> questions,
                  const std::function<void(std::size_t question, const ReachVerdict& verdict)>& visit) {
-  answerEach<ReachVerdict>(questions, evaluateVerdict, visit);
+  answerEach(questions, Verdicts{}, visit);
 }
 
 std::vector<PortIntervalAnswer> reachEach(std::span<const KeyQuestion> questions) {
