@@ -190,6 +190,17 @@ void BM_Fleet_100kQuestions_Verdicts(benchmark::State& state) {
 }
 BENCHMARK(BM_Fleet_100kQuestions_Verdicts)->Apply(bothModels)->Unit(benchmark::kMillisecond);
 
+// Compiling the firewalls of the nodes the questions ask about, alone: the part of every fleet benchmark that
+// does not depend on how the questions are answered.
+void BM_Fleet_100kQuestions_CompileOnly(benchmark::State& state) {
+  const Fleet& f = fleet(static_cast<EvaluationModel>(state.range(0)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(compileAsked(f, f.questions.size()).questions.size());
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * f.questions.size()));
+  state.SetLabel(core::toString(static_cast<EvaluationModel>(state.range(0))));
+}
+BENCHMARK(BM_Fleet_100kQuestions_CompileOnly)->Apply(bothModels)->Unit(benchmark::kMillisecond);
+
 // The same questions asked one by one in their random order (one reach() each).
 void BM_Fleet_100kQuestions_OneByOne(benchmark::State& state) {
   answerFleet(state, answerQuestions);
