@@ -23,8 +23,9 @@ struct alignas(64) CompiledRule {
   std::uint32_t v4Count = 0;
   std::uint32_t v6Count = 0;
   std::shared_ptr<const RuleOrigin> origin;  // cited by answers; aliases the group, which it keeps alive
-  const SecurityGroupRule* rule = nullptr;   // its source and priority
+  const SecurityGroupRule* rule = nullptr;   // its source, for answers
   const PortRange* portData = nullptr;       // key ranges, read by questions over several keys
+  std::int32_t priority = 0;                 // copied: ordering reads it for every candidate
   std::uint16_t portCount = 0;
   std::int16_t protocol = Protocol::kAnyNumber;
   RuleAction action = RuleAction::Allow;
@@ -37,7 +38,6 @@ struct alignas(64) CompiledRule {
                                   : std::span<const AddressRange>(addresses + v4Count, v6Count);
   }
   std::span<const PortRange> ports() const { return {portData, portCount}; }
-  int priority() const { return rule->priority; }
   bool mayMatch(IpFamily family) const { return family == IpFamily::V4 ? mayMatchV4 : mayMatchV6; }
   bool keysMatter(Protocol query) const { return protocol != Protocol::kAnyNumber && query.hasKey(); }
 };
@@ -70,7 +70,7 @@ namespace {
 // Evaluation order within one group: ascending priority, deny before allow at equal priority, then as
 // written.
 bool comesBefore(const CompiledRule& a, const CompiledRule& b) {
-  if (a.priority() != b.priority()) return a.priority() < b.priority();
+  if (a.priority != b.priority) return a.priority < b.priority;
   return a.action == RuleAction::Deny && b.action == RuleAction::Allow;
 }
 
@@ -277,6 +277,7 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     const SecurityGroupRule& rule = *entry.rule;
     CompiledRule out;
     out.rule = &rule;
+    out.priority = rule.priority;
     out.origin = std::shared_ptr<const RuleOrigin>(group, &rule.origin);
     out.action = rule.action;
     out.protocol = static_cast<std::int16_t>(rule.protocol.number());
@@ -448,7 +449,7 @@ struct LabelledRange {
 std::uint64_t verdictKey(EvaluationModel model, std::uint32_t groupPosition, const CompiledRule& rule) {
   const std::uint64_t allows = rule.action == RuleAction::Allow ? 1 : 0;
   if (model == EvaluationModel::Union) return allows;
-  const std::uint64_t priority = static_cast<std::uint32_t>(rule.priority()) ^ 0x80000000u;  // signed order
+  const std::uint64_t priority = static_cast<std::uint32_t>(rule.priority) ^ 0x80000000u;  // signed order
   assert(groupPosition < (std::uint32_t{1} << 31));
   const std::uint64_t group = model == EvaluationModel::FirstMatchByPriority ? groupPosition : 0;
   return (group << 33) | (priority << 1) | allows;
