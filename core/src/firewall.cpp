@@ -43,6 +43,119 @@ struct alignas(64) CompiledRule {
 };
 static_assert(sizeof(CompiledRule) == 64);
 
+namespace {
+
+// A layer's verdict for some addresses (verdictEach): bit kAllows, the layer allows; bit kMayFlip, an
+// unresolved reference evaluated before the deciding rule, with the opposite action, could reverse that
+// (makeChoice's precedents).
+using VerdictLabel = std::uint8_t;
+constexpr VerdictLabel kAllows = 1;
+constexpr VerdictLabel kMayFlip = 2;
+
+// Verdicts paint addresses in their family's own integer: IPv4 addresses in 32 bits, which makes a painting
+// a third of the memory to move and its comparisons single instructions.
+using V4 = std::uint32_t;
+using V6 = Uint128;
+template <class Address>
+constexpr IpFamily familyOf = std::is_same_v<Address, V4> ? IpFamily::V4 : IpFamily::V6;
+
+template <class Address>
+struct Interval {
+  Address first = 0;
+  Address last = 0;
+};
+
+template <class Address>
+struct LabelledRange {
+  Address first = 0;
+  Address last = 0;
+  VerdictLabel label = 0;
+};
+
+// A verdict needs a layer's evaluation order only up to ties between rules of one action, which give the
+// same verdict whichever decides. A rule's verdict key orders it so: a lower key is evaluated first, and
+// bit 0 is set for allow rules.
+//   union: every rule allows, in no order that matters: 1;
+//   first match by priority: the group's position in the layer, then priority, deny first;
+//   priority, deny wins: priority, deny first.
+// Its key within its group leaves the group's position out (groupVerdictKey), for what is computed once per
+// group; layerVerdictKey adds it.
+std::uint64_t groupVerdictKey(EvaluationModel model, const CompiledRule& rule) {
+  const std::uint64_t allows = rule.action == RuleAction::Allow ? 1 : 0;
+  if (model == EvaluationModel::Union) return allows;
+  const std::uint64_t priority = static_cast<std::uint32_t>(rule.priority) ^ 0x80000000u;  // signed order
+  return (priority << 1) | allows;
+}
+
+std::uint64_t layerVerdictKey(EvaluationModel model, std::uint32_t groupPosition, std::uint64_t groupKey) {
+  assert(groupPosition < (std::uint32_t{1} << 31));
+  if (model != EvaluationModel::FirstMatchByPriority) return groupKey;
+  return groupKey | (std::uint64_t{groupPosition} << 33);
+}
+
+std::uint64_t verdictKey(EvaluationModel model, std::uint32_t groupPosition, const CompiledRule& rule) {
+  return layerVerdictKey(model, groupPosition, groupVerdictKey(model, rule));
+}
+
+struct KeyedRule {
+  std::uint64_t key = 0;
+  const CompiledRule* rule = nullptr;
+};
+
+// Addresses decided by the rules of one verdict key.
+template <class Address>
+struct KeyedRange {
+  Address first = 0;
+  Address last = 0;
+  std::uint64_t key = 0;
+};
+
+// The first unresolved rule of each action, by verdict key, that can match a family: a resolved rule's
+// verdict may flip when one of the opposite action comes before it (makeChoice's precedents), and the
+// default deny when any allow rule is unresolved.
+struct UnresolvedKeys {
+  static constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t allow = kNone;
+  std::uint64_t deny = kNone;
+
+  // The first of a group's, as in a layer at groupPosition.
+  void add(const UnresolvedKeys& group, EvaluationModel model, std::uint32_t groupPosition) {
+    if (group.allow != kNone) allow = std::min(allow, layerVerdictKey(model, groupPosition, group.allow));
+    if (group.deny != kNone) deny = std::min(deny, layerVerdictKey(model, groupPosition, group.deny));
+  }
+  void add(const KeyedRule& keyed, IpFamily family) {
+    if (keyed.rule->resolved || !keyed.rule->mayMatch(family)) return;
+    std::uint64_t& first = (keyed.key & 1) != 0 ? allow : deny;
+    first = std::min(first, keyed.key);
+  }
+  VerdictLabel labelOf(std::uint64_t key) const {
+    const bool allows = (key & 1) != 0;
+    const bool mayFlip = (allows ? deny : allow) < key;
+    return static_cast<VerdictLabel>((allows ? kAllows : 0) | (mayFlip ? kMayFlip : 0));
+  }
+  VerdictLabel uncovered() const { return allow != kNone ? kMayFlip : 0; }
+};
+
+// Rules of protocol any painted for verdicts (verdictEach), per family, with their unresolved rules: a
+// group's at compile time, keyed within the group, and from those a layer's, once for all the questions
+// about a firewall and protocol.
+struct AnyProtocolPainting {
+  std::vector<KeyedRange<V4>> v4;
+  std::vector<KeyedRange<V6>> v6;
+  std::array<UnresolvedKeys, 2> unresolved;
+
+  template <class Address>
+  const std::vector<KeyedRange<Address>>& painted() const {
+    if constexpr (familyOf<Address> == IpFamily::V4) {
+      return v4;
+    } else {
+      return v6;
+    }
+  }
+};
+
+}  // namespace
+
 // The rules of a group for one protocol its rules name, per elementary key interval (the keys between the
 // boundaries of the protocol's rules), so that a question about one key reads only the rules that match it.
 // Rules of protocol any are kept apart (CompiledSecurityGroup::anyProtocol) and merged in at the question.
@@ -60,6 +173,7 @@ struct CompiledSecurityGroup {
   std::vector<AddressRange> addressPool;
   std::vector<ProtocolIndex> byProtocol;
   std::span<const std::uint32_t> anyProtocol;  // rules of protocol any, ascending
+  AnyProtocolPainting anyProtocolPainting;     // theirs, for verdicts
   // What the index's spans point into: every protocol's starts, and its offsets and rules.
   std::vector<std::uint16_t> startPool;
   std::vector<std::uint32_t> indexPool;
@@ -207,6 +321,8 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
   }
 }
 
+void paintGroupAnyProtocol(CompiledSecurityGroup& group, EvaluationModel model);
+
 std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const SecurityGroup> group,
                                                           EvaluationModel model,
                                                           const SourceResolver& resolver) {
@@ -298,6 +414,7 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     compiled->rules.push_back(std::move(out));
   }
   buildProtocolIndex(*compiled);
+  paintGroupAnyProtocol(*compiled, model);
   compiled->group = std::move(group);
   return compiled;
 }
@@ -411,99 +528,6 @@ struct LayersVerdict {
     }
   }
   bool dependsOnUnresolved() const { return admitted ? anyAllowLayerMayDeny : everyDenyLayerMayAllow; }
-};
-
-// A layer's verdict for some addresses (verdictEach): bit kAllows, the layer allows; bit kMayFlip, an
-// unresolved reference evaluated before the deciding rule, with the opposite action, could reverse that
-// (makeChoice's precedents).
-using VerdictLabel = std::uint8_t;
-constexpr VerdictLabel kAllows = 1;
-constexpr VerdictLabel kMayFlip = 2;
-
-// Verdicts paint addresses in their family's own integer: IPv4 addresses in 32 bits, which makes a painting
-// a third of the memory to move and its comparisons single instructions.
-using V4 = std::uint32_t;
-using V6 = Uint128;
-template <class Address>
-constexpr IpFamily familyOf = std::is_same_v<Address, V4> ? IpFamily::V4 : IpFamily::V6;
-
-template <class Address>
-struct Interval {
-  Address first = 0;
-  Address last = 0;
-};
-
-template <class Address>
-struct LabelledRange {
-  Address first = 0;
-  Address last = 0;
-  VerdictLabel label = 0;
-};
-
-// A verdict needs a layer's evaluation order only up to ties between rules of one action, which give the
-// same verdict whichever decides. A rule's verdict key orders it so: a lower key is evaluated first, and
-// bit 0 is set for allow rules.
-//   union: every rule allows, in no order that matters: 1;
-//   first match by priority: the group's position in the layer, then priority, deny first;
-//   priority, deny wins: priority, deny first.
-std::uint64_t verdictKey(EvaluationModel model, std::uint32_t groupPosition, const CompiledRule& rule) {
-  const std::uint64_t allows = rule.action == RuleAction::Allow ? 1 : 0;
-  if (model == EvaluationModel::Union) return allows;
-  const std::uint64_t priority = static_cast<std::uint32_t>(rule.priority) ^ 0x80000000u;  // signed order
-  assert(groupPosition < (std::uint32_t{1} << 31));
-  const std::uint64_t group = model == EvaluationModel::FirstMatchByPriority ? groupPosition : 0;
-  return (group << 33) | (priority << 1) | allows;
-}
-
-struct KeyedRule {
-  std::uint64_t key = 0;
-  const CompiledRule* rule = nullptr;
-};
-
-// Addresses decided by the rules of one verdict key.
-template <class Address>
-struct KeyedRange {
-  Address first = 0;
-  Address last = 0;
-  std::uint64_t key = 0;
-};
-
-// The first unresolved rule of each action, by verdict key, that can match a family: a resolved rule's
-// verdict may flip when one of the opposite action comes before it (makeChoice's precedents), and the
-// default deny when any allow rule is unresolved.
-struct UnresolvedKeys {
-  static constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
-  std::uint64_t allow = kNone;
-  std::uint64_t deny = kNone;
-
-  void add(const KeyedRule& keyed, IpFamily family) {
-    if (keyed.rule->resolved || !keyed.rule->mayMatch(family)) return;
-    std::uint64_t& first = (keyed.key & 1) != 0 ? allow : deny;
-    first = std::min(first, keyed.key);
-  }
-  VerdictLabel labelOf(std::uint64_t key) const {
-    const bool allows = (key & 1) != 0;
-    const bool mayFlip = (allows ? deny : allow) < key;
-    return static_cast<VerdictLabel>((allows ? kAllows : 0) | (mayFlip ? kMayFlip : 0));
-  }
-  VerdictLabel uncovered() const { return allow != kNone ? kMayFlip : 0; }
-};
-
-// One layer's rules of protocol any, painted once for all the questions about a firewall and protocol
-// (verdictEach): per family, and with their unresolved rules.
-struct AnyProtocolPainting {
-  std::vector<KeyedRange<V4>> v4;
-  std::vector<KeyedRange<V6>> v6;
-  std::array<UnresolvedKeys, 2> unresolved;
-
-  template <class Address>
-  const std::vector<KeyedRange<Address>>& painted() const {
-    if constexpr (familyOf<Address> == IpFamily::V4) {
-      return v4;
-    } else {
-      return v6;
-    }
-  }
 };
 
 // The admitted and undetermined addresses of one family, canonical.
@@ -1204,38 +1228,64 @@ void paintRules(std::span<const KeyedRule> rules, Scratch& scratch,
   painted.assign(paint.painting.begin(), paint.painting.end());
 }
 
-// Paints every layer's rules of protocol any (scratch.anyProtocol), once for all the questions about
-// `firewall` and a protocol of `universe`.
+// Paints a group's rules of protocol any (its anyProtocolPainting), keyed within the group.
+void paintGroupAnyProtocol(CompiledSecurityGroup& group, EvaluationModel model) {
+  thread_local Scratch scratch;
+  auto& keyed = scratch.keyed;
+  keyed.clear();
+  for (std::uint32_t rule : group.anyProtocol)
+    keyed.push_back(KeyedRule{groupVerdictKey(model, group.rules[rule]), &group.rules[rule]});
+  std::sort(keyed.begin(), keyed.end(), [](const KeyedRule& a, const KeyedRule& b) { return a.key < b.key; });
+  AnyProtocolPainting& any = group.anyProtocolPainting;
+  for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
+    for (const KeyedRule& rule : keyed)
+      any.unresolved[family == IpFamily::V4 ? 0 : 1].add(rule, family);
+  }
+  paintRules(std::span<const KeyedRule>(keyed), scratch, any.v4);
+  paintRules(std::span<const KeyedRule>(keyed), scratch, any.v6);
+}
+
+// A layer's painting of its groups' rules of protocol any, from each group's, into `out`.
+template <class Address>
+void paintLayerAnyProtocol(const CompiledLayer& layer, Scratch& scratch,
+                           std::vector<KeyedRange<Address>>& out) {
+  PaintScratch<Address>& paint = scratch.paint<Address>();
+  out.clear();
+  for (std::uint32_t g = 0; g < layer.groups.size(); ++g) {
+    const auto& painted = layer.groups[g]->anyProtocolPainting.painted<Address>();
+    if (painted.empty()) continue;
+    auto& adjusted = paint.next;
+    adjusted.assign(painted.begin(), painted.end());
+    for (KeyedRange<Address>& range : adjusted)
+      range.key = layerVerdictKey(layer.model, g, range.key);
+    if (out.empty()) {
+      out.swap(adjusted);
+      continue;
+    }
+    overlay(std::span<const KeyedRange<Address>>(out), std::span<const KeyedRange<Address>>(adjusted),
+            paint.merged);
+    out.swap(paint.merged);
+  }
+}
+
+// Paints every layer's rules of protocol any (scratch.anyProtocol) from its groups' paintings, once for all
+// the questions about `firewall` and a protocol of `universe`.
 void paintAnyProtocol(const CompiledFirewall& firewall, const AddressSet& universe, Scratch& scratch) {
   const std::size_t layerCount = firewall.layers.size();
   scratch.anyProtocol.resize(std::max(scratch.anyProtocol.size(), layerCount));
   scratch.anyProtocolVerdictValid = {};
-  auto& keyed = scratch.keyed;
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
     const CompiledLayer& compiled = firewall.layers[layer];
     AnyProtocolPainting& any = scratch.anyProtocol[layer];
-    keyed.clear();
+    any.unresolved = {};
     for (std::uint32_t g = 0; g < compiled.groups.size(); ++g) {
-      const CompiledSecurityGroup& group = *compiled.groups[g];
-      for (std::uint32_t rule : group.anyProtocol)
-        keyed.push_back(KeyedRule{verdictKey(compiled.model, g, group.rules[rule]), &group.rules[rule]});
+      for (std::size_t f = 0; f < 2; ++f)
+        any.unresolved[f].add(compiled.groups[g]->anyProtocolPainting.unresolved[f], compiled.model, g);
     }
-    std::sort(keyed.begin(), keyed.end(),
-              [](const KeyedRule& a, const KeyedRule& b) { return a.key < b.key; });
     any.v4.clear();
     any.v6.clear();
-    for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
-      const std::size_t f = family == IpFamily::V4 ? 0 : 1;
-      any.unresolved[f] = UnresolvedKeys{};
-      if (universe.ranges(family).empty()) continue;
-      for (const KeyedRule& rule : keyed)
-        any.unresolved[f].add(rule, family);
-      if (family == IpFamily::V4) {
-        paintRules(std::span<const KeyedRule>(keyed), scratch, any.v4);
-      } else {
-        paintRules(std::span<const KeyedRule>(keyed), scratch, any.v6);
-      }
-    }
+    if (!universe.ranges(IpFamily::V4).empty()) paintLayerAnyProtocol(compiled, scratch, any.v4);
+    if (!universe.ranges(IpFamily::V6).empty()) paintLayerAnyProtocol(compiled, scratch, any.v6);
   }
 }
 
