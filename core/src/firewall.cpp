@@ -1047,9 +1047,11 @@ template <class Address>
 std::size_t paintRange(Address first, Address last, std::uint64_t key, std::size_t from,
                        std::vector<KeyedRange<Address>>& painting,
                        std::vector<KeyedRange<Address>>& scratch) {
-  std::size_t begin = from;  // the first painted range that ends at or after `first`
-  while (begin < painting.size() && painting[begin].last < first)
-    ++begin;
+  // The first painted range that ends at or after `first`.
+  const std::size_t begin = static_cast<std::size_t>(
+      std::partition_point(painting.begin() + static_cast<std::ptrdiff_t>(from), painting.end(),
+                           [&](const KeyedRange<Address>& range) { return range.last < first; }) -
+      painting.begin());
   std::size_t end = begin;  // past the last that starts at or before `last`
   while (end < painting.size() && painting[end].first <= last)
     ++end;
