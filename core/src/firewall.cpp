@@ -1212,15 +1212,25 @@ void combineLayers(std::span<const std::vector<LabelledRange<Address>>> painted,
   }
 }
 
-// Up to this many rules are painted one range at a time (paintEach); more together (paintKeyed), whose
-// cost grows with the number of distinct keys rather than of rules times ranges.
-constexpr std::size_t kOneAtATime = 32;
+// Whether to paint `rules` over a painting of `paintedSize` ranges one range at a time (paintEach), each
+// range a search and an insertion into the painting: for a few ranges over a small painting. Otherwise they
+// are painted together (paintKeyed), a sort and a merge per distinct key, and then overlaid.
+bool paintOneAtATime(std::span<const KeyedRule> rules, IpFamily family, std::size_t paintedSize) {
+  constexpr std::size_t kRanges = 32;
+  constexpr std::size_t kPainted = 256;
+  if (rules.size() > kRanges || paintedSize > kPainted) return false;
+  std::size_t ranges = 0;
+  for (const KeyedRule& rule : rules) {
+    if (rule.rule->resolved) ranges += rule.rule->ranges(family).size();
+  }
+  return ranges <= kRanges;
+}
 
 // The painting of `rules`, which are sorted by key, into `painted`.
 template <class Address>
 void paintRules(std::span<const KeyedRule> rules, Scratch& scratch,
                 std::vector<KeyedRange<Address>>& painted) {
-  if (rules.size() > kOneAtATime) {
+  if (!paintOneAtATime(rules, familyOf<Address>, 0)) {
     paintKeyed(rules, scratch, painted);
     return;
   }
@@ -1322,7 +1332,7 @@ const FamilyVerdict& verdictFamily(const CompiledFirewall& firewall,
       unresolved.add(keyed.back(), family);
     }
     const auto& base = any.painted<Address>();
-    if (keyed.size() <= kOneAtATime) {
+    if (paintOneAtATime(keyed, family, base.size())) {
       paint.painting.assign(base.begin(), base.end());
       paintEach(std::span<const KeyedRule>(keyed), paint);
     } else {

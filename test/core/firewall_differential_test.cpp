@@ -61,12 +61,18 @@ struct Case {
   }
 };
 
+// How big a case's groups are: the rules per group, and the ranges of each resolved reference's set.
+struct CaseShape {
+  int maxRules = 6;
+  int maxSetRanges = 2;
+};
+
 // Generates cases biased towards edges: ports 0 and 65535, /0 /32 /128 prefixes, overlapping CIDRs from
 // shared anchors, equal priorities, both actions, protocol any, ICMP, resolved and unresolved references,
 // both families.
 class CaseGenerator {
  public:
-  explicit CaseGenerator(std::uint64_t seed) : random_(seed) {}
+  explicit CaseGenerator(std::uint64_t seed, CaseShape shape = {}) : random_(seed), shape_(shape) {}
 
   Case generate(const std::vector<EvaluationModel>& models) {
     Case out;
@@ -98,7 +104,7 @@ class CaseGenerator {
         SecurityGroup group;
         group.id = "sg-" + std::to_string(random_() % 4);
         group.name = "group-" + std::to_string(g);
-        int ruleCount = static_cast<int>(random_() % 7);
+        int ruleCount = static_cast<int>(random_() % static_cast<std::uint64_t>(shape_.maxRules + 1));
         for (int r = 0; r < ruleCount; ++r) {
           SecurityGroupRule rule = randomRule(group.id);
           rule.origin.ruleId = "L" + std::to_string(l) + "G" + std::to_string(g) + "R" + std::to_string(r);
@@ -176,7 +182,7 @@ class CaseGenerator {
 
   AddressSet randomAddressSet() {
     AddressSet set;
-    int count = static_cast<int>(random_() % 3);
+    int count = static_cast<int>(random_() % static_cast<std::uint64_t>(shape_.maxSetRanges + 1));
     for (int i = 0; i < count; ++i)
       set.add(randomCidr(randomFamily()));
     return set;
@@ -300,6 +306,7 @@ class CaseGenerator {
   }
 
   std::mt19937_64 random_;
+  CaseShape shape_;
   std::vector<Uint128> anchorsV4_;
   std::vector<Uint128> anchorsV6_;
 };
@@ -636,9 +643,9 @@ std::string describeCase(const Case& c) {
 
 void runDifferential(const char* name,
                      const std::function<std::vector<EvaluationModel>(std::mt19937_64&)>& models,
-                     Check check = disagreement) {
+                     Check check = disagreement, CaseShape shape = {}, long caseDivisor = 1) {
   const std::uint64_t seed = envNumber("SGAUDIT_FUZZ_SEED", kDefaultSeed);
-  const auto cases = static_cast<long>(envNumber("SGAUDIT_FUZZ_CASES", kDefaultCases));
+  const auto cases = static_cast<long>(envNumber("SGAUDIT_FUZZ_CASES", kDefaultCases)) / caseDivisor;
   std::cout << "[ differential ] " << name << ": " << cases << " cases, SGAUDIT_FUZZ_SEED=" << seed
             << std::endl;
   auto started = std::chrono::steady_clock::now();
@@ -647,7 +654,7 @@ void runDifferential(const char* name,
   long allowed = 0, denied = 0, defaultDenies = 0, deniedByRule = 0, undetermined = 0;
   for (long i = 0; i < cases; ++i) {
     std::uint64_t caseSeed = splitmix(seed ^ splitmix(static_cast<std::uint64_t>(i)));
-    CaseGenerator generator(caseSeed);
+    CaseGenerator generator(caseSeed, shape);
     Case c = generator.generate(models(modelRandom));
     Firewall firewall = c.firewall();
     oracle::PacketVerdict verdict = oracle::evaluatePacket(firewall, c.resolver, c.packet);
@@ -711,6 +718,15 @@ TEST(FirewallDifferential, BatchAgreesWithOneQuestionPathAndOracle) {
   runDifferential(
       "batch", [](std::mt19937_64& random) { return randomLayers(random, 1 + random() % 3); },
       batchDisagreement);
+}
+
+// Test the same on large groups (up to 60 rules, references to sets of up to 40 ranges), which verdictEach
+// paints differently from small ones: together, by key, rather than one range at a time. Fewer cases, each
+// larger.
+TEST(FirewallDifferential, BatchOnLargeGroupsAgreesWithOneQuestionPathAndOracle) {
+  runDifferential(
+      "batch, large groups", [](std::mt19937_64& random) { return randomLayers(random, 1 + random() % 3); },
+      batchDisagreement, CaseShape{.maxRules = 60, .maxSetRanges = 40}, 10);
 }
 
 }  // namespace
