@@ -1602,6 +1602,16 @@ ReachAnswer reach(const Firewall& firewall, const SourceResolver& resolver, Prot
 
 namespace {
 
+// A hash of a firewall's content: its layers' models and groups.
+struct FirewallContentHash {
+  std::size_t operator()(const std::vector<std::uintptr_t>& content) const {
+    std::uint64_t hash = 0xcbf29ce484222325ull;
+    for (std::uintptr_t word : content)
+      hash = (hash ^ word) * 0x100000001b3ull;
+    return static_cast<std::size_t>(hash ^ (hash >> 32));
+  }
+};
+
 // The walk of reachEach and verdictEach: questions grouped by firewall and protocol in key order, each
 // group's index walked once, and one evaluation per distinct set of candidate rules. The Policy says what an
 // answer is and how it is evaluated:
@@ -1626,17 +1636,36 @@ void answerEach(std::span<const KeyQuestion> questions, Policy&& policy, Visit&&
     std::uint32_t question() const { return static_cast<std::uint32_t>(bits); }
   };
   assert(questions.size() <= std::numeric_limits<std::uint32_t>::max());
+  // Firewalls of the same groups under the same models give the same answers (a node pool's nodes share
+  // their security groups): they are numbered as one, and their questions asked of the first of them.
   std::vector<std::uint32_t> firewallOf(questions.size());  // each question's firewall, numbered
   std::vector<std::uint32_t> firewallStart(1, 0);           // then where each firewall's questions start
+  std::vector<const CompiledFirewall*> asked;               // each number's firewall
   {
     std::unordered_map<const CompiledFirewall*, std::uint32_t> numbers;
+    std::unordered_map<std::vector<std::uintptr_t>, std::uint32_t, FirewallContentHash> byContent;
+    std::vector<std::uintptr_t> content;
     const CompiledFirewall* last = nullptr;
     std::uint32_t number = 0;
     for (std::size_t i = 0; i < questions.size(); ++i) {
       if (i == 0 || questions[i].firewall != last) {  // an audit asks a node's questions together
         last = questions[i].firewall;
-        auto [it, added] = numbers.try_emplace(last, static_cast<std::uint32_t>(numbers.size()));
-        if (added) firewallStart.push_back(0);
+        auto [it, added] = numbers.try_emplace(last, 0);
+        if (added) {
+          content.clear();
+          for (const CompiledLayer& layer : last->layers) {
+            content.push_back(static_cast<std::uintptr_t>(layer.model));
+            content.push_back(layer.groups.size());
+            for (const auto& group : layer.groups)
+              content.push_back(reinterpret_cast<std::uintptr_t>(group.get()));
+          }
+          auto [same, first] = byContent.try_emplace(content, static_cast<std::uint32_t>(asked.size()));
+          if (first) {
+            asked.push_back(last);
+            firewallStart.push_back(0);
+          }
+          it->second = same->second;
+        }
         number = it->second;
       }
       firewallOf[i] = number;
@@ -1652,7 +1681,7 @@ void answerEach(std::span<const KeyQuestion> questions, Policy&& policy, Visit&&
       const KeyQuestion& question = questions[i];
       const auto protocol = static_cast<std::uint16_t>(question.protocol.number());
       const std::uint64_t protocolAndKey = (std::uint64_t{protocol} << 16) | question.key;
-      order[next[firewallOf[i]]++] = Ordered{question.firewall, (protocolAndKey << 32) | i};
+      order[next[firewallOf[i]]++] = Ordered{asked[firewallOf[i]], (protocolAndKey << 32) | i};
     }
   }
   for (std::size_t f = 0; f + 1 < firewallStart.size(); ++f) {

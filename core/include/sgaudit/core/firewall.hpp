@@ -178,7 +178,8 @@ struct KeyQuestion {
 // Questions are answered grouped by firewall and protocol in key order, and visited in that order: each
 // group's rule index is walked once along the keys, and keys that meet the same rules (those of one
 // elementary interval, the keys between two boundaries of the rules, and of other intervals with the same
-// rules) share one evaluation. `answer` is valid only during the call. Cheaper than one reach() per question
+// rules) share one evaluation. Firewalls of the same groups under the same models (a node pool's nodes) count
+// as one. `answer` is valid only during the call. Cheaper than one reach() per question
 // when a fleet asks many questions, and cheaper still than keeping every answer (below) when the caller
 // needs only a digest of most of them.
 void reachEach(std::span<const KeyQuestion> questions,
