@@ -995,8 +995,19 @@ void paintKeyed(std::span<const KeyedRule> rules, Scratch& scratch,
   flush();
 }
 
+// Appends `range` (after the last) to a painting, joined with the last when it continues it with the same
+// key: fewer ranges for every question to copy and walk.
+template <class Address>
+void appendJoined(std::vector<KeyedRange<Address>>& painting, const KeyedRange<Address>& range) {
+  if (!painting.empty() && painting.back().key == range.key && painting.back().last + 1 == range.first) {
+    painting.back().last = range.last;
+  } else {
+    painting.push_back(range);
+  }
+}
+
 // `base` and `over` (each sorted and disjoint) painted together into `out`: where both paint, the lower key
-// decides. Linear in both.
+// decides. Linear in both; neighbours of one key are joined.
 template <class Address>
 void overlay(std::span<const KeyedRange<Address>> base, std::span<const KeyedRange<Address>> over,
              std::vector<KeyedRange<Address>>& out) {
@@ -1008,25 +1019,25 @@ void overlay(std::span<const KeyedRange<Address>> base, std::span<const KeyedRan
   KeyedRange<Address> b = j < over.size() ? over[j] : KeyedRange<Address>{};
   while (i < base.size() || j < over.size()) {
     if (j == over.size() || (i < base.size() && a.last < b.first)) {
-      out.push_back(a);
+      appendJoined(out, a);
       if (++i < base.size()) a = base[i];
       continue;
     }
     if (i == base.size() || b.last < a.first) {
-      out.push_back(b);
+      appendJoined(out, b);
       if (++j < over.size()) b = over[j];
       continue;
     }
     // They overlap: the part before the later start, then the common part.
     if (a.first < b.first) {
-      out.push_back(KeyedRange<Address>{a.first, static_cast<Address>(b.first - 1), a.key});
+      appendJoined(out, KeyedRange<Address>{a.first, static_cast<Address>(b.first - 1), a.key});
       a.first = b.first;
     } else if (b.first < a.first) {
-      out.push_back(KeyedRange<Address>{b.first, static_cast<Address>(a.first - 1), b.key});
+      appendJoined(out, KeyedRange<Address>{b.first, static_cast<Address>(a.first - 1), b.key});
       b.first = a.first;
     }
     const Address end = std::min(a.last, b.last);
-    out.push_back(KeyedRange<Address>{a.first, end, std::min(a.key, b.key)});
+    appendJoined(out, KeyedRange<Address>{a.first, end, std::min(a.key, b.key)});
     if (a.last == end) {
       if (++i < base.size()) a = base[i];
     } else {
@@ -1079,11 +1090,7 @@ std::size_t paintRange(Address first, Address last, std::uint64_t key, std::size
   // with the lower key, and the gaps between them, joined where neighbours share a key, replace them.
   scratch.clear();
   auto push = [&](Address pieceFirst, Address pieceLast, std::uint64_t pieceKey) {
-    if (!scratch.empty() && scratch.back().key == pieceKey && scratch.back().last + 1 == pieceFirst) {
-      scratch.back().last = pieceLast;
-    } else {
-      scratch.push_back(KeyedRange<Address>{pieceFirst, pieceLast, pieceKey});
-    }
+    appendJoined(scratch, KeyedRange<Address>{pieceFirst, pieceLast, pieceKey});
   };
   Address next = first;  // the first address of the range not yet written
   for (std::size_t k = begin; k < end; ++k) {
