@@ -7,7 +7,8 @@
 // Speed-ups: BM_BusyNode_1000Rules_110Pods against BM_BusyNode_Oracle; BM_Fleet_100kQuestions_Verdicts (who
 // gets through, what the oracle computes, in one batch: the audit's path), BM_Fleet_100kQuestions (full
 // answers with the deciding rules, one batch) and BM_Fleet_100kQuestions_OneByOne against
-// BM_Fleet_100kQuestions_Oracle (same model). Every fleet benchmark includes compiling the firewalls.
+// BM_Fleet_100kQuestions_Oracle (same model). Every fleet benchmark includes compiling the firewalls, which
+// BM_Fleet_100kQuestions_CompileOnly measures alone.
 
 #include <benchmark/benchmark.h>
 

@@ -23,14 +23,11 @@ enum class EvaluationModel {
   Union,
   // Huawei Cloud v3 rules (and Azure NSGs, whose default rules are given as ordinary rules): groups in the
   // instance's order; inside a group ascending priority (1 first), deny before allow at equal priority; the
-  // first
-  // matching rule decides; no match denies.
+  // first matching rule decides; no match denies.
   FirstMatchByPriority,
   // GCP VPC firewall rules: every rule of the layer by ascending priority whatever its group; at equal
-  // priority
-  // deny before allow; the first match decides; no match denies. Target tags and service accounts select
-  // which
-  // rules apply to the node, which the caller does before building the layer.
+  // priority deny before allow; the first match decides; no match denies. Target tags and service accounts
+  // select which rules apply to the node, which the caller does before building the layer.
   PriorityDenyWins,
 };
 const char* toString(EvaluationModel model);
