@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <span>
+#include <string_view>
 #include <type_traits>
 
 #include "interval_algebra.hpp"
@@ -1609,13 +1610,11 @@ ReachAnswer reach(const Firewall& firewall, const SourceResolver& resolver, Prot
 
 namespace {
 
-// A hash of a firewall's content: its layers' models and groups.
+// A hash of a firewall's content (its layers' models and groups): the standard library's, of its bytes.
 struct FirewallContentHash {
   std::size_t operator()(const std::vector<std::uintptr_t>& content) const {
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (std::uintptr_t word : content)
-      hash = (hash ^ word) * 0x100000001b3ull;
-    return static_cast<std::size_t>(hash ^ (hash >> 32));
+    return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(content.data()),
+                                                          content.size() * sizeof(std::uintptr_t)));
   }
 };
 
