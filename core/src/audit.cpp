@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -69,22 +71,33 @@ struct GroupIndex {
         entry.first = &input;
       }
       if (entry.group->name.empty()) entry.group->name = input.group->name;
-      std::set<std::string> known;
-      for (const auto& rule : entry.group->rules) {
-        if (!rule.origin.ruleId.empty()) known.insert(rule.origin.ruleId);
-      }
+      std::unordered_set<std::string> known;
+      for (const auto& rule : entry.group->rules)
+        known.insert(rule.origin.key);
       for (const auto& rule : input.group->rules) {
-        if (!rule.origin.ruleId.empty() && known.count(rule.origin.ruleId) > 0) continue;
-        entry.group->rules.push_back(rule);
+        SecurityGroupRule copy = rule;
+        copy.origin.key = ruleKey(copy, input.group->id);
+        // The same group listed twice (a group listing and a rule listing, or one dump read twice) gives
+        // the same rules: each is kept once, by its identity.
+        if (!known.insert(copy.origin.key).second) continue;
+        entry.group->rules.push_back(std::move(copy));
       }
     }
     for (auto& [id, entry] : by_id) {
       for (auto& rule : entry.group->rules) {
         if (rule.origin.groupName.empty()) rule.origin.groupName = entry.group->name;
         if (rule.origin.groupId.empty()) rule.origin.groupId = id;
+        by_key.emplace(rule.origin.key, &rule);
       }
       if (!entry.group->name.empty()) id_by_name[entry.group->name] = id;
     }
+  }
+
+  // A rule's provider id, or a digest of its group and content when it has none: two id-less rules of one
+  // group are told apart by what they do, and the same rule read twice is one.
+  static std::string ruleKey(const SecurityGroupRule& rule, const std::string& group_id) {
+    if (!rule.origin.ruleId.empty()) return rule.origin.ruleId;
+    return "content:" + fingerprintOf("rule", {group_id, contentIdentity(rule)}).substr(0, 16);
   }
 
   const Entry* find(const std::string& id) const {
@@ -99,24 +112,33 @@ struct GroupIndex {
   }
 
   const SecurityGroupRule* rule(const RuleOrigin& origin) const {
-    const Entry* entry = find(origin.groupId);
-    if (entry == nullptr) return nullptr;
-    for (const auto& rule : entry->group->rules) {
-      if (rule.origin == origin) return &rule;
-    }
-    return nullptr;
+    const auto it = by_key.find(origin.key);
+    return it == by_key.end() ? nullptr : it->second;
   }
+
+  // "rule sgr-1 \"ssh\" of web", or "rule (allow TCP 22 from 0.0.0.0/0, no id) of ops".
+  std::string describeRule(const RuleOrigin& origin) const {
+    std::string text = "rule ";
+    if (!origin.ruleId.empty()) {
+      text += origin.ruleId;
+    } else if (const SecurityGroupRule* found = rule(origin)) {
+      text += "(" + describeContent(*found) + ", no id)";
+    } else {
+      text += "(no id)";
+    }
+    if (!origin.description.empty()) text += " \"" + origin.description + "\"";
+    return text + " of " + (origin.groupName.empty() ? origin.groupId : origin.groupName);
+  }
+
+  // How a subject names the rule: its id, or its content.
+  std::string ruleName(const RuleOrigin& origin) const {
+    if (!origin.ruleId.empty()) return origin.ruleId;
+    const SecurityGroupRule* found = rule(origin);
+    return found == nullptr ? origin.key : describeContent(*found);
+  }
+
+  std::unordered_map<std::string, const SecurityGroupRule*> by_key;
 };
-
-std::string groupLabel(const RuleOrigin& origin) {
-  return origin.groupName.empty() ? origin.groupId : origin.groupName;
-}
-
-std::string describeRule(const RuleOrigin& origin) {
-  std::string text = "rule " + (origin.ruleId.empty() ? std::string("(no id)") : origin.ruleId);
-  if (!origin.description.empty()) text += " \"" + origin.description + "\"";
-  return text + " of " + groupLabel(origin);
-}
 
 struct NodeFirewall {
   std::string instance_id;
@@ -154,25 +176,27 @@ class Auditor {
 
  private:
   void buildResolver() {
-    for (const auto& group_entry : groups_.by_id) {
-      const std::string& id =
-          group_entry.first;  // named, not bound: lambdas cannot capture bindings in C++20
-      AddressSet members;
-      bool any = false;
-      for (const auto& instance : input_.cloud.instances) {
-        const bool member = std::any_of(instance.security_group_ids.begin(),
-                                        instance.security_group_ids.end(), [&](const std::string& g) {
-                                          const auto* found = groups_.find(g);
-                                          return found != nullptr && found->group->id == id;
-                                        });
-        if (!member) continue;
-        any = true;
+    // Each instance's addresses go to the groups it carries: one pass over the instances, not one per group,
+    // and each group's set is built once from its sorted addresses.
+    std::unordered_map<std::string, std::vector<IpAddress>> members;
+    for (const auto& instance : input_.cloud.instances) {
+      for (const auto& id : instance.security_group_ids) {
+        const GroupIndex::Entry* found = groups_.find(id);
+        if (found == nullptr) continue;
+        // Only groups some listed instance carries resolve; others stay symbolic rather than "nobody".
+        auto& addresses = members[found->group->id];
         for (const auto& ip : instance.private_ips) {
-          if (auto address = IpAddress::parse(ip)) members = members.unite(AddressSet::of(*address));
+          if (auto address = IpAddress::parse(ip)) addresses.push_back(*address);
         }
       }
-      // Only groups some listed instance carries resolve; others stay symbolic rather than "nobody".
-      if (any) resolver_.securityGroupMembers[id] = members;
+    }
+    for (auto& [id, addresses] : members) {
+      std::sort(addresses.begin(), addresses.end(), [](const IpAddress& a, const IpAddress& b) {
+        return std::tuple(a.family, a.value) < std::tuple(b.family, b.value);
+      });
+      AddressSet& set = resolver_.securityGroupMembers[id];
+      for (const auto& address : addresses)
+        set.add(address.family, {address.value, address.value});
     }
     for (const auto& set : input_.cloud.address_sets) {
       // A listing of prefix lists names them without entries: those stay unresolved, never "nobody".
@@ -185,6 +209,9 @@ class Auditor {
   void mapNodes() {
     const NodeMapping mapping =
         mapNodesToInstances(input_.cluster.nodes, input_.cloud, input_.node_instance_map);
+    std::unordered_map<std::string_view, const Node*> node_by_name;
+    for (const auto& node : input_.cluster.nodes)
+      node_by_name.emplace(node.name, &node);
     for (const auto& match : mapping.matched) {
       result_.nodes.push_back({match.node, match.instance->id, toString(match.method)});
       NodeFirewall firewall;
@@ -226,10 +253,11 @@ class Auditor {
       firewall.compiled = compiler_.compile(Firewall{{layer}});
       std::vector<std::string> addresses = match.instance->private_ips;
       addresses.insert(addresses.end(), match.instance->public_ips.begin(), match.instance->public_ips.end());
-      for (const auto& node : input_.cluster.nodes) {
-        if (node.name != match.node) continue;
-        addresses.insert(addresses.end(), node.internal_ips.begin(), node.internal_ips.end());
-        addresses.insert(addresses.end(), node.external_ips.begin(), node.external_ips.end());
+      if (const auto node = node_by_name.find(match.node); node != node_by_name.end()) {
+        addresses.insert(addresses.end(), node->second->internal_ips.begin(),
+                         node->second->internal_ips.end());
+        addresses.insert(addresses.end(), node->second->external_ips.begin(),
+                         node->second->external_ips.end());
       }
       for (const auto& text : addresses) {
         if (auto address = IpAddress::parse(text)) {
@@ -290,6 +318,7 @@ class Auditor {
   struct Requirement {
     AddressSet addresses;
     std::vector<std::string> names;
+    std::vector<std::pair<std::string, AddressSet>> parts;  // each name with what it stands for
     std::string why;
   };
 
@@ -305,8 +334,11 @@ class Auditor {
     Requirement requirement;
     requirement.names = requiredSourcesFor(input_.policy, unit.identity.kind, unit.identity.namespace_name,
                                            unit.identity.name, labels, annotations, &requirement.why);
-    for (const auto& name : requirement.names)
-      requirement.addresses = requirement.addresses.unite(sourceSet(name));
+    for (const auto& name : requirement.names) {
+      AddressSet set = sourceSet(name);
+      requirement.addresses = requirement.addresses.unite(set);
+      requirement.parts.emplace_back(name, std::move(set));
+    }
     return requirement;
   }
 
@@ -331,7 +363,7 @@ class Auditor {
     for (const auto& piece : answer.pieces) {
       if (piece.verdict != RuleAction::Allow) continue;
       for (const auto& decision : piece.decisions) {
-        const std::string rule = decision.rule ? describeRule(*decision.rule) : "no rule";
+        const std::string rule = decision.rule ? groups_.describeRule(*decision.rule) : "no rule";
         AddressSet& set = by_rule[rule];
         set = set.unite(piece.addresses);
         const SecurityGroupRule* found = decision.rule ? groups_.rule(*decision.rule) : nullptr;
@@ -347,8 +379,8 @@ class Auditor {
     }
     for (const auto& unresolved : answer.unresolved) {
       if (unresolved.action != RuleAction::Allow) continue;
-      text +=
-          (text.empty() ? "" : "; ") + describeSource(unresolved) + " by " + describeRule(unresolved.rule);
+      text += (text.empty() ? "" : "; ") + describeSource(unresolved) + " by " +
+              groups_.describeRule(unresolved.rule);
     }
     return text.empty() ? "nothing" : text;
   }
@@ -363,11 +395,11 @@ class Auditor {
     return joinCidrs(required.toCidrs()) + " except " + joinCidrs(admitted_cidrs);
   }
 
-  static std::string describeMissingDecision(const std::vector<AddressPiece>& missing_decided_by) {
+  std::string describeMissingDecision(const std::vector<AddressPiece>& missing_decided_by) const {
     std::set<std::string> reasons;
     for (const auto& piece : missing_decided_by) {
       for (const auto& decision : piece.decisions) {
-        reasons.insert(decision.rule ? "denied by " + describeRule(*decision.rule)
+        reasons.insert(decision.rule ? "denied by " + groups_.describeRule(*decision.rule)
                                      : "no rule matched: default deny");
       }
     }
@@ -409,7 +441,7 @@ class Auditor {
       const WorkloadUnit& unit = model_.units[unit_index];
       if (!requirements.count(unit_index)) requirements.emplace(unit_index, requirementFor(unit));
       const Requirement& requirement = requirements.at(unit_index);
-      Asked entry{&key, &uses, {}, PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}}};
+      Asked entry{&key, &uses, {}, PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}, {}}};
       const auto firewall = firewalls_.find(node);
       // Only the families the node can be reached over (an IPv4-only node is not "blocked" for ::/0); a
       // requirement wholly outside them is kept, so that it is still reported.
@@ -431,15 +463,19 @@ class Auditor {
     verdictEach(questions, [&](std::size_t question, const ReachVerdict& verdict) {
       Asked& entry = asked[askedOf[question]];
       entry.exposure = exposureOf(verdict.admitted, entry.required);
+      if (entry.exposure == Exposure::Open) return;
+      for (const auto& cidr : entry.required.subtract(verdict.admitted).toCidrs())
+        entry.verdict.missing.push_back(cidr.toString());
     });
 
+    // One finding per cause: the workload, its port, and the security groups that decide it. Every node where
+    // that holds is listed on the one finding, and its fingerprint does not depend on which nodes they are.
+    std::map<std::string, BlockedCause> causes;
     for (Asked& entry : asked) {
       const auto& [unit_index, node, protocol, port] = *entry.key;
       const std::vector<const HostPortUse*>& uses = *entry.uses;
       const WorkloadUnit& unit = model_.units[unit_index];
-      const Requirement& requirement = requirements.at(unit_index);
       PortVerdict& verdict = entry.verdict;
-      const AddressSet& required = entry.required;
       if (entry.firewall == nullptr) {
         result_.matrix.push_back(std::move(verdict));
         continue;
@@ -451,65 +487,124 @@ class Auditor {
       if (entry.exposure == Exposure::Open) continue;
 
       const NodeFirewall& firewall = *entry.firewall;
-      const ReachAnswer answer = reach(firewall.compiled, firewallProtocol(protocol),
-                                       PortRange::single(static_cast<std::uint16_t>(port)));
-      const PortIntervalAnswer& interval = answer.at(static_cast<std::uint16_t>(port));
-      const RequirementCheck check = checkRequired(interval, required);
-
-      std::string required_text;
-      for (const auto& name : requirement.names)
-        required_text += (required_text.empty() ? "" : ", ") + name;
-      Finding finding;
-      finding.check_id = check::kPortBlocked;
-      finding.severity = Severity::High;
-      finding.namespace_name = unit.identity.namespace_name;
-      finding.node = node;
-      finding.protocol = protocol;
-      finding.port = port;
-      finding.subjects = {unit.identity, {"Node", "", node}};
-      for (const auto& id : firewall.group_ids) {
-        finding.subjects.push_back(
-            {"SecurityGroup", "",
-             groups_.find(id)->group->name.empty() ? id : groups_.find(id)->group->name});
-      }
-      finding.title = portLabel(port, protocol) + " on node " + node + " is " +
-                      (check.exposure == Exposure::Blocked ? "blocked" : "partly blocked") + " for " +
-                      required_text + ", which " + unit.identity.key() + " requires";
-      const std::vector<Cidr> missing_cidrs = check.missingCidrs();
-      const std::vector<AddressPiece> missing_decided_by = check.missingDecidedBy(interval);
-      finding.detail = std::string(toString(protocol)) + " " + std::to_string(port) +
-                       " is admitted only from " + describeAdmitted(check, interval) +
-                       ". Not admitted: " + describeMissing(required, check, missing_cidrs) + " (" +
-                       describeMissingDecision(missing_decided_by) + "). Required by " + requirement.why +
-                       ".";
+      std::string groups_key;
+      for (const auto& id : firewall.group_ids)
+        groups_key += id + ",";
+      const std::string key =
+          unit.identity.key() + "\n" + portLabel(port, protocol) + "\n" + groups_key + "\n" + verdict.status;
+      auto [it, fresh] = causes.try_emplace(key);
+      BlockedCause& cause = it->second;
+      cause.nodes.push_back(node);
       for (const HostPortUse* use : uses) {
-        for (const auto& evidence : use->evidence)
-          finding.evidence.push_back(evidence);
+        for (const auto& evidence : use->evidence) {
+          if (cause.evidence.size() < kEvidenceBudget) {
+            cause.evidence.push_back(evidence);
+          } else {
+            ++cause.evidence_left_out;
+          }
+        }
       }
-      finding.evidence.push_back({"rule", "admitted: " + describeAdmitted(check, interval), {}});
-      finding.evidence.push_back({"rule",
-                                  "not admitted: " + joinCidrs(missing_cidrs, 64) + " (" +
-                                      describeMissingDecision(missing_decided_by) + ")",
-                                  {}});
-      if (check.dependsOnUnresolved) {
-        finding.evidence.push_back(
-            {"rule", "the verdict could change for members of an unresolved security group", {}});
+      if (!fresh) continue;
+      cause.identity = {unit.identity.key(), toString(protocol), std::to_string(port), groups_key};
+      describeBlocked(cause, unit, requirements.at(unit_index), firewall, entry.required, protocol, port);
+    }
+    for (auto& [key, cause] : causes) {
+      Finding& finding = cause.finding;
+      setNodes(finding, std::move(cause.nodes));
+      finding.title = portLabel(*finding.port, *finding.protocol) + " on " + onNodes(finding.nodes) + " is " +
+                      finding.title;
+      if (finding.nodes.size() > 1) {
+        finding.detail += " The same holds on each of the " + std::to_string(finding.nodes.size()) +
+                          " nodes listed (" + nameList(finding.nodes) +
+                          "): they share these security groups.";
       }
-      planOpening(finding, firewall, check, interval, required, protocol, port);
-      add(std::move(finding), {unit.identity.key(), node, toString(protocol), std::to_string(port)});
+      std::vector<Evidence> evidence = std::move(cause.evidence);
+      if (cause.evidence_left_out > 0) {
+        evidence.push_back(
+            {"note", "and " + std::to_string(cause.evidence_left_out) + " more items like these", {}});
+      }
+      evidence.insert(evidence.end(), finding.evidence.begin(), finding.evidence.end());
+      finding.evidence = std::move(evidence);
+      add(std::move(finding), cause.identity);
     }
   }
 
+  struct BlockedCause {
+    Finding finding;
+    std::vector<std::string> identity;
+    std::vector<std::string> nodes;
+    std::vector<Evidence> evidence;  // of the uses, within the budget
+    std::size_t evidence_left_out = 0;
+  };
+
+  // The first node of a cause is asked in full (reach), for the rules that decided it: they are the same on
+  // every node of the cause, which shares its security groups.
+  void describeBlocked(BlockedCause& cause, const WorkloadUnit& unit, const Requirement& requirement,
+                       const NodeFirewall& firewall, const AddressSet& required, PortProtocol protocol,
+                       int port) {
+    const ReachAnswer answer = reach(firewall.compiled, firewallProtocol(protocol),
+                                     PortRange::single(static_cast<std::uint16_t>(port)));
+    const PortIntervalAnswer& interval = answer.at(static_cast<std::uint16_t>(port));
+    const RequirementCheck check = checkRequired(interval, required);
+
+    std::string required_text;
+    for (const auto& name : requirement.names)
+      required_text += (required_text.empty() ? "" : ", ") + name;
+    Finding& finding = cause.finding;
+    finding.check_id = check::kPortBlocked;
+    finding.severity = Severity::High;
+    finding.namespace_name = unit.identity.namespace_name;
+    finding.protocol = protocol;
+    finding.port = port;
+    finding.subjects = {unit.identity};
+    for (const auto& id : firewall.group_ids) {
+      const std::string& name = groups_.find(id)->group->name;
+      finding.subjects.push_back({"SecurityGroup", "", name.empty() ? id : name});
+    }
+    // The node count goes in front once every node of the cause is known.
+    finding.title = std::string(check.exposure == Exposure::Blocked ? "blocked" : "partly blocked") +
+                    " for " + required_text + ", which " + unit.identity.key() + " requires";
+    const std::vector<Cidr> missing_cidrs = check.missingCidrs();
+    const std::vector<AddressPiece> missing_decided_by = check.missingDecidedBy(interval);
+    finding.detail = std::string(toString(protocol)) + " " + std::to_string(port) +
+                     " is admitted only from " + describeAdmitted(check, interval) +
+                     ". Not admitted: " + describeMissing(required, check, missing_cidrs) + " (" +
+                     describeMissingDecision(missing_decided_by) + "). Required by " + requirement.why + ".";
+    finding.evidence.push_back({"rule", "admitted: " + describeAdmitted(check, interval), {}});
+    finding.evidence.push_back({"rule",
+                                "not admitted: " + joinCidrs(missing_cidrs, 64) + " (" +
+                                    describeMissingDecision(missing_decided_by) + ")",
+                                {}});
+    if (check.dependsOnUnresolved) {
+      finding.evidence.push_back(
+          {"rule", "the verdict could change for members of an unresolved security group", {}});
+    }
+    planOpening(finding, firewall, check, interval, requirement, required, protocol, port);
+  }
+
+  // "node-1, node-2, node-3 and 47 more".
+  static std::string nameList(const std::vector<std::string>& names, std::size_t limit = 5) {
+    std::string text;
+    for (std::size_t i = 0; i < names.size() && i < limit; ++i)
+      text += (i == 0 ? "" : ", ") + names[i];
+    if (names.size() > limit) text += " and " + std::to_string(names.size() - limit) + " more";
+    return text;
+  }
+
+  static std::string onNodes(const std::vector<std::string>& nodes) {
+    return nodes.size() == 1 ? "node " + nodes.front() : std::to_string(nodes.size()) + " nodes";
+  }
+
   void planOpening(Finding& finding, const NodeFirewall& firewall, const RequirementCheck& check,
-                   const PortIntervalAnswer& interval, const AddressSet& required, PortProtocol protocol,
-                   int port) {
+                   const PortIntervalAnswer& interval, const Requirement& requirement,
+                   const AddressSet& required, PortProtocol protocol, int port) {
     // A deny that decides part of the missing space must go first: an allow cannot outrank it.
     std::set<std::string> narrowed;
     for (const auto& piece : check.missingDecidedBy(interval)) {
       for (const auto& decision : piece.decisions) {
         if (!decision.rule || decision.action != RuleAction::Deny) continue;
         const SecurityGroupRule* rule = groups_.rule(*decision.rule);
-        if (rule == nullptr || !narrowed.insert(decision.rule->ruleId).second) continue;
+        if (rule == nullptr || !narrowed.insert(decision.rule->key).second) continue;
         finding.narrow_plans.push_back({firewall.provider,
                                         decision.rule->groupId,
                                         decision.rule->groupName,
@@ -543,14 +638,92 @@ class Auditor {
     }
     plan.protocol = firewallProtocol(protocol);
     plan.ports = PortSet::of(PortRange::single(static_cast<std::uint16_t>(port)));
-    // The narrowest rule that admits what is required: the required CIDRs of each family something is missing
-    // in.
-    for (const auto& cidr : required.toCidrs()) {
-      if (check.missing.intersects(AddressSet::of(cidr))) plan.sources.push_back(cidr);
+    // The narrowest rule that admits what is required, written as the providers' own docs write it: the
+    // VPC's CIDR for "vpc", the node security group's members for "nodes", never one rule per address.
+    AddressSet by_cidr;
+    for (const auto& [name, set] : requirement.parts) {
+      const AddressSet wanted = set.intersect(required).intersect(check.missing);
+      if (wanted.empty()) continue;
+      if (name == "nodes" && coverByGroups(wanted, firewall, plan.source_groups)) continue;
+      for (const auto& cidr : set.intersect(required).toCidrs()) {
+        if (check.missing.intersects(AddressSet::of(cidr))) by_cidr.add(cidr);
+      }
     }
-    plan.description =
-        "sgaudit: " + finding.subjects.front().key() + " needs it from " + joinCidrs(plan.sources, 3);
-    if (!plan.sources.empty()) finding.allow_plans.push_back(std::move(plan));
+    plan.sources = summarise(by_cidr.toCidrs());
+    std::vector<Cidr> described = plan.sources;
+    std::string text = joinCidrs(plan.sources, 3);
+    for (const auto& group : plan.source_groups)
+      text += (text.empty() ? "members of " : ", members of ") + (group.name.empty() ? group.id : group.name);
+    plan.description = "sgaudit: " + finding.subjects.front().key() + " needs it from " + text;
+    if (!plan.sources.empty() || !plan.source_groups.empty()) finding.allow_plans.push_back(std::move(plan));
+  }
+
+  // The security groups whose members are `wanted`: the node's own groups first (where fixes go first), then
+  // every group whose members the inputs know. Fails when four groups do not cover it.
+  bool coverByGroups(const AddressSet& wanted, const NodeFirewall& firewall,
+                     std::vector<AllowIngressPlan::GroupSource>& chosen) const {
+    std::vector<std::string> candidates = {firewall.primary_group_id};
+    candidates.insert(candidates.end(), firewall.group_ids.begin(), firewall.group_ids.end());
+    std::vector<std::string> others;
+    for (const auto& [id, members] : resolver_.securityGroupMembers)
+      others.push_back(id);
+    std::sort(others.begin(), others.end());
+    candidates.insert(candidates.end(), others.begin(), others.end());
+    // One group that holds them all, the way a node pool's node group does.
+    for (const auto& id : candidates) {
+      const auto members = resolver_.securityGroupMembers.find(id);
+      if (members == resolver_.securityGroupMembers.end() || !members->second.contains(wanted)) continue;
+      chosen.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
+      return true;
+    }
+    // Otherwise a few groups together (node pools with a group each).
+    AddressSet left = wanted;
+    std::vector<AllowIngressPlan::GroupSource> picked;
+    std::set<std::string> seen;
+    for (const auto& id : candidates) {
+      if (!seen.insert(id).second) continue;
+      const auto members = resolver_.securityGroupMembers.find(id);
+      if (members == resolver_.securityGroupMembers.end() || !members->second.intersects(left)) continue;
+      if (!wanted.contains(members->second)) continue;  // it would open the port to others than asked
+      picked.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
+      left = left.subtract(members->second);
+      if (left.empty() || picked.size() == 4) break;
+    }
+    if (!left.empty()) return false;
+    chosen.insert(chosen.end(), picked.begin(), picked.end());
+    return true;
+  }
+
+  // More than a few CIDRs (addresses that no group or network holds together) are written as the subnets or
+  // VPCs that hold them, so that a fix stays a handful of rules.
+  std::vector<Cidr> summarise(std::vector<Cidr> cidrs) const {
+    constexpr std::size_t kMostRules = 8;
+    if (cidrs.size() <= kMostRules) return cidrs;
+    for (const char* kind : {"subnet", "vpc"}) {
+      AddressSet covered;
+      AddressSet networks;
+      for (const auto& network : input_.cloud.networks) {
+        if (network.kind != kind) continue;
+        for (const auto& text : network.cidrs) {
+          const auto cidr = Cidr::parse(text);
+          if (!cidr) continue;
+          const AddressSet set = AddressSet::of(*cidr);
+          for (const auto& wanted : cidrs) {
+            if (!set.intersects(AddressSet::of(wanted))) continue;
+            networks.add(*cidr);
+            covered = covered.unite(set);
+            break;
+          }
+        }
+      }
+      AddressSet rest;
+      for (const auto& cidr : cidrs) {
+        if (!covered.contains(AddressSet::of(cidr))) rest.add(cidr);
+      }
+      std::vector<Cidr> out = networks.unite(rest).toCidrs();
+      if (out.size() <= kMostRules) return out;
+    }
+    return cidrs;
   }
 
   void checkNodepoolConsistency() {
@@ -563,8 +736,11 @@ class Auditor {
       const auto& [workload, protocol, port] = key;
       std::vector<std::string> open;
       std::vector<std::string> closed;
-      for (const PortVerdict* v : verdicts)
+      std::vector<std::string> nodes;
+      for (const PortVerdict* v : verdicts) {
         (v->status == "open" ? open : closed).push_back(v->node + " (" + v->status + ")");
+        nodes.push_back(v->node);
+      }
       if (open.empty() || closed.empty()) continue;
       Finding finding;
       finding.check_id = check::kNodepoolInconsistent;
@@ -580,26 +756,36 @@ class Auditor {
                : workload.substr(first_slash + 1, second_slash - first_slash - 1),
            workload.substr(second_slash == std::string::npos ? first_slash + 1 : second_slash + 1)}};
       finding.namespace_name = finding.subjects.front().namespace_name;
-      auto join = [](const std::vector<std::string>& items) {
-        std::string text;
-        for (const auto& item : items)
-          text += (text.empty() ? "" : ", ") + item;
-        return text;
-      };
+      setNodes(finding, std::move(nodes));
       finding.title = portLabel(port, protocol) + " of " + workload + " is reachable on " +
                       std::to_string(open.size()) + " of its nodes and not on " +
                       std::to_string(closed.size());
       finding.detail =
-          "Open on " + join(open) + "; not on " + join(closed) +
+          "Open on " + nameList(open, 20) + "; not on " + nameList(closed, 20) +
           ". Clients see failures depending on where the pod lands: give every node pool the same "
           "security groups, or pin the workload to the nodes that admit it.";
-      finding.evidence.push_back({"rule", "open: " + join(open), {}});
-      finding.evidence.push_back({"rule", "blocked: " + join(closed), {}});
+      finding.evidence.push_back({"rule", "open: " + nameList(open, 50), {}});
+      finding.evidence.push_back({"rule", "blocked: " + nameList(closed, 50), {}});
       add(std::move(finding), {workload, toString(protocol), std::to_string(port)});
     }
   }
 
+  // What a rule exposes: the sensitive ports it opens to public addresses, on which nodes.
+  struct ExposureCause {
+    RuleOrigin origin;
+    std::string provider;
+    std::map<PortProtocol, PortSet> ports;
+    std::vector<std::string> nodes;
+    AddressSet exposed;
+    std::vector<Evidence> listeners;  // within the budget
+    std::size_t listeners_left_out = 0;
+  };
+
+  // One finding per rule that opens sensitive ports to the internet (one per group where several of its
+  // rules open the same ports on the same nodes), listing every port and every node it reaches.
   void checkSensitivePorts() {
+    std::map<std::string, ExposureCause> causes;  // by rule key
+    std::map<std::string, ReachAnswer> answers;   // by groups, protocol and ports: pools share them
     for (const auto& [node_name, firewall] : firewalls_) {
       const NodeSockets* sockets = nullptr;
       for (const auto& candidate : input_.cluster.node_sockets) {
@@ -623,70 +809,143 @@ class Auditor {
         }
       } else {
         for (const auto& range : input_.policy.sensitive_ports.ranges()) {
-          targets.emplace_back(PortProtocol::Tcp, range,
-                               "no socket data for this node: checked as if something listened",
-                               SourceLocation{});
+          targets.emplace_back(PortProtocol::Tcp, range, "", SourceLocation{});
         }
       }
+      std::string groups_key;
+      for (const auto& id : firewall.group_ids)
+        groups_key += id + ",";
       for (const auto& [protocol, ports, who, where] : targets) {
-        const ReachAnswer answer = reach(firewall.compiled, firewallProtocol(protocol), ports);
-        for (const auto& interval : answer.intervals) {
+        const std::string answer_key = groups_key + "|" + toString(protocol) + "|" +
+                                       std::to_string(ports.first) + "-" + std::to_string(ports.last);
+        auto found = answers.find(answer_key);
+        if (found == answers.end())
+          found =
+              answers.emplace(answer_key, reach(firewall.compiled, firewallProtocol(protocol), ports)).first;
+        for (const auto& interval : found->second.intervals) {
           const AddressSet exposed = interval.admitted.subtract(privateSpace());
           if (exposed.empty()) continue;
-          reportExposure(node_name, firewall, protocol, interval, exposed, who, where);
+          for (const auto& piece : interval.pieces) {
+            if (piece.verdict != RuleAction::Allow || !piece.addresses.intersects(exposed)) continue;
+            for (const auto& decision : piece.decisions) {
+              if (!decision.rule) continue;
+              ExposureCause& cause = causes[decision.rule->key];
+              if (cause.nodes.empty() || cause.nodes.back() != node_name) cause.nodes.push_back(node_name);
+              cause.origin = *decision.rule;
+              cause.provider = firewall.provider;
+              cause.ports[protocol].add(interval.ports);
+              cause.exposed = cause.exposed.unite(piece.addresses.intersect(exposed));
+              if (who.empty()) continue;
+              if (cause.listeners.size() < kEvidenceBudget) {
+                cause.listeners.push_back({"socket", "node " + node_name + ": " + who, where});
+              } else {
+                ++cause.listeners_left_out;
+              }
+            }
+          }
         }
       }
     }
+    // Rules of one group that expose the same ports on the same nodes are one change to one group.
+    std::map<std::tuple<std::string, std::string, std::vector<std::string>>, std::vector<ExposureCause*>>
+        merged;
+    for (auto& [key, cause] : causes) {
+      std::sort(cause.nodes.begin(), cause.nodes.end());
+      cause.nodes.erase(std::unique(cause.nodes.begin(), cause.nodes.end()), cause.nodes.end());
+      std::string ports;
+      for (const auto& [protocol, set] : cause.ports)
+        ports += std::string(toString(protocol)) + " " + set.toString() + ";";
+      merged[{cause.origin.groupId, ports, cause.nodes}].push_back(&cause);
+    }
+    for (const auto& [key, rules] : merged)
+      reportExposure(rules);
   }
 
-  void reportExposure(const std::string& node, const NodeFirewall& firewall, PortProtocol protocol,
-                      const PortIntervalAnswer& interval, const AddressSet& exposed, const std::string& who,
-                      const SourceLocation& where) {
-    const bool whole =
-        interval.admitted.contains(AddressSet::allV4()) || interval.admitted.contains(AddressSet::allV6());
-    const std::string ports = interval.ports.toString();
+  void reportExposure(const std::vector<ExposureCause*>& rules) {
+    const ExposureCause& first = *rules.front();
+    AddressSet exposed;
+    for (const ExposureCause* cause : rules)
+      exposed = exposed.unite(cause->exposed);
+    const AddressSet public_v4 = AddressSet::allV4().subtract(privateSpace());
+    const AddressSet public_v6 = AddressSet::allV6().subtract(privateSpace());
+    const bool whole = exposed.contains(public_v4) || exposed.contains(public_v6);
+    std::string ports;
+    std::size_t port_count = 0;
+    for (const auto& [protocol, set] : first.ports) {
+      for (const auto& range : set.ranges()) {
+        ports += (ports.empty() ? "" : ", ") + range.toString() + "/" + toString(protocol);
+        port_count += range.first == range.last ? 1 : 2;
+      }
+    }
     Finding finding;
     finding.check_id = check::kSensitivePortExposed;
     finding.severity = whole ? Severity::Critical : Severity::High;
-    finding.node = node;
-    finding.protocol = protocol;
-    if (interval.ports.first == interval.ports.last) finding.port = interval.ports.first;
-    finding.subjects = {{"Node", "", node}};
-    std::set<std::string> rules;
-    for (const auto& piece : interval.pieces) {
-      if (piece.verdict != RuleAction::Allow || !piece.addresses.intersects(exposed)) continue;
-      for (const auto& decision : piece.decisions) {
-        if (!decision.rule || !rules.insert(describeRule(*decision.rule)).second) continue;
-        finding.subjects.push_back({"Rule", "", decision.rule->ruleId});
-        const SecurityGroupRule* rule = groups_.rule(*decision.rule);
-        if (rule == nullptr) continue;
-        NarrowRulePlan plan{
-            firewall.provider,
-            decision.rule->groupId,
-            decision.rule->groupName,
-            *rule,
-            {},
-            "sgaudit: " + std::string(toString(protocol)) + " " + ports + " only from inside the network"};
-        for (const auto& cidr : sourceSet("vpc").toCidrs())
-          plan.narrower.push_back(cidr);
-        finding.narrow_plans.push_back(std::move(plan));
-      }
+    if (first.ports.size() == 1) {
+      finding.protocol = first.ports.begin()->first;
+      const auto& ranges = first.ports.begin()->second.ranges();
+      if (ranges.size() == 1 && ranges.front().first == ranges.front().last)
+        finding.port = ranges.front().first;
     }
+    const std::string group = first.origin.groupName.empty() ? first.origin.groupId : first.origin.groupName;
+    finding.subjects = {{"SecurityGroup", "", group}};
+    std::vector<std::string> identity = {first.origin.groupId};
     std::string rule_text;
-    for (const auto& rule : rules)
-      rule_text += (rule_text.empty() ? "" : "; ") + rule;
-    finding.title = std::string(toString(protocol)) + " " + ports + " on node " + node + " is open to " +
-                    (whole ? "the whole internet" : joinCidrs(exposed.toCidrs(), 3)) + " through " +
-                    rule_text;
-    finding.detail = who +
-                     ". Sensitive ports (SSH, RDP, the Kubernetes control plane, etcd, databases) should be "
-                     "reachable only from inside the network or a bastion. Narrow the rule's source.";
-    finding.evidence.push_back({"socket", "node " + node + ": " + who, where});
-    finding.evidence.push_back({"rule",
-                                "admitted: " + joinCidrs(interval.admitted.toCidrs()) +
-                                    " (public: " + joinCidrs(exposed.toCidrs(), 3) + ") by " + rule_text,
-                                {}});
-    add(std::move(finding), {node, toString(protocol), ports});
+    for (const ExposureCause* cause : rules) {
+      finding.subjects.push_back({"Rule", "", groups_.ruleName(cause->origin)});
+      identity.push_back(cause->origin.key);
+      rule_text += (rule_text.empty() ? "" : "; ") + groups_.describeRule(cause->origin);
+      const SecurityGroupRule* rule = groups_.rule(cause->origin);
+      if (rule == nullptr) continue;
+      NarrowRulePlan plan{cause->provider,
+                          cause->origin.groupId,
+                          cause->origin.groupName,
+                          *rule,
+                          {},
+                          "sgaudit: " + ports + " only from inside the network"};
+      for (const auto& cidr : sourceSet("vpc").toCidrs())
+        plan.narrower.push_back(cidr);
+      finding.narrow_plans.push_back(std::move(plan));
+    }
+    setNodes(finding, first.nodes);
+    finding.title = ports + (port_count == 1 ? " is" : " are") + " open to " +
+                    (whole ? "the whole internet" : joinCidrs(exposed.toCidrs(), 3)) + " on " +
+                    onNodes(finding.nodes) + " through " + rule_text;
+    std::size_t listeners = 0;
+    std::string who;
+    for (const ExposureCause* cause : rules) {
+      listeners += cause->listeners.size() + cause->listeners_left_out;
+      if (!cause->listeners.empty()) who = cause->listeners.front().text;
+    }
+    // One listener is named ("sshd listens on 0.0.0.0:22"); several are in the evidence.
+    if (const auto colon = who.find(": "); listeners == 1 && colon != std::string::npos)
+      who = who.substr(colon + 2);
+    finding.detail =
+        (listeners == 1  ? who + "."
+         : listeners > 1 ? std::string("Something listens there on each node (see the evidence).")
+                         : std::string("No socket data for these nodes: checked as if something listened.")) +
+        " Sensitive ports (SSH, RDP, the Kubernetes control plane, etcd, databases) should be reachable only "
+        "from inside the network or a bastion. Narrow the rule's source" +
+        (finding.nodes.size() > 1 ? ": one change to " + group + " closes it on all " +
+                                        std::to_string(finding.nodes.size()) + " nodes."
+                                  : ".");
+    std::size_t left_out = 0;
+    for (const ExposureCause* cause : rules) {
+      for (const auto& evidence : cause->listeners) {
+        if (finding.evidence.size() < kEvidenceBudget) {
+          finding.evidence.push_back(evidence);
+        } else {
+          ++left_out;
+        }
+      }
+      left_out += cause->listeners_left_out;
+    }
+    if (left_out > 0)
+      finding.evidence.push_back(
+          {"note", "and " + std::to_string(left_out) + " more listeners like these", {}});
+    finding.evidence.push_back(
+        {"rule", "public sources admitted: " + joinCidrs(exposed.toCidrs(), 3) + " by " + rule_text, {}});
+    finding.evidence.push_back({"rule", "on nodes: " + nameList(finding.nodes, 50), {}});
+    add(std::move(finding), identity);
   }
 
   // One rule addition per (group, protocol, sources), with the ports of every finding that needs it.
@@ -696,6 +955,8 @@ class Auditor {
       std::string sources;
       for (const auto& cidr : plan.sources)
         sources += cidr.toString() + ",";
+      for (const auto& group : plan.source_groups)
+        sources += "group:" + group.id + ",";
       return std::tuple(plan.group_id, plan.protocol.number(), sources);
     };
     for (const auto& finding : result_.findings) {
@@ -711,29 +972,50 @@ class Auditor {
     }
   }
 
+  bool active(const Suppression& suppression) const {
+    return suppression.expires.empty() || input_.today.empty() || suppression.expires >= input_.today;
+  }
+
+  // A suppression names a finding (its fingerprint or a subject) or a node: a finding about several nodes
+  // is suppressed when every one of them is, and otherwise says which of its nodes are.
   void applySuppressions() {
     for (auto& finding : result_.findings) {
+      std::map<std::string, const Suppression*> nodes_suppressed;
       for (const auto& suppression : input_.policy.suppressions) {
-        if (!suppression.expires.empty() && !input_.today.empty() && suppression.expires < input_.today)
-          continue;
+        if (!active(suppression)) continue;
         if (!suppression.check.empty() && suppression.check != finding.check_id) continue;
-        if (!suppression.subject.empty() && suppression.subject != finding.fingerprint &&
-            std::none_of(finding.subjects.begin(), finding.subjects.end(),
-                         [&](const Subject& s) { return s.key() == suppression.subject; })) {
-          continue;
+        const bool matches = suppression.subject.empty() || suppression.subject == finding.fingerprint ||
+                             std::any_of(finding.subjects.begin(), finding.subjects.end(),
+                                         [&](const Subject& s) { return s.key() == suppression.subject; });
+        if (matches) {
+          finding.suppressed = true;
+          finding.suppression_reason = suppression.reason;
+          break;
         }
+        if (suppression.subject.starts_with("Node/")) {
+          const std::string node = suppression.subject.substr(5);
+          if (std::binary_search(finding.nodes.begin(), finding.nodes.end(), node))
+            nodes_suppressed.emplace(node, &suppression);
+        }
+      }
+      if (finding.suppressed || nodes_suppressed.empty()) continue;
+      if (nodes_suppressed.size() == finding.nodes.size()) {
         finding.suppressed = true;
-        finding.suppression_reason = suppression.reason;
-        break;
+        finding.suppression_reason = nodes_suppressed.begin()->second->reason;
+        continue;
+      }
+      for (const auto& [node, suppression] : nodes_suppressed) {
+        finding.evidence.push_back(
+            {"note",
+             "accepted on node " + node + " (" + suppression->reason + "), but not on the other nodes listed",
+             {}});
       }
     }
   }
 
   void add(Finding finding, const std::vector<std::string>& identity) {
     finding.fingerprint = fingerprintOf(finding.check_id, identity);
-    for (const auto& existing : result_.findings) {
-      if (existing.fingerprint == finding.fingerprint) return;
-    }
+    if (!fingerprints_.insert(finding.fingerprint).second) return;
     result_.findings.push_back(std::move(finding));
   }
 
@@ -744,6 +1026,7 @@ class Auditor {
   HostPortModel model_;
   std::map<std::string, NodeFirewall> firewalls_;
   std::set<std::string> warned_sources_;
+  std::unordered_set<std::string> fingerprints_;
   AuditResult result_;
 };
 
@@ -757,6 +1040,7 @@ void to_json(nlohmann::json& out, const PortVerdict& verdict) {
   out = {{"node", verdict.node},     {"protocol", toString(verdict.protocol)},
          {"port", verdict.port},     {"workload", verdict.workload},
          {"status", verdict.status}, {"required", verdict.required}};
+  if (!verdict.missing.empty()) out["missing"] = verdict.missing;
 }
 
 void to_json(nlohmann::json& out, const NodeInstance& node) {

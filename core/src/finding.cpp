@@ -91,6 +91,16 @@ void to_json(nlohmann::json& out, const Evidence& evidence) {
 
 void to_json(nlohmann::json& out, const Fix& fix) {
   out = {{"tool", fix.tool}, {"title", fix.title}, {"format", fix.format}, {"content", fix.content}};
+  if (fix.verified) out["verified"] = *fix.verified;
+  if (!fix.verification.empty()) out["verification"] = fix.verification;
+}
+
+void setNodes(Finding& finding, std::vector<std::string> nodes) {
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  std::erase(nodes, std::string());
+  finding.node = nodes.size() == 1 ? nodes.front() : std::string();
+  finding.nodes = std::move(nodes);
 }
 
 void to_json(nlohmann::json& out, const Finding& finding) {
@@ -100,6 +110,19 @@ void to_json(nlohmann::json& out, const Finding& finding) {
          {"fixes", finding.fixes},       {"fingerprint", finding.fingerprint}};
   if (!finding.namespace_name.empty()) out["namespace"] = finding.namespace_name;
   if (!finding.node.empty()) out["node"] = finding.node;
+  if (!finding.nodes.empty()) {
+    nlohmann::json names = nlohmann::json::array();
+    std::size_t bytes = 0;
+    for (const auto& node : finding.nodes) {
+      bytes += node.size() + 3;
+      if (bytes > kNodeListBudget) break;
+      names.push_back(node);
+    }
+    out["node_count"] = finding.nodes.size();
+    if (names.size() < finding.nodes.size()) out["nodes_truncated"] = true;
+    out["nodes"] = std::move(names);
+  }
+  if (!finding.fix_reach.empty()) out["fix_reach"] = finding.fix_reach;
   if (finding.protocol) out["protocol"] = toString(*finding.protocol);
   if (finding.port) out["port"] = *finding.port;
   if (finding.suppressed) out["suppressed"] = {{"reason", finding.suppression_reason}};

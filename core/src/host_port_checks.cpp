@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "sgaudit/core/host_ports.hpp"
 #include "sgaudit/core/kubernetes_fixes.hpp"
@@ -76,18 +77,23 @@ class Checker {
 
   void add(Finding finding, std::vector<std::string> identity) {
     finding.fingerprint = fingerprintOf(finding.check_id, identity);
-    for (const auto& existing : findings_) {
-      if (existing.fingerprint == finding.fingerprint) return;
-    }
+    if (!fingerprints_.insert(finding.fingerprint).second) return;
     findings_.push_back(std::move(finding));
   }
 
+  // One finding per cause: the workloads whose pods collide on a port, with every node where they do.
   void checkConflicts() {
     std::map<std::tuple<std::string, PortProtocol, int>, std::vector<const HostPortUse*>> by_port;
     for (const auto& use : model_.uses) {
       if (use.node.empty() || use.pod == nullptr) continue;
       by_port[{use.node, use.protocol, use.port}].push_back(&use);
     }
+    struct Cause {
+      std::vector<std::vector<const HostPortUse*>> collisions;  // per node, holders first
+      std::vector<std::string> nodes;
+      std::set<std::string> owners;
+    };
+    std::map<std::tuple<std::string, PortProtocol, int>, Cause> causes;
     for (const auto& [key, uses] : by_port) {
       const auto& [node, protocol, port] = key;
       std::set<const HostPortUse*> involved;
@@ -104,35 +110,69 @@ class Checker {
       std::sort(ordered.begin(), ordered.end(), [](const HostPortUse* a, const HostPortUse* b) {
         return std::tuple(!a->holds(), a->pod->name) < std::tuple(!b->holds(), b->pod->name);
       });
+      std::set<std::string> owners;
+      for (const HostPortUse* use : ordered)
+        owners.insert(unitOf(*use).identity.key());
+      std::string joined;
+      for (const auto& owner : owners)
+        joined += owner + ";";
+      Cause& cause = causes[{joined, protocol, port}];
+      cause.owners = owners;
+      cause.nodes.push_back(node);
+      cause.collisions.push_back(std::move(ordered));
+    }
+    for (const auto& [key, cause] : causes) {
+      const auto& [joined, protocol, port] = key;
       Finding finding;
       finding.check_id = check::kHostPortConflict;
       finding.severity = Severity::High;
-      finding.node = node;
       finding.protocol = protocol;
       finding.port = port;
-      std::set<std::string> owners;
+      setNodes(finding, cause.nodes);
       std::set<std::string> namespaces;
-      std::string parts;
-      for (const HostPortUse* use : ordered) {
-        parts += (parts.empty() ? "" : " and ") + verbOf(*use) + " " + describeUse(*use);
-        owners.insert(unitOf(*use).identity.key());
-        namespaces.insert(use->pod->namespace_name);
-        finding.subjects.push_back(podSubject(*use->pod));
-        for (const auto& evidence : use->evidence)
-          finding.evidence.push_back(evidence);
-        finding.evidence.push_back({"pod-status", describePodState(*use->pod), use->pod->source});
+      std::size_t left_out = 0;
+      for (const auto& ordered : cause.collisions) {
+        for (const HostPortUse* use : ordered) {
+          namespaces.insert(use->pod->namespace_name);
+          if (finding.evidence.size() >= kEvidenceBudget) {
+            ++left_out;
+            continue;
+          }
+          finding.subjects.push_back(podSubject(*use->pod));
+          for (const auto& evidence : use->evidence)
+            finding.evidence.push_back(evidence);
+          finding.evidence.push_back({"pod-status", describePodState(*use->pod), use->pod->source});
+        }
       }
+      if (left_out > 0)
+        finding.evidence.push_back({"note", "and " + std::to_string(left_out) + " more pods like these", {}});
       if (namespaces.size() == 1) finding.namespace_name = *namespaces.begin();
-      finding.subjects.push_back({"Node", "", node});
-      finding.title = portLabel(port, protocol) + " on node " + node + " is " + parts;
-      finding.detail =
-          "Two pods on node " + node + " want " + portLabel(port, protocol) +
-          " on overlapping host addresses; the second cannot bind it (\"address in use\") and fails.";
-      if (owners.size() == 1) {
-        const WorkloadUnit& unit = unitOf(*ordered.front());
+      const auto& first = cause.collisions.front();
+      const std::string& node = cause.nodes.front();
+      if (cause.nodes.size() == 1) {
+        std::string parts;
+        for (const HostPortUse* use : first)
+          parts += (parts.empty() ? "" : " and ") + verbOf(*use) + " " + describeUse(*use);
+        finding.subjects.push_back({"Node", "", node});
+        finding.title = portLabel(port, protocol) + " on node " + node + " is " + parts;
+        finding.detail =
+            "Two pods on node " + node + " want " + portLabel(port, protocol) +
+            " on overlapping host addresses; the second cannot bind it (\"address in use\") and fails.";
+      } else {
+        std::string owners;
+        for (const auto& owner : cause.owners)
+          owners += (owners.empty() ? "" : " and ") + owner;
+        finding.title = portLabel(port, protocol) + " is wanted twice on " +
+                        std::to_string(cause.nodes.size()) + " nodes, by pods of " + owners;
+        finding.detail = "On each node listed, two pods want " + portLabel(port, protocol) +
+                         " on overlapping host addresses; the second cannot bind it (\"address in use\") "
+                         "and fails.";
+      }
+      if (cause.owners.size() == 1) {
+        const WorkloadUnit& unit = unitOf(*first.front());
         finding.detail += " Both belong to " + unit.identity.key() +
                           ": when the port is declared, the scheduler places at most one replica per node.";
-        for (auto& fix : declarePortsFixes(unit, ordered.front()->container, {{port, protocol}})) {
+        for (auto& fix : declarePortsFixes(unit, first.front()->container, {{port, protocol}})) {
           finding.fixes.push_back(std::move(fix));
         }
         for (auto& fix : antiAffinityFixes(unit))
@@ -140,12 +180,7 @@ class Checker {
       } else {
         finding.detail += " Move one workload to another port, or keep them on different nodes.";
       }
-      add(std::move(finding), {node, toString(protocol), std::to_string(port), [&] {
-                                 std::string joined;
-                                 for (const auto& owner : owners)
-                                   joined += owner + ";";
-                                 return joined;
-                               }()});
+      add(std::move(finding), {toString(protocol), std::to_string(port), joined});
     }
   }
 
@@ -192,7 +227,7 @@ class Checker {
           if (seen.insert(evidence.kind + evidence.text).second) finding.evidence.push_back(evidence);
         }
       }
-      if (nodes.size() == 1) finding.node = *nodes.begin();
+      setNodes(finding, {nodes.begin(), nodes.end()});
       finding.title = "Container " + container + " of " + unit.identity.key() + " listens on " +
                       portLabel(port, protocol) + " on the host network but does not declare it";
       finding.detail =
@@ -206,44 +241,65 @@ class Checker {
     }
   }
 
-  void addReserved(const HostPortUse& use, const NodeOwnedPort& owned, const std::string& node) {
+  // One finding per workload, container, port and what the node needs there, listing the nodes.
+  void addReserved(const HostPortUse& use, const NodeOwnedPort& owned, const std::vector<std::string>& nodes,
+                   bool every_node) {
     const WorkloadUnit& unit = unitOf(use);
     Finding finding;
     finding.check_id = check::kHostPortReserved;
     finding.severity = Severity::High;
     finding.namespace_name = unit.identity.namespace_name;
-    finding.node = node;
     finding.protocol = use.protocol;
     finding.port = use.port;
     finding.subjects = {unit.identity, {"Container", unit.identity.namespace_name, use.container}};
-    if (use.pod != nullptr) finding.subjects.push_back(podSubject(*use.pod));
-    if (!node.empty()) finding.subjects.push_back({"Node", "", node});
+    if (use.pod != nullptr && nodes.size() <= 1) finding.subjects.push_back(podSubject(*use.pod));
+    setNodes(finding, nodes);
+    if (finding.nodes.size() == 1) finding.subjects.push_back({"Node", "", finding.node});
     finding.evidence = use.evidence;
     finding.evidence.push_back({"node", owned.evidence, {}});
     finding.title = "Host port " + portLabel(use.port, use.protocol) + " of " + unit.identity.key() +
-                    " collides with " + owned.owner + (node.empty() ? " on every node" : " on node " + node);
+                    " collides with " + owned.owner +
+                    (every_node                  ? " on every node"
+                     : finding.nodes.size() == 1 ? " on node " + finding.node
+                                                 : " on " + std::to_string(finding.nodes.size()) + " nodes");
     finding.detail = "The node itself needs " +
                      (owned.port_min == owned.port_max
                           ? portLabel(owned.port_min, use.protocol)
                           : std::to_string(owned.port_min) + "-" + std::to_string(owned.port_max)) +
                      " (" + owned.owner + "). Give container " + use.container + " a port outside it.";
     add(std::move(finding), {unit.identity.key(), use.container, toString(use.protocol),
-                             std::to_string(use.port), owned.owner, node});
+                             std::to_string(use.port), owned.owner, every_node ? "every node" : ""});
   }
 
   void checkReserved() {
+    struct Cause {
+      const HostPortUse* use = nullptr;
+      const NodeOwnedPort* owned = nullptr;
+      std::vector<std::string> nodes;
+      bool every_node = false;
+    };
+    std::map<std::tuple<std::size_t, std::string, PortProtocol, int, std::string, bool>, Cause> causes;
     for (const auto& use : model_.uses) {
       if (use.socket && !use.log && use.observedOnly())
         continue;  // it is listening: nothing else holds the port
       for (const auto& owned : model_.node_owned) {
-        if (use.node.empty()) {
-          // A template not yet scheduled collides with what every node needs.
-          if (owned.node.empty() && collides(owned, use)) addReserved(use, owned, "");
-        } else if (appliesTo(owned, use.node) && collides(owned, use)) {
-          addReserved(use, owned, use.node);
+        // A template not yet scheduled collides with what every node needs.
+        const bool every_node = use.node.empty();
+        if (every_node ? !(owned.node.empty() && collides(owned, use))
+                       : !(appliesTo(owned, use.node) && collides(owned, use))) {
+          continue;
         }
+        Cause& cause = causes[{use.unit, use.container, use.protocol, use.port, owned.owner, every_node}];
+        if (cause.use == nullptr) {
+          cause.use = &use;
+          cause.owned = &owned;
+          cause.every_node = every_node;
+        }
+        if (!every_node) cause.nodes.push_back(use.node);
       }
     }
+    for (const auto& [key, cause] : causes)
+      addReserved(*cause.use, *cause.owned, cause.nodes, cause.every_node);
   }
 
   // The host ports a unit needs on any node it runs on: declared, defaulted, and those its pods were seen
@@ -293,14 +349,33 @@ class Checker {
       if (ports.empty() || cluster_.nodes.empty()) continue;
       int capacity = 0;
       std::vector<Evidence> evidence;
+      std::vector<std::string> hosts;
+      std::size_t left_out = 0;
       for (const auto& node : cluster_.nodes) {
         const std::string blocker = blockerOn(u, node, ports);
         if (blocker.empty()) {
           ++capacity;
-          evidence.push_back({"scheduling", "node " + node.name + " can host one replica", node.source});
-        } else {
+          hosts.push_back(node.name);
+        } else if (evidence.size() < kEvidenceBudget) {
           evidence.push_back({"scheduling", "node " + node.name + " cannot: " + blocker, node.source});
+        } else {
+          ++left_out;
         }
+      }
+      if (left_out > 0) {
+        evidence.push_back(
+            {"scheduling", "and " + std::to_string(left_out) + " more nodes that cannot host one", {}});
+      }
+      if (!hosts.empty()) {
+        std::string names;
+        for (std::size_t i = 0; i < hosts.size() && i < 20; ++i)
+          names += (i == 0 ? "" : ", ") + hosts[i];
+        if (hosts.size() > 20) names += " and " + std::to_string(hosts.size() - 20) + " more";
+        evidence.insert(evidence.begin(),
+                        {"scheduling",
+                         (hosts.size() == 1 ? "node " : "nodes ") + names +
+                             (hosts.size() == 1 ? " can host one replica" : " can host one replica each"),
+                         hosts.size() == 1 ? cluster_.nodes.front().source : SourceLocation{}});
       }
       std::string port_list;
       for (const HostPortUse* port : ports)
@@ -408,6 +483,7 @@ class Checker {
   const ClusterState& cluster_;
   const HostPortModel& model_;
   std::vector<Finding> findings_;
+  std::unordered_set<std::string> fingerprints_;
 };
 
 }  // namespace

@@ -45,4 +45,32 @@ std::string describe(const RuleSource& source) {
   return std::visit(Describer{}, source);
 }
 
+namespace {
+std::string portsText(const SecurityGroupRule& rule) {
+  if (!rule.protocol.hasKey() || rule.ports.isAll()) return "";
+  return " " + rule.ports.toString();
+}
+std::string upper(std::string text) {
+  for (char& c : text)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return text;
+}
+}  // namespace
+
+std::string describeContent(const SecurityGroupRule& rule) {
+  std::string text = std::string(toString(rule.action)) + " ";
+  text += rule.protocol.isAny() ? std::string("all traffic") : upper(rule.protocol.name()) + portsText(rule);
+  if (rule.ethertype != Ethertype::Any && !std::holds_alternative<Cidr>(rule.source))
+    text += std::string(" over ") + toString(rule.ethertype);
+  text += " from " + describe(rule.source);
+  if (rule.priority != 0) text += ", priority " + std::to_string(rule.priority);
+  return text;
+}
+
+std::string contentIdentity(const SecurityGroupRule& rule) {
+  return std::string(toString(rule.direction)) + "|" + toString(rule.ethertype) + "|" +
+         std::to_string(rule.protocol.number()) + "|" + rule.ports.toString() + "|" + describe(rule.source) +
+         "|" + toString(rule.action) + "|" + std::to_string(rule.priority);
+}
+
 }  // namespace sgaudit::core

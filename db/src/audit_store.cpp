@@ -79,12 +79,22 @@ std::int64_t AuditStore::insert(const NewAudit& audit) {
   auto finding = db_.prepare(
       "INSERT INTO findings (audit_id, check_id, severity, fingerprint, namespace, node, title, body, "
       "suppressed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  auto node = db_.prepare("INSERT OR IGNORE INTO finding_nodes (finding_id, node) VALUES (?1, ?2)");
   for (const FindingRow& row : audit.findings) {
     finding.bind(1, id).bind(2, row.check_id).bind(3, row.severity).bind(4, row.fingerprint);
     bindOptional(finding, 5, row.namespace_);
     bindOptional(finding, 6, row.node);
     finding.bind(7, row.title).bind(8, row.body).bind(9, row.suppressed ? 1 : 0).run();
     finding.reset();
+    const std::int64_t finding_id = db_.lastInsertRowId();
+    for (const std::string& name : row.nodes) {
+      node.bind(1, finding_id).bind(2, name).run();
+      node.reset();
+    }
+    if (row.nodes.empty() && row.node) {
+      node.bind(1, finding_id).bind(2, *row.node).run();
+      node.reset();
+    }
   }
   return id;
 }
@@ -138,7 +148,9 @@ std::vector<FindingRow> AuditStore::findings(std::int64_t audit_id, const Findin
   auto stmt = db_.prepare("SELECT " + std::string(kFindingColumns) +
                           " FROM findings WHERE audit_id = ?1 AND id > ?2"
                           " AND (?3 IS NULL OR check_id = ?3) AND (?4 IS NULL OR severity = ?4)"
-                          " AND (?5 IS NULL OR namespace = ?5) AND (?6 IS NULL OR node = ?6)"
+                          " AND (?5 IS NULL OR namespace = ?5)"
+                          " AND (?6 IS NULL OR EXISTS (SELECT 1 FROM finding_nodes n"
+                          "                            WHERE n.finding_id = findings.id AND n.node = ?6))"
                           " ORDER BY id LIMIT ?7");
   stmt.bind(1, audit_id).bind(2, filter.after_id);
   bindOptional(stmt, 3, filter.check_id);

@@ -45,6 +45,17 @@ std::string joined(const std::vector<T>& items, const char* separator, Format&& 
   return out;
 }
 
+// Every node the finding reaches, space-separated, so that a spreadsheet's "contains" filter finds each; a
+// list the JSON cut says how many it left out.
+std::string nodesCell(const core::Finding& finding) {
+  if (finding.nodes.empty()) return finding.node;
+  std::string cell;
+  for (const auto& node : finding.nodes)
+    cell += (cell.empty() ? "" : " ") + node;
+  if (finding.nodes_left_out > 0) cell += " (and " + std::to_string(finding.nodes_left_out) + " more)";
+  return cell;
+}
+
 }  // namespace
 
 std::string renderCsv(const ReportView& view) {
@@ -67,19 +78,20 @@ std::string renderCsv(const ReportView& view) {
                : regraded.count(finding.fingerprint) ? "severity changed"
                                                      : "unchanged";
     }
-    appendRow(
-        out, {std::string(core::toString(finding.severity)), finding.check_id, finding.title,
-              finding.namespace_name, finding.node, finding.protocol ? core::toString(*finding.protocol) : "",
-              finding.port ? std::to_string(*finding.port) : "",
-              joined(finding.subjects, "; ", [](const core::Subject& s) { return s.key(); }),
-              location ? detail::locationText(*location) : "", finding.detail,
-              joined(finding.evidence, "\n",
-                     [](const core::Evidence& e) {
-                       return e.kind + ": " + e.text +
-                              (e.source.file.empty() ? "" : " (" + detail::locationText(e) + ")");
-                     }),
-              joined(finding.fixes, "\n", [](const core::Fix& f) { return f.tool + ": " + f.title; }),
-              finding.fingerprint, finding.suppressed ? "yes" : "no", finding.suppression_reason, change});
+    appendRow(out,
+              {std::string(core::toString(finding.severity)), finding.check_id, finding.title,
+               finding.namespace_name, nodesCell(finding),
+               finding.protocol ? core::toString(*finding.protocol) : "",
+               finding.port ? std::to_string(*finding.port) : "",
+               joined(finding.subjects, "; ", [](const core::Subject& s) { return s.key(); }),
+               location ? detail::locationText(*location) : "", finding.detail,
+               joined(finding.evidence, "\n",
+                      [](const core::Evidence& e) {
+                        return e.kind + ": " + e.text +
+                               (e.source.file.empty() ? "" : " (" + detail::locationText(e) + ")");
+                      }),
+               joined(finding.fixes, "\n", [](const core::Fix& f) { return f.tool + ": " + f.title; }),
+               finding.fingerprint, finding.suppressed ? "yes" : "no", finding.suppression_reason, change});
   }
   return out;
 }

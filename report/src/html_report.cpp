@@ -327,6 +327,24 @@ std::string renderMatrix(const ReportView& view) {
 
 // ---- findings ----
 
+// "node-1", or "50 nodes: node-1, node-2, node-3 and 47 more".
+std::string nodesText(const core::Finding& finding) {
+  const std::size_t count = finding.nodes.size() + finding.nodes_left_out;
+  if (count <= 1) return finding.node.empty() && count == 1 ? finding.nodes.front() : finding.node;
+  std::string text = std::to_string(count) + " nodes: ";
+  for (std::size_t i = 0; i < finding.nodes.size() && i < 8; ++i)
+    text += (i == 0 ? "" : ", ") + finding.nodes[i];
+  if (count > 8) text += " and " + std::to_string(count - 8) + " more";
+  return text;
+}
+
+// The fix's title with whether sgaudit proved it by auditing again with the change applied.
+std::string fixTitle(const core::Fix& fix) {
+  if (!fix.verified) return fix.title;
+  if (*fix.verified) return fix.title + " \u2014 verified by re-audit";
+  return fix.title + " \u2014 not verified: " + fix.verification;
+}
+
 Data findingData(const core::Finding& finding, const std::string& change, bool open) {
   Data data;
   data["severity"] = Data(std::string(core::toString(finding.severity)));
@@ -338,7 +356,7 @@ Data findingData(const core::Finding& finding, const std::string& change, bool o
   data["open"] = Data(open);
   data["suppressed"] = Data(finding.suppressed);
   data["check"] = Data(finding.check_id);
-  data["node"] = Data(optional(finding.node));
+  data["node"] = Data(optional(nodesText(finding)));
   data["port"] = Data(finding.port && finding.protocol ? Data(portLabel(*finding.port, *finding.protocol))
                       : finding.port                   ? Data(std::to_string(*finding.port))
                                                        : Data(false));
@@ -379,7 +397,7 @@ Data findingData(const core::Finding& finding, const std::string& change, bool o
   for (const auto& fix : finding.fixes) {
     Data item;
     item["tool"] = Data(fix.tool);
-    item["title"] = Data(fix.title);
+    item["title"] = Data(fixTitle(fix));
     item["format"] = Data(fix.format);
     item["content"] = Data(fix.content);
     fixes.push_back(item);
@@ -452,7 +470,7 @@ class DetailsIsland {
     bodies_ += ',';
     number(string(change));
     bodies_ += ',';
-    number(string(finding.node));
+    number(string(nodesText(finding)));
     bodies_ += ',';
     number(string(finding.port && finding.protocol ? portLabel(*finding.port, *finding.protocol)
                   : finding.port                   ? std::to_string(*finding.port)
@@ -528,7 +546,7 @@ class DetailsIsland {
   }
 
   std::size_t fixIndex(const core::Fix& fix) {
-    const std::size_t parts[] = {string(fix.tool), string(fix.title), string(fix.format),
+    const std::size_t parts[] = {string(fix.tool), string(fixTitle(fix)), string(fix.format),
                                  string(fix.content)};
     std::string key;
     for (std::size_t part : parts)

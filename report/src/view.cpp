@@ -129,6 +129,19 @@ core::Finding parseFinding(const json& value, const std::string& pointer) {
   finding.fingerprint = requireString(value, "fingerprint", pointer);
   finding.namespace_name = optionalString(value, "namespace", pointer);
   finding.node = optionalString(value, "node", pointer);
+  forEachIn(value, "nodes", pointer, [&](const json& item, const std::string& at) {
+    if (!item.is_string()) throw BadValue{at, std::string("expected a node name, got ") + typeName(item)};
+    finding.nodes.push_back(item.get<std::string>());
+  });
+  if (finding.nodes.empty() && !finding.node.empty()) finding.nodes.push_back(finding.node);
+  if (const auto count = optionalInteger(value, "node_count", pointer, 0, 1LL << 40);
+      count && *count > static_cast<long long>(finding.nodes.size())) {
+    finding.nodes_left_out = static_cast<std::size_t>(*count) - finding.nodes.size();
+  }
+  forEachIn(value, "fix_reach", pointer, [&](const json& item, const std::string& at) {
+    if (!item.is_string()) throw BadValue{at, std::string("expected a string, got ") + typeName(item)};
+    finding.fix_reach.push_back(item.get<std::string>());
+  });
   finding.protocol = parseProtocolAt(value, pointer, false);
   if (const auto port = optionalInteger(value, "port", pointer, 0, 65535))
     finding.port = static_cast<int>(*port);
@@ -148,8 +161,15 @@ core::Finding parseFinding(const json& value, const std::string& pointer) {
   });
   forEachIn(value, "fixes", pointer, [&](const json& item, const std::string& at) {
     requireObject(item, at);
-    finding.fixes.push_back({requireString(item, "tool", at), optionalString(item, "title", at),
-                             optionalString(item, "format", at), requireString(item, "content", at)});
+    core::Fix fix{requireString(item, "tool", at), optionalString(item, "title", at),
+                  optionalString(item, "format", at), requireString(item, "content", at)};
+    if (const json* verified = member(item, "verified"); verified != nullptr && !verified->is_null()) {
+      if (!verified->is_boolean())
+        throw BadValue{child(at, "verified"), std::string("expected a boolean, got ") + typeName(*verified)};
+      fix.verified = verified->get<bool>();
+    }
+    fix.verification = optionalString(item, "verification", at);
+    finding.fixes.push_back(std::move(fix));
   });
   if (const json* suppressed = member(value, "suppressed"); suppressed != nullptr && !suppressed->is_null()) {
     const std::string at = child(pointer, "suppressed");
@@ -182,41 +202,16 @@ const core::AddressSet& privateSpace() {
   return space;
 }
 
-// The addresses an sg.port-blocked finding lists as not admitted ("not admitted: a/8, b/16 (why)"); nullopt
-// when the list was cut short ("and 3 more") or is not there.
-std::optional<core::AddressSet> notAdmitted(const core::Finding& finding) {
-  static constexpr std::string_view kPrefix = "not admitted: ";
-  for (const auto& evidence : finding.evidence) {
-    if (evidence.kind != "rule" || evidence.text.rfind(kPrefix, 0) != 0) continue;
-    std::string_view list(evidence.text);
-    list.remove_prefix(kPrefix.size());
-    if (const auto paren = list.find(" ("); paren != std::string_view::npos) list = list.substr(0, paren);
-    core::AddressSet set;
-    while (!list.empty()) {
-      const auto comma = list.find(", ");
-      const std::string_view token = list.substr(0, comma);
-      const auto cidr = core::Cidr::parse(token);
-      if (!cidr) return std::nullopt;
-      set.add(*cidr);
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 2);
-    }
-    return set;
-  }
-  return std::nullopt;
-}
-
 using CellKey = std::tuple<std::string, int, core::PortProtocol>;
 
+// From the cell's own data: what is required, and what of it is not admitted.
 InternetReach internetReach(const core::PortVerdict& verdict, const core::AddressSet& required,
-                            const core::Finding* blocked) {
+                            const std::optional<core::AddressSet>& missing) {
   const core::AddressSet public_required = required.subtract(privateSpace());
   if (public_required.empty()) return InternetReach::NotRequired;
   if (verdict.status == "open") return InternetReach::Open;
   if (verdict.status == "blocked") return InternetReach::Blocked;
-  if (verdict.status != "partial" || blocked == nullptr) return InternetReach::Unknown;
-  const auto missing = notAdmitted(*blocked);
-  if (!missing) return InternetReach::Unknown;
+  if (verdict.status != "partial" || !missing) return InternetReach::Unknown;
   if (missing->contains(public_required)) return InternetReach::Blocked;
   if (!missing->intersects(public_required)) return InternetReach::Open;
   return InternetReach::Partial;
@@ -224,15 +219,11 @@ InternetReach internetReach(const core::PortVerdict& verdict, const core::Addres
 
 std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::Finding>& findings) {
   std::set<CellKey> conflicts;
-  std::map<std::tuple<std::string, int, core::PortProtocol, std::string>, const core::Finding*> blocked;
   for (const auto& finding : findings) {
     if (!finding.port || !finding.protocol) continue;
-    if (finding.check_id == core::check::kHostPortConflict)
-      conflicts.emplace(finding.node, *finding.port, *finding.protocol);
-    if (finding.check_id == core::check::kPortBlocked) {
-      for (const auto& subject : finding.subjects)
-        blocked.emplace(std::tuple(finding.node, *finding.port, *finding.protocol, subject.key()), &finding);
-    }
+    if (finding.check_id != core::check::kHostPortConflict) continue;
+    for (const auto& node : finding.nodes)
+      conflicts.emplace(node, *finding.port, *finding.protocol);
   }
   std::vector<MatrixCell> cells;
   forEachIn(audit, "matrix", "", [&](const json& item, const std::string& at) {
@@ -248,11 +239,19 @@ std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::F
       if (!cidr.is_string()) throw BadValue{cidr_at, std::string("expected a string, got ") + typeName(cidr)};
       verdict.required.push_back(cidr.get<std::string>());
     });
+    forEachIn(item, "missing", at, [&](const json& cidr, const std::string& cidr_at) {
+      if (!cidr.is_string()) throw BadValue{cidr_at, std::string("expected a string, got ") + typeName(cidr)};
+      verdict.missing.push_back(cidr.get<std::string>());
+    });
     auto required = core::AddressSet::parse(verdict.required);
     if (!required) throw BadValue{child(at, "required"), required.error().message};
-    const auto found =
-        blocked.find(std::tuple(verdict.node, verdict.port, verdict.protocol, verdict.workload));
-    cell.internet = internetReach(verdict, *required, found == blocked.end() ? nullptr : found->second);
+    std::optional<core::AddressSet> missing;
+    if (member(item, "missing") != nullptr) {
+      auto parsed = core::AddressSet::parse(verdict.missing);
+      if (!parsed) throw BadValue{child(at, "missing"), parsed.error().message};
+      missing = *parsed;
+    }
+    cell.internet = internetReach(verdict, *required, missing);
     cell.conflict = conflicts.count({verdict.node, verdict.port, verdict.protocol}) > 0;
     cells.push_back(std::move(cell));
   });

@@ -163,8 +163,12 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   audit.started_at = started_at;
   audit.finished_at = isoTime(context.now());
   audit.summary = document.at("summary").dump();
+  // The document's findings are result.findings in order; their node lists may be cut there, not here.
+  std::size_t finding_index = 0;
   for (const auto& finding : document.at("findings")) {
     db::FindingRow row;
+    if (finding_index < result.findings.size()) row.nodes = result.findings[finding_index].nodes;
+    ++finding_index;
     row.check_id = finding.at("check").get<std::string>();
     row.severity = finding.at("severity").get<std::string>();
     row.fingerprint = finding.at("fingerprint").get<std::string>();

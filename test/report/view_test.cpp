@@ -52,11 +52,7 @@ TEST(ReportViewTest, PartialCellWithOnlyPrivateSourcesIsBlockedFromTheInternet) 
 // and that a cell whose required sources are all private says nothing about the internet.
 TEST(ReportViewTest, InternetReachOfOtherCells) {
   json audit = seedAudit();
-  for (auto& finding : audit["findings"]) {
-    if (finding["check"] == "sg.port-blocked") {
-      finding["evidence"][4]["text"] = "not admitted: 8.0.0.0/7 (no rule matched: default deny)";
-    }
-  }
+  audit["matrix"][0]["missing"] = {"8.0.0.0/7"};
   auto partly = reportViewFromJson(audit, seedMeta());
   ASSERT_TRUE(partly) << partly.error().message;
   EXPECT_EQ(partly->matrix.front().internet, InternetReach::Partial);
@@ -71,20 +67,31 @@ TEST(ReportViewTest, InternetReachOfOtherCells) {
   auto open = reportViewFromJson(audit, seedMeta());
   ASSERT_TRUE(open) << open.error().message;
   EXPECT_EQ(open->matrix.front().internet, InternetReach::Open);
+
+  // A partial cell that does not say what is missing is not guessed at.
+  audit["matrix"][0]["status"] = "partial";
+  audit["matrix"][0].erase("missing");
+  auto unknown = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(unknown) << unknown.error().message;
+  EXPECT_EQ(unknown->matrix.front().internet, InternetReach::Unknown);
 }
 
-// Test that a cut-short "not admitted" list ("and 3 more") leaves the internet verdict unknown instead of
-// guessing.
-TEST(ReportViewTest, TruncatedMissingListIsUnknown) {
+// Test that a cell is judged from its own typed data ("required", "missing"), never from the findings'
+// prose: rewording every evidence line changes nothing, and a bad "missing" CIDR is named by its pointer.
+TEST(ReportViewTest, CellsDoNotDependOnTheEvidenceWording) {
   json audit = seedAudit();
   for (auto& finding : audit["findings"]) {
-    if (finding["check"] == "sg.port-blocked") {
-      finding["evidence"][4]["text"] = "not admitted: 0.0.0.0/5, 8.0.0.0/7 and 3 more (no rule matched)";
-    }
+    for (auto& evidence : finding["evidence"])
+      evidence["text"] = "reworded: 0.0.0.0/5 and 3 more";
   }
   auto view = reportViewFromJson(audit, seedMeta());
   ASSERT_TRUE(view) << view.error().message;
-  EXPECT_EQ(view->matrix.front().internet, InternetReach::Unknown);
+  EXPECT_EQ(view->matrix.front().internet, InternetReach::Blocked);
+
+  audit["matrix"][0]["missing"] = {"0.0.0.0/5", "not a cidr"};
+  auto bad = reportViewFromJson(audit, seedMeta());
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, HasSubstr("/matrix/0/missing"));
 }
 
 // Test that malformed documents are refused with the JSON pointer of the bad value.

@@ -117,8 +117,11 @@ std::string groupText(const std::string& id, const std::string& name) {
 }
 
 // --ip-permissions for authorizing `sources` on `ports`: one permission per port pair holding every CIDR.
+using GroupSources = std::vector<core::AllowIngressPlan::GroupSource>;
+
 json authorizePermissions(core::Protocol protocol, const core::PortSet& ports,
-                          const std::vector<core::Cidr>& sources, const std::string& description) {
+                          const std::vector<core::Cidr>& sources, const std::string& description,
+                          const GroupSources& groups = {}) {
   json permissions = json::array();
   for (const auto& pair : portPairs(protocol, ports)) {
     json permission = {{"IpProtocol", ipProtocol(protocol)}, {"FromPort", pair.from}, {"ToPort", pair.to}};
@@ -133,6 +136,12 @@ json authorizePermissions(core::Protocol protocol, const core::PortSet& ports,
     }
     if (!v4.empty()) permission["IpRanges"] = std::move(v4);
     if (!v6.empty()) permission["Ipv6Ranges"] = std::move(v6);
+    if (!groups.empty()) {
+      json pairs = json::array();
+      for (const auto& group : groups)
+        pairs.push_back({{"GroupId", group.id}, {"Description", description}});
+      permission["UserIdGroupPairs"] = std::move(pairs);
+    }
     permissions.push_back(std::move(permission));
   }
   return permissions;
@@ -147,9 +156,24 @@ std::string authorizeCommand(const std::string& group_id, const json& permission
 // One resource per source per port pair.
 std::string terraformResources(const std::string& group_id, core::Protocol protocol,
                                const core::PortSet& ports, const std::vector<core::Cidr>& sources,
-                               const std::string& description) {
+                               const std::string& description, const GroupSources& groups = {}) {
   std::string out;
   for (const auto& pair : portPairs(protocol, ports)) {
+    for (const auto& group : groups) {
+      const std::string name = "sgaudit_" + label(group_id) + "_" + label(ipProtocol(protocol)) + "_" +
+                               label(std::to_string(pair.from)) + "_" + label(std::to_string(pair.to)) +
+                               "_from_" + label(group.id);
+      out += "resource \"aws_vpc_security_group_ingress_rule\" \"" + name + "\" {\n";
+      out += "  security_group_id            = " + hclString(group_id) + "\n";
+      out += "  referenced_security_group_id = " + hclString(group.id) + "\n";
+      if (!protocol.isAny()) {
+        out += "  from_port                    = " + std::to_string(pair.from) + "\n";
+        out += "  to_port                      = " + std::to_string(pair.to) + "\n";
+      }
+      out += "  ip_protocol                  = " + hclString(ipProtocol(protocol)) + "\n";
+      out += "  description                  = " + hclString(description) + "\n";
+      out += "}\n";
+    }
     for (const auto& cidr : sources) {
       const std::string cidr_text = cidr.toString();
       const std::string name = "sgaudit_" + label(group_id) + "_" + label(ipProtocol(protocol)) + "_" +
@@ -202,17 +226,18 @@ json revokePermission(const core::SecurityGroupRule& rule) {
 }  // namespace
 
 std::vector<core::Fix> renderFixes(const core::AllowIngressPlan& plan) {
-  if (plan.sources.empty() || (plan.protocol.hasKey() && plan.ports.empty())) return {};
+  if ((plan.sources.empty() && plan.source_groups.empty()) || (plan.protocol.hasKey() && plan.ports.empty()))
+    return {};
   const std::string description = awsDescription(plan.description);
   const std::string what = "Allow " + trafficText(plan.protocol, plan.ports) + " from " +
-                           std::to_string(plan.sources.size()) +
-                           (plan.sources.size() == 1 ? " source" : " sources") + " into " +
+                           sourcesText(plan.sources, plan.source_groups) + " into " +
                            groupText(plan.group_id, plan.group_name);
   std::string shell = comment(what);
-  shell += authorizeCommand(plan.group_id,
-                            authorizePermissions(plan.protocol, plan.ports, plan.sources, description));
+  shell += authorizeCommand(plan.group_id, authorizePermissions(plan.protocol, plan.ports, plan.sources,
+                                                                description, plan.source_groups));
   std::string hcl = comment(what);
-  hcl += terraformResources(plan.group_id, plan.protocol, plan.ports, plan.sources, description);
+  hcl += terraformResources(plan.group_id, plan.protocol, plan.ports, plan.sources, description,
+                            plan.source_groups);
   return {
       core::Fix{"aws-cli", what + " (AWS CLI)", "shell", std::move(shell)},
       core::Fix{"terraform", what + " (Terraform)", "hcl", std::move(hcl)},

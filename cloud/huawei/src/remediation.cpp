@@ -1,5 +1,7 @@
 #include "sgaudit/cloud/huawei/remediation.hpp"
 
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 namespace sgaudit::cloud::huawei {
@@ -52,8 +54,9 @@ std::string protocolName(const core::Protocol& protocol) {
 }
 
 struct RuleBody {
-  std::string multiport;  // empty = all ports
-  core::Cidr source;
+  std::string multiport;             // empty = all ports
+  std::optional<core::Cidr> source;  // or, when unset, the members of `remote_group`
+  std::string remote_group;
 };
 
 std::vector<RuleBody> rulesOf(const core::AllowIngressPlan& plan) {
@@ -63,7 +66,11 @@ std::vector<RuleBody> rulesOf(const core::AllowIngressPlan& plan) {
   std::vector<RuleBody> rules;
   for (const auto& source : plan.sources) {
     for (const auto& chunk : chunks)
-      rules.push_back({chunk, source});
+      rules.push_back({chunk, source, {}});
+  }
+  for (const auto& group : plan.source_groups) {
+    for (const auto& chunk : chunks)
+      rules.push_back({chunk, std::nullopt, group.id});
   }
   return rules;
 }
@@ -98,13 +105,18 @@ std::vector<core::Fix> renderAllow(const core::AllowIngressPlan& plan) {
   std::string terraform;
   int index = 0;
   for (const auto& rule : rules) {
+    const std::string ethertype = rule.source ? ethertypeOf(*rule.source) : "IPv4";
     json body = {{"security_group_id", plan.group_id},
                  {"direction", "ingress"},
-                 {"ethertype", ethertypeOf(rule.source)},
-                 {"remote_ip_prefix", rule.source.toString()},
+                 {"ethertype", ethertype},
                  {"action", "allow"},
                  {"priority", plan.priority},
                  {"description", plan.description}};
+    if (rule.source) {
+      body["remote_ip_prefix"] = rule.source->toString();
+    } else {
+      body["remote_group_id"] = rule.remote_group;
+    }
     const std::string protocol = protocolName(plan.protocol);
     if (!protocol.empty()) body["protocol"] = protocol;
     if (!rule.multiport.empty()) body["multiport"] = rule.multiport;
@@ -121,10 +133,14 @@ std::vector<core::Fix> renderAllow(const core::AllowIngressPlan& plan) {
                  terraformName("sgaudit_" + plan.group_name + "_" + std::to_string(++index)) + "\" {\n";
     terraform += "  security_group_id = " + hclString(plan.group_id) + "\n";
     terraform += "  direction         = \"ingress\"\n";
-    terraform += "  ethertype         = \"" + std::string(ethertypeOf(rule.source)) + "\"\n";
+    terraform += "  ethertype         = \"" + ethertype + "\"\n";
     if (!protocol.empty()) terraform += "  protocol          = " + hclString(protocol) + "\n";
     if (!rule.multiport.empty()) terraform += "  ports             = " + hclString(rule.multiport) + "\n";
-    terraform += "  remote_ip_prefix  = " + hclString(rule.source.toString()) + "\n";
+    if (rule.source) {
+      terraform += "  remote_ip_prefix  = " + hclString(rule.source->toString()) + "\n";
+    } else {
+      terraform += "  remote_group_id   = " + hclString(rule.remote_group) + "\n";
+    }
     terraform += "  action            = \"allow\"\n";
     terraform += "  priority          = " + std::to_string(plan.priority) + "\n";
     terraform += "  description       = " + hclString(plan.description) + "\n";
@@ -151,8 +167,9 @@ std::vector<core::Fix> renderNarrow(const core::NarrowRulePlan& plan) {
   // The narrower rule goes in before the broad one goes out, so wanted traffic is never cut off in between.
   std::string api;
   std::string cli;
-  std::string terraform =
-      "# Remove or edit the resource that manages rule " + rule_id + " of " + group + ".\n";
+  std::string terraform = "# Remove or edit the resource that manages rule " +
+                          (rule_id.empty() ? core::describeContent(plan.rule) : rule_id) + " of " + group +
+                          ".\n";
   if (!plan.narrower.empty()) {
     core::AllowIngressPlan replacement;
     replacement.provider = plan.provider;
@@ -168,13 +185,26 @@ std::vector<core::Fix> renderNarrow(const core::NarrowRulePlan& plan) {
     cli += add[1].content;
     terraform += add[2].content;
   }
-  api += "DELETE /v3/{project_id}/vpc/security-group-rules/" + rule_id + "\n";
+  // A rule read without its id (v1 rules nested in a group) is named by its content; its id is looked up
+  // first, never guessed.
+  const std::string id_text = rule_id.empty() ? std::string("$RULE_ID") : rule_id;
+  if (rule_id.empty()) {
+    const std::string lookup = "# This rule came without an id (" + core::describeContent(plan.rule) +
+                               "): find it in the group's rules first, and set RULE_ID to it.\n";
+    api += lookup + "GET /v3/{project_id}/vpc/security-group-rules?security_group_id=" + plan.group_id + "\n";
+    cli += lookup +
+           "hcloud VPC ListSecurityGroupRules/v3 --cli-region=\"$REGION\" --project_id=\"$PROJECT_ID\" "
+           "--security_group_id=" +
+           shellQuote(plan.group_id) + "\n";
+  }
+  api += "DELETE /v3/{project_id}/vpc/security-group-rules/" + id_text + "\n";
   cli +=
       "hcloud VPC DeleteSecurityGroupRule/v3 --cli-region=\"$REGION\" --project_id=\"$PROJECT_ID\" "
       "--security_group_rule_id=" +
-      shellQuote(rule_id) + "\n";
+      (rule_id.empty() ? std::string("\"$RULE_ID\"") : shellQuote(rule_id)) + "\n";
+  const std::string rule_name = rule_id.empty() ? "\"" + core::describeContent(plan.rule) + "\"" : rule_id;
   const std::string what =
-      (plan.narrower.empty() ? "Remove rule " : "Narrow the source of rule ") + rule_id + " of " + group;
+      (plan.narrower.empty() ? "Remove rule " : "Narrow the source of rule ") + rule_name + " of " + group;
   fixes.push_back({"huawei-api", what + " (VPC API v3)", "json", api});
   fixes.push_back({"hcloud", what + " (KooCLI)", "shell", cli});
   fixes.push_back({"terraform", what + " (Terraform)", "hcl", terraform});

@@ -80,50 +80,76 @@ std::string ethertype(const core::Cidr& cidr) {
   return cidr.family() == core::IpFamily::V4 ? "IPv4" : "IPv6";
 }
 
+// Where a new rule's traffic comes from: a CIDR, or (when `cidr` is unset) the members of `group`.
+struct Remote {
+  std::optional<core::Cidr> cidr;
+  std::string group;
+};
+
+using GroupSources = std::vector<core::AllowIngressPlan::GroupSource>;
+
+std::vector<Remote> remotesOf(const std::vector<core::Cidr>& sources, const GroupSources& groups) {
+  std::vector<Remote> remotes;
+  for (const auto& cidr : sources)
+    remotes.push_back({cidr, {}});
+  for (const auto& group : groups)
+    remotes.push_back({std::nullopt, group.id});
+  return remotes;
+}
+
 std::string createCommand(const std::string& group_id, core::Protocol protocol, const NeutronRange& range,
-                          const core::Cidr& cidr, const std::string& description) {
-  std::string command = "openstack security group rule create --ingress --ethertype " + ethertype(cidr) +
-                        " --protocol " + shellQuote(neutronProtocol(protocol).value_or("any"));
+                          const Remote& remote, const std::string& description) {
+  std::string command = "openstack security group rule create --ingress --ethertype " +
+                        (remote.cidr ? ethertype(*remote.cidr) : std::string("IPv4")) + " --protocol " +
+                        shellQuote(neutronProtocol(protocol).value_or("any"));
   if (protocol.isIcmp()) {
     if (range.min) command += " --icmp-type " + std::to_string(*range.min);
     if (range.max) command += " --icmp-code " + std::to_string(*range.max);
   } else if (range.min) {
     command += " --dst-port " + std::to_string(*range.min) + ":" + std::to_string(*range.max);
   }
-  command += " \\\n  --remote-ip " + shellQuote(cidr.toString());
+  command += remote.cidr ? " \\\n  --remote-ip " + shellQuote(remote.cidr->toString())
+                         : " \\\n  --remote-group " + shellQuote(remote.group);
   if (!description.empty()) command += " --description " + shellQuote(description);
   return command + " " + shellQuote(group_id) + "\n";
 }
 
 std::string createCommands(const std::string& group_id, core::Protocol protocol, const core::PortSet& ports,
-                           const std::vector<core::Cidr>& sources, const std::string& description) {
+                           const std::vector<core::Cidr>& sources, const std::string& description,
+                           const GroupSources& groups = {}) {
   std::string out;
   for (const auto& range : neutronRanges(protocol, ports)) {
-    for (const auto& cidr : sources)
-      out += createCommand(group_id, protocol, range, cidr, description);
+    for (const auto& remote : remotesOf(sources, groups))
+      out += createCommand(group_id, protocol, range, remote, description);
   }
   return out;
 }
 
 std::string terraformResources(const std::string& group_id, core::Protocol protocol,
                                const core::PortSet& ports, const std::vector<core::Cidr>& sources,
-                               const std::string& description) {
+                               const std::string& description, const GroupSources& groups = {}) {
   std::string out;
   const auto protocol_name = neutronProtocol(protocol);
   for (const auto& range : neutronRanges(protocol, ports)) {
-    for (const auto& cidr : sources) {
-      const std::string cidr_text = cidr.toString();
+    for (const auto& remote : remotesOf(sources, groups)) {
+      const std::string cidr_text = remote.cidr ? remote.cidr->toString() : std::string();
       std::string name = "sgaudit_" + label(group_id) + "_" + label(protocol_name.value_or("any"));
       if (range.min) name += "_" + std::to_string(*range.min);
       if (range.max) name += "_" + std::to_string(*range.max);
-      name += "_" + label(cidr_text);
+      name += "_" + (remote.cidr ? label(cidr_text) : "from_" + label(remote.group));
       out += "resource \"openstack_networking_secgroup_rule_v2\" \"" + name + "\" {\n";
       out += "  direction         = \"ingress\"\n";
-      out += "  ethertype         = " + hclString(ethertype(cidr)) + "\n";
+      out +=
+          "  ethertype         = " + hclString(remote.cidr ? ethertype(*remote.cidr) : std::string("IPv4")) +
+          "\n";
       if (protocol_name) out += "  protocol          = " + hclString(*protocol_name) + "\n";
       if (range.min) out += "  port_range_min    = " + std::to_string(*range.min) + "\n";
       if (range.max) out += "  port_range_max    = " + std::to_string(*range.max) + "\n";
-      out += "  remote_ip_prefix  = " + hclString(cidr_text) + "\n";
+      if (remote.cidr) {
+        out += "  remote_ip_prefix  = " + hclString(cidr_text) + "\n";
+      } else {
+        out += "  remote_group_id   = " + hclString(remote.group) + "\n";
+      }
       out += "  security_group_id = " + hclString(group_id) + "\n";
       if (!description.empty()) out += "  description       = " + hclString(description) + "\n";
       out += "}\n";
@@ -162,18 +188,19 @@ std::string count(std::size_t n, std::string_view what) {
 }  // namespace
 
 std::vector<core::Fix> renderFixes(const core::AllowIngressPlan& plan) {
-  if (plan.sources.empty() || (plan.protocol.hasKey() && plan.ports.empty())) return {};
+  if ((plan.sources.empty() && plan.source_groups.empty()) || (plan.protocol.hasKey() && plan.ports.empty()))
+    return {};
   const std::string description = neutronDescription(plan.description);
   const std::string what = "Allow " + trafficText(plan.protocol, plan.ports) + " from " +
-                           count(plan.sources.size(), "source") + " into " +
+                           sourcesText(plan.sources, plan.source_groups) + " into " +
                            groupText(plan.group_id, plan.group_name);
   return {
       core::Fix{"openstack-cli", what + " (OpenStack CLI)", "shell",
-                comment(what) +
-                    createCommands(plan.group_id, plan.protocol, plan.ports, plan.sources, description)},
+                comment(what) + createCommands(plan.group_id, plan.protocol, plan.ports, plan.sources,
+                                               description, plan.source_groups)},
       core::Fix{"terraform", what + " (Terraform)", "hcl",
-                comment(what) +
-                    terraformResources(plan.group_id, plan.protocol, plan.ports, plan.sources, description)},
+                comment(what) + terraformResources(plan.group_id, plan.protocol, plan.ports, plan.sources,
+                                                   description, plan.source_groups)},
   };
 }
 

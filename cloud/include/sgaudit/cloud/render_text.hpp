@@ -4,6 +4,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "sgaudit/core/remediation.hpp"
 
 namespace sgaudit::cloud {
 
@@ -62,6 +65,20 @@ inline std::string hclString(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+// "2 sources", "the members of sg-1 (nodes)", "1 source and the members of sg-1": what an allow plan opens
+// to, in a fix's title.
+inline std::string sourcesText(const std::vector<core::Cidr>& sources,
+                               const std::vector<core::AllowIngressPlan::GroupSource>& groups) {
+  std::string text;
+  if (!sources.empty())
+    text = std::to_string(sources.size()) + (sources.size() == 1 ? " source" : " sources");
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    text += text.empty() ? "the members of " : (i == 0 ? " and the members of " : ", ");
+    text += groups[i].name.empty() ? groups[i].id : groups[i].id + " (" + groups[i].name + ")";
+  }
+  return text;
 }
 
 }  // namespace sgaudit::cloud

@@ -30,6 +30,7 @@ struct PortVerdict {
   std::string workload;  // subject key
   std::string status;    // "open", "partial", "blocked", "conflict", "unknown" (node's firewall not known)
   std::vector<std::string> required;  // the required sources, as CIDRs
+  std::vector<std::string> missing;   // what of them is not admitted, as CIDRs (empty when open)
 };
 
 struct NodeInstance {

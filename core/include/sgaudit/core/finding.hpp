@@ -54,6 +54,11 @@ struct Fix {
   std::string title;   // what the fix does, in a sentence
   std::string format;  // "yaml", "json", "shell", "hcl"
   std::string content;
+  // Whether the change this fix writes was applied to a copy of the inputs and audited again (see
+  // verifyFixes): true when the finding went away, nothing new appeared and no required port closed. Unset
+  // for advice that changes nothing sgaudit models.
+  std::optional<bool> verified = std::nullopt;
+  std::string verification = {};  // why it is not verified, or what else the change does
 };
 
 struct Finding {
@@ -63,7 +68,11 @@ struct Finding {
   std::string detail;  // the explanation a person reads
   std::vector<Subject> subjects;
   std::string namespace_name;  // for filtering; empty when not namespaced
-  std::string node;            // for filtering; empty when not about one node
+  std::string node;            // the one node it is about; empty when it is about none or several
+  // Every node the cause reaches, sorted: one finding per cause, however many nodes share it. Its JSON lists
+  // them up to a byte budget and always gives their count.
+  std::vector<std::string> nodes;
+  std::size_t nodes_left_out = 0;  // read back from JSON whose node list was cut: how many it left out
   std::optional<PortProtocol> protocol;
   std::optional<int> port;
   std::vector<Evidence> evidence;
@@ -72,6 +81,9 @@ struct Finding {
   std::vector<AllowIngressPlan> allow_plans;
   std::vector<NarrowRulePlan> narrow_plans;
   std::string fingerprint;
+  // What the planned change also does beyond this finding ("also closes 3389/TCP on 49 other nodes"), so
+  // that nobody applies it blind.
+  std::vector<std::string> fix_reach;
   bool suppressed = false;  // by the policy: kept and shown, but not counted toward --fail-on
   std::string suppression_reason;
 };
@@ -79,6 +91,15 @@ struct Finding {
 // A stable 128-bit hex digest of the check id and the parts that identify the situation (sorted by the
 // caller where order is not meaningful). Never includes pod hash suffixes, times or input order.
 std::string fingerprintOf(std::string_view check_id, const std::vector<std::string>& identity);
+
+// Sets `nodes` (sorted, unique) and `node` (when there is exactly one).
+void setNodes(Finding& finding, std::vector<std::string> nodes);
+
+// The most bytes of node names one finding's JSON lists; past it the list is cut and "nodes_truncated" set
+// ("node_count" is always the whole count).
+inline constexpr std::size_t kNodeListBudget = 16 * 1024;
+// The most evidence items a finding keeps; the rest are counted in a last item.
+inline constexpr std::size_t kEvidenceBudget = 24;
 
 // Orders findings by severity (highest first), check id, then fingerprint: the same input gives the
 // same report whatever order the files came in.

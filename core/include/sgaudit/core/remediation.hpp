@@ -21,6 +21,15 @@ struct AllowIngressPlan {
   Protocol protocol = Protocol::tcp();
   PortSet ports;
   std::vector<Cidr> sources;
+  // Sources written as a security group's members (AWS `UserIdGroupPairs`, Huawei and Neutron
+  // `remote_group_id`): how the providers' own docs open a port to "the nodes", one rule for a whole pool
+  // instead of one per address.
+  struct GroupSource {
+    std::string id;
+    std::string name;
+    friend bool operator==(const GroupSource&, const GroupSource&) = default;
+  };
+  std::vector<GroupSource> source_groups;
   std::string
       description;   // written into the rule, e.g. "sgaudit: default/nginx needs 80/TCP from the internet"
   int priority = 1;  // for providers with priorities (Huawei v3): 1 is evaluated first

@@ -56,6 +56,11 @@ struct RuleOrigin {
   std::string groupName;
   std::string ruleId;
   std::string description;
+  // The rule's identity within the inputs: its provider id where it has one, otherwise a digest of its
+  // content (group, direction, protocol, ports, source, action, priority), never empty once the audit has
+  // indexed the groups. AWS `describe-security-groups`, Huawei v1 rules nested in groups and OpenStack CLI
+  // tables without an ID column give rules without ids; two of them must never be taken for each other.
+  std::string key = {};
 
   friend bool operator==(const RuleOrigin&, const RuleOrigin&) = default;
 };
@@ -72,6 +77,13 @@ struct SecurityGroupRule {
   int priority = 0;
   RuleOrigin origin;
 };
+
+// "allow TCP 22 from 0.0.0.0/0" (with "priority N" where the model reads it): how a person recognises a rule
+// that has no id.
+std::string describeContent(const SecurityGroupRule& rule);
+
+// The canonical text of a rule's content, for its identity when it has no id.
+std::string contentIdentity(const SecurityGroupRule& rule);
 
 struct SecurityGroup {
   std::string id;

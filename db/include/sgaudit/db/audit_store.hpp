@@ -19,7 +19,8 @@ struct FindingRow {
   std::string severity;
   std::string fingerprint;
   std::optional<std::string> namespace_;
-  std::optional<std::string> node;
+  std::optional<std::string> node;  // the one node it is about, when there is one
+  std::vector<std::string> nodes;   // every node it reaches (written on insert; not read back)
   std::string title;
   std::string body;  // the finding's JSON
   bool suppressed = false;
