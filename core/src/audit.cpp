@@ -723,7 +723,29 @@ class Auditor {
       std::vector<Cidr> out = networks.unite(rest).toCidrs();
       if (out.size() <= kMostRules) return out;
     }
-    return cidrs;
+    // No network the inputs know holds them: the smallest prefix that does, per family, as a node subnet
+    // would be, when it stays inside private space (never a public supernet).
+    AddressSet all;
+    for (const auto& cidr : cidrs)
+      all.add(cidr);
+    std::vector<Cidr> out;
+    for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
+      const auto& ranges = all.ranges(family);
+      if (ranges.empty()) continue;
+      const Uint128 first = ranges.front().first;
+      const Uint128 last = ranges.back().last;
+      const int width = family == IpFamily::V4 ? 32 : 128;
+      int prefix = width;
+      while (prefix > 0) {
+        const Cidr candidate = Cidr::containing({family, first}, prefix);
+        if (candidate.range().last >= last) break;
+        --prefix;
+      }
+      const Cidr covering = Cidr::containing({family, first}, prefix);
+      if (!privateSpace().contains(AddressSet::of(covering))) return cidrs;
+      out.push_back(covering);
+    }
+    return out;
   }
 
   void checkNodepoolConsistency() {
@@ -1043,6 +1065,27 @@ void to_json(nlohmann::json& out, const PortVerdict& verdict) {
   if (!verdict.missing.empty()) out["missing"] = verdict.missing;
 }
 
+nlohmann::json matrixToJson(const std::vector<PortVerdict>& matrix, nlohmann::json& address_sets) {
+  std::unordered_map<std::string, std::size_t> index;
+  auto setOf = [&](const std::vector<std::string>& cidrs) {
+    std::string key;
+    for (const auto& cidr : cidrs)
+      key += cidr + ",";
+    const auto [it, added] = index.try_emplace(key, address_sets.size());
+    if (added) address_sets.push_back(cidrs);
+    return it->second;
+  };
+  nlohmann::json cells = nlohmann::json::array();
+  for (const auto& verdict : matrix) {
+    nlohmann::json cell = {{"node", verdict.node},     {"protocol", toString(verdict.protocol)},
+                           {"port", verdict.port},     {"workload", verdict.workload},
+                           {"status", verdict.status}, {"required_set", setOf(verdict.required)}};
+    if (!verdict.missing.empty()) cell["missing_set"] = setOf(verdict.missing);
+    cells.push_back(std::move(cell));
+  }
+  return cells;
+}
+
 void to_json(nlohmann::json& out, const NodeInstance& node) {
   out = {{"node", node.node}, {"instance", node.instance_id}, {"matched_by", node.method}};
 }
@@ -1058,9 +1101,12 @@ void to_json(nlohmann::json& out, const AuditResult& result) {
   out = {{"summary",
           {{"findings", result.findings.size()}, {"by_severity", by_severity}, {"by_check", by_check}}},
          {"findings", result.findings},
-         {"matrix", result.matrix},
+         {"matrix", nlohmann::json()},
          {"nodes", result.nodes},
          {"warnings", result.warnings}};
+  nlohmann::json address_sets = nlohmann::json::array();
+  out["matrix"] = matrixToJson(result.matrix, address_sets);
+  out["address_sets"] = std::move(address_sets);
 }
 
 }  // namespace sgaudit::core

@@ -9,12 +9,15 @@ std::string renderJson(const ReportView& view) {
   json by_severity = json::object();
   for (const auto& [severity, count] : view.by_severity)
     by_severity[std::string(core::toString(severity))] = count;
-  json matrix = json::array();
-  for (const auto& cell : view.matrix) {
-    json item = cell.verdict;
-    item["internet"] = toString(cell.internet);
-    item["conflict"] = cell.conflict;
-    matrix.push_back(std::move(item));
+  std::vector<core::PortVerdict> verdicts;
+  verdicts.reserve(view.matrix.size());
+  for (const auto& cell : view.matrix)
+    verdicts.push_back(cell.verdict);
+  json address_sets = json::array();
+  json matrix = core::matrixToJson(verdicts, address_sets);
+  for (std::size_t i = 0; i < view.matrix.size(); ++i) {
+    matrix[i]["internet"] = toString(view.matrix[i].internet);
+    matrix[i]["conflict"] = view.matrix[i].conflict;
   }
   json inputs = json::array();
   for (const auto& input : view.inputs)
@@ -30,6 +33,7 @@ std::string renderJson(const ReportView& view) {
         {"by_check", view.by_check}}},
       {"findings", view.findings},
       {"matrix", matrix},
+      {"address_sets", address_sets},
       {"nodes", view.nodes},
       {"inputs", inputs},
       {"warnings", view.warnings}};

@@ -218,6 +218,16 @@ InternetReach internetReach(const core::PortVerdict& verdict, const core::Addres
 }
 
 std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::Finding>& findings) {
+  std::vector<std::vector<std::string>> sets;
+  forEachIn(audit, "address_sets", "", [&](const json& list, const std::string& at) {
+    auto& set = sets.emplace_back();
+    if (!list.is_array()) throw BadValue{at, std::string("expected an array, got ") + typeName(list)};
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string())
+        throw BadValue{child(at, i), std::string("expected a string, got ") + typeName(list[i])};
+      set.push_back(list[i].get<std::string>());
+    }
+  });
   std::set<CellKey> conflicts;
   for (const auto& finding : findings) {
     if (!finding.port || !finding.protocol) continue;
@@ -235,18 +245,33 @@ std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::F
     verdict.protocol = *parseProtocolAt(item, at, true);
     verdict.workload = optionalString(item, "workload", at);
     verdict.status = requireString(item, "status", at);
-    forEachIn(item, "required", at, [&](const json& cidr, const std::string& cidr_at) {
-      if (!cidr.is_string()) throw BadValue{cidr_at, std::string("expected a string, got ") + typeName(cidr)};
-      verdict.required.push_back(cidr.get<std::string>());
-    });
-    forEachIn(item, "missing", at, [&](const json& cidr, const std::string& cidr_at) {
-      if (!cidr.is_string()) throw BadValue{cidr_at, std::string("expected a string, got ") + typeName(cidr)};
-      verdict.missing.push_back(cidr.get<std::string>());
-    });
+    // A list is given inline ("required", "missing": stored audits of earlier versions) or by index into the
+    // document's "address_sets".
+    auto cidrList = [&](std::string_view key, std::vector<std::string>& out) {
+      const json* value = member(item, key);
+      if (value == nullptr || value->is_null()) {
+        const std::string set_key = std::string(key) + "_set";
+        const auto index = optionalInteger(item, set_key, at, 0, 1LL << 40);
+        if (!index) return false;
+        if (*index >= static_cast<long long>(sets.size()))
+          throw BadValue{child(at, set_key),
+                         "expected an index into /address_sets, got " + std::to_string(*index)};
+        out = sets[static_cast<std::size_t>(*index)];
+        return true;
+      }
+      forEachIn(item, key, at, [&](const json& cidr, const std::string& cidr_at) {
+        if (!cidr.is_string())
+          throw BadValue{cidr_at, std::string("expected a string, got ") + typeName(cidr)};
+        out.push_back(cidr.get<std::string>());
+      });
+      return true;
+    };
+    cidrList("required", verdict.required);
+    const bool has_missing = cidrList("missing", verdict.missing);
     auto required = core::AddressSet::parse(verdict.required);
     if (!required) throw BadValue{child(at, "required"), required.error().message};
     std::optional<core::AddressSet> missing;
-    if (member(item, "missing") != nullptr) {
+    if (has_missing) {
       auto parsed = core::AddressSet::parse(verdict.missing);
       if (!parsed) throw BadValue{child(at, "missing"), parsed.error().message};
       missing = *parsed;

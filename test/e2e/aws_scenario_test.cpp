@@ -107,7 +107,8 @@ TEST(AwsScenarioTest, FindingsOfTheReadme) {
   EXPECT_THAT(cli, ::testing::Not(HasSubstr("Ipv6Ranges")));
   EXPECT_THAT(hcl, ::testing::Not(HasSubstr("cidr_ipv6")));
   for (const auto& cell : doc.at("matrix"))
-    EXPECT_EQ(cell.at("required"), json::array({"0.0.0.0/0"}));
+    EXPECT_EQ(doc.at("address_sets").at(cell.at("required_set").get<std::size_t>()),
+              json::array({"0.0.0.0/0"}));
   EXPECT_TRUE(doc.at("warnings").empty()) << doc.at("warnings").dump();
   for (const auto& finding : doc.at("findings")) {
     EXPECT_THAT(finding.dump(), ::testing::Not(HasSubstr("coredns")));

@@ -71,6 +71,7 @@ TEST(ReportViewTest, InternetReachOfOtherCells) {
   // A partial cell that does not say what is missing is not guessed at.
   audit["matrix"][0]["status"] = "partial";
   audit["matrix"][0].erase("missing");
+  audit["matrix"][0].erase("missing_set");
   auto unknown = reportViewFromJson(audit, seedMeta());
   ASSERT_TRUE(unknown) << unknown.error().message;
   EXPECT_EQ(unknown->matrix.front().internet, InternetReach::Unknown);

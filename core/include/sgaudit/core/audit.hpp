@@ -49,6 +49,11 @@ struct AuditResult {
 AuditResult runAudit(const AuditInput& input);
 
 void to_json(nlohmann::json& out, const PortVerdict& verdict);
+
+// The matrix as JSON, each cell naming its required and missing CIDR lists by index ("required_set",
+// "missing_set") into `address_sets`, where each distinct list is written once: a workload's requirement is
+// the same on each of its thousands of nodes.
+nlohmann::json matrixToJson(const std::vector<PortVerdict>& matrix, nlohmann::json& address_sets);
 void to_json(nlohmann::json& out, const NodeInstance& node);
 void to_json(nlohmann::json& out, const AuditResult& result);
 
