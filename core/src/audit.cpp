@@ -868,54 +868,65 @@ class Auditor {
         }
       }
     }
-    // Rules of one group that expose the same ports on the same nodes are one change to one group.
-    std::map<std::tuple<std::string, std::string, std::vector<std::string>>, std::vector<ExposureCause*>>
-        merged;
+    // A group's rules that open sensitive ports to the whole internet are one cause, and those that open them
+    // to other public sources another: each is one change to one group (a security group is what a team
+    // owns and reviews), however many rules, ports and nodes it spans.
+    const AddressSet public_v4 = AddressSet::allV4().subtract(privateSpace());
+    const AddressSet public_v6 = AddressSet::allV6().subtract(privateSpace());
+    std::map<std::pair<std::string, bool>, std::vector<ExposureCause*>> merged;
     for (auto& [key, cause] : causes) {
       std::sort(cause.nodes.begin(), cause.nodes.end());
       cause.nodes.erase(std::unique(cause.nodes.begin(), cause.nodes.end()), cause.nodes.end());
-      std::string ports;
-      for (const auto& [protocol, set] : cause.ports)
-        ports += std::string(toString(protocol)) + " " + set.toString() + ";";
-      merged[{cause.origin.groupId, ports, cause.nodes}].push_back(&cause);
+      const bool whole = cause.exposed.contains(public_v4) || cause.exposed.contains(public_v6);
+      merged[{cause.origin.groupId, whole}].push_back(&cause);
     }
     for (const auto& [key, rules] : merged)
-      reportExposure(rules);
+      reportExposure(rules, key.second);
   }
 
-  void reportExposure(const std::vector<ExposureCause*>& rules) {
-    const ExposureCause& first = *rules.front();
-    AddressSet exposed;
-    for (const ExposureCause* cause : rules)
-      exposed = exposed.unite(cause->exposed);
-    const AddressSet public_v4 = AddressSet::allV4().subtract(privateSpace());
-    const AddressSet public_v6 = AddressSet::allV6().subtract(privateSpace());
-    const bool whole = exposed.contains(public_v4) || exposed.contains(public_v6);
-    std::string ports;
-    std::size_t port_count = 0;
-    for (const auto& [protocol, set] : first.ports) {
+  static std::string portsText(const std::map<PortProtocol, PortSet>& ports, std::size_t* count = nullptr) {
+    std::string text;
+    std::size_t n = 0;
+    for (const auto& [protocol, set] : ports) {
       for (const auto& range : set.ranges()) {
-        ports += (ports.empty() ? "" : ", ") + range.toString() + "/" + toString(protocol);
-        port_count += range.first == range.last ? 1 : 2;
+        text += (text.empty() ? "" : ", ") + range.toString() + "/" + toString(protocol);
+        n += range.first == range.last ? 1 : 2;
       }
     }
+    if (count != nullptr) *count = n;
+    return text;
+  }
+
+  void reportExposure(const std::vector<ExposureCause*>& rules, bool whole) {
+    const ExposureCause& first = *rules.front();
+    AddressSet exposed;
+    std::map<PortProtocol, PortSet> all_ports;
+    std::vector<std::string> nodes;
+    for (const ExposureCause* cause : rules) {
+      exposed = exposed.unite(cause->exposed);
+      for (const auto& [protocol, set] : cause->ports) {
+        for (const auto& range : set.ranges())
+          all_ports[protocol].add(range);
+      }
+      nodes.insert(nodes.end(), cause->nodes.begin(), cause->nodes.end());
+    }
+    std::size_t port_count = 0;
+    const std::string ports = portsText(all_ports, &port_count);
     Finding finding;
     finding.check_id = check::kSensitivePortExposed;
     finding.severity = whole ? Severity::Critical : Severity::High;
-    if (first.ports.size() == 1) {
-      finding.protocol = first.ports.begin()->first;
-      const auto& ranges = first.ports.begin()->second.ranges();
+    if (all_ports.size() == 1) {
+      finding.protocol = all_ports.begin()->first;
+      const auto& ranges = all_ports.begin()->second.ranges();
       if (ranges.size() == 1 && ranges.front().first == ranges.front().last)
         finding.port = ranges.front().first;
     }
     const std::string group = first.origin.groupName.empty() ? first.origin.groupId : first.origin.groupName;
     finding.subjects = {{"SecurityGroup", "", group}};
-    std::vector<std::string> identity = {first.origin.groupId};
-    std::string rule_text;
+    std::string rule_text = rules.size() == 1 ? groups_.describeRule(first.origin)
+                                              : std::to_string(rules.size()) + " rules of " + group;
     for (const ExposureCause* cause : rules) {
       finding.subjects.push_back({"Rule", "", groups_.ruleName(cause->origin)});
-      identity.push_back(cause->origin.key);
-      rule_text += (rule_text.empty() ? "" : "; ") + groups_.describeRule(cause->origin);
       const SecurityGroupRule* rule = groups_.rule(cause->origin);
       if (rule == nullptr) continue;
       NarrowRulePlan plan{cause->provider,
@@ -923,12 +934,12 @@ class Auditor {
                           cause->origin.groupName,
                           *rule,
                           {},
-                          "sgaudit: " + ports + " only from inside the network"};
+                          "sgaudit: " + portsText(cause->ports) + " only from inside the network"};
       for (const auto& cidr : sourceSet("vpc").toCidrs())
         plan.narrower.push_back(cidr);
       finding.narrow_plans.push_back(std::move(plan));
     }
-    setNodes(finding, first.nodes);
+    setNodes(finding, std::move(nodes));
     finding.title = ports + (port_count == 1 ? " is" : " are") + " open to " +
                     (whole ? "the whole internet" : joinCidrs(exposed.toCidrs(), 3)) + " on " +
                     onNodes(finding.nodes) + " through " + rule_text;
@@ -951,8 +962,10 @@ class Auditor {
                                         std::to_string(finding.nodes.size()) + " nodes."
                                   : ".");
     std::size_t left_out = 0;
+    std::set<std::string> seen;
     for (const ExposureCause* cause : rules) {
       for (const auto& evidence : cause->listeners) {
+        if (!seen.insert(evidence.text).second) continue;
         if (finding.evidence.size() < kEvidenceBudget) {
           finding.evidence.push_back(evidence);
         } else {
@@ -964,10 +977,21 @@ class Auditor {
     if (left_out > 0)
       finding.evidence.push_back(
           {"note", "and " + std::to_string(left_out) + " more listeners like these", {}});
-    finding.evidence.push_back(
-        {"rule", "public sources admitted: " + joinCidrs(exposed.toCidrs(), 3) + " by " + rule_text, {}});
+    for (std::size_t i = 0; i < rules.size() && i < kEvidenceBudget; ++i) {
+      const ExposureCause& cause = *rules[i];
+      finding.evidence.push_back({"rule",
+                                  "public sources admitted: " + joinCidrs(cause.exposed.toCidrs(), 3) +
+                                      " to " + portsText(cause.ports) + " by " +
+                                      groups_.describeRule(cause.origin) +
+                                      (rules.size() > 1 ? " on " + onNodes(cause.nodes) : std::string()),
+                                  {}});
+    }
+    if (rules.size() > kEvidenceBudget) {
+      finding.evidence.push_back(
+          {"note", "and " + std::to_string(rules.size() - kEvidenceBudget) + " more rules like these", {}});
+    }
     finding.evidence.push_back({"rule", "on nodes: " + nameList(finding.nodes, 50), {}});
-    add(std::move(finding), identity);
+    add(std::move(finding), {first.origin.groupId, whole ? "internet" : "public"});
   }
 
   // One rule addition per (group, protocol, sources), with the ports of every finding that needs it.

@@ -122,7 +122,7 @@ TEST(RenderersTest, CsvOneRowPerFinding) {
   EXPECT_EQ(rows[1][0], "critical");
   EXPECT_EQ(rows[1][1], "sg.sensitive-port-exposed");
   EXPECT_EQ(rows[1][8], "cce-seed/node-sockets/10.1.0.55.txt:4");
-  EXPECT_EQ(rows[1][12], "4fd8b2860ad5b30d1dcc969a7c6f3400");
+  EXPECT_EQ(rows[1][12], "1a1f759ace649f586593243667d402e3");
   EXPECT_EQ(countOf(csv, "\r\n"), rows.size());  // records end in CRLF...
   EXPECT_THAT(
       csv,
@@ -169,7 +169,7 @@ TEST(RenderersTest, SarifRulesLevelsLocationsFingerprints) {
   EXPECT_EQ(physical.at("artifactLocation").at("uri"), "cce-seed/node-sockets/10.1.0.55.txt");
   EXPECT_EQ(physical.at("region").at("startLine"), 4);
   EXPECT_EQ(exposed.at("partialFingerprints").at("sgauditFingerprint/v1"),
-            "4fd8b2860ad5b30d1dcc969a7c6f3400");
+            "1a1f759ace649f586593243667d402e3");
   EXPECT_EQ(exposed.at("locations")[0].at("logicalLocations")[0].at("fullyQualifiedName"),
             "SecurityGroup/cce-demo-cce-node-x7k2");
   for (const auto& result : results) {
@@ -280,7 +280,7 @@ TEST(RenderersTest, HtmlWhatChanged) {
   EXPECT_THAT(html, HasSubstr("<span id=\"changes-added\">1</span> new"));
   EXPECT_THAT(html, HasSubstr("<span id=\"changes-resolved\">0</span> resolved"));
   EXPECT_THAT(html, HasSubstr("<span id=\"changes-unchanged\">5</span> unchanged"));
-  EXPECT_THAT(html, HasSubstr("<a href=\"#f-4fd8b2860ad5b30d1dcc969a7c6f3400\">"));
+  EXPECT_THAT(html, HasSubstr("<a href=\"#f-1a1f759ace649f586593243667d402e3\">"));
   EXPECT_THAT(html, HasSubstr("data-change=\"new\""));
   EXPECT_EQ(countOf(html, "data-change=\"unchanged\""), 5U);
   EXPECT_THAT(html, HasSubstr("id=\"filter-new\""));
@@ -291,7 +291,7 @@ TEST(RenderersTest, HtmlWhatChanged) {
     ++changes[island.at("s").at(entry.at(4).get<std::size_t>()).get<std::string>()];
   EXPECT_EQ(changes, (std::map<std::string, std::size_t>{{"new", 1}, {"unchanged", 5}}));
   const json report = json::parse(renderJson(*view));
-  EXPECT_EQ(report.at("changes").at("added"), json::array({"4fd8b2860ad5b30d1dcc969a7c6f3400"}));
+  EXPECT_EQ(report.at("changes").at("added"), json::array({"1a1f759ace649f586593243667d402e3"}));
   const auto csv = renderCsv(*view);
   EXPECT_EQ(countOf(csv, ",new\r\n"), 1U);
 }
