@@ -44,9 +44,16 @@ struct ConversionError {
 // List of them in `items`) and appends it to `out`; other kinds are counted in `out.skipped_kinds`.
 // `pointer` is where `object` sits in its document ("" for the root, "/items/3"), `location` is recorded on
 // what is appended. Unknown fields are ignored; a field we read with the wrong type is an error.
+// `implied_kind` is the kind an item of a typed list has when it names none ("Pod" in a PodList: the API
+// server's lists leave kind and apiVersion out of their items); a List's own items get theirs from it.
 std::optional<ConversionError> appendObject(const nlohmann::json& object, std::string_view pointer,
                                             const core::SourceLocation& location, KubernetesObjects& out,
-                                            const ReadLimits& limits = {});
+                                            const ReadLimits& limits = {},
+                                            std::string_view implied_kind = {});
+
+// The kind of the items of a typed list: "PodList" -> "Pod", "DaemonSetList" -> "DaemonSet"; empty for a
+// plain "List" or anything else.
+std::string itemKindOfList(std::string_view list_kind);
 
 // Appends `from` to `to` (objects in order, skipped kinds summed).
 void merge(KubernetesObjects& to, KubernetesObjects&& from);
