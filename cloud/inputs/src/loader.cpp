@@ -51,14 +51,6 @@ bool isKubernetesKind(const std::string& kind) {
   return std::find(kKinds.begin(), kKinds.end(), kind) != kKinds.end();
 }
 
-bool looksLikeSockets(std::string_view text) {
-  const std::string_view first = trimmedStart(text);
-  for (std::string_view prefix : {"tcp ", "udp ", "sctp ", "Netid ", "tcp\t", "udp\t", "raw ", "u_str "}) {
-    if (first.starts_with(prefix)) return true;
-  }
-  return false;
-}
-
 // Depth limit for DOM parsing of untrusted JSON: nlohmann recurses, so a nesting bomb must be stopped first.
 bool tooDeep(std::string_view text) {
   std::size_t depth = 0;
@@ -200,7 +192,7 @@ std::optional<InputError> InputLoader::addBytes(std::string_view bytes, const st
     }
     return addJson(document, name);
   }
-  if (looksLikeSockets(bytes)) {
+  if (node::looksLikeSocketListing(bytes)) {
     auto sockets = node::readListeningSockets(bytes, base);
     if (!sockets) return InputError{name, sockets.error().where, sockets.error().message};
     sockets.value().source.file = name;
@@ -217,8 +209,8 @@ std::optional<InputError> InputLoader::addBytes(std::string_view bytes, const st
     return std::nullopt;
   }
   return InputError{name, "",
-                    "not a known input (expected provider or kubectl JSON, a YAML manifest, `ss -Htulnp` "
-                    "output or a container log named <namespace>_<pod>_<container>.log)"};
+                    "not a known input (expected provider or kubectl JSON, a YAML manifest, `ss` or `netstat "
+                    "-tulpn` output or a container log named <namespace>_<pod>_<container>.log)"};
 }
 
 std::optional<InputError> InputLoader::addFile(const std::filesystem::path& file,

@@ -49,7 +49,15 @@ TEST(InputLoaderTest, RecognisesEveryProjectInputKind) {
       {"kubernetes/nodes.json", "kubectl.json"},
       {"kubernetes/pods.json", "kubectl.json"},
       {"kubernetes/manifests.yaml", "kubernetes.manifest"},
+      {"kubernetes/api/pods.json", "kubectl.json"},
+      {"kubernetes/api/pods-sorted.json", "kubectl.json"},
+      {"kubernetes/api/nodes.json", "kubectl.json"},
+      {"kubernetes/api/daemonsets.json", "kubectl.json"},
       {"node/edge-1.txt", "node.sockets"},
+      {"node/ss/worker-1.txt", "node.sockets"},
+      {"node/ss/worker-2.txt", "node.sockets"},
+      {"node/ss/worker-3.txt", "node.sockets"},
+      {"node/ss/worker-4.txt", "node.sockets"},
       {"node/logs/web_api-7d8f9c6b5-x2x3c_api.log", "container.log"},
   };
   for (const auto& [file, kind] : expected) {
