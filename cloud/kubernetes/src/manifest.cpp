@@ -372,7 +372,13 @@ Parsed<KubernetesObjects> readManifests(std::string_view text, std::string_view 
     auto append = [&](const json& value, const std::string& pointer,
                       std::string_view implied_kind = {}) -> std::optional<InputError> {
       const core::SourceLocation location{source_name, lineOfPointer(root, pointer + "/kind", converter)};
-      if (auto failure = appendObject(value, pointer, location, out, limits, implied_kind)) {
+      const std::size_t warned = out.warnings.size();
+      const auto failure = appendObject(value, pointer, location, out, limits, implied_kind);
+      for (std::size_t i = warned; i < out.warnings.size(); ++i) {
+        ConversionWarning& warning = out.warnings[i];
+        warning.where = lineText(lineOfPointer(root, warning.where, converter)) + ": " + warning.where;
+      }
+      if (failure) {
         const int line = lineOfPointer(root, failure->pointer, converter);
         std::string where = lineText(line);
         if (!failure->pointer.empty()) where += ": " + failure->pointer;

@@ -1,6 +1,9 @@
 #include "sgaudit/cloud/kubernetes/objects.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <utility>
 
@@ -62,6 +65,8 @@ class Converter {
  public:
   Converter(const ReadLimits& limits, const core::SourceLocation& location)
       : limits_(limits), location_(location) {}
+
+  std::vector<ConversionWarning> takeWarnings() { return std::move(warnings_); }
 
   // `implied_kind` is the kind of an item of a typed list (PodList -> Pod), whose items the API server
   // prints without kind or apiVersion.
@@ -296,9 +301,31 @@ class Converter {
       }
       entry.protocol = protocol(port, port_pointer);
       entry.host_ip = string(port, port_pointer, "hostIP");
+      misspeltFields(port, port_pointer, {"name", "containerPort", "hostPort", "protocol", "hostIP"});
       result.ports.push_back(std::move(entry));
     });
     return result;
+  }
+
+  // Fields that differ from one we read only in case ("hostport" for "hostPort"): Kubernetes drops unknown
+  // fields (or refuses them under strict validation), so the author's intent is lost; say so.
+  void misspeltFields(const json& object, const std::string& pointer,
+                      std::initializer_list<std::string_view> known) const {
+    auto lower = [](std::string_view text) {
+      std::string out(text);
+      for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return out;
+    };
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      for (std::string_view field : known) {
+        if (lower(key) != lower(field)) continue;
+        std::string message = "unknown field \"" + key + "\", did you mean \"" + std::string(field) + "\"?";
+        if (field == "hostPort") message += " Kubernetes drops it, so the port gets no host port";
+        warnings_.push_back({child(pointer, key), std::move(message)});
+      }
+    }
   }
 
   std::vector<core::NodeSelectorRequirement> requirements(const json& term, const std::string& pointer,
@@ -546,6 +573,7 @@ class Converter {
 
   const ReadLimits& limits_;
   const core::SourceLocation& location_;
+  mutable std::vector<ConversionWarning> warnings_;  // collected by the const conversions
 };
 
 }  // namespace
@@ -576,7 +604,9 @@ std::optional<ConversionError> appendObject(const nlohmann::json& object, std::s
   // Convert into a scratch value so that a failure leaves `out` as it was.
   KubernetesObjects converted;
   try {
-    Converter(limits, location).append(object, std::string(pointer), converted, implied_kind);
+    Converter converter(limits, location);
+    converter.append(object, std::string(pointer), converted, implied_kind);
+    converted.warnings = converter.takeWarnings();
   } catch (Failure& failure) {
     return ConversionError{std::move(failure.pointer), std::move(failure.message)};
   }
@@ -598,6 +628,7 @@ void merge(KubernetesObjects& to, KubernetesObjects&& from) {
   move_all(to.workloads, from.workloads);
   for (const auto& [kind, count] : from.skipped_kinds)
     to.skipped_kinds[kind] += count;
+  move_all(to.warnings, from.warnings);
 }
 
 }  // namespace sgaudit::cloud::kubernetes

@@ -194,6 +194,27 @@ TEST(ManifestTest, TypedListItemsTakeTheListsKind) {
   EXPECT_EQ(readOk("kind: DaemonSetList\nitems:\n- metadata: {name: ds}\n").workloads.size(), 1u);
 }
 
+// Test that a PodSecurityPolicy, which mentions hostNetwork and hostPorts without being a workload, is
+// counted as a kind not modelled, and that a container port's misspelt "hostport:" is read as no host port
+// with a warning that names its line and asks about hostPort.
+TEST(ManifestTest, PodSecurityPolicyAndMisspeltHostPort) {
+  const auto objects =
+      readOk(readTestData("kubernetes/psp-and-misspelt-hostport.yaml"), "psp-and-misspelt-hostport.yaml");
+  EXPECT_EQ(objects.skipped_kinds, (std::map<std::string, int>{{"PodSecurityPolicy", 1}}));
+  ASSERT_EQ(objects.workloads.size(), 1u);
+  const auto& ports = objects.workloads[0].template_spec.containers.at(0).ports;
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_FALSE(ports[0].host_port.has_value());
+  ASSERT_EQ(objects.warnings.size(), 1u);
+  EXPECT_EQ(objects.warnings[0].where, "line 50: /spec/template/spec/containers/0/ports/0/hostport");
+  EXPECT_EQ(objects.warnings[0].message,
+            "unknown field \"hostport\", did you mean \"hostPort\"? Kubernetes drops it, so the port gets no "
+            "host port");
+  EXPECT_TRUE(
+      readOk("kind: Pod\nspec:\n  containers:\n  - ports:\n    - containerPort: 80\n      hostPort: 80\n")
+          .warnings.empty());
+}
+
 // Test that ",x" (which makes yaml-cpp 0.7's LoadAll loop forever) returns at once.
 TEST(ManifestTest, CommaInputReturnsPromptly) {
   const auto start = std::chrono::steady_clock::now();

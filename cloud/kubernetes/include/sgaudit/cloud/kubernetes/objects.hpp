@@ -17,11 +17,19 @@
 
 namespace sgaudit::cloud::kubernetes {
 
+// Something read that is not an error but probably not what the author meant (a misspelt field, which
+// Kubernetes drops): where (a JSON pointer; the manifest reader puts "line N: " before it) and what.
+struct ConversionWarning {
+  std::string where;
+  std::string message;
+};
+
 struct KubernetesObjects {
   std::vector<core::Node> nodes;
   std::vector<core::Pod> pods;
   std::vector<core::Workload> workloads;
   std::map<std::string, int> skipped_kinds;  // kinds we do not model (Service, ConfigMap, ...) and how many
+  std::vector<ConversionWarning> warnings;
 };
 
 // Bounds against hostile or broken input. Exceeding one is an InputError, never a crash or a hang.
