@@ -190,9 +190,9 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
             {"bytes", decoded.size},
             {"created", added.created}});
   const std::string base = kind == db::ScopeKind::Cluster ? "/api/v1/clusters/" : "/api/v1/accounts/";
-  HttpResponse response = jsonResponse(
-      added.created ? 201 : 200,
-      json{{"input", inputJson(added.input)}, {"snapshot", snapshot_json}, {"created", added.created}});
+  json result{{"input", inputJson(added.input)}, {"snapshot", snapshot_json}, {"created", added.created}};
+  if (!loader.inventory().warnings.empty()) result["warnings"] = loader.inventory().warnings;
+  HttpResponse response = jsonResponse(added.created ? 201 : 200, result);
   response.headers["Location"] = base + scope_name;
   return response;
 }

@@ -177,6 +177,46 @@ TEST(AuditCliTest, BadInputExits2) {
   EXPECT_EQ(audit({(dir / "missing").string()}).exit_code, 2);
 }
 
+// Test that a dump folder (the seed scenario with a sonobuoy-like folder's other files beside it) audits as
+// the scenario does, lists the files that are not inputs as skipped in the text summary, the JSON report's
+// inputs and its warnings, while the same file named on the command line is still an error.
+TEST(AuditCliTest, FolderSkipsFilesThatAreNotInputs) {
+  test::TempDir dir;
+  const auto dump = dir / "dump";
+  std::filesystem::create_directories(dump / "meta");
+  std::filesystem::copy(seed(), dump / "cce-seed", std::filesystem::copy_options::recursive);
+  std::ofstream(dump / "serverversion.json") << R"({"major": "1", "minor": "28", "gitVersion": "v1.28.3"})";
+  std::ofstream(dump / "meta" / "query-time.txt") << "Pods took 12.345ms\n";
+  std::ofstream(dump / "sonobuoy_results.yaml") << "name: e2e\nstatus: passed\n";
+  const std::vector<std::string> policy = {"--policy", (seed() / "policy.json").string(), "--today",
+                                           "2026-11-25"};
+
+  std::vector<std::string> args = {dump.string()};
+  args.insert(args.end(), policy.begin(), policy.end());
+  const auto text = audit(args);
+  EXPECT_EQ(text.exit_code, 1) << text.err;  // the scenario's findings
+  EXPECT_THAT(text.out, HasSubstr("sgaudit: 6 finding(s)"));
+  EXPECT_THAT(text.out, HasSubstr("warning: skipped dump/serverversion.json: not a known input"));
+  EXPECT_THAT(text.out,
+              HasSubstr("warning: skipped dump/sonobuoy_results.yaml: YAML without a top-level kind"));
+  EXPECT_THAT(text.out, HasSubstr("3 file(s) skipped as not inputs"));
+
+  args.insert(args.end(), {"--format", "json"});
+  const auto report = audit(args);
+  ASSERT_EQ(report.exit_code, 1) << report.err;
+  const json doc = json::parse(report.out);
+  std::set<std::string> skipped;
+  for (const auto& input : doc.at("inputs")) {
+    if (input.at("kind") == "skipped") skipped.insert(input.at("name").get<std::string>());
+  }
+  EXPECT_EQ(skipped, (std::set<std::string>{"dump/meta/query-time.txt", "dump/serverversion.json",
+                                            "dump/sonobuoy_results.yaml"}));
+
+  const auto named = audit({(dump / "serverversion.json").string()});
+  EXPECT_EQ(named.exit_code, 2);
+  EXPECT_THAT(named.err, HasSubstr("serverversion.json: not a known input"));
+}
+
 test::ProcessResult auditSeedAs(const std::string& format, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {seed().string(), "--policy",   (seed() / "policy.json").string(),
                                    "--today",       "2026-11-25", "--format",
