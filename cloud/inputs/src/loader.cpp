@@ -260,12 +260,13 @@ std::optional<InputError> InputLoader::addContainerLog(std::string_view bytes,
   if (auto bad_name = node::parseLogFileName(name); !bad_name) {
     return notAnInput(InputError{name, "", bad_name.error().message}, walked);
   }
-  Parsed<core::ContainerLog> log = node::readContainerLog(bytes, name);
+  std::ifstream in;
   if (file != nullptr) {
-    std::ifstream in(*file, std::ios::binary);
+    in.open(*file, std::ios::binary);
     if (!in) return InputError{name, "", "cannot open for reading"};
-    log = node::readContainerLog(in, name);
   }
+  Parsed<core::ContainerLog> log =
+      file != nullptr ? node::readContainerLog(in, name) : node::readContainerLog(bytes, name);
   if (!log) return InputError{name, log.error().where, log.error().message};
   log.value().source.file = name;
   inventory_.cluster.container_logs.push_back(std::move(log).value());

@@ -156,6 +156,17 @@ std::optional<std::string> parseNetstatProgram(std::string_view text,
   return std::nullopt;
 }
 
+// The command line pasted above its output: "$ ss -tlnp", "root@node-1:~# sudo netstat -tulpn", "ss -ntl".
+bool isCommandLine(std::string_view line) {
+  for (std::string_view prompt : {"$ ", "# "}) {
+    if (const auto at = line.rfind(prompt); at != std::string_view::npos)
+      line.remove_prefix(at + prompt.size());
+  }
+  line.remove_prefix(std::min(line.find_first_not_of(kSpace), line.size()));
+  if (line.starts_with("sudo ")) line.remove_prefix(5);
+  return line.starts_with("ss -") || line.starts_with("netstat -") || line == "ss" || line == "netstat";
+}
+
 class SocketsReader {
  public:
   SocketsReader(std::string_view source, core::NodeSockets& out) : source_(source), out_(out) {}
@@ -164,10 +175,17 @@ class SocketsReader {
     if (text.ends_with('\r')) text.remove_suffix(1);
     std::string_view rest = text;
     const std::string_view first = nextToken(rest);
-    if (first.empty()) return std::nullopt;
+    if (first.empty()) {
+      if (number == first_line_) ++first_line_;
+      return std::nullopt;
+    }
     if (first == "`-") return extraAddress(rest, number);  // another local address of the SCTP socket above
     last_sctp_ = std::nullopt;
     if (first == "Netid" || first == "State") return std::nullopt;  // header (ss without -H)
+    if (number == first_line_ && isCommandLine(text)) {
+      ++first_line_;  // the header may follow
+      return std::nullopt;
+    }
     // netstat: "Active Internet connections (only servers)", then "Proto Recv-Q Send-Q ..."; the UNIX
     // domain sockets' section (netstat without -t/-u) has nothing to read.
     if (first == "Active") {
@@ -302,21 +320,24 @@ class SocketsReader {
   core::NodeSockets& out_;
   std::optional<std::size_t> last_sctp_;
   bool unix_section_ = false;
+  int first_line_ = 1;  // the line a pasted command line may be on (blank lines before it aside)
 };
 
 }  // namespace
 
 bool looksLikeSocketListing(std::string_view text) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
-  // The first line that is not blank.
-  std::string_view line;
-  while (!text.empty()) {
-    const auto eol = text.find('\n');
-    line = text.substr(0, eol);
-    text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
-    if (line.find_first_not_of(" \t\r") != std::string_view::npos) break;
-    line = {};
-  }
+  auto nextLine = [&text]() {  // the next line that is not blank
+    while (!text.empty()) {
+      const auto eol = text.find('\n');
+      const std::string_view line = text.substr(0, eol);
+      text.remove_prefix(eol == std::string_view::npos ? text.size() : eol + 1);
+      if (line.find_first_not_of(" \t\r") != std::string_view::npos) return line;
+    }
+    return std::string_view();
+  };
+  std::string_view line = nextLine();
+  if (isCommandLine(line)) line = nextLine();  // the output below its pasted command
   std::string_view rest = line;
   const std::string_view first = nextToken(rest);
   const std::string_view second = nextToken(rest);
@@ -350,6 +371,8 @@ Parsed<core::NodeSockets> readListeningSockets(std::string_view text, std::strin
 Parsed<core::NodeSockets> readListeningSocketsOfNode(std::string_view text, std::string_view node,
                                                      std::string_view source) {
   if (source.empty()) source = node;
+  if (text.starts_with("\xEF\xBB\xBF"))
+    text.remove_prefix(3);  // a UTF-8 byte order mark (a Windows editor's)
   core::NodeSockets out;
   out.node = std::string(node);
   out.source = {std::string(source), 0};

@@ -185,6 +185,26 @@ TEST(SocketsTest, NetstatTulpn) {
             "10.1.0.55.txt: line 1: expected a numeric port 0-65535 (run ss with -n), got \"http\"");
 }
 
+// Test that output pasted with its command line above it ("$ ss -tlnp", "root@node:~# sudo netstat -tulpn")
+// is read, and that a command line anywhere else is an error.
+TEST(SocketsTest, PastedCommandLine) {
+  for (const char* pasted :
+       {"$ ss -tlnp\nState Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=812,fd=3))\n",
+        "\nroot@worker-1:~# sudo netstat -tulpn\nActive Internet connections (only servers)\n"
+        "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN 812/sshd: /usr/sbin\n",
+        "\xEF\xBB\xBFss -ntl\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"}) {
+    EXPECT_TRUE(looksLikeSocketListing(pasted)) << pasted;
+    auto parsed = readListeningSocketsOfNode(pasted, "worker-1");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
+    ASSERT_EQ(parsed.value().sockets.size(), 1u) << pasted;
+    EXPECT_EQ(parsed.value().sockets[0].port, 22);
+  }
+  EXPECT_FALSE(looksLikeSocketListing("$ ss -tlnp\n$ ss -tlnp\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"));
+  EXPECT_EQ(readError("LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n$ ss -tlnp\n"),
+            "10.1.0.55.txt: line 2: expected a netid (tcp, udp, sctp) or a socket state, got \"$\"");
+}
+
 // Test that ss and netstat output are told by content, and that other text is not taken for them.
 TEST(SocketsTest, LooksLikeSocketListing) {
   for (const char* file : {"node/ss/worker-1.txt", "node/ss/worker-2.txt", "node/ss/worker-3.txt",
