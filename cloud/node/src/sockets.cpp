@@ -87,6 +87,13 @@ std::optional<std::string> parseEndpoint(std::string_view token, Endpoint& endpo
   if (!number || *number < 0 || *number > 65535) {
     return "expected a numeric port 0-65535 (run ss with -n), got " + quoted(port);
   }
+  // An IPv6 socket bound to a v4-mapped address ([::ffff:127.0.0.1]:8080, as Java binds) takes that IPv4
+  // address's connections only: it holds the port on the IPv4 address.
+  constexpr std::string_view kMapped = "::ffff:";
+  if (address.size() > kMapped.size() && address.substr(0, kMapped.size()) == kMapped &&
+      address.find_first_not_of("0123456789.", kMapped.size()) == std::string_view::npos) {
+    address.remove_prefix(kMapped.size());
+  }
   endpoint.address = std::string(address);
   endpoint.port = *number;
   return std::nullopt;
@@ -156,6 +163,14 @@ std::optional<std::string> parseNetstatProgram(std::string_view text,
   return std::nullopt;
 }
 
+// What netstat says on stderr when not run as root, which a pasted terminal holds above the output:
+// "(Not all processes could be identified, non-owned process info" / " will not be shown, you would have to
+// be root to see it all.)".
+bool isNetstatNotice(std::string_view line) {
+  line.remove_prefix(std::min(line.find_first_not_of(kSpace), line.size()));
+  return line.starts_with("(Not all processes could be identified") || line.starts_with("will not be shown");
+}
+
 // The command line pasted above its output: "$ ss -tlnp", "root@node-1:~# sudo netstat -tulpn", "ss -ntl".
 bool isCommandLine(std::string_view line) {
   for (std::string_view prompt : {"$ ", "# "}) {
@@ -182,6 +197,7 @@ class SocketsReader {
     if (first == "`-") return extraAddress(rest, number);  // another local address of the SCTP socket above
     last_sctp_ = std::nullopt;
     if (first == "Netid" || first == "State") return std::nullopt;  // header (ss without -H)
+    if (isNetstatNotice(text)) return std::nullopt;
     if (number == first_line_ && isCommandLine(text)) {
       ++first_line_;  // the header may follow
       return std::nullopt;
@@ -338,6 +354,7 @@ bool looksLikeSocketListing(std::string_view text) {
   };
   std::string_view line = nextLine();
   if (isCommandLine(line)) line = nextLine();  // the output below its pasted command
+  if (isNetstatNotice(line)) return true;
   std::string_view rest = line;
   const std::string_view first = nextToken(rest);
   const std::string_view second = nextToken(rest);

@@ -110,7 +110,7 @@ TEST(SocketsTest, SsTlnpWithHeaderAndNoNetid) {
   EXPECT_EQ(sockets[4].processes[0].name, "node_exporter");
   EXPECT_EQ(sockets[4].processes[0].pid, 2231);
   EXPECT_EQ(sockets[7].address, "::");
-  EXPECT_EQ(sockets[8].address, "::ffff:127.0.0.1");
+  EXPECT_EQ(sockets[8].address, "127.0.0.1");  // v4-mapped: the socket holds the port on 127.0.0.1
   EXPECT_EQ(sockets[8].port, 8080);
 }
 
@@ -193,7 +193,12 @@ TEST(SocketsTest, PastedCommandLine) {
         "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=812,fd=3))\n",
         "\nroot@worker-1:~# sudo netstat -tulpn\nActive Internet connections (only servers)\n"
         "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN 812/sshd: /usr/sbin\n",
-        "\xEF\xBB\xBFss -ntl\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"}) {
+        "\xEF\xBB\xBFss -ntl\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n",
+        "$ netstat -tulpn\n(Not all processes could be identified, non-owned process info\n"
+        " will not be shown, you would have to be root to see it all.)\n"
+        "Active Internet connections (only servers)\n"
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n"
+        "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      -\n"}) {
     EXPECT_TRUE(looksLikeSocketListing(pasted)) << pasted;
     auto parsed = readListeningSocketsOfNode(pasted, "worker-1");
     ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
