@@ -226,18 +226,18 @@ class ModelBuilder {
   // A process name as ss or netstat prints it, against a container's name or its image's repository base
   // name: case, '-' and '_' aside (process node_exporter in container node-exporter), and the kernel's cut of
   // process names to 15 characters (kube-controller for kube-controller-manager).
-  static bool sameProgram(const std::string& process, const std::string& name) {
-    if (process.empty() || name.empty()) return false;
-    auto comparable = [](const std::string& text) {
-      std::string out = text;
-      for (char& c : out)
-        c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      return out;
-    };
-    const std::string p = comparable(process);
-    const std::string n = comparable(name);
+  static bool sameProgram(std::string_view process, std::string_view name) {
     constexpr std::size_t kCommLength = 15;  // TASK_COMM_LEN less its terminating NUL
-    return p == n || (p.size() == kCommLength && n.starts_with(p));
+    if (process.empty() || name.empty()) return false;
+    if (process.size() != name.size() && !(process.size() == kCommLength && name.size() > kCommLength))
+      return false;
+    auto folded = [](char c) {
+      return c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    };
+    for (std::size_t i = 0; i < process.size(); ++i) {
+      if (folded(process[i]) != folded(name[i])) return false;
+    }
+    return true;
   }
 
   // Which container of which hostNetwork pod on this node runs the process behind a socket. Only an
@@ -262,7 +262,8 @@ class ModelBuilder {
             declared || std::any_of(container.ports.begin(), container.ports.end(), [&](const auto& p) {
               return p.container_port == socket.port || p.host_port == socket.port;
             });
-        seen.push_back(podKey(pod) + "/" + container.name + (image.empty() ? "" : " (" + image + ")"));
+        if (seen.size() < 4)
+          seen.push_back(podKey(pod) + "/" + container.name + (image.empty() ? "" : " (" + image + ")"));
       }
     }
     if (candidates.empty()) {
@@ -271,7 +272,7 @@ class ModelBuilder {
         std::string listed;
         for (std::size_t i = 0; i < seen.size() && i < 3; ++i)
           listed += (listed.empty() ? "" : ", ") + seen[i];
-        if (seen.size() > 3) listed += " and " + std::to_string(seen.size() - 3) + " more";
+        if (seen.size() > 3) listed += ", ...";
         unmatched =
             "no hostNetwork container on the node is named like the process, by its name or its "
             "image's (" +
