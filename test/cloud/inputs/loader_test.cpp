@@ -132,8 +132,9 @@ std::vector<std::string> skippedNames(const Inventory& inventory) {
   return names;
 }
 
-// Test that a sonobuoy results folder is read for what it holds (nodes and pods as JSON arrays of objects,
-// container logs under podlogs/) and that its other files are listed as skipped, each with its reason.
+// Test that a sonobuoy results folder is read for what it holds (nodes as an older release writes them, a
+// JSON array of objects; pods as a newer one does, a PodList with its keys sorted; container logs under
+// podlogs/) and that its other files are listed as skipped, each with its reason.
 TEST(InputLoaderTest, SonobuoyFolderSkipsWhatIsNotAnInput) {
   InputLoader loader;
   const auto errors = loader.addPath(test::testDataDir() / "dumps/sonobuoy");
