@@ -155,12 +155,14 @@ TEST(InputLoaderTest, SonobuoyFolderSkipsWhatIsNotAnInput) {
   EXPECT_EQ(skippedNames(inventory),
             (std::vector<std::string>{
                 "sonobuoy/hosts/10.1.0.55/configz.json", "sonobuoy/hosts/10.1.0.55/healthz.json",
-                "sonobuoy/meta/config.json", "sonobuoy/plugins/e2e/results/global/e2e.log",
-                "sonobuoy/plugins/e2e/sonobuoy_results.yaml", "sonobuoy/serverversion.json"}));
+                "sonobuoy/meta/config.json", "sonobuoy/meta/query-time.json",
+                "sonobuoy/plugins/e2e/results/global/e2e.log", "sonobuoy/plugins/e2e/sonobuoy_results.yaml",
+                "sonobuoy/serverversion.json"}));
   EXPECT_EQ(inventory.skipped[1].reason, "not a known input (top-level keys: status)");
-  EXPECT_EQ(inventory.skipped[3].reason,
+  EXPECT_EQ(inventory.skipped[3].reason, "not a known input (a JSON array)");
+  EXPECT_EQ(inventory.skipped[4].reason,
             "expected a file name <namespace>_<pod>_<container>.log, got \"e2e.log\"");
-  EXPECT_EQ(inventory.skipped[4].reason, "YAML without a top-level kind: (not a Kubernetes manifest)");
+  EXPECT_EQ(inventory.skipped[5].reason, "YAML without a top-level kind: (not a Kubernetes manifest)");
 }
 
 // Test that a must-gather folder gives its pods (a PodList as YAML) and its container logs by their path,
