@@ -217,6 +217,32 @@ TEST(AuditCliTest, FolderSkipsFilesThatAreNotInputs) {
   EXPECT_THAT(named.err, HasSubstr("serverversion.json: not a known input"));
 }
 
+// Test the API server's pods with a node's `ss -tlnp` end to end: node_exporter's socket belongs to the
+// node-exporter container (its image's name), so its declared host port is no collision; a process named
+// otherwise is the node's, and the finding says why it was not matched.
+TEST(AuditCliTest, SocketsMatchContainersAsNamed) {
+  test::TempDir dir;
+  std::filesystem::copy(test::testDataDir() / "kubernetes/api/pods.json", dir / "pods.json");
+  std::ifstream in(test::testDataDir() / "node/ss/worker-1.txt");
+  const std::string listing((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir / "10.1.0.55.txt") << listing;
+  const auto matched = audit({dir.path().string(), "--format", "json"});
+  ASSERT_EQ(matched.exit_code, 0) << matched.err << matched.out;
+  EXPECT_TRUE(json::parse(matched.out).at("findings").empty());
+
+  std::string renamed = listing;
+  renamed.replace(renamed.find("\"node_exporter\""), 15, "\"exporterd\"");
+  std::ofstream(dir / "10.1.0.55.txt", std::ios::trunc) << renamed;
+  const auto unmatched = audit({dir.path().string(), "--format", "json"});
+  ASSERT_EQ(unmatched.exit_code, 1) << unmatched.err;
+  const json report = json::parse(unmatched.out);
+  const json* reserved = findingWith(report, "hostport.reserved");
+  ASSERT_NE(reserved, nullptr) << unmatched.out;
+  EXPECT_THAT(reserved->dump(),
+              HasSubstr("not matched to a container: no hostNetwork container on the node is "
+                        "named like the process"));
+}
+
 test::ProcessResult auditSeedAs(const std::string& format, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {seed().string(), "--policy",   (seed() / "policy.json").string(),
                                    "--today",       "2026-11-25", "--format",
