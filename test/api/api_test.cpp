@@ -255,6 +255,28 @@ TEST(ApiTest, UploadsAsCurlSendsThem) {
                 415);
 }
 
+// Test that an upload the reader doubts (a manifest's misspelt hostport) is stored and its answer lists the
+// warning, and that a provider's error response is refused as one.
+TEST(ApiTest, UploadWarningsAndErrorResponses) {
+  TempDir dir;
+  ApiServer server(dir);
+  const auto manifest = server.upload("clusters/c", "ds.yaml",
+                                      readFile(testDataDir() / "kubernetes/psp-and-misspelt-hostport.yaml"));
+  ASSERT_EQ(manifest.status, 201) << manifest.body;
+  const json answer = json::parse(manifest.body);
+  ASSERT_EQ(answer.at("warnings").size(), 1U);
+  EXPECT_THAT(
+      answer.at("warnings").at(0).get<std::string>(),
+      HasSubstr("ds.yaml: line 50: /spec/template/spec/containers/0/ports/0/hostport: unknown field"));
+  const auto error =
+      server.upload("accounts/a", "rules.json", readFile(testDataDir() / "errors/neutron-error.json"));
+  expectProblem(error, 422);
+  EXPECT_THAT(json::parse(error.body).at("detail").get<std::string>(),
+              HasSubstr("this is an error response from the API: Security group"));
+  const auto pods = server.upload("clusters/c", "pods.json", readFile(kScenario / "pods.json"));
+  EXPECT_FALSE(json::parse(pods.body).contains("warnings"));
+}
+
 // Test that bad requests get their status and a problem+json body, and that none of them stores anything.
 TEST(ApiTest, BadInputIsRefusedAndNothingIsStored) {
   TempDir dir;
