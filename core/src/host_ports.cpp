@@ -1,6 +1,7 @@
 #include "sgaudit/core/host_ports.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -222,27 +223,76 @@ class ModelBuilder {
     }
   }
 
+  // A process name as ss or netstat prints it, against a container's name or its image's repository base
+  // name: case, '-' and '_' aside (process node_exporter in container node-exporter), and the kernel's cut of
+  // process names to 15 characters (kube-controller for kube-controller-manager).
+  static bool sameProgram(std::string_view process, std::string_view name) {
+    constexpr std::size_t kCommLength = 15;  // TASK_COMM_LEN less its terminating NUL
+    if (process.empty() || name.empty()) return false;
+    if (process.size() != name.size() && !(process.size() == kCommLength && name.size() > kCommLength))
+      return false;
+    auto folded = [](char c) {
+      return c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    };
+    for (std::size_t i = 0; i < process.size(); ++i) {
+      if (folded(process[i]) != folded(name[i])) return false;
+    }
+    return true;
+  }
+
   // Which container of which hostNetwork pod on this node runs the process behind a socket. Only an
-  // unambiguous answer counts; otherwise the socket stays the node's own.
+  // unambiguous answer counts; otherwise the socket stays the node's own, and `unmatched` says why when a
+  // hostNetwork container on the node declares the socket's port (then the port looks taken by the node).
   std::optional<std::pair<const Pod*, std::string>> attribute(const std::string& node,
-                                                              const ListeningSocket& socket) const {
+                                                              const ListeningSocket& socket,
+                                                              std::string& unmatched) const {
     std::vector<std::pair<const Pod*, std::string>> candidates;
+    std::vector<std::string> seen;  // "namespace/pod/container (image)", for the note
+    bool declared = false;          // a hostNetwork container on the node declares the socket's port
     for (const auto& pod : cluster_.pods) {
       if (pod.spec.node_name != node || !pod.spec.host_network) continue;
       for (const auto& container : pod.spec.containers) {
+        const std::string image = container.image.empty() ? std::string() : imageBaseName(container.image);
         const bool named =
             std::any_of(socket.processes.begin(), socket.processes.end(), [&](const SocketProcess& p) {
-              return p.name == container.name ||
-                     (!container.image.empty() && p.name == imageBaseName(container.image));
+              return sameProgram(p.name, container.name) || sameProgram(p.name, image);
             });
         if (named) candidates.emplace_back(&pod, container.name);
+        declared =
+            declared || std::any_of(container.ports.begin(), container.ports.end(), [&](const auto& p) {
+              return p.container_port == socket.port || p.host_port == socket.port;
+            });
+        if (seen.size() < 4)
+          seen.push_back(podKey(pod) + "/" + container.name + (image.empty() ? "" : " (" + image + ")"));
       }
     }
-    if (candidates.empty()) return std::nullopt;
+    if (candidates.empty()) {
+      if (!declared) return std::nullopt;
+      if (!socket.processes.empty()) {
+        std::string listed;
+        for (std::size_t i = 0; i < seen.size() && i < 3; ++i)
+          listed += (listed.empty() ? "" : ", ") + seen[i];
+        if (seen.size() > 3) listed += ", ...";
+        unmatched =
+            "no hostNetwork container on the node is named like the process, by its name or its "
+            "image's (" +
+            listed + ")";
+      } else {
+        unmatched =
+            "the listing names no process (ss or netstat without -p, or not run as root), so it "
+            "cannot be matched to a hostNetwork container";
+      }
+      return std::nullopt;
+    }
     std::set<std::size_t> units;
     for (const auto& [pod, container] : candidates)
       units.insert(pod_unit_.at(pod));
-    if (units.size() > 1) return std::nullopt;
+    if (units.size() > 1) {
+      if (declared)
+        unmatched = "the process is named like containers of " + std::to_string(units.size()) +
+                    " workloads, so it is not attributed to any";
+      return std::nullopt;
+    }
     // Replicas of one workload: the one whose container is running holds the socket.
     std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
       return std::tuple(!isRunning(*a.first, a.second), podKey(*a.first)) <
@@ -266,7 +316,8 @@ class ModelBuilder {
     for (const auto& node_sockets : cluster_.node_sockets) {
       for (const auto& socket : node_sockets.sockets) {
         const SourceLocation where{node_sockets.source.file, socket.line};
-        if (auto owner = attribute(node_sockets.node, socket)) {
+        std::string unmatched;
+        if (auto owner = attribute(node_sockets.node, socket, unmatched)) {
           const auto& [pod, container] = *owner;
           HostPortUse& use = useFor(pod_unit_.at(pod), pod, container, node_sockets.node, socket.protocol,
                                     socket.port, socket.address);
@@ -280,7 +331,8 @@ class ModelBuilder {
         owned.port_min = owned.port_max = socket.port;
         owned.host_ip = normaliseHostIp(socket.address);
         owned.owner = socket.processes.empty() ? "a host process" : socket.processes.front().name;
-        owned.evidence = "node " + node_sockets.node + ": " + socketText(socket);
+        owned.evidence = "node " + node_sockets.node + ": " + socketText(socket) +
+                         (unmatched.empty() ? "" : " (not matched to a container: " + unmatched + ")");
         model_.node_owned.push_back(std::move(owned));
       }
     }

@@ -176,15 +176,32 @@ int runAuditCommand(const AuditOptions& options) {
 
   core::AuditResult result = core::runAudit(input);
   cloud::inputs::renderCloudFixes(result.findings);
+  // What the readers warned of, and the files of a folder that were not inputs, come before what the audit
+  // could not judge.
+  std::vector<std::string> warnings = inventory.warnings;
+  constexpr std::size_t kSkippedListed = 50;
+  for (std::size_t i = 0; i < inventory.skipped.size() && i < kSkippedListed; ++i)
+    warnings.push_back("skipped " + inventory.skipped[i].name + ": " + inventory.skipped[i].reason);
+  if (inventory.skipped.size() > kSkippedListed) {
+    warnings.push_back("skipped " + std::to_string(inventory.skipped.size() - kSkippedListed) +
+                       " more files that are not inputs (the JSON report lists them all)");
+  }
+  result.warnings.insert(result.warnings.begin(), warnings.begin(), warnings.end());
 
   std::string text;
   if (options.format == "text") {
     text = renderAuditText(result, options.color && !options.output);
+    if (!inventory.skipped.empty()) {
+      text += "\n" + std::to_string(inventory.inputs.size()) + " input(s) read, " +
+              std::to_string(inventory.skipped.size()) + " file(s) skipped as not inputs\n";
+    }
   } else {
     std::vector<std::pair<std::string, std::string>> inputs;
     for (const auto& loaded : inventory.inputs)
       inputs.emplace_back(loaded.name, loaded.kind);
-    const json document = auditDocument(result, inputs);
+    json document = auditDocument(result, inputs);
+    for (const auto& skipped : inventory.skipped)
+      document["inputs"].push_back({{"name", skipped.name}, {"kind", "skipped"}, {"reason", skipped.reason}});
     if (options.format == "json") {
       text = document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
     } else {

@@ -66,13 +66,6 @@ HttpResponse getScope(const ApiRequest& request, db::ScopeKind kind, const std::
   return jsonResponse(200, *found);
 }
 
-// Media types an upload may declare; anything else is refused with 415 (a form post, say).
-bool acceptedContentType(const std::string& type) {
-  return type == "application/json" || type == "application/yaml" || type == "application/x-yaml" ||
-         type == "text/yaml" || type == "text/x-yaml" || type == "text/plain" ||
-         type == "application/octet-stream";
-}
-
 // A display name: printable, no path tricks that matter (it is only a label), at most 256 bytes.
 bool acceptableInputName(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
@@ -98,13 +91,8 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
                      "/path/" + std::string(kind == db::ScopeKind::Cluster ? "cluster" : "account"),
                      http.path);
   }
-  if (const auto type = http.header("Content-Type"); type && !acceptedContentType(mediaType(http))) {
-    return HttpResponse::problem(415,
-                                 "unsupported Content-Type \"" + std::string(*type) +
-                                     "\": send application/json, application/yaml, text/plain or "
-                                     "application/octet-stream",
-                                 http.path);
-  }
+  // Any Content-Type is taken: an input is recognised by its content, and `curl --data-binary @file` labels
+  // every body application/x-www-form-urlencoded. Only the encoding changes what the bytes are.
   std::string encoding = "identity";
   if (const auto value = http.header("Content-Encoding")) {
     const std::string lowered = asciiLower(*value);
@@ -202,9 +190,9 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
             {"bytes", decoded.size},
             {"created", added.created}});
   const std::string base = kind == db::ScopeKind::Cluster ? "/api/v1/clusters/" : "/api/v1/accounts/";
-  HttpResponse response = jsonResponse(
-      added.created ? 201 : 200,
-      json{{"input", inputJson(added.input)}, {"snapshot", snapshot_json}, {"created", added.created}});
+  json result{{"input", inputJson(added.input)}, {"snapshot", snapshot_json}, {"created", added.created}};
+  if (!loader.inventory().warnings.empty()) result["warnings"] = loader.inventory().warnings;
+  HttpResponse response = jsonResponse(added.created ? 201 : 200, result);
   response.headers["Location"] = base + scope_name;
   return response;
 }

@@ -144,6 +144,7 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   input.node_instance_map = request.node_instance_map;
   core::AuditResult result = core::runAudit(input);
   cloud::inputs::renderCloudFixes(result.findings);
+  result.warnings.insert(result.warnings.begin(), inventory.warnings.begin(), inventory.warnings.end());
   json document = auditDocument(result, inventory.inputs);
   document["scope"] = {
       {"cluster", request.cluster}, {"accounts", request.accounts}, {"snapshots", plan.snapshots}};

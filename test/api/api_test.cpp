@@ -236,6 +236,47 @@ TEST(ApiTest, GzipUploads) {
   expectProblem(server.upload("clusters/c", "pods3.json", pods, "Content-Encoding: br\r\n"), 415);
 }
 
+// Test that an upload as curl sends it (`curl --data-binary @rules.json`, which labels every body
+// application/x-www-form-urlencoded) is stored, as is one under any other declared type, while an unknown
+// Content-Encoding is still refused.
+TEST(ApiTest, UploadsAsCurlSendsThem) {
+  TempDir dir;
+  ApiServer server(dir);
+  const std::string rules = readFile(kScenario / "security-group-rules.json");
+  const auto form = server.upload("accounts/prod", "rules.json", rules,
+                                  "Content-Type: application/x-www-form-urlencoded\r\n");
+  ASSERT_EQ(form.status, 201) << form.body;
+  EXPECT_EQ(json::parse(form.body).at("input").at("kind"), "huawei.vpc.v3.security-group-rules");
+  const auto pods = server.upload("clusters/c", "pods.json", readFile(kScenario / "pods.json"),
+                                  "Content-Type: multipart/x-anything; boundary=x\r\n");
+  EXPECT_EQ(pods.status, 201) << pods.body;
+  expectProblem(server.upload("accounts/prod", "rules2.json", rules,
+                              "Content-Type: application/x-www-form-urlencoded\r\nContent-Encoding: br\r\n"),
+                415);
+}
+
+// Test that an upload the reader doubts (a manifest's misspelt hostport) is stored and its answer lists the
+// warning, and that a provider's error response is refused as one.
+TEST(ApiTest, UploadWarningsAndErrorResponses) {
+  TempDir dir;
+  ApiServer server(dir);
+  const auto manifest = server.upload("clusters/c", "ds.yaml",
+                                      readFile(testDataDir() / "kubernetes/psp-and-misspelt-hostport.yaml"));
+  ASSERT_EQ(manifest.status, 201) << manifest.body;
+  const json answer = json::parse(manifest.body);
+  ASSERT_EQ(answer.at("warnings").size(), 1U);
+  EXPECT_THAT(
+      answer.at("warnings").at(0).get<std::string>(),
+      HasSubstr("ds.yaml: line 50: /spec/template/spec/containers/0/ports/0/hostport: unknown field"));
+  const auto error =
+      server.upload("accounts/a", "rules.json", readFile(testDataDir() / "errors/neutron-error.json"));
+  expectProblem(error, 422);
+  EXPECT_THAT(json::parse(error.body).at("detail").get<std::string>(),
+              HasSubstr("this is an error response from the API: Security group"));
+  const auto pods = server.upload("clusters/c", "pods.json", readFile(kScenario / "pods.json"));
+  EXPECT_FALSE(json::parse(pods.body).contains("warnings"));
+}
+
 // Test that bad requests get their status and a problem+json body, and that none of them stores anything.
 TEST(ApiTest, BadInputIsRefusedAndNothingIsStored) {
   TempDir dir;
@@ -247,9 +288,10 @@ TEST(ApiTest, BadInputIsRefusedAndNothingIsStored) {
   const auto unknown = server.upload("clusters/bad", "x.json", R"({"hello": "world"})", json_type);
   expectProblem(unknown, 422);
   EXPECT_THAT(json::parse(unknown.body).at("detail").get<std::string>(), HasSubstr("not a known input"));
+  // The declared type does not matter, the content does: an unknown body is a 422 whatever its label.
   expectProblem(
       server.upload("clusters/bad", "x.json", "{}", "Content-Type: application/x-www-form-urlencoded\r\n"),
-      415);
+      422);
   const auto bomb = std::string(100000, '[') + std::string(100000, ']');
   expectProblem(server.upload("clusters/bad", "bomb.json", bomb.substr(0, 60000), json_type), 400);
   expectProblem(server.upload("clusters/bad", "big.json", std::string(70000, ' ') + "{}", json_type), 413);

@@ -37,7 +37,7 @@ inline nlohmann::json dumpSpec(const core::PodSpec& spec) {
       ports.push_back(
           {p.name, p.container_port, p.host_port ? *p.host_port : -1, core::toString(p.protocol), p.host_ip});
     }
-    containers.push_back({c.name, c.init, c.sidecar, ports});
+    containers.push_back({c.name, c.image, c.init, c.sidecar, ports});
   }
   return out;
 }

@@ -289,5 +289,56 @@ TEST(HostPortChecksTest, SocketAttribution) {
   EXPECT_EQ(model.uses[0].container, "web");
 }
 
+// Test that process names are matched to containers as ss prints them: '-' and '_' and case aside, against
+// the container's name or its image's repository base name, and cut to the kernel's 15 characters.
+TEST(HostPortChecksTest, SocketAttributionNormalisesProcessNames) {
+  auto attributedTo = [](Container container, const std::string& process) -> std::string {
+    ClusterState cluster;
+    cluster.nodes = {node("n1")};
+    cluster.pods = {barePod("p", hostNetworkSpec({std::move(container)}), "n1")};
+    cluster.node_sockets = {{"n1", {socket(9100, process)}, {"n1.txt", 0}}};
+    const auto model = buildHostPortModel(cluster);
+    for (const auto& use : model.uses) {
+      if (use.socket) return use.container;
+    }
+    return "";
+  };
+  Container exporter = container("exporter");
+  exporter.image = "quay.io/prometheus/node-exporter:v1.8.2";
+  EXPECT_EQ(attributedTo(exporter, "node_exporter"), "exporter");  // by the image's base name
+  EXPECT_EQ(attributedTo(container("kube-proxy"), "kube_proxy"), "kube-proxy");
+  EXPECT_EQ(attributedTo(container("Kube-Proxy"), "kube-proxy"), "Kube-Proxy");
+  EXPECT_EQ(attributedTo(container("kube-controller-manager"), "kube-controller"), "kube-controller-manager");
+  EXPECT_EQ(attributedTo(container("kube-controller-manager"), "kube-control"), "");  // not a 15-char cut
+  EXPECT_EQ(attributedTo(container("node-exporter-sidecar"), "node_exporter"), "");
+}
+
+// Test that a socket on a port a hostNetwork container declares, which could not be matched to it, says why
+// in the evidence of the finding it leads to.
+TEST(HostPortChecksTest, UnmatchedSocketSaysWhy) {
+  auto reservedEvidence = [](std::vector<SocketProcess> processes) {
+    ClusterState cluster;
+    cluster.nodes = {node("n1")};
+    Container exporter = container("metrics", {port(9100, 9100)});
+    exporter.image = "registry.example.com/exporter:2";
+    cluster.pods = {barePod("p", hostNetworkSpec({exporter}), "n1")};
+    ListeningSocket listening = socket(9100, "x");
+    listening.processes = std::move(processes);
+    cluster.node_sockets = {{"n1", {listening}, {"n1.txt", 0}}};
+    const auto reserved = withCheck(checkHostPorts(cluster), check::kHostPortReserved);
+    std::string text;
+    for (const auto& finding : reserved) {
+      for (const auto& evidence : finding.evidence) {
+        if (evidence.kind == "node") text += evidence.text;
+      }
+    }
+    return text;
+  };
+  EXPECT_THAT(reservedEvidence({{"node_exporter", 2231}}),
+              HasSubstr("not matched to a container: no hostNetwork container on the node is named like the "
+                        "process, by its name or its image's (default/p/metrics (exporter))"));
+  EXPECT_THAT(reservedEvidence({}), HasSubstr("the listing names no process"));
+}
+
 }  // namespace
 }  // namespace sgaudit::core

@@ -177,6 +177,72 @@ TEST(AuditCliTest, BadInputExits2) {
   EXPECT_EQ(audit({(dir / "missing").string()}).exit_code, 2);
 }
 
+// Test that a dump folder (the seed scenario with a sonobuoy-like folder's other files beside it) audits as
+// the scenario does, lists the files that are not inputs as skipped in the text summary, the JSON report's
+// inputs and its warnings, while the same file named on the command line is still an error.
+TEST(AuditCliTest, FolderSkipsFilesThatAreNotInputs) {
+  test::TempDir dir;
+  const auto dump = dir / "dump";
+  std::filesystem::create_directories(dump / "meta");
+  std::filesystem::copy(seed(), dump / "cce-seed", std::filesystem::copy_options::recursive);
+  std::ofstream(dump / "serverversion.json") << R"({"major": "1", "minor": "28", "gitVersion": "v1.28.3"})";
+  std::ofstream(dump / "meta" / "query-time.txt") << "Pods took 12.345ms\n";
+  std::ofstream(dump / "sonobuoy_results.yaml") << "name: e2e\nstatus: passed\n";
+  const std::vector<std::string> policy = {"--policy", (seed() / "policy.json").string(), "--today",
+                                           "2026-11-25"};
+
+  std::vector<std::string> args = {dump.string()};
+  args.insert(args.end(), policy.begin(), policy.end());
+  const auto text = audit(args);
+  EXPECT_EQ(text.exit_code, 1) << text.err;  // the scenario's findings
+  EXPECT_THAT(text.out, HasSubstr("sgaudit: 6 finding(s)"));
+  EXPECT_THAT(text.out, HasSubstr("warning: skipped dump/serverversion.json: not a known input"));
+  EXPECT_THAT(text.out,
+              HasSubstr("warning: skipped dump/sonobuoy_results.yaml: YAML without a top-level kind"));
+  EXPECT_THAT(text.out, HasSubstr("3 file(s) skipped as not inputs"));
+
+  args.insert(args.end(), {"--format", "json"});
+  const auto report = audit(args);
+  ASSERT_EQ(report.exit_code, 1) << report.err;
+  const json doc = json::parse(report.out);
+  std::set<std::string> skipped;
+  for (const auto& input : doc.at("inputs")) {
+    if (input.at("kind") == "skipped") skipped.insert(input.at("name").get<std::string>());
+  }
+  EXPECT_EQ(skipped, (std::set<std::string>{"dump/meta/query-time.txt", "dump/serverversion.json",
+                                            "dump/sonobuoy_results.yaml"}));
+
+  const auto named = audit({(dump / "serverversion.json").string()});
+  EXPECT_EQ(named.exit_code, 2);
+  EXPECT_THAT(named.err, HasSubstr("serverversion.json: not a known input"));
+}
+
+// Test the API server's pods with a node's `ss -tlnp` end to end: node_exporter's socket belongs to the
+// node-exporter container (its image's name), so its declared host port is no collision; a process named
+// otherwise is the node's, and the finding says why it was not matched.
+TEST(AuditCliTest, SocketsMatchContainersAsNamed) {
+  test::TempDir dir;
+  std::filesystem::copy(test::testDataDir() / "kubernetes/api/pods.json", dir / "pods.json");
+  std::ifstream in(test::testDataDir() / "node/ss/worker-1.txt");
+  const std::string listing((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(dir / "10.1.0.55.txt") << listing;
+  const auto matched = audit({dir.path().string(), "--format", "json"});
+  ASSERT_EQ(matched.exit_code, 0) << matched.err << matched.out;
+  EXPECT_TRUE(json::parse(matched.out).at("findings").empty());
+
+  std::string renamed = listing;
+  renamed.replace(renamed.find("\"node_exporter\""), 15, "\"exporterd\"");
+  std::ofstream(dir / "10.1.0.55.txt", std::ios::trunc) << renamed;
+  const auto unmatched = audit({dir.path().string(), "--format", "json"});
+  ASSERT_EQ(unmatched.exit_code, 1) << unmatched.err;
+  const json report = json::parse(unmatched.out);
+  const json* reserved = findingWith(report, "hostport.reserved");
+  ASSERT_NE(reserved, nullptr) << unmatched.out;
+  EXPECT_THAT(reserved->dump(),
+              HasSubstr("not matched to a container: no hostNetwork container on the node is "
+                        "named like the process"));
+}
+
 test::ProcessResult auditSeedAs(const std::string& format, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {seed().string(), "--policy",   (seed() / "policy.json").string(),
                                    "--today",       "2026-11-25", "--format",

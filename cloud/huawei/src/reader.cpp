@@ -23,6 +23,23 @@ const json* sample(const json& doc, const char* plural, const char* singular) {
   return nullptr;
 }
 
+// An ECS server as Huawei Cloud's own API prints it (GET /v1/{project_id}/cloudservers/detail), told from
+// the Compute API's (Nova) shape by what only ECS adds: enterprise_project_id (only with enterprise
+// projects), metadata.vpc_id and the metering.* keys, sys_tags, os:scheduler_hints, or the list's count.
+// Servers with none of them are the Compute API's, which the OpenStack reader reads.
+bool looksLikeEcsServer(const json& doc, const json& server) {
+  if (server.contains("enterprise_project_id") || server.contains("sys_tags") ||
+      server.contains("os:scheduler_hints") || (doc.contains("count") && doc.contains("servers"))) {
+    return true;
+  }
+  const auto metadata = server.find("metadata");
+  if (metadata == server.end() || !metadata->is_object()) return false;
+  for (const auto& [key, value] : metadata->items()) {
+    if (key == "vpc_id" || key.starts_with("metering.") || key == "charging_mode") return true;
+  }
+  return false;
+}
+
 bool looksLikeV3Rule(const json& rule) {
   return rule.is_object() &&
          (rule.contains("multiport") || rule.contains("action") || rule.contains("priority"));
@@ -424,12 +441,14 @@ std::optional<std::string> recognise(const json& doc) {
     if (group->is_array() || group->contains("ip_set")) return "huawei.vpc.v3.address-groups";
   }
   if (const json* server = sample(doc, "servers", "server")) {
-    if (server->is_object() && (server->contains("enterprise_project_id") ||
-                                (server->contains("metadata") && (*server)["metadata"].contains("vpc_id")))) {
-      return "huawei.ecs.servers";
-    }
+    if (server->is_object() && looksLikeEcsServer(doc, *server)) return "huawei.ecs.servers";
   }
   if (const json* vpc = sample(doc, "vpcs", "vpc")) {
+    // VPC v3 adds extend_cidrs, cloud_resources, tags as objects, project_id; both read the same way.
+    if (vpc->is_object() && vpc->contains("cidr") &&
+        (vpc->contains("cloud_resources") || vpc->contains("extend_cidrs") || vpc->contains("project_id"))) {
+      return "huawei.vpc.v3.vpcs";
+    }
     if (vpc->is_array() || vpc->contains("cidr")) return "huawei.vpc.v1.vpcs";
   }
   if (const json* subnet = sample(doc, "subnets", "subnet")) {
@@ -457,7 +476,7 @@ Parsed<CloudInventory> parse(const std::string& kind, const json& document, cons
       readAddressGroups(root, inventory, source);
     } else if (kind == "huawei.ecs.servers") {
       readServers(root, inventory, source);
-    } else if (kind == "huawei.vpc.v1.vpcs") {
+    } else if (kind == "huawei.vpc.v1.vpcs" || kind == "huawei.vpc.v3.vpcs") {
       readNetworks(root, inventory, source, false);
     } else if (kind == "huawei.vpc.v1.subnets") {
       readNetworks(root, inventory, source, true);

@@ -51,14 +51,6 @@ bool isKubernetesKind(const std::string& kind) {
   return std::find(kKinds.begin(), kKinds.end(), kind) != kKinds.end();
 }
 
-bool looksLikeSockets(std::string_view text) {
-  const std::string_view first = trimmedStart(text);
-  for (std::string_view prefix : {"tcp ", "udp ", "sctp ", "Netid ", "tcp\t", "udp\t", "raw ", "u_str "}) {
-    if (first.starts_with(prefix)) return true;
-  }
-  return false;
-}
-
 // Depth limit for DOM parsing of untrusted JSON: nlohmann recurses, so a nesting bomb must be stopped first.
 bool tooDeep(std::string_view text) {
   std::size_t depth = 0;
@@ -134,6 +126,22 @@ static bool isPolicy(const json& document) {
   return true;
 }
 
+// A Kubernetes object of any kind (kind and apiVersion strings), or a JSON array of them (sonobuoy's
+// resources/ns/<namespace>/Pods.json).
+static bool isKubernetesObject(const json& document) {
+  if (!document.is_object()) return false;
+  const auto kind = document.find("kind");
+  const auto api_version = document.find("apiVersion");
+  return kind != document.end() && kind->is_string() && api_version != document.end() &&
+         api_version->is_string();
+}
+
+static bool isArrayOfKubernetesObjects(const json& document) {
+  return document.is_array() && !document.empty() &&
+         std::all_of(document.begin(), document.end(),
+                     [](const json& item) { return isKubernetesObject(item); });
+}
+
 std::optional<std::string> recogniseJson(const json& document) {
   if (isPolicy(document)) return "sgaudit.policy";
   if (auto kind = huawei::recognise(document)) return kind;
@@ -145,45 +153,153 @@ std::optional<std::string> recogniseJson(const json& document) {
   }
   if (document.is_object() && document.contains("apiVersion") && document.contains("items"))
     return "kubectl.json";
+  // Any other Kubernetes object (a PodSecurityPolicy, a ConfigMap): read, and counted as a kind not modelled.
+  if (isKubernetesObject(document) || isArrayOfKubernetesObjects(document)) return "kubectl.json";
   return std::nullopt;
 }
 
-std::optional<InputError> InputLoader::addJson(const json& document, const std::string& name) {
+std::optional<std::string> apiErrorMessage(const json& document) {
+  if (!document.is_object()) return std::nullopt;
+  auto text = [](const json& object, std::initializer_list<const char*> keys) -> std::string {
+    for (const char* key : keys) {
+      const auto it = object.find(key);
+      if (it == object.end()) continue;
+      if (it->is_string()) return it->get<std::string>();
+      if (it->is_number()) return it->dump();
+    }
+    return {};
+  };
+  auto join = [](std::string message, const std::string& code) {
+    if (message.empty()) message = "(no message)";
+    return code.empty() ? message : message + " (" + code + ")";
+  };
+  // Huawei Cloud: {"error_code": "VPC.0114", "error_msg": "...", "request_id": "..."}
+  if (document.contains("error_code") && document.contains("error_msg"))
+    return join(text(document, {"error_msg"}), text(document, {"error_code"}));
+  // Neutron: {"NeutronError": {"type": "SecurityGroupNotFound", "message": "...", "detail": ""}}
+  if (const auto it = document.find("NeutronError"); it != document.end() && it->is_object())
+    return join(text(*it, {"message"}), text(*it, {"type"}));
+  // {"error": {"code": ..., "message": ...}} (Keystone, Huawei ECS and IAM), {"Error": {"Code", "Message"}}
+  // (an AWS SDK's error response), {"__type": ..., "message": ...} (AWS JSON protocols).
+  for (const char* key : {"error", "Error"}) {
+    const auto it = document.find(key);
+    if (it != document.end() && it->is_object() && document.size() <= 3 &&
+        (it->contains("message") || it->contains("Message"))) {
+      return join(text(*it, {"message", "Message"}), text(*it, {"code", "Code", "title"}));
+    }
+  }
+  if (document.contains("__type") && (document.contains("message") || document.contains("Message")))
+    return join(text(document, {"message", "Message"}), text(document, {"__type"}));
+  // Nova: one key naming the fault, {"itemNotFound": {"code": 404, "message": "..."}}.
+  if (document.size() == 1) {
+    const auto only = document.begin();
+    const json& body = only.value();
+    if (body.is_object() && body.contains("message") && body.contains("code"))
+      return join(text(body, {"message"}), only.key() + " " + text(body, {"code"}));
+  }
+  return std::nullopt;
+}
+
+std::optional<InputError> InputLoader::notAnInput(InputError error, bool walked) {
+  if (!walked) return error;
+  inventory_.skipped.push_back({error.source, error.message});
+  return std::nullopt;
+}
+
+void InputLoader::addKubernetes(kubernetes::KubernetesObjects&& objects, const std::string& name,
+                                std::string kind) {
+  for (const auto& warning : objects.warnings) {
+    inventory_.warnings.push_back(name + (warning.where.empty() ? "" : ": " + warning.where) + ": " +
+                                  warning.message);
+  }
+  mergeKubernetes(inventory_.cluster, std::move(objects));
+  inventory_.inputs.push_back({name, std::move(kind)});
+}
+
+std::optional<InputError> InputLoader::addJson(const json& document, const std::string& name, bool walked) {
+  if (auto message = apiErrorMessage(document))
+    return notAnInput(InputError{name, "", "this is an error response from the API: " + *message}, walked);
   const auto kind = recogniseJson(document);
-  if (!kind) return InputError{name, "", "not a known input (" + topLevelKeys(document) + ")"};
+  if (!kind)
+    return notAnInput(InputError{name, "", "not a known input (" + topLevelKeys(document) + ")"}, walked);
   if (*kind == "sgaudit.policy") {
     // Recognised so that a folder holding its policy can be audited; the policy itself comes from --policy.
   } else if (*kind == "kubectl.json") {
-    std::istringstream stream(document.dump());
+    const json* list = &document;
+    json wrapped;
+    if (document.is_array()) {  // an array of objects reads as the List it lists
+      wrapped = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", document}};
+      list = &wrapped;
+    }
+    std::istringstream stream(list->dump());
     auto objects = kubernetes::readKubectlJson(stream, name);
     if (!objects) return objects.error();
-    mergeKubernetes(inventory_.cluster, std::move(objects).value());
+    addKubernetes(std::move(objects).value(), name, *kind);
+    return std::nullopt;
   } else {
+    std::vector<std::string> warnings;
+    openstack::ParseOptions openstack_options;
+    openstack_options.warnings = &warnings;
     Parsed<core::CloudInventory> parsed = kind->starts_with("huawei.") ? huawei::parse(*kind, document, name)
                                           : kind->starts_with("aws.")
                                               ? aws::parse(*kind, document, name)
-                                              : openstack::parse(*kind, document, name);
+                                              : openstack::parse(*kind, document, name, openstack_options);
     if (!parsed) return parsed.error();
     mergeCloud(inventory_.cloud, std::move(parsed).value());
+    append(inventory_.warnings, std::move(warnings));
   }
   inventory_.inputs.push_back({name, *kind});
   return std::nullopt;
 }
 
+// A log named <namespace>_<pod>_<container>.log, or one in a sonobuoy or must-gather dump's layout; read from
+// `file` a block at a time when given (dumps hold logs of hundreds of MB), else from `bytes`.
+std::optional<InputError> InputLoader::addContainerLog(std::string_view bytes,
+                                                       const std::filesystem::path* file,
+                                                       const std::string& name, bool walked) {
+  if (auto bad_name = node::parseLogFileName(name); !bad_name) {
+    return notAnInput(InputError{name, "", bad_name.error().message}, walked);
+  }
+  std::ifstream in;
+  if (file != nullptr) {
+    in.open(*file, std::ios::binary);
+    if (!in) return InputError{name, "", "cannot open for reading"};
+  }
+  Parsed<core::ContainerLog> log =
+      file != nullptr ? node::readContainerLog(in, name) : node::readContainerLog(bytes, name);
+  if (!log) return InputError{name, log.error().where, log.error().message};
+  log.value().source.file = name;
+  inventory_.cluster.container_logs.push_back(std::move(log).value());
+  inventory_.inputs.push_back({name, "container.log"});
+  return std::nullopt;
+}
+
+static bool isContainerLogName(const std::string& name) {
+  return endsWith(baseName(name), ".log") || node::logNameFromDumpPath(name).has_value();
+}
+
+// A YAML file whose top level names a kind (a column-0 "kind:" line): a Kubernetes manifest, or a list of
+// them.
+static bool hasTopLevelKind(std::string_view text) {
+  for (std::size_t at = 0; at < text.size();) {
+    const auto eol = std::min(text.find('\n', at), text.size());
+    if (text.substr(at, eol - at).starts_with("kind:")) return true;
+    at = eol + 1;
+  }
+  return false;
+}
+
 std::optional<InputError> InputLoader::addBytes(std::string_view bytes, const std::string& name) {
+  return read(bytes, name, false);
+}
+
+std::optional<InputError> InputLoader::read(std::string_view bytes, const std::string& name, bool walked) {
   if (bytes.size() > kMaxDocumentBytes) {
     return InputError{name, "", "larger than " + std::to_string(kMaxDocumentBytes >> 20) + " MiB"};
   }
   const std::string base = baseName(name);
   const std::string_view start = trimmedStart(bytes);
-  if (endsWith(base, ".log")) {
-    auto log = node::readContainerLog(bytes, base);
-    if (!log) return InputError{name, log.error().where, log.error().message};
-    log.value().source.file = name;
-    inventory_.cluster.container_logs.push_back(std::move(log).value());
-    inventory_.inputs.push_back({name, "container.log"});
-    return std::nullopt;
-  }
+  if (isContainerLogName(name)) return addContainerLog(bytes, nullptr, name, walked);
   if (start.starts_with("{") || start.starts_with("[")) {
     if (tooDeep(bytes))
       return InputError{name, "", "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels"};
@@ -198,9 +314,9 @@ std::optional<InputError> InputLoader::addBytes(std::string_view bytes, const st
       }
       return InputError{name, "", "not valid JSON"};
     }
-    return addJson(document, name);
+    return addJson(document, name, walked);
   }
-  if (looksLikeSockets(bytes)) {
+  if (node::looksLikeSocketListing(bytes)) {
     auto sockets = node::readListeningSockets(bytes, base);
     if (!sockets) return InputError{name, sockets.error().where, sockets.error().message};
     sockets.value().source.file = name;
@@ -210,23 +326,36 @@ std::optional<InputError> InputLoader::addBytes(std::string_view bytes, const st
   }
   if (endsWith(base, ".yaml") || endsWith(base, ".yml") ||
       start.find("apiVersion:") != std::string_view::npos || start.starts_with("---")) {
+    // In a folder, YAML that names no kind at its top level is some other tool's file (a dump's config, a
+    // chart's values.yaml), not a manifest.
+    if (walked && !hasTopLevelKind(bytes)) {
+      return notAnInput(InputError{name, "", "YAML without a top-level kind: (not a Kubernetes manifest)"},
+                        true);
+    }
     auto objects = kubernetes::readManifests(bytes, name);
     if (!objects) return objects.error();
-    mergeKubernetes(inventory_.cluster, std::move(objects).value());
-    inventory_.inputs.push_back({name, "kubernetes.manifest"});
+    addKubernetes(std::move(objects).value(), name, "kubernetes.manifest");
     return std::nullopt;
   }
-  return InputError{name, "",
-                    "not a known input (expected provider or kubectl JSON, a YAML manifest, `ss -Htulnp` "
-                    "output or a container log named <namespace>_<pod>_<container>.log)"};
+  return notAnInput(
+      InputError{name, "",
+                 "not a known input (expected provider or kubectl JSON, a YAML manifest, `ss` or "
+                 "`netstat -tulpn` output or a container log named "
+                 "<namespace>_<pod>_<container>.log)"},
+      walked);
 }
 
 std::optional<InputError> InputLoader::addFile(const std::filesystem::path& file,
                                                const std::string& display_name) {
-  const std::string name = display_name.empty() ? file.string() : display_name;
+  return readFile(file, display_name.empty() ? file.string() : display_name, false);
+}
+
+std::optional<InputError> InputLoader::readFile(const std::filesystem::path& file, const std::string& name,
+                                                bool walked) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) return InputError{name, "", "cannot read: " + ec.message()};
+  if (isContainerLogName(name)) return addContainerLog({}, &file, name, walked);
   std::ifstream in(file, std::ios::binary);
   if (!in) return InputError{name, "", "cannot open for reading"};
   // Large JSON is streamed: only kubectl output grows that big, and its reader never holds it whole.
@@ -238,15 +367,14 @@ std::optional<InputError> InputLoader::addFile(const std::filesystem::path& file
     if (start.starts_with("{") && start.find("\"apiVersion\"") != std::string_view::npos) {
       auto objects = kubernetes::readKubectlJsonFile(file);
       if (!objects) return InputError{name, objects.error().where, objects.error().message};
-      mergeKubernetes(inventory_.cluster, std::move(objects).value());
-      inventory_.inputs.push_back({name, "kubectl.json"});
+      addKubernetes(std::move(objects).value(), name, "kubectl.json");
       return std::nullopt;
     }
     in.clear();
     in.seekg(0);
   }
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return addBytes(bytes, name);
+  return read(bytes, name, walked);
 }
 
 std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
@@ -286,7 +414,7 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
   for (const auto& file : files) {
     const std::string name =
         std::filesystem::absolute(file).lexically_normal().lexically_relative(root).string();
-    if (auto error = addFile(file, name)) errors.push_back(*error);
+    if (auto error = readFile(file, name, true)) errors.push_back(*error);
   }
   return errors;
 }

@@ -53,7 +53,7 @@ inline constexpr FilterField kPortFields[] = {{"name", &kKeepAll},
 inline constexpr KeyFilter kPort{false, {}, kPortFields};
 
 inline constexpr FilterField kContainerFields[] = {
-    {"name", &kKeepAll}, {"ports", &kPort}, {"restartPolicy", &kKeepAll}};
+    {"name", &kKeepAll}, {"image", &kKeepAll}, {"ports", &kPort}, {"restartPolicy", &kKeepAll}};
 inline constexpr KeyFilter kContainer{false, {}, kContainerFields};
 
 inline constexpr FilterField kNodeAffinityFields[] = {

@@ -108,6 +108,16 @@ class StreamingReader {
       }
       handOver();
     }
+    // Items without a kind that came before the list's own kind (a list re-sorted by key, as `jq -S`
+    // prints it): their kind is known only now.
+    const std::string implied = listItemKind();
+    for (auto& [pointer, item] : deferred_) {
+      if (auto failure = appendObject(item, pointer, location_, out_, limits_, implied)) {
+        return InputError{std::string(source_), std::move(failure->pointer), std::move(failure->message)};
+      }
+      item = json();
+      handOver();
+    }
     return std::move(out_);
   }
 
@@ -213,15 +223,36 @@ class StreamingReader {
     return true;
   }
 
+  // The API server's lists (GET /api/v1/pods, `kubectl get --raw`) leave kind and apiVersion out of their
+  // items: the list's kind says what they are. It comes before `items` in what the server writes.
   bool convertItem() {
-    const std::string pointer = itemPointer();
+    std::string pointer = itemPointer();
     ++item_index_;
-    if (auto failure = appendObject(item_, pointer, location_, out_, limits_)) {
+    const auto kind = item_.find("kind");
+    const bool kindless = kind == item_.end() || kind->is_null();
+    if (kindless && !rootKindSeen()) {
+      deferred_.emplace_back(std::move(pointer), std::move(item_));
+      item_ = json();
+      return true;
+    }
+    const std::string implied = kindless ? listItemKind() : std::string();
+    if (auto failure = appendObject(item_, pointer, location_, out_, limits_, implied)) {
       return fail(std::move(failure->pointer), std::move(failure->message));
     }
     item_ = json();
     handOver();
     return true;
+  }
+
+  bool rootKindSeen() const {
+    const auto kind = root_.find("kind");
+    return kind != root_.end() && !kind->is_null();
+  }
+
+  std::string listItemKind() const {
+    const auto kind = root_.find("kind");
+    if (kind == root_.end() || !kind->is_string()) return {};
+    return itemKindOfList(kind->get_ref<const std::string&>());
   }
 
   void handOver() {
@@ -270,6 +301,7 @@ class StreamingReader {
 
   json root_;
   json item_;
+  std::vector<std::pair<std::string, json>> deferred_;  // kindless items read before the list's kind
   std::vector<Frame> frames_;
   std::string pending_key_;
   const KeyFilter* pending_filter_ = nullptr;

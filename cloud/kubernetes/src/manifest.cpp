@@ -369,9 +369,16 @@ Parsed<KubernetesObjects> readManifests(std::string_view text, std::string_view 
       return InputError{source_name, lineText(document.first_line), "invalid YAML: " + error.msg};
     }
 
-    auto append = [&](const json& value, const std::string& pointer) -> std::optional<InputError> {
+    auto append = [&](const json& value, const std::string& pointer,
+                      std::string_view implied_kind = {}) -> std::optional<InputError> {
       const core::SourceLocation location{source_name, lineOfPointer(root, pointer + "/kind", converter)};
-      if (auto failure = appendObject(value, pointer, location, out, limits)) {
+      const std::size_t warned = out.warnings.size();
+      const auto failure = appendObject(value, pointer, location, out, limits, implied_kind);
+      for (std::size_t i = warned; i < out.warnings.size(); ++i) {
+        ConversionWarning& warning = out.warnings[i];
+        warning.where = lineText(lineOfPointer(root, warning.where, converter)) + ": " + warning.where;
+      }
+      if (failure) {
         const int line = lineOfPointer(root, failure->pointer, converter);
         std::string where = lineText(line);
         if (!failure->pointer.empty()) where += ": " + failure->pointer;
@@ -382,9 +389,15 @@ Parsed<KubernetesObjects> readManifests(std::string_view text, std::string_view 
     const auto items = object.find("items");
     const bool is_list = items != object.end() && items->is_array();
     if (is_list) {
-      // Each item gets the line of its own `kind:`.
+      // Each item gets the line of its own `kind:`; items of a typed list (a PodList saved as YAML) may
+      // name none.
+      const auto list_kind = object.find("kind");
+      const std::string item_kind = list_kind != object.end() && list_kind->is_string()
+                                        ? itemKindOfList(list_kind->get<std::string>())
+                                        : "";
       for (std::size_t i = 0; i < items->size(); ++i) {
-        if (auto error = append((*items)[i], "/items/" + std::to_string(i))) return std::move(*error);
+        if (auto error = append((*items)[i], "/items/" + std::to_string(i), item_kind))
+          return std::move(*error);
       }
     } else if (auto error = append(object, "")) {
       return std::move(*error);

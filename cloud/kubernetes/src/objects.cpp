@@ -1,6 +1,9 @@
 #include "sgaudit/cloud/kubernetes/objects.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <utility>
 
@@ -38,6 +41,11 @@ std::string describe(const json& value) {
   }
 }
 
+// A plain `List` (kubectl's, or `kind: List` in a manifest) does not say what its items are.
+constexpr const char* kMissingKind =
+    "expected a string naming the object's kind (only the items of a typed list such as PodList may leave "
+    "it out)";
+
 [[noreturn]] void fail(std::string pointer, std::string message) {
   throw Failure{std::move(pointer), std::move(message)};
 }
@@ -58,20 +66,27 @@ class Converter {
   Converter(const ReadLimits& limits, const core::SourceLocation& location)
       : limits_(limits), location_(location) {}
 
-  void append(const json& object, const std::string& pointer, KubernetesObjects& out) {
+  std::vector<ConversionWarning> takeWarnings() { return std::move(warnings_); }
+
+  // `implied_kind` is the kind of an item of a typed list (PodList -> Pod), whose items the API server
+  // prints without kind or apiVersion.
+  void append(const json& object, const std::string& pointer, KubernetesObjects& out,
+              std::string_view implied_kind = {}) {
     if (!object.is_object()) expected(pointer, "a Kubernetes object", object);
-    const std::string kind = string(object, pointer, "kind");
+    std::string kind = string(object, pointer, "kind");
     // Anything with `items` is a list, as the streaming reader sees it before it may know the kind.
     if (const json* items = member(object, "items");
         items != nullptr || kind == "List" || kind.ends_with("List")) {
       if (items == nullptr) return;
       const std::string items_pointer = child(pointer, "items");
       if (!items->is_array()) expected(items_pointer, "an array of objects", *items);
+      const std::string item_kind = itemKindOfList(kind);
       for (std::size_t i = 0; i < items->size(); ++i)
-        append((*items)[i], child(items_pointer, i), out);
+        append((*items)[i], child(items_pointer, i), out, item_kind);
       return;
     }
-    if (kind.empty()) fail(child(pointer, "kind"), "expected a string naming the object's kind");
+    if (kind.empty()) kind = implied_kind;
+    if (kind.empty()) fail(child(pointer, "kind"), kMissingKind);
     if (kind == "Pod") {
       out.pods.push_back(pod(object, pointer));
     } else if (kind == "Node") {
@@ -269,6 +284,7 @@ class Converter {
   core::Container container(const json& object, const std::string& pointer, bool init) const {
     core::Container result;
     result.name = string(object, pointer, "name");
+    result.image = string(object, pointer, "image");
     result.init = init;
     // An init container with restartPolicy Always is a sidecar: it keeps running beside the others.
     result.sidecar = init && string(object, pointer, "restartPolicy") == "Always";
@@ -285,9 +301,31 @@ class Converter {
       }
       entry.protocol = protocol(port, port_pointer);
       entry.host_ip = string(port, port_pointer, "hostIP");
+      misspeltFields(port, port_pointer, {"name", "containerPort", "hostPort", "protocol", "hostIP"});
       result.ports.push_back(std::move(entry));
     });
     return result;
+  }
+
+  // Fields that differ from one we read only in case ("hostport" for "hostPort"): Kubernetes drops unknown
+  // fields (or refuses them under strict validation), so the author's intent is lost; say so.
+  void misspeltFields(const json& object, const std::string& pointer,
+                      std::initializer_list<std::string_view> known) const {
+    auto lower = [](std::string_view text) {
+      std::string out(text);
+      for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return out;
+    };
+    for (const auto& [key, value] : object.items()) {
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      for (std::string_view field : known) {
+        if (lower(key) != lower(field)) continue;
+        std::string message = "unknown field \"" + key + "\", did you mean \"" + std::string(field) + "\"?";
+        if (field == "hostPort") message += " Kubernetes drops it, so the port gets no host port";
+        warnings_.push_back({child(pointer, key), std::move(message)});
+      }
+    }
   }
 
   std::vector<core::NodeSelectorRequirement> requirements(const json& term, const std::string& pointer,
@@ -535,6 +573,7 @@ class Converter {
 
   const ReadLimits& limits_;
   const core::SourceLocation& location_;
+  mutable std::vector<ConversionWarning> warnings_;  // collected by the const conversions
 };
 
 }  // namespace
@@ -554,13 +593,20 @@ std::string pointerToken(std::string_view key) {
   return result;
 }
 
+std::string itemKindOfList(std::string_view list_kind) {
+  if (list_kind.size() <= 4 || !list_kind.ends_with("List")) return {};
+  return std::string(list_kind.substr(0, list_kind.size() - 4));
+}
+
 std::optional<ConversionError> appendObject(const nlohmann::json& object, std::string_view pointer,
                                             const core::SourceLocation& location, KubernetesObjects& out,
-                                            const ReadLimits& limits) {
+                                            const ReadLimits& limits, std::string_view implied_kind) {
   // Convert into a scratch value so that a failure leaves `out` as it was.
   KubernetesObjects converted;
   try {
-    Converter(limits, location).append(object, std::string(pointer), converted);
+    Converter converter(limits, location);
+    converter.append(object, std::string(pointer), converted, implied_kind);
+    converted.warnings = converter.takeWarnings();
   } catch (Failure& failure) {
     return ConversionError{std::move(failure.pointer), std::move(failure.message)};
   }
@@ -582,6 +628,7 @@ void merge(KubernetesObjects& to, KubernetesObjects&& from) {
   move_all(to.workloads, from.workloads);
   for (const auto& [kind, count] : from.skipped_kinds)
     to.skipped_kinds[kind] += count;
+  move_all(to.warnings, from.warnings);
 }
 
 }  // namespace sgaudit::cloud::kubernetes

@@ -188,7 +188,39 @@ std::optional<core::BindFailure> recognizeBindFailure(std::string_view line) {
   return std::nullopt;
 }
 
+std::optional<LogName> logNameFromDumpPath(std::string_view path) {
+  std::vector<std::string> parts;
+  for (const auto& part : std::filesystem::path(path).lexically_normal())
+    parts.push_back(part.string());
+  auto valid = [](const LogName& name) {
+    return !name.namespace_name.empty() && !name.pod.empty() && !name.container.empty();
+  };
+  for (std::size_t i = parts.size(); i-- > 0;) {
+    const std::size_t after = parts.size() - i - 1;
+    // sonobuoy: podlogs/<namespace>/<pod>/logs/<container>.txt (older:
+    // podlogs/<namespace>/<pod>/<container>.log)
+    if (parts[i] == "podlogs" && (after == 4 || after == 3)) {
+      if (after == 4 && parts[i + 3] != "logs") continue;
+      const std::filesystem::path file(parts.back());
+      if (file.extension() != ".txt" && file.extension() != ".log") continue;
+      LogName name{parts[i + 1], parts[i + 2], file.stem().string()};
+      if (valid(name)) return name;
+    }
+    // must-gather (oc adm inspect):
+    // namespaces/<namespace>/pods/<pod>/<container>/<container>/logs/current.log (previous.log for the
+    // instance before; .insecure.log when read without TLS checks)
+    if (parts[i] == "namespaces" && after == 7 && parts[i + 2] == "pods" && parts[i + 6] == "logs" &&
+        parts[i + 4] == parts[i + 5] && parts.back().ends_with(".log") &&
+        (parts.back().starts_with("current") || parts.back().starts_with("previous"))) {
+      LogName name{parts[i + 1], parts[i + 3], parts[i + 4]};
+      if (valid(name)) return name;
+    }
+  }
+  return std::nullopt;
+}
+
 Parsed<LogName> parseLogFileName(std::string_view file_name) {
+  if (auto from_path = logNameFromDumpPath(file_name)) return std::move(*from_path);
   const std::string name = std::filesystem::path(file_name).filename().string();
   auto wrong = [&]() {
     return InputError{std::string(file_name), "",

@@ -182,9 +182,27 @@ class Reader {
         auto rule = neutronRule(at);
         addRule(groupById(at["security_group_id"].requiredString()), std::move(rule), at);
       }
+    } else if (kind == kind::kSecurityGroupRule) {
+      root.object(true);
+      const Cursor at = root["security_group_rule"];
+      at.object(true);
+      auto rule = neutronRule(at);
+      addRule(groupById(at["security_group_id"].requiredString()), std::move(rule), at);
     } else if (kind == kind::kPorts) {
       root.object(true);
       ports(root["ports"]);
+    } else if (kind == kind::kPort) {
+      root.object(true);
+      port(root["port"]);
+    } else if (kind == kind::kServers) {
+      root.object(true);
+      if (root["server"].present()) {
+        server(root["server"]);
+      } else {
+        const Cursor list = root["servers"];
+        for (std::size_t i = 0, n = list.array(true); i < n; ++i)
+          server(list[i]);
+      }
     } else if (kind == kind::kNetworks) {
       root.object(true);
       networks(root["networks"]);
@@ -241,15 +259,24 @@ class Reader {
     const Cursor prefix = at["remote_ip_prefix"];
     const Cursor group = at["remote_group_id"];
     const Cursor address_group = at["remote_address_group_id"];
-    const int remotes = int{prefix.present()} + int{group.present()} + int{address_group.present()};
-    if (remotes > 1) {
-      fail(at.pointer(),
-           "expected only one of remote_ip_prefix, remote_group_id and remote_address_group_id");
+    // Neutron refuses a rule with both, but older releases and some clouds' APIs print remote_ip_prefix
+    // beside remote_group_id (as the CLI fills "IP Range"): the remote group is what Neutron matches.
+    if (group.present() && address_group.present()) {
+      fail(at.pointer(), "expected only one of remote_group_id and remote_address_group_id");
     }
-    if (prefix.present()) {
-      rule.source = cidr(prefix);
-    } else if (group.present()) {
+    if (group.present()) {
       rule.source = core::SecurityGroupRef{group.requiredString()};
+      if (prefix.present() && options_.warnings != nullptr) {
+        options_.warnings->push_back(source_ + ": " + at.pointer() +
+                                     ": the rule has both remote_ip_prefix \"" + prefix.string() +
+                                     "\" and remote_group_id " + group.string() +
+                                     "; read as the remote group, which is what Neutron matches");
+      }
+    } else if (prefix.present()) {
+      if (address_group.present()) {
+        fail(at.pointer(), "expected only one of remote_ip_prefix and remote_address_group_id");
+      }
+      rule.source = cidr(prefix);
     } else if (address_group.present()) {
       rule.source = core::AddressGroupRef{address_group.requiredString()};
     } else {
@@ -334,33 +361,77 @@ class Reader {
   }
 
   void ports(const Cursor& list) {
-    for (std::size_t i = 0, n = list.array(true); i < n; ++i) {
-      const Cursor at = list[i];
-      at.object(true);
-      core::NetworkInterface port;
-      port.provider = kProvider;
-      port.id = at["id"].requiredString();
-      port.device_id = at["device_id"].string();
-      port.source = location_;
-      const Cursor fixed_ips = at["fixed_ips"];
-      for (std::size_t j = 0, m = fixed_ips.array(); j < m; ++j) {
-        const Cursor ip = fixed_ips[j];
-        ip.object(true);
-        const Cursor address = ip["ip_address"];
-        if (auto parsed = core::IpAddress::parse(address.requiredString()); !parsed) {
-          fail(address.pointer(), parsed.error().message);
+    for (std::size_t i = 0, n = list.array(true); i < n; ++i)
+      port(list[i]);
+  }
+
+  // A Compute API server: its fixed and floating addresses and its security groups (by name: Nova prints
+  // {"name": "default"}, which the audit resolves among the groups read).
+  void server(const Cursor& at) {
+    at.object(true);
+    core::Instance instance;
+    instance.provider = kProvider;
+    instance.id = at["id"].requiredString();
+    instance.name = at["name"].string();
+    instance.source = location_;
+    const Cursor addresses = at["addresses"];
+    addresses.object();
+    if (addresses.present()) {
+      for (const auto& [network, list] : addresses.json().items()) {
+        const Cursor entries = addresses[network];
+        if (instance.vpc_id.empty()) instance.vpc_id = network;
+        for (std::size_t i = 0, n = entries.array(); i < n; ++i) {
+          const Cursor entry = entries[i];
+          entry.object(true);
+          const Cursor address = entry["addr"];
+          if (auto parsed = core::IpAddress::parse(address.requiredString()); !parsed) {
+            fail(address.pointer(), parsed.error().message);
+          }
+          const bool floating = entry["OS-EXT-IPS:type"].string() == "floating";
+          (floating ? instance.public_ips : instance.private_ips).push_back(address.string());
         }
-        port.fixed_ips.push_back(address.string());
+        (void)list;
       }
-      const Cursor groups = at["security_groups"];
-      for (std::size_t j = 0, m = groups.array(); j < m; ++j) {
-        port.security_group_ids.push_back(groups[j].requiredString());
-      }
-      const Cursor pairs = at["allowed_address_pairs"];
-      for (std::size_t j = 0, m = pairs.array(); j < m; ++j)
-        pairs[j].object(true)["ip_address"].string();
-      out_.interfaces.push_back(std::move(port));
     }
+    const Cursor groups = at["security_groups"];
+    for (std::size_t i = 0, n = groups.array(); i < n; ++i) {
+      const Cursor group = groups[i];
+      group.object(true);
+      std::string id = group["id"].string();
+      if (id.empty()) id = "name:" + group["name"].requiredString();
+      if (std::find(instance.security_group_ids.begin(), instance.security_group_ids.end(), id) ==
+          instance.security_group_ids.end()) {
+        instance.security_group_ids.push_back(id);  // Nova lists a group once per port
+      }
+    }
+    out_.instances.push_back(std::move(instance));
+  }
+
+  void port(const Cursor& at) {
+    at.object(true);
+    core::NetworkInterface port;
+    port.provider = kProvider;
+    port.id = at["id"].requiredString();
+    port.device_id = at["device_id"].string();
+    port.source = location_;
+    const Cursor fixed_ips = at["fixed_ips"];
+    for (std::size_t j = 0, m = fixed_ips.array(); j < m; ++j) {
+      const Cursor ip = fixed_ips[j];
+      ip.object(true);
+      const Cursor address = ip["ip_address"];
+      if (auto parsed = core::IpAddress::parse(address.requiredString()); !parsed) {
+        fail(address.pointer(), parsed.error().message);
+      }
+      port.fixed_ips.push_back(address.string());
+    }
+    const Cursor groups = at["security_groups"];
+    for (std::size_t j = 0, m = groups.array(); j < m; ++j) {
+      port.security_group_ids.push_back(groups[j].requiredString());
+    }
+    const Cursor pairs = at["allowed_address_pairs"];
+    for (std::size_t j = 0, m = pairs.array(); j < m; ++j)
+      pairs[j].object(true)["ip_address"].string();
+    out_.interfaces.push_back(std::move(port));
   }
 
   void networks(const Cursor& list) {
@@ -461,7 +532,23 @@ std::optional<std::string> recognise(const json& document) {
     if (anyElement(document["security_group_rules"], huaweiRule)) return std::nullopt;
     return std::string(kind::kSecurityGroupRules);
   }
+  if (auto rule = document.find("security_group_rule"); rule != document.end() && rule->is_object()) {
+    return huaweiRule(*rule) ? std::nullopt : std::optional<std::string>(kind::kSecurityGroupRule);
+  }
   if (arrayOfObjects(document, "ports")) return std::string(kind::kPorts);
+  if (auto port = document.find("port"); port != document.end() && port->is_object() && port->contains("id"))
+    return std::string(kind::kPort);
+  // Servers the Huawei reader did not claim (no ECS markers): the Compute API's shape.
+  if (arrayOfObjects(document, "servers") &&
+      std::all_of(document["servers"].begin(), document["servers"].end(),
+                  [](const json& server) { return server.contains("id"); })) {
+    return std::string(kind::kServers);
+  }
+  if (auto server = document.find("server");
+      server != document.end() && server->is_object() && server->contains("id") &&
+      (server->contains("addresses") || server->contains("security_groups"))) {
+    return std::string(kind::kServers);
+  }
   if (arrayOfObjects(document, "networks")) return std::string(kind::kNetworks);
   if (arrayOfObjects(document, "subnets") &&
       std::none_of(document["subnets"].begin(), document["subnets"].end(),

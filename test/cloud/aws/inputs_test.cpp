@@ -59,6 +59,21 @@ TEST(AwsInputs, RecognisesEachKindByShape) {
   EXPECT_EQ(recognise(json::parse(R"([1, 2])")), std::nullopt);
 }
 
+// Test that output carrying ResponseMetadata (boto3's response printed as JSON, `aws ... --output json`
+// through SDK wrappers) is recognised and read as the plain CLI output.
+TEST(AwsInputs, ResponseMetadataIsIgnored) {
+  EXPECT_EQ(recognise(load("describe-security-group-rules-boto3.json")),
+            std::string(kind::kDescribeSecurityGroupRules));
+  const auto inventory = parseFile("describe-security-group-rules-boto3.json");
+  ASSERT_EQ(inventory.security_groups.size(), 1u);
+  EXPECT_EQ(inventory.security_groups[0].group->id, "sg-0a1b2c3d4e5f67890");
+  EXPECT_EQ(inventory.security_groups[0].group->rules.size(), 2u);
+  json groups = load("describe-security-groups.json");
+  groups["ResponseMetadata"] = {{"RequestId", "5d1c8f3a"}, {"HTTPStatusCode", 200}, {"RetryAttempts", 0}};
+  EXPECT_EQ(recognise(groups), std::string(kind::kDescribeSecurityGroups));
+  EXPECT_TRUE(parse(kind::kDescribeSecurityGroups, groups, "sg.json").ok());
+}
+
 // Test that every (permission x source) of describe-security-groups becomes one rule with the AWS quirks:
 // "-1" without ports, "6" as TCP, ICMP type/code with -1, IPv6 ranges, group pairs and prefix lists.
 TEST(AwsInputs, DescribeSecurityGroupsMapsEveryPermissionAndSource) {

@@ -198,6 +198,34 @@ TEST(HuaweiReaderTest, EcsServersDetail) {
   EXPECT_EQ(by_name.value().instances.at(0).security_group_ids, std::vector<std::string>{"name:legacy"});
 }
 
+// Test that ECS servers without an enterprise project or metadata.vpc_id (accounts without enterprise
+// projects; GET /v1/{project_id}/cloudservers/detail) are still told apart from the Compute API's shape by
+// what else only ECS prints, and read; servers with none of ECS's markers are left to the OpenStack reader.
+TEST(HuaweiReaderTest, EcsServersWithoutEnterpriseProject) {
+  EXPECT_EQ(recognise(load("huawei/ecs-cloudservers-no-eps.json")), "huawei.ecs.servers");
+  const auto inventory = parseFile("huawei/ecs-cloudservers-no-eps.json");
+  ASSERT_EQ(inventory.instances.size(), 1U);
+  const auto& server = inventory.instances[0];
+  EXPECT_EQ(server.vpc_id, "3ec3b33f-ac1c-4630-ad1c-7dba1ed79d85");  // the address's network
+  EXPECT_EQ(server.private_ips, std::vector<std::string>{"10.1.0.57"});
+  EXPECT_EQ(server.security_group_ids, std::vector<std::string>{"1e2d3c4b-5a69-4788-9796-a5b4c3d2e1f0"});
+  EXPECT_FALSE(recognise(load("openstack/nova-servers-detail.json")));
+  EXPECT_EQ(recognise(json::parse(R"({"servers": [{"id": "s", "metadata": {"metering.image_id": "i"}}]})")),
+            "huawei.ecs.servers");
+}
+
+// Test that VPC v3 lists (extend_cidrs, cloud_resources, tags as objects, a page_info and request_id) are
+// recognised as v3 and read with their extra CIDRs.
+TEST(HuaweiReaderTest, VpcsV3) {
+  EXPECT_EQ(recognise(load("huawei/vpcs-v3.json")), "huawei.vpc.v3.vpcs");
+  const auto inventory = parseFile("huawei/vpcs-v3.json");
+  ASSERT_EQ(inventory.networks.size(), 1U);
+  EXPECT_EQ(inventory.networks[0].kind, "vpc");
+  EXPECT_EQ(inventory.networks[0].cidrs, (std::vector<std::string>{"10.1.0.0/16", "100.64.0.0/16"}));
+  EXPECT_EQ(recognise(json::parse(R"({"vpc": {"id": "v", "cidr": "10.0.0.0/8", "project_id": "p"}})")),
+            "huawei.vpc.v3.vpcs");
+}
+
 // Test VPC v1 subnets: IPv4 and IPv6 CIDRs, the parent VPC.
 TEST(HuaweiReaderTest, Subnets) {
   const auto inventory = parseFile("huawei/subnets.json");

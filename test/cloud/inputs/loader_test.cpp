@@ -49,7 +49,15 @@ TEST(InputLoaderTest, RecognisesEveryProjectInputKind) {
       {"kubernetes/nodes.json", "kubectl.json"},
       {"kubernetes/pods.json", "kubectl.json"},
       {"kubernetes/manifests.yaml", "kubernetes.manifest"},
+      {"kubernetes/api/pods.json", "kubectl.json"},
+      {"kubernetes/api/pods-sorted.json", "kubectl.json"},
+      {"kubernetes/api/nodes.json", "kubectl.json"},
+      {"kubernetes/api/daemonsets.json", "kubectl.json"},
       {"node/edge-1.txt", "node.sockets"},
+      {"node/ss/worker-1.txt", "node.sockets"},
+      {"node/ss/worker-2.txt", "node.sockets"},
+      {"node/ss/worker-3.txt", "node.sockets"},
+      {"node/ss/worker-4.txt", "node.sockets"},
       {"node/logs/web_api-7d8f9c6b5-x2x3c_api.log", "container.log"},
   };
   for (const auto& [file, kind] : expected) {
@@ -115,6 +123,150 @@ TEST(InputLoaderTest, FailedDocumentLeavesNothingBehind) {
       loader.addBytes(R"({"SecurityGroups": [{"GroupId": "sg-2"}, {"GroupName": "no id"}]})", "b.json"));
   EXPECT_EQ(loader.inventory().cloud.security_groups.size(), groups);
   EXPECT_EQ(loader.inventory().inputs.size(), 1U);
+}
+
+std::vector<std::string> skippedNames(const Inventory& inventory) {
+  std::vector<std::string> names;
+  for (const auto& skipped : inventory.skipped)
+    names.push_back(skipped.name);
+  return names;
+}
+
+// Test that a sonobuoy results folder is read for what it holds (nodes as an older release writes them, a
+// JSON array of objects; pods as a newer one does, a PodList with its keys sorted; container logs under
+// podlogs/) and that its other files are listed as skipped, each with its reason.
+TEST(InputLoaderTest, SonobuoyFolderSkipsWhatIsNotAnInput) {
+  InputLoader loader;
+  const auto errors = loader.addPath(test::testDataDir() / "dumps/sonobuoy");
+  for (const auto& error : errors)
+    ADD_FAILURE() << error.toString();
+  const Inventory& inventory = loader.inventory();
+  EXPECT_EQ(inventory.cluster.nodes.size(), 1U);
+  ASSERT_EQ(inventory.cluster.pods.size(), 1U);
+  EXPECT_EQ(inventory.cluster.pods[0].name, "node-exporter-7xk2p");
+  ASSERT_EQ(inventory.cluster.container_logs.size(), 1U);
+  const auto& log = inventory.cluster.container_logs[0];
+  EXPECT_EQ(log.namespace_name, "monitoring");
+  EXPECT_EQ(log.pod, "node-exporter-7xk2p");
+  EXPECT_EQ(log.container, "node-exporter");
+  ASSERT_EQ(log.bind_failures.size(), 1U);
+  EXPECT_EQ(log.bind_failures[0].port, 9100);
+  EXPECT_EQ(log.source.file, "sonobuoy/podlogs/monitoring/node-exporter-7xk2p/logs/node-exporter.txt");
+  EXPECT_EQ(skippedNames(inventory),
+            (std::vector<std::string>{
+                "sonobuoy/hosts/10.1.0.55/configz.json", "sonobuoy/hosts/10.1.0.55/healthz.json",
+                "sonobuoy/meta/config.json", "sonobuoy/meta/query-time.json",
+                "sonobuoy/plugins/e2e/results/global/e2e.log", "sonobuoy/plugins/e2e/sonobuoy_results.yaml",
+                "sonobuoy/serverversion.json"}));
+  EXPECT_EQ(inventory.skipped[1].reason, "not a known input (top-level keys: status)");
+  EXPECT_EQ(inventory.skipped[3].reason, "not a known input (a JSON array)");
+  EXPECT_EQ(inventory.skipped[4].reason,
+            "expected a file name <namespace>_<pod>_<container>.log, got \"e2e.log\"");
+  EXPECT_EQ(inventory.skipped[5].reason, "YAML without a top-level kind: (not a Kubernetes manifest)");
+}
+
+// Test that a must-gather folder gives its pods (a PodList as YAML) and its container logs by their path,
+// and skips its text files.
+TEST(InputLoaderTest, MustGatherFolder) {
+  InputLoader loader;
+  const auto errors = loader.addPath(test::testDataDir() / "dumps/must-gather");
+  for (const auto& error : errors)
+    ADD_FAILURE() << error.toString();
+  const Inventory& inventory = loader.inventory();
+  ASSERT_EQ(inventory.cluster.pods.size(), 1U);
+  EXPECT_EQ(inventory.cluster.pods[0].spec.containers.at(0).ports.at(0).host_port, 9100);
+  ASSERT_EQ(inventory.cluster.container_logs.size(), 1U);
+  EXPECT_EQ(inventory.cluster.container_logs[0].pod, "node-exporter-q9mzt");
+  EXPECT_EQ(inventory.cluster.container_logs[0].container, "node-exporter");
+  EXPECT_EQ(skippedNames(inventory),
+            (std::vector<std::string>{"must-gather/timestamp", "must-gather/version"}));
+}
+
+// Test that a file named on its own must be an input: what a folder skips is an error when named.
+TEST(InputLoaderTest, ExplicitFileMustBeAnInput) {
+  InputLoader loader;
+  const auto file = test::testDataDir() / "dumps/sonobuoy/serverversion.json";
+  const auto errors = loader.addPath(file);
+  ASSERT_EQ(errors.size(), 1U);
+  EXPECT_EQ(errors[0].toString(),
+            file.string() +
+                ": not a known input (top-level keys: buildDate, compiler, gitCommit, gitTreeState, "
+                "gitVersion, goVersion, major, minor, ...)");
+  EXPECT_TRUE(loader.inventory().skipped.empty());
+  // A malformed input in a folder is still an error, not a skip.
+  EXPECT_THAT(
+      errorOf("{\"kind\": \"PodList\", \"apiVersion\": \"v1\", \"items\": [{\"spec\": 5}]}", "p.json"),
+      HasSubstr("p.json: /items/0/spec: expected an object"));
+}
+
+// Test that error responses of the providers' APIs are refused as what they are, with their message.
+TEST(InputLoaderTest, ApiErrorResponsesSaySo) {
+  const std::map<std::string, std::string> expected = {
+      {"errors/huawei-vpc-error.json", "The security group does not exist. (VPC.0602)"},
+      {"errors/huawei-apigw-error.json",
+       "Incorrect IAM authentication information: verify aksk signature fail (APIGW.0301)"},
+      {"errors/neutron-error.json",
+       "Security group a7734e61-b545-452d-a3cd-0189cbd9747a does not exist (SecurityGroupNotFound)"},
+      {"errors/nova-error.json",
+       "Instance 5e0c9a1b-8f2d-4e3c-b1a0-9d8c7b6a5f4e could not be found. (itemNotFound 404)"},
+      {"errors/keystone-error.json", "The request you have made requires authentication. (401)"},
+      {"errors/ecs-error.json",
+       "Instance[9b2c7e1d-4f3a-4b8c-9d6e-1a2b3c4d5e6f] could not be found. (Ecs.0114)"},
+  };
+  for (const auto& [file, message] : expected) {
+    InputLoader loader;
+    const auto error = loader.addFile(test::testDataDir() / file, "out.json");
+    ASSERT_TRUE(error) << file;
+    EXPECT_EQ(error->toString(), "out.json: this is an error response from the API: " + message);
+  }
+  EXPECT_EQ(
+      errorOf(
+          R"({"Error": {"Code": "InvalidGroup.NotFound", "Message": "The security group 'sg-1' does not exist"}})",
+          "sg.json"),
+      "sg.json: this is an error response from the API: The security group 'sg-1' does not exist "
+      "(InvalidGroup.NotFound)");
+}
+
+// Test the provider shapes met in the wild through the loader: Nova servers, VPC v3, single rule and port,
+// AWS output with ResponseMetadata, and a Neutron rule with both remotes, whose warning reaches the
+// inventory.
+TEST(InputLoaderTest, ProviderShapesInTheWild) {
+  const std::map<std::string, std::string> expected = {
+      {"openstack/nova-servers-detail.json", "openstack.nova.servers"},
+      {"huawei/ecs-cloudservers-no-eps.json", "huawei.ecs.servers"},
+      {"huawei/vpcs-v3.json", "huawei.vpc.v3.vpcs"},
+      {"openstack/security-group-rule.json", "openstack.neutron.security-group-rule"},
+      {"openstack/port.json", "openstack.neutron.port"},
+      {"aws/describe-security-group-rules-boto3.json", "aws.ec2.describe-security-group-rules"},
+  };
+  for (const auto& [file, kind] : expected) {
+    InputLoader loader;
+    const auto error = loader.addFile(test::testDataDir() / file, file);
+    ASSERT_FALSE(error) << error->toString();
+    EXPECT_EQ(loader.inventory().inputs.at(0).kind, kind) << file;
+  }
+  InputLoader loader;
+  ASSERT_FALSE(
+      loader.addFile(test::testDataDir() / "openstack/security-group-rules-both-remotes.json", "r.json"));
+  ASSERT_EQ(loader.inventory().warnings.size(), 1U);
+  EXPECT_THAT(loader.inventory().warnings[0],
+              HasSubstr("r.json: /security_group_rules/0: the rule has both"));
+}
+
+// Test that a manifest's PodSecurityPolicy (YAML or JSON) is no error, and that a misspelt hostport reaches
+// the inventory's warnings with the file and line.
+TEST(InputLoaderTest, ManifestWarningsAndPolicyObjects) {
+  InputLoader loader;
+  ASSERT_FALSE(loader.addFile(test::testDataDir() / "kubernetes/psp-and-misspelt-hostport.yaml", "m.yaml"));
+  ASSERT_EQ(loader.inventory().warnings.size(), 1U);
+  EXPECT_EQ(
+      loader.inventory().warnings[0],
+      "m.yaml: line 50: /spec/template/spec/containers/0/ports/0/hostport: unknown field \"hostport\", did "
+      "you mean \"hostPort\"? Kubernetes drops it, so the port gets no host port");
+  EXPECT_EQ(errorOf(R"({"apiVersion": "policy/v1beta1", "kind": "PodSecurityPolicy",
+                       "spec": {"hostNetwork": true, "hostPorts": [{"min": 0, "max": 65535}]}})",
+                    "psp.json"),
+            "loaded as kubectl.json");
 }
 
 // Test that JSON nested beyond the limit is refused before nlohmann's recursive parser sees it.

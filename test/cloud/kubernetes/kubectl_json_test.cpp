@@ -235,7 +235,8 @@ TEST(KubectlJsonTest, UnmodelledObjectAndEmptyListAreNotErrors) {
 TEST(KubectlJsonTest, StreamedAndInMemoryPathsAgree) {
   for (const char* file : {"kubernetes/pods.json", "kubernetes/nodes.json", "kubernetes/get-all.json",
                            "scenarios/cce-seed/pods.json", "scenarios/cce-seed/nodes.json",
-                           "scenarios/cce-seed/deployments.json"}) {
+                           "scenarios/cce-seed/deployments.json", "kubernetes/api/pods.json",
+                           "kubernetes/api/pods-sorted.json", "kubernetes/api/daemonsets.json"}) {
     SCOPED_TRACE(file);
     const std::string text = readTestData(file);
     auto streamed = readKubectlJson(text, "x");
@@ -342,7 +343,8 @@ TEST(KubectlJsonTest, WrongTypesNameThePointer) {
 // Test that the document's shape is checked: kind present, items an array of objects, the root an object.
 TEST(KubectlJsonTest, ShapeErrors) {
   EXPECT_EQ(readError(R"({"kind":"List","items":[{"kind":"Pod"},{"metadata":{"name":"x"}}]})"),
-            "pods.json: /items/1/kind: expected a string naming the object's kind");
+            "pods.json: /items/1/kind: expected a string naming the object's kind (only the items of a typed "
+            "list such as PodList may leave it out)");
   EXPECT_EQ(readError(R"({"kind":"List","items":[{"kind":"Pod"},5]})"),
             "pods.json: /items/1: expected a Kubernetes object, got 5");
   EXPECT_EQ(readError(R"({"kind":"List","items":{"kind":"Pod"}})"),
@@ -425,6 +427,70 @@ TEST(KubectlJsonTest, SinkReceivesEachObject) {
 TEST(KubectlJsonTest, ItemsMakeAList) {
   EXPECT_EQ(readOk(R"({"kind":"Pod","items":[{"kind":"Node"}]})").nodes.size(), 1u);
   EXPECT_EQ(readOk(R"({"items":null,"kind":"Pod"})").pods.size(), 1u);
+}
+
+// Test that the API server's lists (GET /api/v1/pods, `kubectl get --raw`), whose items carry no kind or
+// apiVersion, are read as the list's kind says: PodList items are Pods, NodeList items Nodes, and so on.
+TEST(KubectlJsonTest, ApiServerListItemsTakeTheListsKind) {
+  const auto pods = readOk(readTestData("kubernetes/api/pods.json"), "pods.json");
+  ASSERT_EQ(pods.pods.size(), 2u);
+  EXPECT_EQ(pods.pods[0].name, "node-exporter-7xk2p");
+  EXPECT_TRUE(pods.pods[0].spec.host_network);
+  ASSERT_EQ(pods.pods[0].spec.containers.size(), 1u);
+  EXPECT_EQ(pods.pods[0].spec.containers[0].image, "quay.io/prometheus/node-exporter:v1.8.2");
+  EXPECT_EQ(pods.pods[1].spec.node_name, "10.1.0.56");
+
+  const auto nodes = readOk(readTestData("kubernetes/api/nodes.json"), "nodes.json");
+  ASSERT_EQ(nodes.nodes.size(), 1u);
+  EXPECT_EQ(nodes.nodes[0].name, "10.1.0.55");
+  EXPECT_EQ(nodes.nodes[0].provider_id, "7c1f3c2e-5a4b-4d6e-9f80-1a2b3c4d5e6f");
+
+  const auto daemonsets = readOk(readTestData("kubernetes/api/daemonsets.json"), "ds.json");
+  ASSERT_EQ(daemonsets.workloads.size(), 1u);
+  EXPECT_EQ(daemonsets.workloads[0].kind, WorkloadKind::DaemonSet);
+  EXPECT_EQ(daemonsets.workloads[0].name, "node-exporter");
+
+  for (const char* list : {"DeploymentList", "ReplicaSetList", "StatefulSetList"}) {
+    const auto workloads = readOk(std::string(R"({"kind":")") + list +
+                                  R"(","apiVersion":"apps/v1","items":[{"metadata":{"name":"w"}}]})");
+    ASSERT_EQ(workloads.workloads.size(), 1u) << list;
+    EXPECT_EQ(std::string(core::toString(workloads.workloads[0].kind)) + "List", list);
+  }
+  // The in-memory path reads them the same way.
+  auto document =
+      readKubectlJsonDocument(nlohmann::json::parse(readTestData("kubernetes/api/pods.json")), "b");
+  ASSERT_TRUE(document.ok());
+  EXPECT_EQ(document.value().pods.size(), 2u);
+}
+
+// Test that a list whose kind comes after its items (re-sorted by key, as `jq -S` prints it) still gives its
+// items their kind, and that an item naming its own kind keeps it.
+TEST(KubectlJsonTest, ListKindAfterItems) {
+  const auto sorted = readOk(readTestData("kubernetes/api/pods-sorted.json"), "pods.json");
+  ASSERT_EQ(sorted.pods.size(), 2u);
+  EXPECT_EQ(sorted.pods[0].name, "node-exporter-7xk2p");
+  const auto mixed = readOk(R"({"items":[{"kind":"Node","metadata":{"name":"n"}},{"metadata":{"name":"p"}}],
+                                "kind":"PodList"})");
+  EXPECT_EQ(mixed.nodes.size(), 1u);
+  EXPECT_EQ(mixed.pods.size(), 1u);
+  // An error in a deferred item still names its pointer.
+  EXPECT_EQ(readError(R"({"items":[{"metadata":{"name":"p"},"spec":{"nodeName":5}}],"kind":"PodList"})"),
+            "pods.json: /items/0/spec/nodeName: expected a string, got 5");
+}
+
+// Test that the items of a plain List, which says nothing of what they are, must still name their kind.
+TEST(KubectlJsonTest, PlainListItemsWithoutKindAreRefused) {
+  const std::string message =
+      "expected a string naming the object's kind (only the items of a typed list such as PodList may leave "
+      "it out)";
+  EXPECT_EQ(readError(R"({"kind":"List","apiVersion":"v1","items":[{"metadata":{"name":"x"}}]})"),
+            "pods.json: /items/0/kind: " + message);
+  EXPECT_EQ(readError(R"({"apiVersion":"v1","items":[{"metadata":{"name":"x"}}]})"),
+            "pods.json: /items/0/kind: " + message);
+  auto document = readKubectlJsonDocument(
+      nlohmann::json::parse(R"({"kind":"List","items":[{"metadata":{"name":"x"}}]})"), "body");
+  ASSERT_FALSE(document.ok());
+  EXPECT_EQ(document.error().toString(), "body: /items/0/kind: " + message);
 }
 
 // Test that a missing file is an error naming it.

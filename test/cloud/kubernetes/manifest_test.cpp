@@ -173,9 +173,46 @@ TEST(ManifestTest, SyntaxErrorsGiveTheFileLine) {
   EXPECT_EQ(readError("---\njust text\n"),
             "deploy.yaml: line 2: expected a Kubernetes object (a mapping), got a scalar");
   EXPECT_EQ(readError("metadata:\n  name: x\n"),
-            "deploy.yaml: line 1: /kind: expected a string naming the object's kind");
+            "deploy.yaml: line 1: /kind: expected a string naming the object's kind (only the items of a "
+            "typed list such as PodList may leave it out)");
   EXPECT_EQ(readError("kind: List\nitems:\n- kind: Pod\n- metadata: {}\n"),
-            "deploy.yaml: line 4: /items/1/kind: expected a string naming the object's kind");
+            "deploy.yaml: line 4: /items/1/kind: expected a string naming the object's kind (only the items "
+            "of a typed list such as PodList may leave it out)");
+}
+
+// Test that a typed list saved as YAML (a must-gather's core/pods.yaml, `kubectl get --raw ... | yq -P`)
+// gives its kindless items the list's kind.
+TEST(ManifestTest, TypedListItemsTakeTheListsKind) {
+  const auto objects = readOk(
+      "apiVersion: v1\nkind: PodList\nmetadata:\n  resourceVersion: \"48377\"\nitems:\n- metadata:\n"
+      "    name: node-exporter-7xk2p\n    namespace: monitoring\n  spec:\n    hostNetwork: true\n"
+      "    containers:\n    - name: node-exporter\n      image: quay.io/prometheus/node-exporter:v1.8.2\n"
+      "      ports:\n      - containerPort: 9100\n        hostPort: 9100\n");
+  ASSERT_EQ(objects.pods.size(), 1u);
+  EXPECT_EQ(objects.pods[0].name, "node-exporter-7xk2p");
+  EXPECT_EQ(objects.pods[0].source.line, 6);
+  EXPECT_EQ(readOk("kind: DaemonSetList\nitems:\n- metadata: {name: ds}\n").workloads.size(), 1u);
+}
+
+// Test that a PodSecurityPolicy, which mentions hostNetwork and hostPorts without being a workload, is
+// counted as a kind not modelled, and that a container port's misspelt "hostport:" is read as no host port
+// with a warning that names its line and asks about hostPort.
+TEST(ManifestTest, PodSecurityPolicyAndMisspeltHostPort) {
+  const auto objects =
+      readOk(readTestData("kubernetes/psp-and-misspelt-hostport.yaml"), "psp-and-misspelt-hostport.yaml");
+  EXPECT_EQ(objects.skipped_kinds, (std::map<std::string, int>{{"PodSecurityPolicy", 1}}));
+  ASSERT_EQ(objects.workloads.size(), 1u);
+  const auto& ports = objects.workloads[0].template_spec.containers.at(0).ports;
+  ASSERT_EQ(ports.size(), 1u);
+  EXPECT_FALSE(ports[0].host_port.has_value());
+  ASSERT_EQ(objects.warnings.size(), 1u);
+  EXPECT_EQ(objects.warnings[0].where, "line 50: /spec/template/spec/containers/0/ports/0/hostport");
+  EXPECT_EQ(objects.warnings[0].message,
+            "unknown field \"hostport\", did you mean \"hostPort\"? Kubernetes drops it, so the port gets no "
+            "host port");
+  EXPECT_TRUE(
+      readOk("kind: Pod\nspec:\n  containers:\n  - ports:\n    - containerPort: 80\n      hostPort: 80\n")
+          .warnings.empty());
 }
 
 // Test that ",x" (which makes yaml-cpp 0.7's LoadAll loop forever) returns at once.

@@ -133,6 +133,36 @@ TEST(ContainerLogTest, FileNames) {
   EXPECT_EQ(missing.error().toString(), "/nonexistent/a_b_c.log: cannot open the file");
 }
 
+// Test that logs in a cluster dump are named by their path: sonobuoy's
+// podlogs/<ns>/<pod>/logs/<container>.txt (and its older podlogs/<ns>/<pod>/<container>.log), must-gather's
+// namespaces/<ns>/pods/<pod>/<container>/<container>/logs/current.log; other paths are not.
+TEST(ContainerLogTest, DumpLayouts) {
+  auto sonobuoy = parseLogFileName("results/podlogs/kube-system/kube-proxy-x7k2p/logs/kube-proxy.txt");
+  ASSERT_TRUE(sonobuoy.ok());
+  EXPECT_EQ(sonobuoy.value().namespace_name, "kube-system");
+  EXPECT_EQ(sonobuoy.value().pod, "kube-proxy-x7k2p");
+  EXPECT_EQ(sonobuoy.value().container, "kube-proxy");
+  auto older = parseLogFileName("podlogs/monitoring/node-exporter-7xk2p/node-exporter.log");
+  ASSERT_TRUE(older.ok());
+  EXPECT_EQ(older.value().container, "node-exporter");
+  auto must_gather = parseLogFileName(
+      "mg/namespaces/monitoring/pods/node-exporter-q9mzt/node-exporter/node-exporter/logs/previous.log");
+  ASSERT_TRUE(must_gather.ok());
+  EXPECT_EQ(must_gather.value().namespace_name, "monitoring");
+  EXPECT_EQ(must_gather.value().pod, "node-exporter-q9mzt");
+  EXPECT_EQ(must_gather.value().container, "node-exporter");
+  EXPECT_FALSE(logNameFromDumpPath("podlogs/ns/pod/other/c.txt"));
+  EXPECT_FALSE(logNameFromDumpPath("podlogs/ns/pod/logs/c.json"));
+  EXPECT_FALSE(logNameFromDumpPath("namespaces/ns/pods/pod/a/b/logs/current.log"));
+  EXPECT_FALSE(logNameFromDumpPath("kube-system_coredns-5d78c9869d-abcde_coredns.log"));
+  auto log = readContainerLog("ts=1 level=error err=\"listen tcp :9100: bind: address already in use\"\n",
+                              "podlogs/monitoring/p/logs/node-exporter.txt");
+  ASSERT_TRUE(log.ok()) << log.error().toString();
+  EXPECT_EQ(log.value().container, "node-exporter");
+  ASSERT_EQ(log.value().bind_failures.size(), 1u);
+  EXPECT_EQ(log.value().bind_failures[0].port, 9100);
+}
+
 // Test that ordinary lines, including ones mentioning ports, are not failures.
 TEST(ContainerLogTest, OrdinaryLinesAreNotFailures) {
   for (const char* line : {"listening on 0.0.0.0:80", "the parking lot is in use", "  code: 'EADDRINUSE',",

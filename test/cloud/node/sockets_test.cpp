@@ -92,6 +92,140 @@ TEST(SocketsTest, NoNetidColumnAndOldIpv6) {
   EXPECT_EQ(parsed.value().sockets[1].protocol, PortProtocol::Udp);
 }
 
+// Test that `ss -tlnp` as people paste it is read: a header without Netid (its last two columns glued as
+// "Peer Address:PortProcess"), the protocol told by the state, scoped, wildcard, IPv6 and v4-mapped
+// addresses.
+TEST(SocketsTest, SsTlnpWithHeaderAndNoNetid) {
+  auto parsed = readListeningSockets(test::readTestData("node/ss/worker-1.txt"), "dump/worker-1.txt");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
+  const auto& sockets = parsed.value().sockets;
+  EXPECT_EQ(parsed.value().node, "worker-1");
+  ASSERT_EQ(sockets.size(), 9u);
+  EXPECT_EQ(sockets[0].protocol, PortProtocol::Tcp);
+  EXPECT_EQ(sockets[0].address, "127.0.0.53");
+  EXPECT_EQ(sockets[0].line, 2);
+  EXPECT_EQ(sockets[4].address, "*");
+  EXPECT_EQ(sockets[4].port, 9100);
+  ASSERT_EQ(sockets[4].processes.size(), 1u);
+  EXPECT_EQ(sockets[4].processes[0].name, "node_exporter");
+  EXPECT_EQ(sockets[4].processes[0].pid, 2231);
+  EXPECT_EQ(sockets[7].address, "::");
+  EXPECT_EQ(sockets[8].address, "127.0.0.1");  // v4-mapped: the socket holds the port on 127.0.0.1
+  EXPECT_EQ(sockets[8].port, 8080);
+}
+
+// Test that `ss -tulpn` (Netid column) keeps listening TCP and unconnected UDP sockets, with every process
+// of a socket shared by several, and skips established ones.
+TEST(SocketsTest, SsTulpnWithSeveralProcesses) {
+  auto parsed = readListeningSockets(test::readTestData("node/ss/worker-2.txt"), "worker-2.txt");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
+  const auto& sockets = parsed.value().sockets;
+  ASSERT_EQ(sockets.size(), 7u);
+  EXPECT_EQ(sockets[1].address, "10.1.0.56");
+  EXPECT_EQ(sockets[2].port, 8472);
+  EXPECT_TRUE(sockets[2].processes.empty());
+  ASSERT_EQ(sockets[3].processes.size(), 3u);
+  EXPECT_EQ(sockets[3].processes[2].pid, 30174);
+  EXPECT_EQ(sockets[6].port, 22);
+  EXPECT_EQ(sockets[6].line, 9);
+}
+
+// Test that `ss -ntl` run without root (no process column, trailing blanks) is read.
+TEST(SocketsTest, SsWithoutProcessColumn) {
+  auto parsed = readListeningSockets(test::readTestData("node/ss/worker-3.txt"), "worker-3.txt");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
+  const auto& sockets = parsed.value().sockets;
+  ASSERT_EQ(sockets.size(), 4u);
+  EXPECT_EQ(sockets[2].port, 9100);
+  EXPECT_TRUE(sockets[2].processes.empty());
+}
+
+// Test that `netstat -tulpn` is read: its two header lines, tcp6/udp6, UDP without a state, "PID/Program
+// name" with a rewritten command line ("812/sshd: /usr/sbin") and "-" for another user's socket.
+TEST(SocketsTest, NetstatTulpn) {
+  auto parsed = readListeningSockets(test::readTestData("node/ss/worker-4.txt"), "worker-4.txt");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
+  const auto& sockets = parsed.value().sockets;
+  ASSERT_EQ(sockets.size(), 9u);
+  EXPECT_EQ(sockets[0].protocol, PortProtocol::Tcp);
+  EXPECT_EQ(sockets[0].address, "127.0.0.53");
+  EXPECT_EQ(sockets[0].line, 3);
+  EXPECT_EQ(sockets[0].processes[0].name, "systemd-resolve");
+  EXPECT_EQ(sockets[0].processes[0].pid, 612);
+  EXPECT_EQ(sockets[1].processes[0].name, "sshd");
+  EXPECT_EQ(sockets[3].address, "::");
+  EXPECT_EQ(sockets[3].port, 9100);
+  EXPECT_EQ(sockets[3].processes[0].name, "node_exporter");
+  EXPECT_TRUE(sockets[5].processes.empty());
+  EXPECT_EQ(sockets[6].protocol, PortProtocol::Udp);
+  EXPECT_EQ(sockets[6].port, 53);
+  EXPECT_EQ(sockets[8].address, "fe80::f816:3eff:fe1");  // netstat cuts long addresses; the port stays
+  EXPECT_EQ(sockets[8].port, 546);
+
+  // Without -t/-u netstat adds the UNIX domain sockets, which have no ports; connected UDP is not listening.
+  auto mixed = readListeningSocketsOfNode(
+      "Active Internet connections (only servers)\n"
+      "Proto Recv-Q Send-Q Local Address Foreign Address State PID/Program name\n"
+      "udp 0 0 10.0.0.5:40000 10.0.0.2:53 ESTABLISHED 700/coredns\n"
+      "tcp 0 0 0.0.0.0:80 0.0.0.0:* LISTEN 30211/nginx: master\n"
+      "Active UNIX domain sockets (only servers)\n"
+      "Proto RefCnt Flags       Type       State         I-Node   PID/Program name     Path\n"
+      "unix  2      [ ACC ]     STREAM     LISTENING     28881    800/containerd       "
+      "/run/containerd.sock\n",
+      "node-a");
+  ASSERT_TRUE(mixed.ok()) << mixed.error().toString();
+  ASSERT_EQ(mixed.value().sockets.size(), 1u);
+  EXPECT_EQ(mixed.value().sockets[0].processes[0].name, "nginx");
+
+  EXPECT_EQ(readError("tcp 0 0 0.0.0.0:80 0.0.0.0:* 30211/nginx\n"),
+            "10.1.0.55.txt: line 1: expected a TCP state (LISTEN, ESTABLISHED, ...), got \"30211/nginx\"");
+  EXPECT_EQ(readError("tcp6 0 0 :::80 :::* LISTEN nginx\n"),
+            "10.1.0.55.txt: line 1: expected PID/Program name (e.g. 812/sshd) or -, got \"nginx\"");
+  EXPECT_EQ(readError("tcp6 0 0 :::http :::* LISTEN -\n"),
+            "10.1.0.55.txt: line 1: expected a numeric port 0-65535 (run ss with -n), got \"http\"");
+}
+
+// Test that output pasted with its command line above it ("$ ss -tlnp", "root@node:~# sudo netstat -tulpn")
+// is read, and that a command line anywhere else is an error.
+TEST(SocketsTest, PastedCommandLine) {
+  for (const char* pasted :
+       {"$ ss -tlnp\nState Recv-Q Send-Q Local Address:Port Peer Address:Port Process\n"
+        "LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:((\"sshd\",pid=812,fd=3))\n",
+        "\nroot@worker-1:~# sudo netstat -tulpn\nActive Internet connections (only servers)\n"
+        "tcp 0 0 0.0.0.0:22 0.0.0.0:* LISTEN 812/sshd: /usr/sbin\n",
+        "\xEF\xBB\xBFss -ntl\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n",
+        "$ netstat -tulpn\n(Not all processes could be identified, non-owned process info\n"
+        " will not be shown, you would have to be root to see it all.)\n"
+        "Active Internet connections (only servers)\n"
+        "Proto Recv-Q Send-Q Local Address           Foreign Address         State       PID/Program name\n"
+        "tcp        0      0 0.0.0.0:22              0.0.0.0:*               LISTEN      -\n"}) {
+    EXPECT_TRUE(looksLikeSocketListing(pasted)) << pasted;
+    auto parsed = readListeningSocketsOfNode(pasted, "worker-1");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
+    ASSERT_EQ(parsed.value().sockets.size(), 1u) << pasted;
+    EXPECT_EQ(parsed.value().sockets[0].port, 22);
+  }
+  EXPECT_FALSE(looksLikeSocketListing("$ ss -tlnp\n$ ss -tlnp\nLISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n"));
+  EXPECT_EQ(readError("LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n$ ss -tlnp\n"),
+            "10.1.0.55.txt: line 2: expected a netid (tcp, udp, sctp) or a socket state, got \"$\"");
+}
+
+// Test that ss and netstat output are told by content, and that other text is not taken for them.
+TEST(SocketsTest, LooksLikeSocketListing) {
+  for (const char* file : {"node/ss/worker-1.txt", "node/ss/worker-2.txt", "node/ss/worker-3.txt",
+                           "node/ss/worker-4.txt", "node/edge-1.txt"}) {
+    EXPECT_TRUE(looksLikeSocketListing(test::readTestData(file))) << file;
+  }
+  EXPECT_TRUE(looksLikeSocketListing("\n\ntcp   LISTEN 0 511 0.0.0.0:80 0.0.0.0:*\n"));
+  EXPECT_TRUE(looksLikeSocketListing("LISTEN 0 128 :::22 :::*\n"));
+  EXPECT_TRUE(looksLikeSocketListing("Proto Recv-Q Send-Q Local Address Foreign Address State\n"));
+  EXPECT_FALSE(looksLikeSocketListing("State of the cluster: fine\n"));
+  EXPECT_FALSE(looksLikeSocketListing("tcp is a protocol\n"));
+  EXPECT_FALSE(looksLikeSocketListing("apiVersion: v1\nkind: Pod\n"));
+  EXPECT_FALSE(looksLikeSocketListing("2026/11/30 08:12:43 [emerg] 1#1: bind() to 0.0.0.0:80 failed\n"));
+  EXPECT_FALSE(looksLikeSocketListing(""));
+}
+
 // Test that the node name comes from the file name without folder and `.txt`.
 TEST(SocketsTest, NodeNameFromFileName) {
   EXPECT_EQ(nodeNameFromFileName("node-sockets/10.1.0.55.txt"), "10.1.0.55");

@@ -154,6 +154,75 @@ TEST(OpenStackInputs, CliRuleListOfOneGroup) {
       "rules, or give the group id");
 }
 
+// Test that a rule carrying both remote_ip_prefix and remote_group_id is read as the remote group (what
+// Neutron matches), with a warning that names the rule, and that the CLI's "22:22" port range is port 22.
+TEST(OpenStackInputs, RuleWithPrefixAndGroupIsTheGroup) {
+  std::vector<std::string> warnings;
+  ParseOptions options;
+  options.warnings = &warnings;
+  const auto inventory = parseFile("security-group-rules-both-remotes.json", options);
+  ASSERT_EQ(inventory.security_groups.size(), 1u);
+  const auto& rules = inventory.security_groups[0].group->rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(std::get<core::SecurityGroupRef>(rules[0].source).id, "b8845f72-c656-463e-b4de-1290dcea8858");
+  EXPECT_EQ(std::get<core::Cidr>(rules[1].source), cidr("10.1.5.10/32"));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(
+      warnings[0],
+      "security-group-rules-both-remotes.json: /security_group_rules/0: the rule has both remote_ip_prefix "
+      "\"0.0.0.0/0\" and remote_group_id b8845f72-c656-463e-b4de-1290dcea8858; read as the remote group, "
+      "which is what Neutron matches");
+  // Without a place for warnings the rule still reads the same.
+  EXPECT_EQ(parseFile("security-group-rules-both-remotes.json").security_groups[0].group->rules.size(), 2u);
+
+  const auto cli = parse(kind::kCliSecurityGroupRuleList, json::parse(R"([{"ID": "r1", "IP Protocol": "tcp",
+    "Ethertype": "IPv4", "IP Range": "0.0.0.0/0", "Port Range": "22:22", "Direction": "ingress",
+    "Remote Security Group": null, "Security Group": "g1"}])"),
+                         "rules.json");
+  ASSERT_TRUE(cli.ok()) << cli.error().toString();
+  EXPECT_EQ(cli.value().security_groups[0].group->rules[0].ports,
+            core::PortSet::of(core::PortRange::single(22)));
+}
+
+// Test that single-object responses (GET /v2.0/security-group-rules/{id}, /v2.0/ports/{id}) are read like
+// their lists.
+TEST(OpenStackInputs, SingleRuleAndPort) {
+  EXPECT_EQ(recognise(load("security-group-rule.json")), std::string(kind::kSecurityGroupRule));
+  const auto rule = parseFile("security-group-rule.json");
+  ASSERT_EQ(rule.security_groups.size(), 1u);
+  EXPECT_EQ(rule.security_groups[0].group->id, "a7734e61-b545-452d-a3cd-0189cbd9747a");
+  ASSERT_EQ(rule.security_groups[0].group->rules.size(), 1u);
+  EXPECT_EQ(rule.security_groups[0].group->rules[0].ports, core::PortSet::of(core::PortRange::single(10250)));
+  EXPECT_EQ(recognise(json::parse(R"({"security_group_rule": {"id": "r", "priority": 1}})")), std::nullopt);
+
+  EXPECT_EQ(recognise(load("port.json")), std::string(kind::kPort));
+  const auto port = parseFile("port.json");
+  ASSERT_EQ(port.interfaces.size(), 1u);
+  EXPECT_EQ(port.interfaces[0].device_id, "5e0c9a1b-8f2d-4e3c-b1a0-9d8c7b6a5f4e");
+  EXPECT_EQ(port.interfaces[0].fixed_ips, std::vector<std::string>{"10.0.0.12"});
+}
+
+// Test that the Compute API's servers (GET /v2.1/servers/detail) are read: fixed and floating addresses, and
+// security groups by name, each once.
+TEST(OpenStackInputs, NovaServersDetail) {
+  EXPECT_EQ(recognise(load("nova-servers-detail.json")), std::string(kind::kServers));
+  const auto inventory = parseFile("nova-servers-detail.json");
+  ASSERT_EQ(inventory.instances.size(), 1u);
+  const auto& server = inventory.instances[0];
+  EXPECT_EQ(server.id, "5e0c9a1b-8f2d-4e3c-b1a0-9d8c7b6a5f4e");
+  EXPECT_EQ(server.name, "k8s-worker-0");
+  EXPECT_EQ(server.private_ips, std::vector<std::string>{"10.0.0.12"});
+  EXPECT_EQ(server.public_ips, std::vector<std::string>{"172.24.4.30"});
+  EXPECT_EQ(server.security_group_ids, (std::vector<std::string>{"name:default", "name:k8s-worker"}));
+  const auto one =
+      parse(kind::kServers, json::parse(R"({"server": {"id": "s", "addresses": {}}})"), "s.json");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one.value().instances.size(), 1u);
+  const std::string bad =
+      errorOf(kind::kServers, R"({"servers": [{"id": "s", "addresses": {"n": [{"addr": "10.0.0"}]}}]})");
+  EXPECT_TRUE(bad.starts_with("sg.json: /servers/0/addresses/n/0/addr: ")) << bad;
+}
+
 // Test that `security group show` is read in its list form and its older string form is refused with advice.
 TEST(OpenStackInputs, CliSecurityGroupShow) {
   const auto inventory = parseFile("cli-security-group-show.json");
@@ -222,8 +291,11 @@ TEST(OpenStackInputs, MalformedInputNamesFileFieldAndExpectation) {
             "name Neutron knows, a protocol number 0-255 or null, got \"tcpp\"");
   EXPECT_EQ(errorOf(rules, rule(R"("ethertype": "IPv5")")),
             "sg.json: /security_group_rules/0/ethertype: expected IPv4 or IPv6, got \"IPv5\"");
-  EXPECT_EQ(errorOf(rules, rule(R"("remote_ip_prefix": "10.0.0.0/8", "remote_group_id": "g2")")),
-            "sg.json: /security_group_rules/0: expected only one of remote_ip_prefix, remote_group_id and "
+  EXPECT_EQ(
+      errorOf(rules, rule(R"("remote_address_group_id": "a1", "remote_group_id": "g2")")),
+      "sg.json: /security_group_rules/0: expected only one of remote_group_id and remote_address_group_id");
+  EXPECT_EQ(errorOf(rules, rule(R"("remote_ip_prefix": "10.0.0.0/8", "remote_address_group_id": "a1")")),
+            "sg.json: /security_group_rules/0: expected only one of remote_ip_prefix and "
             "remote_address_group_id");
   EXPECT_EQ(
       errorOf(rules, rule(R"("remote_ip_prefix": "10.0.0.0/99")")),

@@ -7,9 +7,12 @@
 //   huawei.vpc.v3.address-groups         GET /v3/{project_id}/vpc/address-groups
 //   huawei.ecs.servers                   GET /v1/{project_id}/cloudservers/detail
 //   huawei.vpc.v1.vpcs                   GET /v1/{project_id}/vpcs[/{vpc_id}]
+//   huawei.vpc.v3.vpcs                   GET /v3/{project_id}/vpc/vpcs[/{vpc_id}]
 //   huawei.vpc.v1.subnets                GET /v1/{project_id}/subnets
 //   huawei.cce.clusters                  GET /api/v3/projects/{project_id}/clusters[/{cluster_id}]
-// VPC ports (GET /v1/{project_id}/ports) have Neutron's shape and are read by the OpenStack reader.
+// VPC ports (GET /v1/{project_id}/ports[/{port_id}]) have Neutron's shape, and ECS's Compute-compatible
+// servers (GET /v2.1/{project_id}/servers/detail) without ECS's own markers have Nova's: the OpenStack reader
+// reads both.
 
 #include <optional>
 #include <string>

@@ -1,8 +1,9 @@
 #pragma once
 
 // Every input sgaudit reads, from a file or an upload, recognised by its shape and read into the inventory:
-// provider JSON (Huawei Cloud, AWS, OpenStack), kubectl JSON (streamed), YAML manifests, `ss -Htulnp`
-// output (named after its node) and container logs (named <namespace>_<pod>_<container>.log).
+// provider JSON (Huawei Cloud, AWS, OpenStack), kubectl JSON (streamed), YAML manifests, `ss` or `netstat`
+// output (named after its node) and container logs (named <namespace>_<pod>_<container>.log, or by their
+// path in a sonobuoy or must-gather dump).
 
 #include <filesystem>
 #include <string>
@@ -12,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "sgaudit/cloud/input_error.hpp"
+#include "sgaudit/cloud/kubernetes/objects.hpp"
 #include "sgaudit/core/finding.hpp"
 #include "sgaudit/core/inventory.hpp"
 #include "sgaudit/core/kubernetes.hpp"
@@ -24,11 +26,20 @@ struct LoadedInput {
                      // "node.sockets", "container.log"
 };
 
+// A file found by walking a folder that is not an input (a cluster dump holds many), and why.
+struct SkippedFile {
+  std::string name;
+  std::string reason;
+};
+
 // What is read so far, merged.
 struct Inventory {
   core::ClusterState cluster;
   core::CloudInventory cloud;
   std::vector<LoadedInput> inputs;
+  // Read, but probably not as meant: "deploy.yaml: line 9: /spec/.../hostport: unknown field ...".
+  std::vector<std::string> warnings;
+  std::vector<SkippedFile> skipped;
 };
 
 // The kind of a JSON document by its shape, or nullopt.
@@ -43,7 +54,10 @@ class InputLoader {
   std::optional<InputError> addFile(const std::filesystem::path& file, const std::string& display_name = {});
   // Reads a file, or every input file under a folder (recursively, in name order): .json, .yaml, .yml, .txt,
   // .log and files without an extension; hidden files, other extensions and `skip` are left out. Files under
-  // a folder are named relative to the folder's parent ("cce-seed/logs/x.log"). Returns every error.
+  // a folder are named relative to the folder's parent ("cce-seed/logs/x.log"). A file found in a folder that
+  // is not an input (a cluster dump's other files: unknown JSON, YAML without a top-level kind, text, an API
+  // error response) is listed in `skipped` instead; a file named itself must be an input. Returns every
+  // error.
   std::vector<InputError> addPath(const std::filesystem::path& path,
                                   const std::vector<std::filesystem::path>& skip = {});
 
@@ -51,9 +65,21 @@ class InputLoader {
   Inventory take() { return std::move(inventory_); }
 
  private:
-  std::optional<InputError> addJson(const nlohmann::json& document, const std::string& name);
+  // `walked`: found in a folder, so not being an input skips the file rather than failing.
+  std::optional<InputError> read(std::string_view bytes, const std::string& name, bool walked);
+  std::optional<InputError> readFile(const std::filesystem::path& file, const std::string& name, bool walked);
+  std::optional<InputError> addJson(const nlohmann::json& document, const std::string& name, bool walked);
+  std::optional<InputError> addContainerLog(std::string_view bytes, const std::filesystem::path* file,
+                                            const std::string& name, bool walked);
+  std::optional<InputError> notAnInput(InputError error, bool walked);
+  void addKubernetes(kubernetes::KubernetesObjects&& objects, const std::string& name, std::string kind);
   Inventory inventory_;
 };
+
+// The message of a provider's error response ({"error_code": ..., "error_msg": ...} of Huawei Cloud,
+// {"NeutronError": {...}} of Neutron, Nova's {"itemNotFound": {"code": 404, "message": ...}}, ...), or
+// nullopt when the document is not one.
+std::optional<std::string> apiErrorMessage(const nlohmann::json& document);
 
 // Fills each finding's fixes from its security-group plans, with the renderer of the plan's provider.
 void renderCloudFixes(std::vector<core::Finding>& findings);

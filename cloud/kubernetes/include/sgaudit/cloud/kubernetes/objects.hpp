@@ -17,11 +17,19 @@
 
 namespace sgaudit::cloud::kubernetes {
 
+// Something read that is not an error but probably not what the author meant (a misspelt field, which
+// Kubernetes drops): where (a JSON pointer; the manifest reader puts "line N: " before it) and what.
+struct ConversionWarning {
+  std::string where;
+  std::string message;
+};
+
 struct KubernetesObjects {
   std::vector<core::Node> nodes;
   std::vector<core::Pod> pods;
   std::vector<core::Workload> workloads;
   std::map<std::string, int> skipped_kinds;  // kinds we do not model (Service, ConfigMap, ...) and how many
+  std::vector<ConversionWarning> warnings;
 };
 
 // Bounds against hostile or broken input. Exceeding one is an InputError, never a crash or a hang.
@@ -44,9 +52,16 @@ struct ConversionError {
 // List of them in `items`) and appends it to `out`; other kinds are counted in `out.skipped_kinds`.
 // `pointer` is where `object` sits in its document ("" for the root, "/items/3"), `location` is recorded on
 // what is appended. Unknown fields are ignored; a field we read with the wrong type is an error.
+// `implied_kind` is the kind an item of a typed list has when it names none ("Pod" in a PodList: the API
+// server's lists leave kind and apiVersion out of their items); a List's own items get theirs from it.
 std::optional<ConversionError> appendObject(const nlohmann::json& object, std::string_view pointer,
                                             const core::SourceLocation& location, KubernetesObjects& out,
-                                            const ReadLimits& limits = {});
+                                            const ReadLimits& limits = {},
+                                            std::string_view implied_kind = {});
+
+// The kind of the items of a typed list: "PodList" -> "Pod", "DaemonSetList" -> "DaemonSet"; empty for a
+// plain "List" or anything else.
+std::string itemKindOfList(std::string_view list_kind);
 
 // Appends `from` to `to` (objects in order, skipped kinds summed).
 void merge(KubernetesObjects& to, KubernetesObjects&& from);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "sgaudit/cloud/input_error.hpp"
@@ -22,7 +23,14 @@ struct LogName {
   std::string container;
 };
 
-// `<namespace>_<pod>_<container>.log` (the folder is ignored); an error for any other name.
+// The pod and container of a log in a cluster dump, from its path: sonobuoy's
+// `podlogs/<namespace>/<pod>/logs/<container>.txt` (older: `podlogs/<namespace>/<pod>/<container>.log`) and
+// must-gather's `namespaces/<namespace>/pods/<pod>/<container>/<container>/logs/current.log` (or
+// previous.log).
+std::optional<LogName> logNameFromDumpPath(std::string_view path);
+
+// A dump path as above, else `<namespace>_<pod>_<container>.log` (the folder is ignored); an error for any
+// other name.
 Parsed<LogName> parseLogFileName(std::string_view file_name);
 
 // The failure one log line reports, if any (line number left 0).

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -27,7 +28,13 @@ inline constexpr std::string_view kCliSecurityGroupRuleList = "openstack.cli.sec
 inline constexpr std::string_view kSecurityGroups = "openstack.neutron.security-groups";
 inline constexpr std::string_view kSecurityGroup = "openstack.neutron.security-group";
 inline constexpr std::string_view kSecurityGroupRules = "openstack.neutron.security-group-rules";
+// GET /v2.0/security-group-rules/{id}, `openstack security group rule show -f json` through the API.
+inline constexpr std::string_view kSecurityGroupRule = "openstack.neutron.security-group-rule";
 inline constexpr std::string_view kPorts = "openstack.neutron.ports";
+inline constexpr std::string_view kPort = "openstack.neutron.port";  // GET /v2.0/ports/{id}
+// Compute API: GET /v2.1/servers/detail and /v2.1/servers/{id} ({"servers": [...]}, {"server": {...}}),
+// which Huawei Cloud ECS also answers; servers name their security groups by name only.
+inline constexpr std::string_view kServers = "openstack.nova.servers";
 inline constexpr std::string_view kNetworks = "openstack.neutron.networks";
 inline constexpr std::string_view kSubnets = "openstack.neutron.subnets";
 }  // namespace kind
@@ -36,6 +43,8 @@ struct ParseOptions {
   // `openstack security group rule list <group>` leaves out the "Security Group" column: the group id then
   // comes from here.
   std::string group_id;
+  // Where to say what was read but is doubtful ("rules.json: /security_group_rules/3: ..."); none if null.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 // The kind of an OpenStack document, told by its shape, or nullopt. Documents that carry Huawei Cloud's
