@@ -166,7 +166,7 @@ class Auditor {
     checkHostPortReach();
     checkNodepoolConsistency();
     checkSensitivePorts();
-    for (auto& finding : checkHostPorts(input_.cluster, options))
+    for (auto& finding : checkHostPorts(input_.cluster, model_))
       result_.findings.push_back(std::move(finding));
     mergePlans();
     applySuppressions();
@@ -277,7 +277,13 @@ class Auditor {
   }
 
   // The addresses a source class or literal stands for; empty with a warning when the inputs do not say.
-  AddressSet sourceSet(const std::string& source) {
+  // Cached: every workload asks for the same few sources, and "nodes" is thousands of addresses.
+  const AddressSet& sourceSet(const std::string& source) {
+    if (const auto found = source_cache_.find(source); found != source_cache_.end()) return found->second;
+    return source_cache_.emplace(source, resolveSource(source)).first->second;
+  }
+
+  AddressSet resolveSource(const std::string& source) {
     AddressSet set;
     if (source == "internet") return AddressSet::all();
     if (source == "vpc") {
@@ -291,11 +297,17 @@ class Auditor {
           set.add(*Cidr::parse(cidr));
       }
     } else if (source == "nodes") {
+      std::vector<IpAddress> addresses;
       for (const auto& node : input_.cluster.nodes) {
         for (const auto& ip : node.internal_ips) {
-          if (auto address = IpAddress::parse(ip)) set = set.unite(AddressSet::of(*address));
+          if (auto address = IpAddress::parse(ip)) addresses.push_back(*address);
         }
       }
+      std::sort(addresses.begin(), addresses.end(), [](const IpAddress& a, const IpAddress& b) {
+        return std::tuple(a.family, a.value) < std::tuple(b.family, b.value);
+      });
+      for (const auto& address : addresses)
+        set.add(address.family, {address.value, address.value});
     } else if (source == "pods") {
       for (const auto& cluster : input_.cloud.clusters) {
         for (const auto& cidr : cluster.container_cidrs)
@@ -432,6 +444,7 @@ class Auditor {
       Exposure exposure = Exposure::Blocked;
     };
     std::map<std::size_t, Requirement> requirements;
+    std::map<std::pair<std::size_t, int>, std::pair<AddressSet, std::vector<std::string>>> required_cache;
     std::vector<Asked> asked;
     asked.reserve(wanted.size());
     std::vector<KeyQuestion> questions;
@@ -445,13 +458,21 @@ class Auditor {
       const auto firewall = firewalls_.find(node);
       // Only the families the node can be reached over (an IPv4-only node is not "blocked" for ::/0); a
       // requirement wholly outside them is kept, so that it is still reported.
-      entry.required = requirement.addresses;
-      if (firewall != firewalls_.end() && !firewall->second.families.empty() &&
-          entry.required.intersects(firewall->second.families)) {
-        entry.required = entry.required.intersect(firewall->second.families);
+      // Nodes of one family ask the same of a workload: computed once per workload and family.
+      const int family_key = firewall == firewalls_.end() || firewall->second.families.empty()
+                                 ? 0
+                                 : (firewall->second.families.ranges(IpFamily::V4).empty() ? 0 : 1) +
+                                       (firewall->second.families.ranges(IpFamily::V6).empty() ? 0 : 2);
+      auto [cached, fresh] = required_cache.try_emplace({unit_index, family_key});
+      if (fresh) {
+        cached->second.first = requirement.addresses;
+        if (family_key != 0 && cached->second.first.intersects(firewall->second.families))
+          cached->second.first = cached->second.first.intersect(firewall->second.families);
+        for (const auto& cidr : cached->second.first.toCidrs())
+          cached->second.second.push_back(cidr.toString());
       }
-      for (const auto& cidr : entry.required.toCidrs())
-        entry.verdict.required.push_back(cidr.toString());
+      entry.required = cached->second.first;
+      entry.verdict.required = cached->second.second;
       if (firewall != firewalls_.end() && !entry.required.empty()) {
         entry.firewall = &firewall->second;
         questions.push_back(KeyQuestion{&firewall->second.compiled, firewallProtocol(protocol),
@@ -1072,6 +1093,7 @@ class Auditor {
   HostPortModel model_;
   std::map<std::string, NodeFirewall> firewalls_;
   std::set<std::string> warned_sources_;
+  std::map<std::string, AddressSet> source_cache_;
   std::unordered_set<std::string> fingerprints_;
   AuditResult result_;
 };

@@ -488,6 +488,10 @@ class Checker {
 
 }  // namespace
 
+std::vector<Finding> checkHostPorts(const ClusterState& cluster, const HostPortModel& model) {
+  return Checker(cluster, model).run();
+}
+
 std::vector<Finding> checkHostPorts(const ClusterState& cluster, const HostPortOptions& options) {
   const HostPortModel model = buildHostPortModel(cluster, options);
   return Checker(cluster, model).run();

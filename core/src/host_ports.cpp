@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 #include "sgaudit/core/kubernetes_fixes.hpp"
 #include "sgaudit/core/scheduling.hpp"
@@ -170,12 +171,12 @@ class ModelBuilder {
   HostPortUse& useFor(std::size_t unit, const Pod* pod, const std::string& container, const std::string& node,
                       PortProtocol protocol, int port, const std::string& host_ip) {
     const std::string ip = normaliseHostIp(host_ip);
-    for (auto& use : model_.uses) {
-      if (use.unit == unit && use.pod == pod && use.container == container && use.node == node &&
-          use.protocol == protocol && use.port == port && use.host_ip == ip) {
-        return use;
-      }
-    }
+    // Looked up by its identity: a fleet has tens of thousands of uses.
+    std::string key = std::to_string(unit) + '\0' + std::to_string(reinterpret_cast<std::uintptr_t>(pod)) +
+                      '\0' + container + '\0' + node + '\0' + std::to_string(static_cast<int>(protocol)) +
+                      '\0' + std::to_string(port) + '\0' + ip;
+    const auto [it, added] = use_index_.try_emplace(std::move(key), model_.uses.size());
+    if (!added) return model_.uses[it->second];
     HostPortUse use;
     use.unit = unit;
     use.pod = pod;
@@ -383,6 +384,7 @@ class ModelBuilder {
   HostPortModel model_;
   std::map<Key, std::size_t> unit_index_;
   std::map<const Pod*, std::size_t> pod_unit_;
+  std::unordered_map<std::string, std::size_t> use_index_;
 };
 
 }  // namespace

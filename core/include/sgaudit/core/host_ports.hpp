@@ -79,5 +79,7 @@ std::string imageBaseName(const std::string& image);
 HostPortModel buildHostPortModel(const ClusterState& cluster, const HostPortOptions& options = {});
 
 std::vector<Finding> checkHostPorts(const ClusterState& cluster, const HostPortOptions& options = {});
+// The same over a model already built from `cluster`.
+std::vector<Finding> checkHostPorts(const ClusterState& cluster, const HostPortModel& model);
 
 }  // namespace sgaudit::core
