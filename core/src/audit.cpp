@@ -100,20 +100,33 @@ struct GroupIndex {
     return "content:" + fingerprintOf("rule", {group_id, contentIdentity(rule)}).substr(0, 16);
   }
 
+  // The groups of `base` with some of them changed: what a fix would leave (see verifyFixes).
+  GroupIndex(const GroupIndex& base, const std::map<std::string, std::shared_ptr<SecurityGroup>>& changed)
+      : base_(&base) {
+    for (const auto& [id, group] : changed) {
+      const Entry* original = base.find(id);
+      by_id[id] = Entry{group, original != nullptr ? original->first : nullptr};
+      for (const auto& rule : group->rules)
+        by_key.emplace(rule.origin.key, &rule);
+    }
+  }
+
   const Entry* find(const std::string& id) const {
     std::string key = id;
     if (id.starts_with("name:")) {
       const auto it = id_by_name.find(id.substr(5));
-      if (it == id_by_name.end()) return nullptr;
+      if (it == id_by_name.end()) return base_ != nullptr ? base_->find(id) : nullptr;
       key = it->second;
     }
     const auto it = by_id.find(key);
-    return it == by_id.end() ? nullptr : &it->second;
+    if (it != by_id.end()) return &it->second;
+    return base_ != nullptr ? base_->find(key) : nullptr;
   }
 
   const SecurityGroupRule* rule(const RuleOrigin& origin) const {
     const auto it = by_key.find(origin.key);
-    return it == by_key.end() ? nullptr : it->second;
+    if (it != by_key.end()) return it->second;
+    return base_ != nullptr ? base_->rule(origin) : nullptr;
   }
 
   // "rule sgr-1 \"ssh\" of web", or "rule (allow TCP 22 from 0.0.0.0/0, no id) of ops".
@@ -138,6 +151,7 @@ struct GroupIndex {
   }
 
   std::unordered_map<std::string, const SecurityGroupRule*> by_key;
+  const GroupIndex* base_ = nullptr;
 };
 
 struct NodeFirewall {
@@ -154,23 +168,46 @@ struct NodeFirewall {
 
 class Auditor {
  public:
-  explicit Auditor(const AuditInput& input) : input_(input), groups_(input.cloud), compiler_(resolver_) {}
+  explicit Auditor(const AuditInput& input)
+      : input_(input), groups_(input.cloud), compiler_(resolver_), model_(&own_model_) {}
+
+  // A re-audit of `base`'s inputs with some security groups changed, on `nodes` only: it shares what the
+  // change cannot touch (group members, the host-port model, the node mapping, resolved sources) and runs the
+  // firewall checks alone.
+  Auditor(const Auditor& base, const std::map<std::string, std::shared_ptr<SecurityGroup>>& changed,
+          const std::set<std::string>& nodes)
+      : input_(base.input_),
+        groups_(base.groups_, changed),
+        compiler_(base.resolver_),
+        model_(base.model_),
+        base_(&base),
+        scope_(&nodes) {}
 
   AuditResult run() {
     buildResolver();
+    mapping_ = mapNodesToInstances(input_.cluster.nodes, input_.cloud, input_.node_instance_map);
     mapNodes();
     HostPortOptions options;
     options.node_port_min = input_.policy.node_port_min;
     options.node_port_max = input_.policy.node_port_max;
-    model_ = buildHostPortModel(input_.cluster, options);
+    own_model_ = buildHostPortModel(input_.cluster, options);
     checkHostPortReach();
     checkNodepoolConsistency();
     checkSensitivePorts();
-    for (auto& finding : checkHostPorts(input_.cluster, model_))
+    for (auto& finding : checkHostPorts(input_.cluster, *model_))
       result_.findings.push_back(std::move(finding));
     mergePlans();
+    if (input_.verify_fixes) verifyFixes();
     applySuppressions();
     sortFindings(result_.findings);
+    return std::move(result_);
+  }
+
+  // The firewall checks of a re-audit (see the second constructor).
+  AuditResult reaudit() {
+    mapNodes();
+    checkHostPortReach();
+    checkSensitivePorts();
     return std::move(result_);
   }
 
@@ -207,12 +244,12 @@ class Auditor {
   }
 
   void mapNodes() {
-    const NodeMapping mapping =
-        mapNodesToInstances(input_.cluster.nodes, input_.cloud, input_.node_instance_map);
+    const NodeMapping& mapping = base_ != nullptr ? base_->mapping_ : mapping_;
     std::unordered_map<std::string_view, const Node*> node_by_name;
     for (const auto& node : input_.cluster.nodes)
       node_by_name.emplace(node.name, &node);
     for (const auto& match : mapping.matched) {
+      if (scope_ != nullptr && scope_->count(match.node) == 0) continue;
       result_.nodes.push_back({match.node, match.instance->id, toString(match.method)});
       NodeFirewall firewall;
       firewall.instance_id = match.instance->id;
@@ -268,6 +305,7 @@ class Auditor {
       firewalls_.emplace(match.node, std::move(firewall));
     }
     for (const auto& unmatched : mapping.unmatched) {
+      if (scope_ != nullptr) break;
       result_.nodes.push_back({unmatched.node, "", unmatched.reason});
       if (!input_.cloud.instances.empty() || !input_.cloud.security_groups.empty()) {
         result_.warnings.push_back("node " + unmatched.node +
@@ -280,6 +318,10 @@ class Auditor {
   // Cached: every workload asks for the same few sources, and "nodes" is thousands of addresses.
   const AddressSet& sourceSet(const std::string& source) {
     if (const auto found = source_cache_.find(source); found != source_cache_.end()) return found->second;
+    if (base_ != nullptr) {
+      if (const auto found = base_->source_cache_.find(source); found != base_->source_cache_.end())
+        return found->second;
+    }
     return source_cache_.emplace(source, resolveSource(source)).first->second;
   }
 
@@ -424,12 +466,14 @@ class Auditor {
   void checkHostPortReach() {
     // (unit, node, protocol, port): the uses that put the port there.
     std::map<std::tuple<std::size_t, std::string, PortProtocol, int>, std::vector<const HostPortUse*>> wanted;
-    for (const auto& use : model_.uses) {
+    for (const auto& use : model_->uses) {
+      if (scope_ != nullptr && !use.node.empty() && scope_->count(use.node) == 0) continue;
       if (!use.node.empty()) {
         wanted[{use.unit, use.node, use.protocol, use.port}].push_back(&use);
         continue;
       }
       // A template without pods: every node its spec allows is where it may land.
+      // (In a re-audit, firewalls_ holds only the nodes in scope.)
       for (const auto& [node_name, firewall] : firewalls_)
         wanted[{use.unit, node_name, use.protocol, use.port}].push_back(&use);
     }
@@ -451,7 +495,7 @@ class Auditor {
     std::vector<std::size_t> askedOf;  // question -> entry of `asked`
     for (const auto& [key, uses] : wanted) {
       const auto& [unit_index, node, protocol, port] = key;
-      const WorkloadUnit& unit = model_.units[unit_index];
+      const WorkloadUnit& unit = model_->units[unit_index];
       if (!requirements.count(unit_index)) requirements.emplace(unit_index, requirementFor(unit));
       const Requirement& requirement = requirements.at(unit_index);
       Asked entry{&key, &uses, {}, PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}, {}}};
@@ -495,7 +539,7 @@ class Auditor {
     for (Asked& entry : asked) {
       const auto& [unit_index, node, protocol, port] = *entry.key;
       const std::vector<const HostPortUse*>& uses = *entry.uses;
-      const WorkloadUnit& unit = model_.units[unit_index];
+      const WorkloadUnit& unit = model_->units[unit_index];
       PortVerdict& verdict = entry.verdict;
       if (entry.firewall == nullptr) {
         result_.matrix.push_back(std::move(verdict));
@@ -686,14 +730,15 @@ class Auditor {
     std::vector<std::string> candidates = {firewall.primary_group_id};
     candidates.insert(candidates.end(), firewall.group_ids.begin(), firewall.group_ids.end());
     std::vector<std::string> others;
-    for (const auto& [id, members] : resolver_.securityGroupMembers)
+    const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
+    for (const auto& [id, members] : resolver.securityGroupMembers)
       others.push_back(id);
     std::sort(others.begin(), others.end());
     candidates.insert(candidates.end(), others.begin(), others.end());
     // One group that holds them all, the way a node pool's node group does.
     for (const auto& id : candidates) {
-      const auto members = resolver_.securityGroupMembers.find(id);
-      if (members == resolver_.securityGroupMembers.end() || !members->second.contains(wanted)) continue;
+      const auto members = resolver.securityGroupMembers.find(id);
+      if (members == resolver.securityGroupMembers.end() || !members->second.contains(wanted)) continue;
       chosen.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
       return true;
     }
@@ -703,8 +748,8 @@ class Auditor {
     std::set<std::string> seen;
     for (const auto& id : candidates) {
       if (!seen.insert(id).second) continue;
-      const auto members = resolver_.securityGroupMembers.find(id);
-      if (members == resolver_.securityGroupMembers.end() || !members->second.intersects(left)) continue;
+      const auto members = resolver.securityGroupMembers.find(id);
+      if (members == resolver.securityGroupMembers.end() || !members->second.intersects(left)) continue;
       if (!wanted.contains(members->second)) continue;  // it would open the port to others than asked
       picked.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
       left = left.subtract(members->second);
@@ -1039,6 +1084,102 @@ class Auditor {
     }
   }
 
+  // Every finding's security-group plans, applied to a copy of the groups they change and audited again on
+  // the nodes those groups are on. Verified when the finding is gone, nothing new appears, and no port that
+  // was open for a workload closes; the reach says what else the change does.
+  void verifyFixes() {
+    using CellKey = std::tuple<std::string, PortProtocol, int, std::string>;
+    std::map<CellKey, const PortVerdict*> before;
+    for (const auto& cell : result_.matrix)
+      before.emplace(CellKey{cell.node, cell.protocol, cell.port, cell.workload}, &cell);
+    std::map<std::string, std::vector<std::string>> nodes_of_group;
+    for (const auto& [node, firewall] : firewalls_) {
+      for (const auto& id : firewall.group_ids)
+        nodes_of_group[id].push_back(node);
+    }
+    std::unordered_map<std::string, const Finding*> by_fingerprint;
+    for (const auto& finding : result_.findings)
+      by_fingerprint.emplace(finding.fingerprint, &finding);
+
+    for (auto& finding : result_.findings) {
+      if (finding.allow_plans.empty() && finding.narrow_plans.empty()) continue;
+      std::set<std::string> group_ids;
+      for (const auto& plan : finding.allow_plans)
+        group_ids.insert(plan.group_id);
+      for (const auto& plan : finding.narrow_plans)
+        group_ids.insert(plan.group_id);
+      std::map<std::string, std::shared_ptr<SecurityGroup>> changed;
+      std::set<std::string> nodes;
+      for (const auto& id : group_ids) {
+        const GroupIndex::Entry* entry = groups_.find(id);
+        if (entry == nullptr) continue;
+        changed[entry->group->id] = std::make_shared<SecurityGroup>(
+            applyPlans(*entry->group, finding.allow_plans, finding.narrow_plans));
+        for (const auto& node : nodes_of_group[entry->group->id])
+          nodes.insert(node);
+      }
+      Auditor again(*this, changed, nodes);
+      const AuditResult after = again.reaudit();
+
+      std::vector<std::string> problems;
+      std::set<std::string> after_fingerprints;
+      for (const auto& other : after.findings) {
+        after_fingerprints.insert(other.fingerprint);
+        if (other.fingerprint == finding.fingerprint) {
+          problems.push_back("audited again with the change, it is still there on " + onNodes(other.nodes));
+        } else if (fingerprints_.count(other.fingerprint) == 0) {
+          problems.push_back("it would add: " + other.title);
+        }
+      }
+      std::map<std::string, std::vector<std::string>> closed;  // "80/TCP for W" -> nodes
+      std::map<std::string, std::vector<std::string>> opened;
+      for (const auto& cell : after.matrix) {
+        const auto it = before.find(CellKey{cell.node, cell.protocol, cell.port, cell.workload});
+        if (it == before.end()) continue;
+        const std::string what = portLabel(cell.port, cell.protocol) + " for " + cell.workload;
+        if (it->second->status == "open" && cell.status != "open") closed[what].push_back(cell.node);
+        const bool own = finding.port && *finding.port == cell.port && finding.protocol == cell.protocol &&
+                         !finding.subjects.empty() && finding.subjects.front().key() == cell.workload;
+        if (it->second->status != "open" && cell.status == "open" && !own) opened[what].push_back(cell.node);
+      }
+      for (const auto& [what, where] : closed)
+        problems.push_back("it closes " + what + " on " + onNodes(where));
+      finding.fix_verified = problems.empty();
+      std::string because;
+      for (std::size_t i = 0; i < problems.size() && i < 3; ++i)
+        because += (i == 0 ? "" : "; ") + problems[i];
+      if (problems.size() > 3) because += "; and " + std::to_string(problems.size() - 3) + " more";
+      finding.fix_verification = because;
+
+      // What else the change does, so that nobody applies it blind.
+      finding.fix_reach.clear();
+      std::size_t resolved = 0;
+      for (const auto& [fingerprint, other] : by_fingerprint) {
+        if (other == &finding || after_fingerprints.count(fingerprint) > 0) continue;
+        if (other->check_id != check::kPortBlocked && other->check_id != check::kSensitivePortExposed)
+          continue;
+        if (std::none_of(other->nodes.begin(), other->nodes.end(),
+                         [&](const std::string& node) { return nodes.count(node) > 0; })) {
+          continue;
+        }
+        if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other->title);
+      }
+      if (resolved > 5)
+        finding.fix_reach.push_back("and resolves " + std::to_string(resolved - 5) + " more findings");
+      std::size_t shown = 0;
+      for (const auto& [what, where] : opened) {
+        if (++shown > 5) break;
+        finding.fix_reach.push_back("also opens " + what + " on " + onNodes(where));
+      }
+      if (!changed.empty()) {
+        std::string groups;
+        for (const auto& [id, group] : changed)
+          groups += (groups.empty() ? "" : ", ") + (group->name.empty() ? id : group->name);
+        finding.fix_reach.push_back("changes " + groups + ", on " + onNodes({nodes.begin(), nodes.end()}));
+      }
+    }
+  }
+
   bool active(const Suppression& suppression) const {
     return suppression.expires.empty() || input_.today.empty() || suppression.expires >= input_.today;
   }
@@ -1090,7 +1231,11 @@ class Auditor {
   GroupIndex groups_;
   SourceResolver resolver_;
   FirewallCompiler compiler_;
-  HostPortModel model_;
+  HostPortModel own_model_;
+  const HostPortModel* model_;
+  NodeMapping mapping_;
+  const Auditor* base_ = nullptr;                 // set in a re-audit
+  const std::set<std::string>* scope_ = nullptr;  // a re-audit's nodes
   std::map<std::string, NodeFirewall> firewalls_;
   std::set<std::string> warned_sources_;
   std::map<std::string, AddressSet> source_cache_;

@@ -421,6 +421,7 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
 
 void renderCloudFixes(std::vector<core::Finding>& findings) {
   for (auto& finding : findings) {
+    const std::size_t first = finding.fixes.size();
     for (const auto& plan : finding.narrow_plans) {
       auto fixes = plan.provider == huawei::kProvider ? huawei::renderNarrow(plan)
                    : plan.provider == "aws"           ? aws::renderFixes(plan)
@@ -434,6 +435,11 @@ void renderCloudFixes(std::vector<core::Finding>& findings) {
                    : plan.provider == "openstack"     ? openstack::renderFixes(plan)
                                                       : std::vector<core::Fix>{};
       append(finding.fixes, std::move(fixes));
+    }
+    // Each fix written from the plans carries whether the plans were proven by a re-audit.
+    for (std::size_t i = first; i < finding.fixes.size(); ++i) {
+      finding.fixes[i].verified = finding.fix_verified;
+      finding.fixes[i].verification = finding.fix_verification;
     }
   }
 }

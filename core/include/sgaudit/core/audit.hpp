@@ -20,6 +20,9 @@ struct AuditInput {
   Policy policy;
   std::string today;                                     // "YYYY-MM-DD": suppressions expire against it
   std::map<std::string, std::string> node_instance_map;  // user-given node name -> instance id
+  // Prove every security-group fix by applying it to a copy of the inputs and auditing the nodes it touches
+  // again (Finding::fix_verified).
+  bool verify_fixes = true;
 };
 
 // One cell of the node-by-port matrix a report draws.

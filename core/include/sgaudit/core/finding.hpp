@@ -84,7 +84,12 @@ struct Finding {
   // What the planned change also does beyond this finding ("also closes 3389/TCP on 49 other nodes"), so
   // that nobody applies it blind.
   std::vector<std::string> fix_reach;
-  bool suppressed = false;  // by the policy: kept and shown, but not counted toward --fail-on
+  // Whether the security-group plans above were proven by a re-audit with them applied: the finding gone, no
+  // new finding, no required port closed. Unset when there is no plan. The provider renderers copy it onto
+  // each fix they write from the plans.
+  std::optional<bool> fix_verified;
+  std::string fix_verification;  // why not, when it failed
+  bool suppressed = false;       // by the policy: kept and shown, but not counted toward --fail-on
   std::string suppression_reason;
 };
 

@@ -45,4 +45,10 @@ struct NarrowRulePlan {
   std::string description;
 };
 
+// A copy of `group` with the plans that name it applied: each narrowed rule (found by its identity, see
+// RuleOrigin::key) replaced by one rule per narrower source, or removed; each planned rule added. Rules added
+// here have no provider id; their key is "planned:" and their content. Plans for other groups are ignored.
+SecurityGroup applyPlans(const SecurityGroup& group, const std::vector<AllowIngressPlan>& allow,
+                         const std::vector<NarrowRulePlan>& narrow);
+
 }  // namespace sgaudit::core
