@@ -24,9 +24,12 @@ SecurityGroup applyPlans(const SecurityGroup& group, const std::vector<AllowIngr
   SecurityGroup out = group;
   for (const auto& plan : narrow) {
     if (plan.group_id != group.id) continue;
+    // By identity where both were indexed; else by provider id, else by content (a group as read).
     const auto same = [&](const SecurityGroupRule& rule) {
-      return plan.rule.origin.key.empty() ? contentIdentity(rule) == contentIdentity(plan.rule)
-                                          : rule.origin.key == plan.rule.origin.key;
+      if (!rule.origin.key.empty() && !plan.rule.origin.key.empty())
+        return rule.origin.key == plan.rule.origin.key;
+      if (!plan.rule.origin.ruleId.empty()) return rule.origin.ruleId == plan.rule.origin.ruleId;
+      return rule.origin.ruleId.empty() && contentIdentity(rule) == contentIdentity(plan.rule);
     };
     const auto removed = std::remove_if(out.rules.begin(), out.rules.end(), same);
     if (removed == out.rules.end()) continue;  // already gone: the plan changes nothing here

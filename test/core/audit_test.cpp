@@ -1,0 +1,221 @@
+// The audit as a whole: one finding per cause at fleet scale, rules told apart without ids, fixes proven.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster_builder.hpp"
+#include "sgaudit/core/audit.hpp"
+
+namespace sgaudit::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+SecurityGroupRule allowFrom(const std::string& cidr, Protocol protocol = Protocol::any(),
+                            PortSet ports = PortSet::all()) {
+  SecurityGroupRule rule;
+  rule.protocol = protocol;
+  rule.ports = ports;
+  rule.source = *Cidr::parse(cidr);
+  rule.origin.provider = "aws";
+  return rule;  // no rule id: as `aws ec2 describe-security-groups` prints rules
+}
+
+CloudSecurityGroup group(const std::string& id, const std::string& name, std::vector<SecurityGroupRule> rules) {
+  auto sg = std::make_shared<SecurityGroup>();
+  sg->id = id;
+  sg->name = name;
+  sg->rules = std::move(rules);
+  return {"aws", EvaluationModel::Union, sg, "vpc-1", "", {}};
+}
+
+Instance instance(const std::string& ip, std::vector<std::string> groups) {
+  Instance i;
+  i.provider = "aws";
+  i.id = "i-" + ip;
+  i.private_ips = {ip};
+  i.security_group_ids = std::move(groups);
+  return i;
+}
+
+std::string ipOf(int n) {
+  return "10.0." + std::to_string(n / 200) + "." + std::to_string(n % 200 + 10);
+}
+
+// A DaemonSet pod with hostPort `port` on `node`.
+Pod daemonPod(const std::string& name, int port, const std::string& node) {
+  Pod pod = test::barePod(name + "-" + node, test::hostNetworkSpec({test::container("agent", {test::port(port)})}),
+                          node, "kube-system");
+  pod.owner = ObjectRef{"DaemonSet", "kube-system", name};
+  return pod;
+}
+
+const Finding* only(const AuditResult& result, std::string_view check) {
+  const Finding* found = nullptr;
+  for (const auto& finding : result.findings) {
+    if (finding.check_id != check) continue;
+    EXPECT_EQ(found, nullptr) << "a second " << check << ": " << finding.title;
+    found = &finding;
+  }
+  return found;
+}
+
+// Test that the example of the fixes issue is fixed: an AWS node in `web` ("tcp 6379 from 50.176.9.0/24",
+// then "tcp 443 from 0.0.0.0/0") and `ops` ("all traffic from 0.0.0.0/0"), none with an id. SSH is open
+// through ops' rule, and its fix narrows that rule, never web's 6379 or 443 rule (6379 from a public /24 is
+// a finding of its own, about web's rule).
+TEST(AuditTest, RulesWithoutIdsAreToldApartByContent) {
+  AuditInput input;
+  input.cluster.nodes = {test::node("10.0.0.10")};
+  input.cloud.security_groups = {
+      group("sg-web", "web",
+            {allowFrom("50.176.9.0/24", Protocol::tcp(), PortSet::of(PortRange::single(6379))),
+             allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange::single(443)))}),
+      group("sg-ops", "ops", {allowFrom("0.0.0.0/0")})};
+  input.cloud.instances = {instance("10.0.0.10", {"sg-web", "sg-ops"})};
+  const AuditResult result = runAudit(input);
+  const Finding* exposed = nullptr;
+  for (const auto& finding : result.findings) {
+    if (finding.check_id == check::kSensitivePortExposed && finding.severity == Severity::Critical)
+      exposed = &finding;
+  }
+  ASSERT_NE(exposed, nullptr);
+  EXPECT_THAT(exposed->title, HasSubstr("allow all traffic from 0.0.0.0/0, no id) of ops"));
+  EXPECT_THAT(exposed->title, HasSubstr("22/TCP"));
+  ASSERT_EQ(exposed->narrow_plans.size(), 1U);
+  const NarrowRulePlan& plan = exposed->narrow_plans.front();
+  EXPECT_EQ(plan.group_id, "sg-ops");
+  EXPECT_TRUE(plan.rule.protocol.isAny());
+  EXPECT_EQ(describe(plan.rule.source), "0.0.0.0/0");
+  for (const auto& finding : result.findings) {
+    for (const auto& narrow : finding.narrow_plans) {
+      EXPECT_FALSE(narrow.rule.ports == PortSet::of(PortRange::single(443))) << finding.title;
+      if (narrow.rule.ports == PortSet::of(PortRange::single(6379))) {
+        EXPECT_EQ(narrow.group_id, "sg-web");
+        EXPECT_NE(&finding, exposed);
+      }
+    }
+  }
+  // Applied to ops, the plan removes exactly that rule.
+  const SecurityGroup after = applyPlans(*input.cloud.security_groups[1].group, {}, exposed->narrow_plans);
+  EXPECT_TRUE(after.rules.empty());
+  const SecurityGroup web = applyPlans(*input.cloud.security_groups[0].group, {}, exposed->narrow_plans);
+  EXPECT_EQ(web.rules.size(), 2U);
+}
+
+// Test that a fix is proven by auditing again: removing ops' "all traffic from 0.0.0.0/0" closes SSH, and is
+// verified while nothing needs that rule; once a workload needs 8080 from the internet through the same
+// rule, the same change would close it, and the fix says so instead of claiming success.
+TEST(AuditTest, FixesAreVerifiedByAuditingAgain) {
+  AuditInput input;
+  input.cluster.nodes = {test::node("10.0.0.10")};
+  input.cloud.security_groups = {group("sg-ops", "ops", {allowFrom("0.0.0.0/0")})};
+  input.cloud.instances = {instance("10.0.0.10", {"sg-ops"})};
+  {
+    const AuditResult result = runAudit(input);
+    const Finding* exposed = only(result, check::kSensitivePortExposed);
+    ASSERT_NE(exposed, nullptr);
+    ASSERT_TRUE(exposed->fix_verified.has_value());
+    EXPECT_TRUE(*exposed->fix_verified) << exposed->fix_verification;
+  }
+  Workload web = test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
+  web.annotations[kRequiredSourcesAnnotation] = "internet";
+  input.cluster.workloads = {web};
+  input.cluster.pods = {test::podOf(web, "x1", "10.0.0.10")};
+  const AuditResult result = runAudit(input);
+  EXPECT_EQ(only(result, check::kPortBlocked), nullptr) << "8080 is open from the internet today";
+  const Finding* exposed = only(result, check::kSensitivePortExposed);
+  ASSERT_NE(exposed, nullptr);
+  ASSERT_TRUE(exposed->fix_verified.has_value());
+  EXPECT_FALSE(*exposed->fix_verified);
+  EXPECT_THAT(exposed->fix_verification, HasSubstr("it closes 8080/TCP for Deployment/default/web"));
+}
+
+struct Fleet {
+  AuditInput input;
+  void addNode(int n, int pools) {
+    const std::string ip = ipOf(n);
+    input.cluster.nodes.push_back(test::node(ip));
+    input.cloud.instances.push_back(instance(ip, {"sg-pool-" + std::to_string(n % pools), "sg-nodes"}));
+    input.cluster.pods.push_back(daemonPod("proxy-agent", 10256, ip));
+  }
+};
+
+// A fleet of `nodes` in `pools` node pools: each pool's group; pool 0's opens all traffic to the internet; a
+// group every node carries; a DaemonSet whose hostPort 10256 collides with kube-proxy on every node.
+Fleet fleetOf(int nodes, int pools) {
+  Fleet fleet;
+  for (int p = 0; p < pools; ++p) {
+    std::vector<SecurityGroupRule> rules = {allowFrom("10.0.0.0/8")};
+    if (p == 0) rules.push_back(allowFrom("0.0.0.0/0"));
+    fleet.input.cloud.security_groups.push_back(
+        group("sg-pool-" + std::to_string(p), "pool-" + std::to_string(p), std::move(rules)));
+  }
+  fleet.input.cloud.security_groups.push_back(group("sg-nodes", "nodes", {}));
+  for (int n = 0; n < nodes; ++n)
+    fleet.addNode(n, pools);
+  return fleet;
+}
+
+// Test that a few hundred nodes in node pools give one finding per cause: the DaemonSet's reserved port once
+// with every node, pool 0's internet rule once with its nodes, each finding's JSON within 64 KB, and the
+// fingerprints unchanged when a node joins pool 0 (its node list grows instead).
+TEST(AuditTest, FleetInNodePoolsGivesOneFindingPerCause) {
+  constexpr int kNodes = 360;
+  constexpr int kPools = 6;
+  Fleet fleet = fleetOf(kNodes, kPools);
+  const AuditResult result = runAudit(fleet.input);
+  const Finding* reserved = only(result, check::kHostPortReserved);
+  ASSERT_NE(reserved, nullptr);
+  EXPECT_EQ(reserved->nodes.size(), static_cast<std::size_t>(kNodes));
+  EXPECT_TRUE(reserved->node.empty());
+  EXPECT_THAT(reserved->title, HasSubstr("on 360 nodes"));
+  const Finding* exposed = only(result, check::kSensitivePortExposed);
+  ASSERT_NE(exposed, nullptr);
+  ASSERT_EQ(exposed->nodes.size(), static_cast<std::size_t>(kNodes / kPools));
+  for (const auto& node : exposed->nodes) {
+    const auto it = std::find_if(fleet.input.cloud.instances.begin(), fleet.input.cloud.instances.end(),
+                                 [&](const Instance& i) { return i.private_ips.front() == node; });
+    ASSERT_NE(it, fleet.input.cloud.instances.end());
+    EXPECT_EQ(it->security_group_ids.front(), "sg-pool-0") << node;
+  }
+  EXPECT_EQ(exposed->severity, Severity::Critical);
+  EXPECT_EQ(exposed->narrow_plans.size(), 1U);
+  EXPECT_EQ(result.findings.size(), 2U);
+  for (const auto& finding : result.findings) {
+    nlohmann::json json = finding;
+    EXPECT_LE(json.dump().size(), 64U * 1024) << finding.title;
+  }
+
+  fleet.addNode(kNodes * kPools, kPools);  // a node of pool 0
+  const AuditResult grown = runAudit(fleet.input);
+  const Finding* reserved_after = only(grown, check::kHostPortReserved);
+  const Finding* exposed_after = only(grown, check::kSensitivePortExposed);
+  ASSERT_NE(reserved_after, nullptr);
+  ASSERT_NE(exposed_after, nullptr);
+  EXPECT_EQ(reserved_after->fingerprint, reserved->fingerprint);
+  EXPECT_EQ(exposed_after->fingerprint, exposed->fingerprint);
+  EXPECT_EQ(exposed_after->nodes.size(), exposed->nodes.size() + 1);
+}
+
+// Test that a node list past the JSON budget is cut in JSON, with the whole count kept, and the finding
+// stays within 64 KB.
+TEST(AuditTest, LongNodeListsAreCountedAndCut) {
+  Finding finding;
+  finding.check_id = "hostport.reserved";
+  std::vector<std::string> nodes;
+  for (int n = 0; n < 5000; ++n)
+    nodes.push_back("ip-10-0-" + std::to_string(n) + ".eu-west-1.compute.internal");
+  setNodes(finding, nodes);
+  nlohmann::json json = finding;
+  EXPECT_EQ(json.at("node_count"), 5000);
+  EXPECT_TRUE(json.at("nodes_truncated").get<bool>());
+  EXPECT_LT(json.at("nodes").size(), 5000U);
+  EXPECT_GT(json.at("nodes").size(), 100U);
+  EXPECT_LE(json.dump().size(), 64U * 1024);
+  EXPECT_FALSE(json.contains("node"));
+}
+
+}  // namespace
+}  // namespace sgaudit::core
