@@ -22,7 +22,8 @@ SecurityGroupRule allowFrom(const std::string& cidr, Protocol protocol = Protoco
   return rule;  // no rule id: as `aws ec2 describe-security-groups` prints rules
 }
 
-CloudSecurityGroup group(const std::string& id, const std::string& name, std::vector<SecurityGroupRule> rules) {
+CloudSecurityGroup group(const std::string& id, const std::string& name,
+                         std::vector<SecurityGroupRule> rules) {
   auto sg = std::make_shared<SecurityGroup>();
   sg->id = id;
   sg->name = name;
@@ -45,8 +46,9 @@ std::string ipOf(int n) {
 
 // A DaemonSet pod with hostPort `port` on `node`.
 Pod daemonPod(const std::string& name, int port, const std::string& node) {
-  Pod pod = test::barePod(name + "-" + node, test::hostNetworkSpec({test::container("agent", {test::port(port)})}),
-                          node, "kube-system");
+  Pod pod =
+      test::barePod(name + "-" + node, test::hostNetworkSpec({test::container("agent", {test::port(port)})}),
+                    node, "kube-system");
   pod.owner = ObjectRef{"DaemonSet", "kube-system", name};
   return pod;
 }
@@ -119,7 +121,8 @@ TEST(AuditTest, FixesAreVerifiedByAuditingAgain) {
     ASSERT_TRUE(exposed->fix_verified.has_value());
     EXPECT_TRUE(*exposed->fix_verified) << exposed->fix_verification;
   }
-  Workload web = test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
+  Workload web =
+      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
   web.annotations[kRequiredSourcesAnnotation] = "internet";
   input.cluster.workloads = {web};
   input.cluster.pods = {test::podOf(web, "x1", "10.0.0.10")};

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole CLI on fleet-sized files, beside a bare SAX pass over the same bytes, in one run (the fleet-scale
+# issue's figures). Fleets come from a generator outside the project (gen_fleet.py: see the README's status):
+#
+#   bench/fleet/run.sh SGAUDIT JSONPASS FLEET_DIR...
+#
+# SGAUDIT is the sgaudit binary (a Release build), JSONPASS a build of the bare nlohmann SAX pass, each
+# FLEET_DIR a folder of the generator's JSON. Prints, per fleet: the SAX pass's wall time and peak RSS, then
+# `sgaudit audit DIR --format json`'s wall time, peak RSS, report size, findings, and the ratio.
+set -euo pipefail
+sgaudit=$1
+jsonpass=$2
+shift 2
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+printf '%-28s %9s %9s %9s %9s %9s %9s %7s\n' fleet sax_s sax_MB audit_s audit_MB report_MB findings ratio
+for dir in "$@"; do
+  /usr/bin/time -f '%e %M' -o "$out/sax" "$jsonpass" "$dir"/*.json >/dev/null
+  # Exit 1 means "findings at or above --fail-on", which a fleet has: only 2 and above are failures.
+  /usr/bin/time -f '%e %M' -o "$out/audit" "$sgaudit" audit "$dir" --format json --output "$out/report.json" \
+    >/dev/null || [ $? -eq 1 ]
+  read -r sax_s sax_kb <"$out/sax"
+  read -r audit_s audit_kb < <(tail -1 "$out/audit")
+  report_mb=$(( $(stat -c %s "$out/report.json") / 1048576 ))
+  findings=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["findings"])' "$out/report.json")
+  ratio=$(python3 -c "print(f'{$audit_s / $sax_s:.1f}x')")
+  printf '%-28s %9s %9s %9s %9s %9s %9s %7s\n' "$(basename "$dir")" "$sax_s" $((sax_kb / 1024)) "$audit_s" \
+    $((audit_kb / 1024)) "$report_mb" "$findings" "$ratio"
+done
