@@ -158,6 +158,7 @@ struct NodeFirewall {
   std::string instance_id;
   std::string provider;
   std::vector<std::string> group_ids;
+  std::string groups_key;  // group_ids joined: nodes with the same groups answer alike
   CompiledFirewall compiled;
   std::string primary_group_id;  // where fixes go
   std::string primary_group_name;
@@ -278,6 +279,8 @@ class Auditor {
         continue;
       }
       firewall.primary_group_id = firewall.group_ids.front();
+      for (const auto& id : firewall.group_ids)
+        firewall.groups_key += id + ",";
       for (const auto& cluster : input_.cloud.clusters) {
         for (const auto& id : cluster.node_security_group_ids) {
           if (std::find(firewall.group_ids.begin(), firewall.group_ids.end(), id) !=
@@ -552,11 +555,8 @@ class Auditor {
       if (entry.exposure == Exposure::Open) continue;
 
       const NodeFirewall& firewall = *entry.firewall;
-      std::string groups_key;
-      for (const auto& id : firewall.group_ids)
-        groups_key += id + ",";
-      const std::string key =
-          unit.identity.key() + "\n" + portLabel(port, protocol) + "\n" + groups_key + "\n" + verdict.status;
+      const std::string key = unit.identity.key() + "\n" + portLabel(port, protocol) + "\n" +
+                              firewall.groups_key + "\n" + verdict.status;
       auto [it, fresh] = causes.try_emplace(key);
       BlockedCause& cause = it->second;
       cause.nodes.push_back(node);
@@ -570,7 +570,7 @@ class Auditor {
         }
       }
       if (!fresh) continue;
-      cause.identity = {unit.identity.key(), toString(protocol), std::to_string(port), groups_key};
+      cause.identity = {unit.identity.key(), toString(protocol), std::to_string(port), firewall.groups_key};
       describeBlocked(cause, unit, requirements.at(unit_index), firewall, entry.required, protocol, port);
     }
     for (auto& [key, cause] : causes) {
@@ -647,15 +647,6 @@ class Auditor {
     planOpening(finding, firewall, check, interval, requirement, required, protocol, port);
   }
 
-  // "node-1, node-2, node-3 and 47 more".
-  static std::string nameList(const std::vector<std::string>& names, std::size_t limit = 5) {
-    std::string text;
-    for (std::size_t i = 0; i < names.size() && i < limit; ++i)
-      text += (i == 0 ? "" : ", ") + names[i];
-    if (names.size() > limit) text += " and " + std::to_string(names.size() - limit) + " more";
-    return text;
-  }
-
   static std::string onNodes(const std::vector<std::string>& nodes) {
     return nodes.size() == 1 ? "node " + nodes.front() : std::to_string(nodes.size()) + " nodes";
   }
@@ -715,7 +706,6 @@ class Auditor {
       }
     }
     plan.sources = summarise(by_cidr.toCidrs());
-    std::vector<Cidr> described = plan.sources;
     std::string text = joinCidrs(plan.sources, 3);
     for (const auto& group : plan.source_groups)
       text += (text.empty() ? "members of " : ", members of ") + (group.name.empty() ? group.id : group.name);
@@ -900,11 +890,8 @@ class Auditor {
           targets.emplace_back(PortProtocol::Tcp, range, "", SourceLocation{});
         }
       }
-      std::string groups_key;
-      for (const auto& id : firewall.group_ids)
-        groups_key += id + ",";
       for (const auto& [protocol, ports, who, where] : targets) {
-        const std::string answer_key = groups_key + "|" + toString(protocol) + "|" +
+        const std::string answer_key = firewall.groups_key + "|" + toString(protocol) + "|" +
                                        std::to_string(ports.first) + "-" + std::to_string(ports.last);
         auto found = answers.find(answer_key);
         if (found == answers.end())

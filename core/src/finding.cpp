@@ -95,6 +95,14 @@ void to_json(nlohmann::json& out, const Fix& fix) {
   if (!fix.verification.empty()) out["verification"] = fix.verification;
 }
 
+std::string nameList(const std::vector<std::string>& names, std::size_t limit) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size() && i < limit; ++i)
+    text += (i == 0 ? "" : ", ") + names[i];
+  if (names.size() > limit) text += " and " + std::to_string(names.size() - limit) + " more";
+  return text;
+}
+
 void setNodes(Finding& finding, std::vector<std::string> nodes) {
   std::sort(nodes.begin(), nodes.end());
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());

@@ -349,13 +349,13 @@ class Checker {
       if (ports.empty() || cluster_.nodes.empty()) continue;
       int capacity = 0;
       std::vector<Evidence> evidence;
-      std::vector<std::string> hosts;
+      std::vector<const Node*> hosts;
       std::size_t left_out = 0;
       for (const auto& node : cluster_.nodes) {
         const std::string blocker = blockerOn(u, node, ports);
         if (blocker.empty()) {
           ++capacity;
-          hosts.push_back(node.name);
+          hosts.push_back(&node);
         } else if (evidence.size() < kEvidenceBudget) {
           evidence.push_back({"scheduling", "node " + node.name + " cannot: " + blocker, node.source});
         } else {
@@ -367,15 +367,14 @@ class Checker {
             {"scheduling", "and " + std::to_string(left_out) + " more nodes that cannot host one", {}});
       }
       if (!hosts.empty()) {
-        std::string names;
-        for (std::size_t i = 0; i < hosts.size() && i < 20; ++i)
-          names += (i == 0 ? "" : ", ") + hosts[i];
-        if (hosts.size() > 20) names += " and " + std::to_string(hosts.size() - 20) + " more";
+        std::vector<std::string> names;
+        for (const Node* host : hosts)
+          names.push_back(host->name);
         evidence.insert(evidence.begin(),
                         {"scheduling",
-                         (hosts.size() == 1 ? "node " : "nodes ") + names +
+                         (hosts.size() == 1 ? "node " : "nodes ") + nameList(names, 20) +
                              (hosts.size() == 1 ? " can host one replica" : " can host one replica each"),
-                         hosts.size() == 1 ? cluster_.nodes.front().source : SourceLocation{}});
+                         hosts.size() == 1 ? hosts.front()->source : SourceLocation{}});
       }
       std::string port_list;
       for (const HostPortUse* port : ports)

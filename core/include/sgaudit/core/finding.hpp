@@ -100,6 +100,9 @@ std::string fingerprintOf(std::string_view check_id, const std::vector<std::stri
 // Sets `nodes` (sorted, unique) and `node` (when there is exactly one).
 void setNodes(Finding& finding, std::vector<std::string> nodes);
 
+// "node-1, node-2, node-3 and 47 more": at most `limit` names, the rest counted.
+std::string nameList(const std::vector<std::string>& names, std::size_t limit = 5);
+
 // The most bytes of node names one finding's JSON lists; past it the list is cut and "nodes_truncated" set
 // ("node_count" is always the whole count).
 inline constexpr std::size_t kNodeListBudget = 16 * 1024;
