@@ -5,6 +5,7 @@
 #include <cctype>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -154,46 +155,46 @@ std::string authorizeCommand(const std::string& group_id, const json& permission
 }
 
 // One resource per source per port pair.
+// One aws_vpc_security_group_ingress_rule from `source_key` (cidr_ipv4, cidr_ipv6 or
+// referenced_security_group_id) = `source`, its attributes aligned as `terraform fmt` aligns them.
+std::string ingressResource(const std::string& name, const std::string& group_id, core::Protocol protocol,
+                            const AwsPorts& pair, const std::string& source_key, const std::string& source,
+                            const std::string& description) {
+  std::vector<std::pair<std::string, std::string>> attributes = {{"security_group_id", hclString(group_id)},
+                                                                 {source_key, hclString(source)}};
+  // Terraform refuses ports with ip_protocol "-1".
+  if (!protocol.isAny()) {
+    attributes.emplace_back("from_port", std::to_string(pair.from));
+    attributes.emplace_back("to_port", std::to_string(pair.to));
+  }
+  attributes.emplace_back("ip_protocol", hclString(ipProtocol(protocol)));
+  attributes.emplace_back("description", hclString(description));
+  std::size_t width = 0;
+  for (const auto& [key, value] : attributes)
+    width = std::max(width, key.size());
+  std::string out = "resource \"aws_vpc_security_group_ingress_rule\" \"" + name + "\" {\n";
+  for (const auto& [key, value] : attributes)
+    out += "  " + key + std::string(width - key.size(), ' ') + " = " + value + "\n";
+  return out + "}\n";
+}
+
+// One resource per source (CIDR or group) per port pair.
 std::string terraformResources(const std::string& group_id, core::Protocol protocol,
                                const core::PortSet& ports, const std::vector<core::Cidr>& sources,
                                const std::string& description, const GroupSources& groups = {}) {
   std::string out;
   for (const auto& pair : portPairs(protocol, ports)) {
+    const std::string prefix = "sgaudit_" + label(group_id) + "_" + label(ipProtocol(protocol)) + "_" +
+                               label(std::to_string(pair.from)) + "_" + label(std::to_string(pair.to)) + "_";
     for (const auto& group : groups) {
-      const std::string name = "sgaudit_" + label(group_id) + "_" + label(ipProtocol(protocol)) + "_" +
-                               label(std::to_string(pair.from)) + "_" + label(std::to_string(pair.to)) +
-                               "_from_" + label(group.id);
-      out += "resource \"aws_vpc_security_group_ingress_rule\" \"" + name + "\" {\n";
-      out += "  security_group_id            = " + hclString(group_id) + "\n";
-      out += "  referenced_security_group_id = " + hclString(group.id) + "\n";
-      if (!protocol.isAny()) {
-        out += "  from_port                    = " + std::to_string(pair.from) + "\n";
-        out += "  to_port                      = " + std::to_string(pair.to) + "\n";
-      }
-      out += "  ip_protocol                  = " + hclString(ipProtocol(protocol)) + "\n";
-      out += "  description                  = " + hclString(description) + "\n";
-      out += "}\n";
+      out += ingressResource(prefix + "from_" + label(group.id), group_id, protocol, pair,
+                             "referenced_security_group_id", group.id, description);
     }
     for (const auto& cidr : sources) {
       const std::string cidr_text = cidr.toString();
-      const std::string name = "sgaudit_" + label(group_id) + "_" + label(ipProtocol(protocol)) + "_" +
-                               label(std::to_string(pair.from)) + "_" + label(std::to_string(pair.to)) + "_" +
-                               label(cidr_text);
-      out += "resource \"aws_vpc_security_group_ingress_rule\" \"" + name + "\" {\n";
-      out += "  security_group_id = " + hclString(group_id) + "\n";
-      if (cidr.family() == core::IpFamily::V4) {
-        out += "  cidr_ipv4         = " + hclString(cidr_text) + "\n";
-      } else {
-        out += "  cidr_ipv6         = " + hclString(cidr_text) + "\n";
-      }
-      // Terraform refuses ports with ip_protocol "-1".
-      if (!protocol.isAny()) {
-        out += "  from_port         = " + std::to_string(pair.from) + "\n";
-        out += "  to_port           = " + std::to_string(pair.to) + "\n";
-      }
-      out += "  ip_protocol       = " + hclString(ipProtocol(protocol)) + "\n";
-      out += "  description       = " + hclString(description) + "\n";
-      out += "}\n";
+      out += ingressResource(prefix + label(cidr_text), group_id, protocol, pair,
+                             cidr.family() == core::IpFamily::V4 ? "cidr_ipv4" : "cidr_ipv6", cidr_text,
+                             description);
     }
   }
   return out;
