@@ -1,6 +1,7 @@
 #include "sgaudit/core/audit.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include "sgaudit/core/host_ports.hpp"
 #include "sgaudit/core/json.hpp"
 #include "sgaudit/core/node_mapping.hpp"
+#include "sgaudit/core/workload_changes.hpp"
 
 namespace sgaudit::core {
 namespace {
@@ -195,7 +197,9 @@ class Auditor {
     checkHostPortReach();
     checkNodepoolConsistency();
     checkSensitivePorts();
-    for (auto& finding : checkHostPorts(input_.cluster, *model_))
+    std::vector<Finding> host_port_findings = checkHostPorts(input_.cluster, *model_);
+    if (input_.verify_fixes) verifyWorkloadChanges(input_.cluster, *model_, options, host_port_findings);
+    for (auto& finding : host_port_findings)
       result_.findings.push_back(std::move(finding));
     mergePlans();
     if (input_.verify_fixes) verifyFixes();
@@ -1071,11 +1075,122 @@ class Auditor {
     }
   }
 
+  using CellKey = std::tuple<std::string, PortProtocol, int, std::string>;
+
+  // One trial of a finding's plans: applied to copies of the groups they change and audited again on the
+  // nodes those groups are on.
+  struct Trial {
+    std::vector<std::string> problems;  // why the plans do not pass; empty when they do
+    bool only_closes = true;            // every problem is a required port closed (and so newly blocked)
+    std::vector<PortVerdict> closed;    // those cells, as the change leaves them
+    std::map<std::string, std::vector<std::string>> opened;  // "80/TCP for W" -> nodes
+    std::set<std::string> after_fingerprints;
+    std::map<std::string, std::shared_ptr<SecurityGroup>> changed;
+    std::set<std::string> nodes;
+  };
+
+  Trial tryPlans(const Finding& finding, const std::vector<AllowIngressPlan>& allow,
+                 const std::vector<NarrowRulePlan>& narrow,
+                 const std::map<CellKey, const PortVerdict*>& before,
+                 const std::map<std::string, std::vector<std::string>>& nodes_of_group) {
+    Trial trial;
+    std::set<std::string> group_ids;
+    for (const auto& plan : allow)
+      group_ids.insert(plan.group_id);
+    for (const auto& plan : narrow)
+      group_ids.insert(plan.group_id);
+    for (const auto& id : group_ids) {
+      const GroupIndex::Entry* entry = groups_.find(id);
+      if (entry == nullptr) continue;
+      trial.changed[entry->group->id] =
+          std::make_shared<SecurityGroup>(applyPlans(*entry->group, allow, narrow));
+      if (const auto members = nodes_of_group.find(entry->group->id); members != nodes_of_group.end())
+        trial.nodes.insert(members->second.begin(), members->second.end());
+    }
+    Auditor again(*this, trial.changed, trial.nodes);
+    const AuditResult after = again.reaudit();
+    for (const auto& other : after.findings) {
+      trial.after_fingerprints.insert(other.fingerprint);
+      if (other.fingerprint == finding.fingerprint) {
+        trial.problems.push_back("audited again with the change, it is still there on " +
+                                 onNodes(other.nodes));
+        trial.only_closes = false;
+      } else if (fingerprints_.count(other.fingerprint) == 0) {
+        trial.problems.push_back("it would add: " + other.title);
+        // A port newly blocked is a required port closed, which a keeping rule may mend (see keepPlans).
+        if (other.check_id != check::kPortBlocked) trial.only_closes = false;
+      }
+    }
+    std::map<std::string, std::vector<std::string>> closed;  // "80/TCP for W" -> nodes
+    for (const auto& cell : after.matrix) {
+      const auto it = before.find(CellKey{cell.node, cell.protocol, cell.port, cell.workload});
+      if (it == before.end()) continue;
+      const std::string what = portLabel(cell.port, cell.protocol) + " for " + cell.workload;
+      if (it->second->status == "open" && cell.status != "open") {
+        closed[what].push_back(cell.node);
+        trial.closed.push_back(cell);
+      }
+      const bool own = finding.port && *finding.port == cell.port && finding.protocol == cell.protocol &&
+                       !finding.subjects.empty() && finding.subjects.front().key() == cell.workload;
+      if (it->second->status != "open" && cell.status == "open" && !own)
+        trial.opened[what].push_back(cell.node);
+    }
+    for (const auto& [what, where] : closed)
+      trial.problems.push_back("it closes " + what + " on " + onNodes(where));
+    return trial;
+  }
+
+  // When narrowing a rule would close a port a workload needs (a fix that closes 0.0.0.0/0 must not cut off
+  // a workload that needs the internet on another port of the same rule), the same narrowing with a rule
+  // that keeps exactly that port open from exactly what the workload needs, in the narrowed group.
+  std::vector<AllowIngressPlan> keepPlans(const Finding& finding,
+                                          const std::vector<PortVerdict>& closed) const {
+    std::map<std::tuple<std::string, int, std::string>, AllowIngressPlan> plans;
+    for (const auto& cell : closed) {
+      const auto firewall = firewalls_.find(cell.node);
+      if (firewall == firewalls_.end()) continue;
+      const NarrowRulePlan* narrowed = nullptr;
+      for (const auto& plan : finding.narrow_plans) {
+        if (std::find(firewall->second.group_ids.begin(), firewall->second.group_ids.end(), plan.group_id) !=
+            firewall->second.group_ids.end()) {
+          narrowed = &plan;
+          break;
+        }
+      }
+      if (narrowed == nullptr) continue;
+      std::vector<Cidr> sources;
+      std::string joined;
+      for (const auto& text : cell.required) {
+        if (auto cidr = Cidr::parse(text)) {
+          sources.push_back(*cidr);
+          joined += text + ",";
+        }
+      }
+      if (sources.empty()) continue;
+      const Protocol protocol = firewallProtocol(cell.protocol);
+      auto [it, added] = plans.try_emplace({narrowed->group_id, protocol.number(), joined});
+      AllowIngressPlan& plan = it->second;
+      if (added) {
+        plan.provider = narrowed->provider;
+        plan.group_id = narrowed->group_id;
+        plan.group_name = narrowed->group_name;
+        plan.protocol = protocol;
+        plan.sources = std::move(sources);
+        plan.description = "sgaudit: keeps what " + cell.workload + " needs";
+      }
+      plan.ports.add(PortRange::single(static_cast<std::uint16_t>(cell.port)));
+    }
+    std::vector<AllowIngressPlan> keep;
+    for (auto& [key, plan] : plans)
+      keep.push_back(std::move(plan));
+    return keep;
+  }
+
   // Every finding's security-group plans, applied to a copy of the groups they change and audited again on
   // the nodes those groups are on. Verified when the finding is gone, nothing new appears, and no port that
-  // was open for a workload closes; the reach says what else the change does.
+  // was open for a workload closes; a narrowing that would close such a port is replaced by one that keeps
+  // it open, when that passes. The reach says what else the change does.
   void verifyFixes() {
-    using CellKey = std::tuple<std::string, PortProtocol, int, std::string>;
     std::map<CellKey, const PortVerdict*> before;
     for (const auto& cell : result_.matrix)
       before.emplace(CellKey{cell.node, cell.protocol, cell.port, cell.workload}, &cell);
@@ -1090,63 +1205,47 @@ class Auditor {
 
     for (auto& finding : result_.findings) {
       if (finding.allow_plans.empty() && finding.narrow_plans.empty()) continue;
-      std::set<std::string> group_ids;
-      for (const auto& plan : finding.allow_plans)
-        group_ids.insert(plan.group_id);
-      for (const auto& plan : finding.narrow_plans)
-        group_ids.insert(plan.group_id);
-      std::map<std::string, std::shared_ptr<SecurityGroup>> changed;
-      std::set<std::string> nodes;
-      for (const auto& id : group_ids) {
-        const GroupIndex::Entry* entry = groups_.find(id);
-        if (entry == nullptr) continue;
-        changed[entry->group->id] = std::make_shared<SecurityGroup>(
-            applyPlans(*entry->group, finding.allow_plans, finding.narrow_plans));
-        for (const auto& node : nodes_of_group[entry->group->id])
-          nodes.insert(node);
-      }
-      Auditor again(*this, changed, nodes);
-      const AuditResult after = again.reaudit();
-
-      std::vector<std::string> problems;
-      std::set<std::string> after_fingerprints;
-      for (const auto& other : after.findings) {
-        after_fingerprints.insert(other.fingerprint);
-        if (other.fingerprint == finding.fingerprint) {
-          problems.push_back("audited again with the change, it is still there on " + onNodes(other.nodes));
-        } else if (fingerprints_.count(other.fingerprint) == 0) {
-          problems.push_back("it would add: " + other.title);
+      Trial trial = tryPlans(finding, finding.allow_plans, finding.narrow_plans, before, nodes_of_group);
+      std::vector<std::string> kept;
+      if (!trial.problems.empty() && trial.only_closes && !finding.narrow_plans.empty()) {
+        std::vector<AllowIngressPlan> keep = keepPlans(finding, trial.closed);
+        if (!keep.empty()) {
+          std::vector<AllowIngressPlan> allow = finding.allow_plans;
+          allow.insert(allow.end(), keep.begin(), keep.end());
+          Trial second = tryPlans(finding, allow, finding.narrow_plans, before, nodes_of_group);
+          if (second.problems.empty()) {
+            for (const auto& plan : keep) {
+              std::string sources;
+              for (const auto& cidr : plan.sources)
+                sources += (sources.empty() ? "" : ", ") + cidr.toString();
+              std::string protocol = plan.protocol.name();
+              std::transform(protocol.begin(), protocol.end(), protocol.begin(),
+                             [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+              kept.push_back("keeps " + plan.ports.toString() + "/" + protocol + " open from " + sources +
+                             " (" + plan.description.substr(std::string("sgaudit: ").size()) + ")");
+            }
+            finding.allow_plans = std::move(allow);
+            trial = std::move(second);
+          }
         }
       }
-      std::map<std::string, std::vector<std::string>> closed;  // "80/TCP for W" -> nodes
-      std::map<std::string, std::vector<std::string>> opened;
-      for (const auto& cell : after.matrix) {
-        const auto it = before.find(CellKey{cell.node, cell.protocol, cell.port, cell.workload});
-        if (it == before.end()) continue;
-        const std::string what = portLabel(cell.port, cell.protocol) + " for " + cell.workload;
-        if (it->second->status == "open" && cell.status != "open") closed[what].push_back(cell.node);
-        const bool own = finding.port && *finding.port == cell.port && finding.protocol == cell.protocol &&
-                         !finding.subjects.empty() && finding.subjects.front().key() == cell.workload;
-        if (it->second->status != "open" && cell.status == "open" && !own) opened[what].push_back(cell.node);
-      }
-      for (const auto& [what, where] : closed)
-        problems.push_back("it closes " + what + " on " + onNodes(where));
-      finding.fix_verified = problems.empty();
+      finding.fix_verified = trial.problems.empty();
       std::string because;
-      for (std::size_t i = 0; i < problems.size() && i < 3; ++i)
-        because += (i == 0 ? "" : "; ") + problems[i];
-      if (problems.size() > 3) because += "; and " + std::to_string(problems.size() - 3) + " more";
+      for (std::size_t i = 0; i < trial.problems.size() && i < 3; ++i)
+        because += (i == 0 ? "" : "; ") + trial.problems[i];
+      if (trial.problems.size() > 3)
+        because += "; and " + std::to_string(trial.problems.size() - 3) + " more";
       finding.fix_verification = because;
 
       // What else the change does, so that nobody applies it blind.
-      finding.fix_reach.clear();
+      finding.fix_reach = std::move(kept);
       std::size_t resolved = 0;
       for (const auto& [fingerprint, other] : by_fingerprint) {
-        if (other == &finding || after_fingerprints.count(fingerprint) > 0) continue;
+        if (other == &finding || trial.after_fingerprints.count(fingerprint) > 0) continue;
         if (other->check_id != check::kPortBlocked && other->check_id != check::kSensitivePortExposed)
           continue;
         if (std::none_of(other->nodes.begin(), other->nodes.end(),
-                         [&](const std::string& node) { return nodes.count(node) > 0; })) {
+                         [&](const std::string& node) { return trial.nodes.count(node) > 0; })) {
           continue;
         }
         if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other->title);
@@ -1154,15 +1253,16 @@ class Auditor {
       if (resolved > 5)
         finding.fix_reach.push_back("and resolves " + std::to_string(resolved - 5) + " more findings");
       std::size_t shown = 0;
-      for (const auto& [what, where] : opened) {
+      for (const auto& [what, where] : trial.opened) {
         if (++shown > 5) break;
         finding.fix_reach.push_back("also opens " + what + " on " + onNodes(where));
       }
-      if (!changed.empty()) {
+      if (!trial.changed.empty()) {
         std::string groups;
-        for (const auto& [id, group] : changed)
+        for (const auto& [id, group] : trial.changed)
           groups += (groups.empty() ? "" : ", ") + (group->name.empty() ? id : group->name);
-        finding.fix_reach.push_back("changes " + groups + ", on " + onNodes({nodes.begin(), nodes.end()}));
+        finding.fix_reach.push_back("changes " + groups + ", on " +
+                                    onNodes({trial.nodes.begin(), trial.nodes.end()}));
       }
     }
   }

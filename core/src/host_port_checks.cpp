@@ -72,6 +72,15 @@ class Checker {
     return std::move(findings_);
   }
 
+  // Records `change` as one of the finding's alternative fixes, and renders it.
+  static void offer(Finding& finding, const WorkloadUnit& unit, WorkloadChange change) {
+    change.workload = unit.identity;
+    const int index = static_cast<int>(finding.workload_changes.size());
+    for (auto& fix : renderWorkloadChange(unit, change, index))
+      finding.fixes.push_back(std::move(fix));
+    finding.workload_changes.push_back(std::move(change));
+  }
+
  private:
   const WorkloadUnit& unitOf(const HostPortUse& use) const { return model_.units[use.unit]; }
 
@@ -172,11 +181,8 @@ class Checker {
         const WorkloadUnit& unit = unitOf(*first.front());
         finding.detail += " Both belong to " + unit.identity.key() +
                           ": when the port is declared, the scheduler places at most one replica per node.";
-        for (auto& fix : declarePortsFixes(unit, first.front()->container, {{port, protocol}})) {
-          finding.fixes.push_back(std::move(fix));
-        }
-        for (auto& fix : antiAffinityFixes(unit))
-          finding.fixes.push_back(std::move(fix));
+        offer(finding, unit, {.container = first.front()->container, .declare_ports = {{port, protocol}}});
+        offer(finding, unit, {.anti_affinity = true});
       } else {
         finding.detail += " Move one workload to another port, or keep them on different nodes.";
       }
@@ -236,7 +242,7 @@ class Checker {
           "on one node, where the second fails to bind. Declare the port so that a replica without a free "
           "node "
           "waits in Pending instead of crash-looping.";
-      finding.fixes = declarePortsFixes(unit, container, {{port, protocol}});
+      offer(finding, unit, {.container = container, .declare_ports = {{port, protocol}}});
       add(std::move(finding), {unit.identity.key(), container, toString(protocol), std::to_string(port)});
     }
   }
@@ -394,11 +400,9 @@ class Checker {
                         " can host one, so at most " + std::to_string(capacity) + " can run";
         finding.detail = "Each replica needs a node of its own where " + port_list +
                          " is free. The others crash-loop on \"address in use\" or wait in Pending.";
-        if (capacity > 0) finding.fixes = scaleFixes(unit, capacity);
-        if (unit.spec != nullptr && !unit.spec->hostname_anti_affinity) {
-          for (auto& fix : antiAffinityFixes(unit))
-            finding.fixes.push_back(std::move(fix));
-        }
+        if (capacity > 0) offer(finding, unit, {.replicas = capacity});
+        if (unit.spec != nullptr && !unit.spec->hostname_anti_affinity)
+          offer(finding, unit, {.anti_affinity = true});
         finding.fixes.push_back({"advice",
                                  "Or add eligible nodes, or run it as a DaemonSet (one pod per node)", "text",
                                  "Add " + std::to_string(replicas - capacity) +
@@ -448,7 +452,7 @@ class Checker {
                      " and maxUnavailable 0 mean a new pod must start before an "
                      "old one stops, but all " +
                      std::to_string(capacity) + " eligible nodes already hold the port.";
-    finding.fixes = rollingUpdateFixes(unit);
+    offer(finding, unit, {.roll_in_place = true});
     add(std::move(finding), {unit.identity.key(), "rollout"});
   }
 
@@ -474,7 +478,7 @@ class Checker {
           "With hostNetwork, dnsPolicy ClusterFirst falls back to the node's resolver, so Service names do "
           "not "
           "resolve. ClusterFirstWithHostNet sends queries to the cluster DNS.";
-      finding.fixes = dnsPolicyFixes(unit);
+      offer(finding, unit, {.dns_cluster_first = true});
       add(std::move(finding), {unit.identity.key()});
     }
   }

@@ -186,4 +186,20 @@ std::vector<Fix> rollingUpdateFixes(const WorkloadUnit& unit) {
   return patchFixes(unit, patch, "Roll out by replacing one pod at a time (maxSurge 0, maxUnavailable 1)");
 }
 
+std::vector<Fix> renderWorkloadChange(const WorkloadUnit& unit, const WorkloadChange& change, int index) {
+  std::vector<Fix> fixes;
+  auto append = [&](std::vector<Fix> more) {
+    for (auto& fix : more) {
+      fix.change = index;
+      fixes.push_back(std::move(fix));
+    }
+  };
+  if (!change.declare_ports.empty()) append(declarePortsFixes(unit, change.container, change.declare_ports));
+  if (change.replicas) append(scaleFixes(unit, *change.replicas));
+  if (change.anti_affinity) append(antiAffinityFixes(unit));
+  if (change.dns_cluster_first) append(dnsPolicyFixes(unit));
+  if (change.roll_in_place) append(rollingUpdateFixes(unit));
+  return fixes;
+}
+
 }  // namespace sgaudit::core

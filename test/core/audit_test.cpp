@@ -107,8 +107,10 @@ TEST(AuditTest, RulesWithoutIdsAreToldApartByContent) {
 }
 
 // Test that a fix is proven by auditing again: removing ops' "all traffic from 0.0.0.0/0" closes SSH, and is
-// verified while nothing needs that rule; once a workload needs 8080 from the internet through the same
-// rule, the same change would close it, and the fix says so instead of claiming success.
+// verified while nothing needs that rule. Once a workload needs 8080 from the internet through the same rule,
+// removing it would close 8080: the fix is replaced by one that also keeps 8080 open from the internet, and
+// that one is verified. When the workload needs 22 itself, no change can close SSH to the internet and keep
+// it open, and the fix says so instead of claiming success.
 TEST(AuditTest, FixesAreVerifiedByAuditingAgain) {
   AuditInput input;
   input.cluster.nodes = {test::node("10.0.0.10")};
@@ -120,19 +122,51 @@ TEST(AuditTest, FixesAreVerifiedByAuditingAgain) {
     ASSERT_NE(exposed, nullptr);
     ASSERT_TRUE(exposed->fix_verified.has_value());
     EXPECT_TRUE(*exposed->fix_verified) << exposed->fix_verification;
+    EXPECT_TRUE(exposed->allow_plans.empty()) << "nothing needs the rule: removing it is the whole fix";
   }
-  Workload web =
-      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
-  web.annotations[kRequiredSourcesAnnotation] = "internet";
-  input.cluster.workloads = {web};
-  input.cluster.pods = {test::podOf(web, "x1", "10.0.0.10")};
-  const AuditResult result = runAudit(input);
-  EXPECT_EQ(only(result, check::kPortBlocked), nullptr) << "8080 is open from the internet today";
-  const Finding* exposed = only(result, check::kSensitivePortExposed);
-  ASSERT_NE(exposed, nullptr);
-  ASSERT_TRUE(exposed->fix_verified.has_value());
-  EXPECT_FALSE(*exposed->fix_verified);
-  EXPECT_THAT(exposed->fix_verification, HasSubstr("it closes 8080/TCP for Deployment/default/web"));
+  auto needs = [&](int port) {
+    Workload web =
+        test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(port)})}));
+    web.annotations[kRequiredSourcesAnnotation] = "internet";
+    input.cluster.workloads = {web};
+    input.cluster.pods = {test::podOf(web, "x1", "10.0.0.10")};
+    return runAudit(input);
+  };
+  {
+    const AuditResult result = needs(8080);
+    EXPECT_EQ(only(result, check::kPortBlocked), nullptr) << "8080 is open from the internet today";
+    const Finding* exposed = only(result, check::kSensitivePortExposed);
+    ASSERT_NE(exposed, nullptr);
+    ASSERT_TRUE(exposed->fix_verified.has_value());
+    EXPECT_TRUE(*exposed->fix_verified) << exposed->fix_verification;
+    ASSERT_EQ(exposed->narrow_plans.size(), 1U);
+    ASSERT_EQ(exposed->allow_plans.size(), 1U);
+    const AllowIngressPlan& keep = exposed->allow_plans.front();
+    EXPECT_EQ(keep.group_id, "sg-ops");
+    EXPECT_EQ(keep.protocol, Protocol::tcp());
+    EXPECT_EQ(keep.ports.toString(), "8080");
+    EXPECT_THAT(keep.sources, ::testing::Contains(*Cidr::parse("0.0.0.0/0")));
+    EXPECT_THAT(exposed->fix_reach, ::testing::Contains(HasSubstr("keeps 8080/TCP open from 0.0.0.0/0")));
+    // Applied, the plans leave a group that admits 8080 and nothing else from the internet.
+    const SecurityGroup after =
+        applyPlans(*input.cloud.security_groups[0].group, exposed->allow_plans, exposed->narrow_plans);
+    for (const auto& rule : after.rules) {
+      const Cidr* source = std::get_if<Cidr>(&rule.source);
+      if (source != nullptr && source->prefixLength() == 0) {
+        EXPECT_EQ(rule.protocol, Protocol::tcp());
+        EXPECT_EQ(rule.ports.toString(), "8080");
+      }
+    }
+  }
+  {
+    const AuditResult result = needs(22);
+    const Finding* exposed = only(result, check::kSensitivePortExposed);
+    ASSERT_NE(exposed, nullptr);
+    ASSERT_TRUE(exposed->fix_verified.has_value());
+    EXPECT_FALSE(*exposed->fix_verified);
+    EXPECT_THAT(exposed->fix_verification, HasSubstr("it closes 22/TCP for Deployment/default/web"));
+    EXPECT_TRUE(exposed->allow_plans.empty()) << "a keeping rule that fails is not offered";
+  }
 }
 
 struct Fleet {

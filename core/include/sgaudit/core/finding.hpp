@@ -59,6 +59,28 @@ struct Fix {
   // for advice that changes nothing sgaudit models.
   std::optional<bool> verified = std::nullopt;
   std::string verification = {};  // why it is not verified, or what else the change does
+  int change = -1;                // the index of the workload change it was rendered from; -1: none
+};
+
+struct PortToDeclare {
+  int port = 0;
+  PortProtocol protocol = PortProtocol::Tcp;
+};
+
+// The Kubernetes half of a fix as data: one change to a workload's spec (its pod template, or a bare pod's
+// spec), before any YAML or kubectl syntax. The parts set are applied together; kubernetes_fixes renders
+// them, and the audit applies them to a copy of the cluster and checks its host ports again.
+struct WorkloadChange {
+  Subject workload = {};                          // kind/namespace/name of the top-level workload or bare pod
+  std::string container = {};                     // whose ports to declare
+  std::vector<PortToDeclare> declare_ports = {};  // declared as containerPort (hostPort defaults to it)
+  std::optional<int> replicas = std::nullopt;     // scale to
+  bool anti_affinity = false;                     // a required pod anti-affinity on kubernetes.io/hostname
+  bool dns_cluster_first = false;                 // dnsPolicy ClusterFirstWithHostNet
+  bool roll_in_place = false;                     // RollingUpdate with maxSurge 0, maxUnavailable 1
+  // Proven by the host-port checks run again on the changed copy (see verifyWorkloadChanges).
+  std::optional<bool> verified = std::nullopt;
+  std::string verification = {};  // why not
 };
 
 struct Finding {
@@ -80,6 +102,8 @@ struct Finding {
   // Security-group changes, before a provider's renderer (cloud/) writes them as fixes.
   std::vector<AllowIngressPlan> allow_plans;
   std::vector<NarrowRulePlan> narrow_plans;
+  // Workload changes, each an alternative fix; the fixes rendered from change i carry `change` = i.
+  std::vector<WorkloadChange> workload_changes;
   std::string fingerprint;
   // What the planned change also does beyond this finding ("also closes 3389/TCP on 49 other nodes"), so
   // that nobody applies it blind.

@@ -13,11 +13,6 @@
 
 namespace sgaudit::core {
 
-struct PortToDeclare {
-  int port = 0;
-  PortProtocol protocol = PortProtocol::Tcp;
-};
-
 // Declares ports on a container, so the scheduler sees them and keeps replicas apart.
 std::vector<Fix> declarePortsFixes(const WorkloadUnit& unit, const std::string& container,
                                    const std::vector<PortToDeclare>& ports);
@@ -29,6 +24,9 @@ std::vector<Fix> antiAffinityFixes(const WorkloadUnit& unit);
 std::vector<Fix> dnsPolicyFixes(const WorkloadUnit& unit);
 // RollingUpdate with maxSurge 0, maxUnavailable 1: replace pods in place when no node is free.
 std::vector<Fix> rollingUpdateFixes(const WorkloadUnit& unit);
+
+// Every part of `change`, rendered for `unit` (whose identity it names), each fix tagged with `index`.
+std::vector<Fix> renderWorkloadChange(const WorkloadUnit& unit, const WorkloadChange& change, int index);
 
 // Renders JSON as block YAML (two-space indents, strings quoted when YAML would read them otherwise).
 std::string toYaml(const nlohmann::json& value);
