@@ -335,6 +335,26 @@ void verifyWorkloadChanges(const ClusterState& cluster, const HostPortModel& mod
       if (problems.size() > 3) because += "; and " + std::to_string(problems.size() - 3) + " more";
       change.verification = because;
     }
+    // An alternative that fails is not offered beside one that passes (the anti-affinity for a workload with
+    // more replicas than free nodes leaves the rest Pending; scaling down resolves it).
+    const bool any_verified = std::any_of(finding.workload_changes.begin(), finding.workload_changes.end(),
+                                          [](const WorkloadChange& c) { return c.verified.value_or(false); });
+    if (any_verified) {
+      std::vector<WorkloadChange> kept;
+      std::vector<int> renumbered(finding.workload_changes.size(), -1);
+      for (std::size_t c = 0; c < finding.workload_changes.size(); ++c) {
+        if (!finding.workload_changes[c].verified.value_or(false)) continue;
+        renumbered[c] = static_cast<int>(kept.size());
+        kept.push_back(std::move(finding.workload_changes[c]));
+      }
+      std::erase_if(finding.fixes, [&](const Fix& fix) {
+        return fix.change >= 0 && renumbered[static_cast<std::size_t>(fix.change)] < 0;
+      });
+      for (auto& fix : finding.fixes) {
+        if (fix.change >= 0) fix.change = renumbered[static_cast<std::size_t>(fix.change)];
+      }
+      finding.workload_changes = std::move(kept);
+    }
     for (auto& fix : finding.fixes) {
       if (fix.change < 0 || static_cast<std::size_t>(fix.change) >= finding.workload_changes.size()) continue;
       fix.verified = finding.workload_changes[static_cast<std::size_t>(fix.change)].verified;
