@@ -863,11 +863,56 @@ class Auditor {
     std::size_t listeners_left_out = 0;
   };
 
+  struct ExposingRule {
+    RuleOrigin origin;  // with its key
+    PortSet ports;      // of the interval asked
+    AddressSet exposed;
+  };
+
+  // Every allow rule of the node's groups that admits part of `exposed` (what reaches the node from public
+  // space) on `ports`, not only the one that decides: in an allow-only union each of them opens the port, and
+  // one shadowed by another (or by an allow of higher priority) opens it as soon as the other is narrowed.
+  std::vector<ExposingRule> exposingRules(const NodeFirewall& firewall, Protocol protocol, PortRange ports,
+                                          const AddressSet& exposed) const {
+    std::vector<ExposingRule> found;
+    const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
+    for (const auto& id : firewall.group_ids) {
+      const GroupIndex::Entry* entry = groups_.find(id);
+      if (entry == nullptr) continue;
+      for (const auto& rule : entry->group->rules) {
+        if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
+        if (!rule.protocol.isAny() && rule.protocol != protocol) continue;
+        PortSet hit;
+        if (rule.protocol.hasKey()) {
+          for (const auto& range : rule.ports.ranges()) {
+            const auto first = std::max(range.first, ports.first);
+            const auto last = std::min(range.last, ports.last);
+            if (first <= last) hit.add({first, last});
+          }
+          if (hit.empty()) continue;
+        } else {
+          hit.add(ports);
+        }
+        const auto source = resolver.resolve(rule.source);
+        if (!source) continue;
+        AddressSet admitted = source->intersect(exposed);
+        if (admitted.empty()) continue;
+        ExposingRule exposing{rule.origin, std::move(hit), std::move(admitted)};
+        if (exposing.origin.key.empty()) exposing.origin.key = GroupIndex::ruleKey(rule, entry->group->id);
+        if (exposing.origin.groupId.empty()) exposing.origin.groupId = entry->group->id;
+        if (exposing.origin.groupName.empty()) exposing.origin.groupName = entry->group->name;
+        found.push_back(std::move(exposing));
+      }
+    }
+    return found;
+  }
+
   // One finding per rule that opens sensitive ports to the internet (one per group where several of its
   // rules open the same ports on the same nodes), listing every port and every node it reaches.
   void checkSensitivePorts() {
     std::map<std::string, ExposureCause> causes;  // by rule key
     std::map<std::string, ReachAnswer> answers;   // by groups, protocol and ports: pools share them
+    std::map<std::string, std::vector<ExposingRule>> exposing_rules;  // by answer and interval
     for (const auto& [node_name, firewall] : firewalls_) {
       const NodeSockets* sockets = nullptr;
       for (const auto& candidate : input_.cluster.node_sockets) {
@@ -904,22 +949,22 @@ class Auditor {
         for (const auto& interval : found->second.intervals) {
           const AddressSet exposed = interval.admitted.subtract(privateSpace());
           if (exposed.empty()) continue;
-          for (const auto& piece : interval.pieces) {
-            if (piece.verdict != RuleAction::Allow || !piece.addresses.intersects(exposed)) continue;
-            for (const auto& decision : piece.decisions) {
-              if (!decision.rule) continue;
-              ExposureCause& cause = causes[decision.rule->key];
-              if (cause.nodes.empty() || cause.nodes.back() != node_name) cause.nodes.push_back(node_name);
-              cause.origin = *decision.rule;
-              cause.provider = firewall.provider;
-              cause.ports[protocol].add(interval.ports);
-              cause.exposed = cause.exposed.unite(piece.addresses.intersect(exposed));
-              if (who.empty()) continue;
-              if (cause.listeners.size() < kEvidenceBudget) {
-                cause.listeners.push_back({"socket", "node " + node_name + ": " + who, where});
-              } else {
-                ++cause.listeners_left_out;
-              }
+          auto [exposing, fresh] = exposing_rules.try_emplace(answer_key + "|" + interval.ports.toString());
+          if (fresh)
+            exposing->second = exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed);
+          for (const auto& rule : exposing->second) {
+            ExposureCause& cause = causes[rule.origin.key];
+            if (cause.nodes.empty() || cause.nodes.back() != node_name) cause.nodes.push_back(node_name);
+            cause.origin = rule.origin;
+            cause.provider = firewall.provider;
+            for (const auto& range : rule.ports.ranges())
+              cause.ports[protocol].add(range);
+            cause.exposed = cause.exposed.unite(rule.exposed);
+            if (who.empty()) continue;
+            if (cause.listeners.size() < kEvidenceBudget) {
+              cause.listeners.push_back({"socket", "node " + node_name + ": " + who, where});
+            } else {
+              ++cause.listeners_left_out;
             }
           }
         }
@@ -1082,7 +1127,11 @@ class Auditor {
   struct Trial {
     std::vector<std::string> problems;  // why the plans do not pass; empty when they do
     bool only_closes = true;            // every problem is a required port closed (and so newly blocked)
-    std::vector<PortVerdict> closed;    // those cells, as the change leaves them
+    // The narrowings of exposures the change leaves or uncovers: in an allow-only union every rule that
+    // admits the internet is a cause, and one shadowed by another shows once the other is gone.
+    std::vector<NarrowRulePlan> uncovered;
+    std::vector<AllowIngressPlan> uncovered_allow;
+    std::vector<PortVerdict> closed;                         // those cells, as the change leaves them
     std::map<std::string, std::vector<std::string>> opened;  // "80/TCP for W" -> nodes
     std::set<std::string> after_fingerprints;
     std::map<std::string, std::shared_ptr<SecurityGroup>> changed;
@@ -1115,10 +1164,17 @@ class Auditor {
         trial.problems.push_back("audited again with the change, it is still there on " +
                                  onNodes(other.nodes));
         trial.only_closes = false;
+        // What is left to do, seen from the changed groups: a deny the narrowed one shadowed, a rule that
+        // now decides.
+        trial.uncovered.insert(trial.uncovered.end(), other.narrow_plans.begin(), other.narrow_plans.end());
+        trial.uncovered_allow.insert(trial.uncovered_allow.end(), other.allow_plans.begin(),
+                                     other.allow_plans.end());
       } else if (fingerprints_.count(other.fingerprint) == 0) {
         trial.problems.push_back("it would add: " + other.title);
         // A port newly blocked is a required port closed, which a keeping rule may mend (see keepPlans).
         if (other.check_id != check::kPortBlocked) trial.only_closes = false;
+        if (other.check_id == check::kSensitivePortExposed)
+          trial.uncovered.insert(trial.uncovered.end(), other.narrow_plans.begin(), other.narrow_plans.end());
       }
     }
     std::map<std::string, std::vector<std::string>> closed;  // "80/TCP for W" -> nodes
@@ -1143,14 +1199,14 @@ class Auditor {
   // When narrowing a rule would close a port a workload needs (a fix that closes 0.0.0.0/0 must not cut off
   // a workload that needs the internet on another port of the same rule), the same narrowing with a rule
   // that keeps exactly that port open from exactly what the workload needs, in the narrowed group.
-  std::vector<AllowIngressPlan> keepPlans(const Finding& finding,
+  std::vector<AllowIngressPlan> keepPlans(const std::vector<NarrowRulePlan>& narrow_plans,
                                           const std::vector<PortVerdict>& closed) const {
     std::map<std::tuple<std::string, int, std::string>, AllowIngressPlan> plans;
     for (const auto& cell : closed) {
       const auto firewall = firewalls_.find(cell.node);
       if (firewall == firewalls_.end()) continue;
       const NarrowRulePlan* narrowed = nullptr;
-      for (const auto& plan : finding.narrow_plans) {
+      for (const auto& plan : narrow_plans) {
         if (std::find(firewall->second.group_ids.begin(), firewall->second.group_ids.end(), plan.group_id) !=
             firewall->second.group_ids.end()) {
           narrowed = &plan;
@@ -1205,29 +1261,55 @@ class Auditor {
 
     for (auto& finding : result_.findings) {
       if (finding.allow_plans.empty() && finding.narrow_plans.empty()) continue;
-      Trial trial = tryPlans(finding, finding.allow_plans, finding.narrow_plans, before, nodes_of_group);
+      // Extended until it passes, or for a few rounds: by the rules the change uncovers that expose the same
+      // ports, then by rules keeping open what a workload needs.
+      std::vector<AllowIngressPlan> allow = finding.allow_plans;
+      std::vector<NarrowRulePlan> narrow = finding.narrow_plans;
+      Trial trial = tryPlans(finding, allow, narrow, before, nodes_of_group);
+      const Trial first = trial;
       std::vector<std::string> kept;
-      if (!trial.problems.empty() && trial.only_closes && !finding.narrow_plans.empty()) {
-        std::vector<AllowIngressPlan> keep = keepPlans(finding, trial.closed);
-        if (!keep.empty()) {
-          std::vector<AllowIngressPlan> allow = finding.allow_plans;
-          allow.insert(allow.end(), keep.begin(), keep.end());
-          Trial second = tryPlans(finding, allow, finding.narrow_plans, before, nodes_of_group);
-          if (second.problems.empty()) {
-            for (const auto& plan : keep) {
-              std::string sources;
-              for (const auto& cidr : plan.sources)
-                sources += (sources.empty() ? "" : ", ") + cidr.toString();
-              std::string protocol = plan.protocol.name();
-              std::transform(protocol.begin(), protocol.end(), protocol.begin(),
-                             [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-              kept.push_back("keeps " + plan.ports.toString() + "/" + protocol + " open from " + sources +
-                             " (" + plan.description.substr(std::string("sgaudit: ").size()) + ")");
-            }
-            finding.allow_plans = std::move(allow);
-            trial = std::move(second);
+      for (int round = 0; round < 4 && !trial.problems.empty(); ++round) {
+        bool extended = false;
+        for (const auto& plan : trial.uncovered) {
+          const bool known = std::any_of(narrow.begin(), narrow.end(), [&](const NarrowRulePlan& n) {
+            return n.group_id == plan.group_id && n.rule.origin.key == plan.rule.origin.key;
+          });
+          if (known) continue;
+          narrow.push_back(plan);
+          extended = true;
+        }
+        for (const auto& plan : trial.uncovered_allow) {
+          const bool known = std::any_of(allow.begin(), allow.end(), [&](const AllowIngressPlan& a) {
+            return a.group_id == plan.group_id && a.protocol == plan.protocol && a.ports == plan.ports &&
+                   a.sources == plan.sources && a.source_groups == plan.source_groups;
+          });
+          if (known) continue;
+          allow.push_back(plan);
+          extended = true;
+        }
+        if (!extended && trial.only_closes && !narrow.empty()) {
+          for (auto& plan : keepPlans(narrow, trial.closed)) {
+            std::string sources;
+            for (const auto& cidr : plan.sources)
+              sources += (sources.empty() ? "" : ", ") + cidr.toString();
+            std::string protocol = plan.protocol.name();
+            std::transform(protocol.begin(), protocol.end(), protocol.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+            kept.push_back("keeps " + plan.ports.toString() + "/" + protocol + " open from " + sources +
+                           " (" + plan.description.substr(std::string("sgaudit: ").size()) + ")");
+            allow.push_back(std::move(plan));
+            extended = true;
           }
         }
+        if (!extended) break;
+        trial = tryPlans(finding, allow, narrow, before, nodes_of_group);
+      }
+      if (trial.problems.empty()) {
+        finding.allow_plans = std::move(allow);
+        finding.narrow_plans = std::move(narrow);
+      } else {
+        trial = first;  // the plans as first written, with why they do not pass
+        kept.clear();
       }
       finding.fix_verified = trial.problems.empty();
       std::string because;
