@@ -208,6 +208,9 @@ class Auditor {
     return std::move(result_);
   }
 
+  // A re-audit builds what verification compares (fingerprints, titles, statuses, plans), not the prose.
+  bool light() const { return base_ != nullptr; }
+
   // The firewall checks of a re-audit (see the second constructor).
   AuditResult reaudit() {
     mapNodes();
@@ -493,6 +496,7 @@ class Auditor {
       PortVerdict verdict;
       const NodeFirewall* firewall = nullptr;  // null: nothing to ask
       Exposure exposure = Exposure::Blocked;
+      const std::vector<std::string>* required_text = nullptr;
     };
     std::map<std::size_t, Requirement> requirements;
     std::map<std::pair<std::size_t, int>, std::pair<AddressSet, std::vector<std::string>>> required_cache;
@@ -523,7 +527,9 @@ class Auditor {
           cached->second.second.push_back(cidr.toString());
       }
       entry.required = cached->second.first;
-      entry.verdict.required = cached->second.second;
+      entry.required_text = &cached->second.second;
+      // A re-audit compares statuses, and keeps what a closed cell required (see keepPlans).
+      if (!light()) entry.verdict.required = cached->second.second;
       if (firewall != firewalls_.end() && !entry.required.empty()) {
         entry.firewall = &firewall->second;
         questions.push_back(KeyQuestion{&firewall->second.compiled, firewallProtocol(protocol),
@@ -536,6 +542,10 @@ class Auditor {
       Asked& entry = asked[askedOf[question]];
       entry.exposure = exposureOf(verdict.admitted, entry.required);
       if (entry.exposure == Exposure::Open) return;
+      if (light()) {
+        entry.verdict.required = *entry.required_text;
+        return;
+      }
       for (const auto& cidr : entry.required.subtract(verdict.admitted).toCidrs())
         entry.verdict.missing.push_back(cidr.toString());
     });
@@ -633,6 +643,10 @@ class Auditor {
     // The node count goes in front once every node of the cause is known.
     finding.title = std::string(check.exposure == Exposure::Blocked ? "blocked" : "partly blocked") +
                     " for " + required_text + ", which " + unit.identity.key() + " requires";
+    if (light()) {
+      planOpening(finding, firewall, check, interval, requirement, required, protocol, port);
+      return;
+    }
     const std::vector<Cidr> missing_cidrs = check.missingCidrs();
     const std::vector<AddressPiece> missing_decided_by = check.missingDecidedBy(interval);
     finding.detail = std::string(toString(protocol)) + " " + std::to_string(port) +
@@ -864,8 +878,10 @@ class Auditor {
   };
 
   struct ExposingRule {
-    RuleOrigin origin;  // with its key
-    PortSet ports;      // of the interval asked
+    const SecurityGroupRule* rule = nullptr;
+    const SecurityGroup* group = nullptr;
+    std::string key;  // the rule's identity (RuleOrigin::key)
+    PortSet ports;    // of the interval asked
     AddressSet exposed;
   };
 
@@ -897,11 +913,10 @@ class Auditor {
         if (!source) continue;
         AddressSet admitted = source->intersect(exposed);
         if (admitted.empty()) continue;
-        ExposingRule exposing{rule.origin, std::move(hit), std::move(admitted)};
-        if (exposing.origin.key.empty()) exposing.origin.key = GroupIndex::ruleKey(rule, entry->group->id);
-        if (exposing.origin.groupId.empty()) exposing.origin.groupId = entry->group->id;
-        if (exposing.origin.groupName.empty()) exposing.origin.groupName = entry->group->name;
-        found.push_back(std::move(exposing));
+        found.push_back(
+            {&rule, entry->group.get(),
+             rule.origin.key.empty() ? GroupIndex::ruleKey(rule, entry->group->id) : rule.origin.key,
+             std::move(hit), std::move(admitted)});
       }
     }
     return found;
@@ -949,17 +964,31 @@ class Auditor {
         for (const auto& interval : found->second.intervals) {
           const AddressSet exposed = interval.admitted.subtract(privateSpace());
           if (exposed.empty()) continue;
+          // Pools share their answers; a fleet of nodes that each mix their own groups would only fill it.
+          if (exposing_rules.size() > 4096) exposing_rules.clear();
           auto [exposing, fresh] = exposing_rules.try_emplace(answer_key + "|" + interval.ports.toString());
           if (fresh)
             exposing->second = exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed);
           for (const auto& rule : exposing->second) {
-            ExposureCause& cause = causes[rule.origin.key];
+            auto [entry, added] = causes.try_emplace(rule.key);
+            ExposureCause& cause = entry->second;
+            if (added) {
+              cause.origin = rule.rule->origin;
+              cause.origin.key = rule.key;
+              if (cause.origin.groupId.empty()) cause.origin.groupId = rule.group->id;
+              if (cause.origin.groupName.empty()) cause.origin.groupName = rule.group->name;
+              cause.provider = firewall.provider;
+            }
             if (cause.nodes.empty() || cause.nodes.back() != node_name) cause.nodes.push_back(node_name);
-            cause.origin = rule.origin;
-            cause.provider = firewall.provider;
-            for (const auto& range : rule.ports.ranges())
-              cause.ports[protocol].add(range);
-            cause.exposed = cause.exposed.unite(rule.exposed);
+            PortSet& cause_ports = cause.ports[protocol];
+            for (const auto& range : rule.ports.ranges()) {
+              const auto& held = cause_ports.ranges();
+              const bool covered = std::any_of(held.begin(), held.end(), [&](const PortRange& r) {
+                return r.first <= range.first && range.last <= r.last;
+              });
+              if (!covered) cause_ports.add(range);
+            }
+            if (!cause.exposed.contains(rule.exposed)) cause.exposed = cause.exposed.unite(rule.exposed);
             if (who.empty()) continue;
             if (cause.listeners.size() < kEvidenceBudget) {
               cause.listeners.push_back({"socket", "node " + node_name + ": " + who, where});
@@ -1045,6 +1074,10 @@ class Auditor {
     finding.title = ports + (port_count == 1 ? " is" : " are") + " open to " +
                     (whole ? "the whole internet" : joinCidrs(exposed.toCidrs(), 3)) + " on " +
                     onNodes(finding.nodes) + " through " + rule_text;
+    if (light()) {
+      add(std::move(finding), {first.origin.groupId, whole ? "internet" : "public"});
+      return;
+    }
     std::size_t listeners = 0;
     std::string who;
     for (const ExposureCause* cause : rules) {
@@ -1133,7 +1166,7 @@ class Auditor {
     std::vector<AllowIngressPlan> uncovered_allow;
     std::vector<PortVerdict> closed;                         // those cells, as the change leaves them
     std::map<std::string, std::vector<std::string>> opened;  // "80/TCP for W" -> nodes
-    std::set<std::string> after_fingerprints;
+    std::unordered_set<std::string> after_fingerprints;
     std::map<std::string, std::shared_ptr<SecurityGroup>> changed;
     std::set<std::string> nodes;
   };
@@ -1255,9 +1288,15 @@ class Auditor {
       for (const auto& id : firewall.group_ids)
         nodes_of_group[id].push_back(node);
     }
-    std::unordered_map<std::string, const Finding*> by_fingerprint;
-    for (const auto& finding : result_.findings)
-      by_fingerprint.emplace(finding.fingerprint, &finding);
+    // The firewall findings on each node: what a change to the node's groups can resolve.
+    std::unordered_map<std::string, std::vector<std::size_t>> findings_on_node;
+    for (std::size_t i = 0; i < result_.findings.size(); ++i) {
+      const Finding& finding = result_.findings[i];
+      if (finding.check_id != check::kPortBlocked && finding.check_id != check::kSensitivePortExposed)
+        continue;
+      for (const auto& node : finding.nodes)
+        findings_on_node[node].push_back(i);
+    }
 
     for (auto& finding : result_.findings) {
       if (finding.allow_plans.empty() && finding.narrow_plans.empty()) continue;
@@ -1321,16 +1360,18 @@ class Auditor {
 
       // What else the change does, so that nobody applies it blind.
       finding.fix_reach = std::move(kept);
+      std::vector<std::size_t> touched;
+      for (const auto& node : trial.nodes) {
+        const auto on = findings_on_node.find(node);
+        if (on != findings_on_node.end()) touched.insert(touched.end(), on->second.begin(), on->second.end());
+      }
+      std::sort(touched.begin(), touched.end());
+      touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
       std::size_t resolved = 0;
-      for (const auto& [fingerprint, other] : by_fingerprint) {
-        if (other == &finding || trial.after_fingerprints.count(fingerprint) > 0) continue;
-        if (other->check_id != check::kPortBlocked && other->check_id != check::kSensitivePortExposed)
-          continue;
-        if (std::none_of(other->nodes.begin(), other->nodes.end(),
-                         [&](const std::string& node) { return trial.nodes.count(node) > 0; })) {
-          continue;
-        }
-        if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other->title);
+      for (const std::size_t index : touched) {
+        const Finding& other = result_.findings[index];
+        if (&other == &finding || trial.after_fingerprints.count(other.fingerprint) > 0) continue;
+        if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other.title);
       }
       if (resolved > 5)
         finding.fix_reach.push_back("and resolves " + std::to_string(resolved - 5) + " more findings");

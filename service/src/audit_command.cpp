@@ -131,6 +131,7 @@ int runAuditCommand(const AuditOptions& options) {
   core::AuditInput input;
   json policy_document;  // shown in the HTML report as given
   input.today = options.today.empty() ? todayUtc() : options.today;
+  input.verify_fixes = options.verify_fixes;
   if (options.policy) {
     const auto text = readWhole(*options.policy);
     if (!text) return badInput(options.policy->string() + ": cannot read the policy");

@@ -293,6 +293,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   audit->add_option("--today", audit_options.today,
                     "The date suppressions expire against (YYYY-MM-DD; default today)");
+  bool no_verify = false;
+  audit->add_flag(
+      "--no-verify-fixes", no_verify,
+      "Do not prove fixes by auditing again with them applied (faster on large fleets; fixes then "
+      "carry no \"verified\")");
 
   auto* token = app.add_subcommand("token", "Create, list or revoke API bearer tokens");
   token->require_subcommand(1);
@@ -341,6 +346,7 @@ int main(int argc, char** argv) {
     for (const auto& path : audit_paths)
       audit_options.paths.emplace_back(path);
     audit_options.fail_on = *sgaudit::core::parseSeverity(fail_on);
+    audit_options.verify_fixes = !no_verify;
     audit_options.color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
     return sgaudit::service::runAuditCommand(audit_options);
   }

@@ -97,6 +97,27 @@ TEST(AuditCliTest, CceSeedSixFindings) {
 }
 
 // Test the JSON output against its golden file (SGAUDIT_UPDATE_GOLDEN=1 rewrites it for review).
+// Test that --no-verify-fixes skips the proof: the same findings and fixes, none of them marked, where the
+// default run marks every fix it wrote from a plan or a workload change.
+TEST(AuditCliTest, NoVerifyFixesLeavesFixesUnmarked) {
+  const auto proven = auditSeed();
+  const auto unproven = auditSeed({"--no-verify-fixes"});
+  ASSERT_EQ(proven.exit_code, 1) << proven.err;
+  ASSERT_EQ(unproven.exit_code, 1) << unproven.err;
+  const json with = json::parse(proven.out);
+  const json without = json::parse(unproven.out);
+  ASSERT_EQ(with.at("findings").size(), without.at("findings").size());
+  std::size_t marked = 0;
+  for (std::size_t i = 0; i < with.at("findings").size(); ++i) {
+    EXPECT_EQ(with["findings"][i]["fingerprint"], without["findings"][i]["fingerprint"]);
+    for (const auto& fix : with["findings"][i]["fixes"])
+      marked += fix.contains("verified") ? 1 : 0;
+    for (const auto& fix : without["findings"][i]["fixes"])
+      EXPECT_FALSE(fix.contains("verified")) << fix.dump();
+  }
+  EXPECT_GT(marked, 0U);
+}
+
 TEST(AuditCliTest, CceSeedJsonGolden) {
   const auto result = auditSeed();
   ASSERT_EQ(result.exit_code, 1) << result.err;

@@ -23,6 +23,7 @@ struct AuditOptions {
   core::Severity fail_on = core::Severity::Low;
   std::string today;  // YYYY-MM-DD; default: today's UTC date
   bool color = false;
+  bool verify_fixes = true;  // prove every fix by a re-audit (--no-verify-fixes skips it: faster, unproven)
 };
 
 inline constexpr int kAuditClean = 0;
