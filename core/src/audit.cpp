@@ -198,7 +198,11 @@ class Auditor {
     checkNodepoolConsistency();
     checkSensitivePorts();
     std::vector<Finding> host_port_findings = checkHostPorts(input_.cluster, *model_);
-    if (input_.verify_fixes) verifyWorkloadChanges(input_.cluster, *model_, options, host_port_findings);
+    if (input_.verify_fixes) {
+      verifyWorkloadChanges(input_.cluster, *model_, options, host_port_findings,
+                            [this](const std::string& node, const Subject& workload, PortProtocol protocol,
+                                   int port) { return blockedOn(node, workload, protocol, port); });
+    }
     for (auto& finding : host_port_findings)
       result_.findings.push_back(std::move(finding));
     mergePlans();
@@ -206,6 +210,32 @@ class Auditor {
     applySuppressions();
     sortFindings(result_.findings);
     return std::move(result_);
+  }
+
+  // Why `port` of `workload` would be blocked on `node` by the node's firewall, for a replica moved there
+  // (see verifyWorkloadChanges); nothing when it is open, or the node's firewall or the workload is unknown.
+  std::optional<std::string> blockedOn(const std::string& node, const Subject& workload,
+                                       PortProtocol protocol, int port) {
+    const auto firewall = firewalls_.find(node);
+    if (firewall == firewalls_.end()) return std::nullopt;
+    const auto unit = std::find_if(model_->units.begin(), model_->units.end(),
+                                   [&](const WorkloadUnit& u) { return u.identity == workload; });
+    if (unit == model_->units.end()) return std::nullopt;
+    const Requirement requirement = requirementFor(*unit);
+    AddressSet required = requirement.addresses;
+    if (!firewall->second.families.empty() && required.intersects(firewall->second.families))
+      required = required.intersect(firewall->second.families);
+    if (required.empty()) return std::nullopt;
+    const ReachAnswer answer = reach(firewall->second.compiled, firewallProtocol(protocol),
+                                     PortRange::single(static_cast<std::uint16_t>(port)));
+    const AddressSet& admitted = answer.at(static_cast<std::uint16_t>(port)).admitted;
+    if (admitted.contains(required)) return std::nullopt;
+    std::string names;
+    for (const auto& name : requirement.names)
+      names += (names.empty() ? "" : ", ") + name;
+    return portLabel(port, protocol) + " is " +
+           (admitted.intersects(required) ? "partly blocked" : "blocked") + " for " + names + ", which " +
+           workload.key() + " requires";
   }
 
   // A re-audit builds what verification compares (fingerprints, titles, statuses, plans), not the prose.

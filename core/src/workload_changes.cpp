@@ -247,7 +247,8 @@ ClusterState applyWorkloadChange(const ClusterState& cluster, const HostPortMode
 }
 
 void verifyWorkloadChanges(const ClusterState& cluster, const HostPortModel& model,
-                           const HostPortOptions& options, std::vector<Finding>& findings) {
+                           const HostPortOptions& options, std::vector<Finding>& findings,
+                           const PortReachCheck& reach) {
   std::map<std::size_t, std::pair<ClusterState, std::vector<Finding>>>
       scopes;  // by unit: the copy, its findings
   for (auto& finding : findings) {
@@ -278,8 +279,30 @@ void verifyWorkloadChanges(const ClusterState& cluster, const HostPortModel& mod
       const HostPortModel scoped_model = buildHostPortModel(scoped, options);
       auto attempt = [&](const WorkloadChange& candidate, std::vector<const Finding*>* added_by_same,
                          std::vector<Finding>& after) {
-        after = checkHostPorts(applyWorkloadChange(scoped, scoped_model, candidate), options);
+        const ClusterState changed = applyWorkloadChange(scoped, scoped_model, candidate);
+        after = checkHostPorts(changed, options);
         std::vector<std::string> problems;
+        if (reach) {
+          // A replica on a node the workload did not run on must be reachable there as it was where it ran.
+          std::set<std::string> ran_on;
+          for (const Pod* pod : model.units[*unit].pods)
+            ran_on.insert(pod->spec.node_name);
+          std::set<std::pair<std::string, std::string>> old_pods;  // every pod of the copy: the rest are new
+          for (const auto& pod : scoped.pods)
+            old_pods.emplace(pod.namespace_name, pod.name);
+          std::set<std::string> reported;
+          for (const auto& pod : changed.pods) {
+            if (pod.spec.node_name.empty() || ran_on.count(pod.spec.node_name) > 0 ||
+                old_pods.count({pod.namespace_name, pod.name}) > 0) {
+              continue;
+            }
+            for (const auto& [protocol, port] : declaredPorts(pod.spec)) {
+              const auto why = reach(pod.spec.node_name, candidate.workload, protocol, port);
+              if (why && reported.insert(pod.spec.node_name).second)
+                problems.push_back("it moves a replica to node " + pod.spec.node_name + ", where " + *why);
+            }
+          }
+        }
         for (const auto& other : after) {
           if (other.fingerprint == finding.fingerprint) {
             problems.push_back("with the change applied and the pods placed again, it is still there: " +

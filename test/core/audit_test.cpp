@@ -169,6 +169,49 @@ TEST(AuditTest, FixesAreVerifiedByAuditingAgain) {
   }
 }
 
+// Test that a Kubernetes fix is also proven against the firewall: spreading two replicas that collide on a
+// node open to the internet (placed there before the port was declared) moves one to a node whose group
+// admits only the VPC, which the workload's clients cannot reach; the fix says so instead of trading a crash
+// loop for a blocked port. With both nodes open, the same fix is verified.
+TEST(AuditTest, KubernetesFixesAreCheckedWhereTheyMoveReplicas) {
+  auto run = [](const std::string& second_source) {
+    AuditInput input;
+    input.cluster.nodes = {test::node("10.0.0.10"), test::node("10.0.0.11")};
+    input.cloud.security_groups = {
+        group("sg-a", "a", {allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange::single(80)))}),
+        group("sg-b", "b", {allowFrom(second_source, Protocol::tcp(), PortSet::of(PortRange::single(80)))})};
+    input.cloud.instances = {instance("10.0.0.10", {"sg-a"}), instance("10.0.0.11", {"sg-b"})};
+    Workload web =
+        test::deployment("web", 2, test::hostNetworkSpec({test::container("web", {test::port(80)})}));
+    web.annotations[kRequiredSourcesAnnotation] = "internet";
+    input.cluster.workloads = {web};
+    // Both replicas on one node, as when they were placed before the port was declared.
+    input.cluster.pods = {test::podOf(web, "x1", "10.0.0.10"), test::podOf(web, "x2", "10.0.0.10")};
+    return runAudit(input);
+  };
+  {
+    const AuditResult result = run("10.0.0.0/16");
+    const Finding* conflict = only(result, check::kHostPortConflict);
+    ASSERT_NE(conflict, nullptr);
+    ASSERT_FALSE(conflict->workload_changes.empty());
+    for (const auto& change : conflict->workload_changes) {
+      ASSERT_TRUE(change.verified.has_value());
+      EXPECT_FALSE(*change.verified);
+      EXPECT_THAT(
+          change.verification,
+          HasSubstr("moves a replica to node 10.0.0.11, where 80/TCP is partly blocked for internet"));
+    }
+  }
+  const AuditResult result = run("0.0.0.0/0");
+  const Finding* conflict = only(result, check::kHostPortConflict);
+  ASSERT_NE(conflict, nullptr);
+  ASSERT_FALSE(conflict->workload_changes.empty());
+  for (const auto& change : conflict->workload_changes) {
+    ASSERT_TRUE(change.verified.has_value());
+    EXPECT_TRUE(*change.verified) << change.verification;
+  }
+}
+
 struct Fleet {
   AuditInput input;
   void addNode(int n, int pools) {
