@@ -1,9 +1,11 @@
 #include "sgaudit/core/audit.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <memory>
 #include <set>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -1204,7 +1206,7 @@ class Auditor {
   Trial tryPlans(const Finding& finding, const std::vector<AllowIngressPlan>& allow,
                  const std::vector<NarrowRulePlan>& narrow,
                  const std::map<CellKey, const PortVerdict*>& before,
-                 const std::map<std::string, std::vector<std::string>>& nodes_of_group) {
+                 const std::map<std::string, std::vector<std::string>>& nodes_of_group) const {
     Trial trial;
     std::set<std::string> group_ids;
     for (const auto& plan : allow)
@@ -1328,8 +1330,32 @@ class Auditor {
         findings_on_node[node].push_back(i);
     }
 
+    // Each finding is proven on its own copy of what it changes, reading only what this audit has built: the
+    // proofs run side by side, one thread per core, each writing only its own finding.
+    std::vector<Finding*> pending;
     for (auto& finding : result_.findings) {
-      if (finding.allow_plans.empty() && finding.narrow_plans.empty()) continue;
+      if (!finding.allow_plans.empty() || !finding.narrow_plans.empty()) pending.push_back(&finding);
+    }
+    std::atomic<std::size_t> next{0};
+    auto work = [&] {
+      for (std::size_t i = next++; i < pending.size(); i = next++)
+        verifyOne(*pending[i], before, nodes_of_group, findings_on_node);
+    };
+    const std::size_t threads = std::min<std::size_t>(
+        {input_.threads != 0 ? input_.threads : std::max(1U, std::thread::hardware_concurrency()), 8,
+         (pending.size() + 7) / 8});
+    std::vector<std::thread> workers;
+    for (std::size_t t = 1; t < threads; ++t)
+      workers.emplace_back(work);
+    work();
+    for (auto& worker : workers)
+      worker.join();
+  }
+
+  void verifyOne(Finding& finding, const std::map<CellKey, const PortVerdict*>& before,
+                 const std::map<std::string, std::vector<std::string>>& nodes_of_group,
+                 const std::unordered_map<std::string, std::vector<std::size_t>>& findings_on_node) const {
+    {
       // Extended until it passes, or for a few rounds: by the rules the change uncovers that expose the same
       // ports, then by rules keeping open what a workload needs.
       std::vector<AllowIngressPlan> allow = finding.allow_plans;

@@ -238,6 +238,26 @@ Fleet fleetOf(int nodes, int pools) {
   return fleet;
 }
 
+// Test that proving fixes side by side gives the same result as one by one: 40 pools whose groups each open
+// all traffic to the internet, each with its own plan and proof, audited with one thread and with four.
+TEST(AuditTest, ProofsSideBySideMatchProofsOneByOne) {
+  Fleet fleet = fleetOf(120, 40);
+  for (auto& group : fleet.input.cloud.security_groups) {
+    auto open = std::make_shared<SecurityGroup>(*group.group);
+    open->rules.push_back(allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange{20, 30})));
+    group.group = open;
+  }
+  fleet.input.threads = 1;
+  const nlohmann::json one = runAudit(fleet.input);
+  fleet.input.threads = 4;
+  const nlohmann::json four = runAudit(fleet.input);
+  std::size_t verified = 0;
+  for (const auto& finding : one.at("findings"))
+    verified += finding.contains("fix_reach") ? 1 : 0;
+  EXPECT_GE(verified, 40U);
+  EXPECT_EQ(one, four);
+}
+
 // Test that a few hundred nodes in node pools give one finding per cause: the DaemonSet's reserved port once
 // with every node, pool 0's internet rule once with its nodes, each finding's JSON within 64 KB, and the
 // fingerprints unchanged when a node joins pool 0 (its node list grows instead).

@@ -23,6 +23,8 @@ struct AuditInput {
   // Prove every security-group fix by applying it to a copy of the inputs and auditing the nodes it touches
   // again (Finding::fix_verified).
   bool verify_fixes = true;
+  // Threads that prove fixes side by side; 0: one per core (at most 8).
+  unsigned threads = 0;
 };
 
 // One cell of the node-by-port matrix a report draws.
