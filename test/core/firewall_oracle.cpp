@@ -30,6 +30,30 @@ SourceMatch matchSource(const SecurityGroupRule& rule, const SourceResolver& res
   return set->contains(source) ? SourceMatch::Yes : SourceMatch::No;
 }
 
+// The addresses a rule's source stands for, read from the resolver's maps here rather than through
+// SourceResolver::resolve: the oracle shares no code with the engine it checks, only the data.
+std::optional<AddressSet> sourceAddresses(const RuleSource& source, const SourceResolver& resolver) {
+  auto find = [](const auto& map, const std::string& key) -> std::optional<AddressSet> {
+    auto it = map.find(key);
+    if (it == map.end()) return std::nullopt;
+    return it->second;
+  };
+  if (const auto* cidr = std::get_if<Cidr>(&source)) return AddressSet::of(*cidr);
+  if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
+    return find(resolver.securityGroupMembers, ref->id);
+  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return find(resolver.addressGroups, ref->id);
+  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return find(resolver.prefixLists, ref->id);
+  if (const auto* tag = std::get_if<ProviderTag>(&source)) return find(resolver.providerTags, tag->name);
+  return std::nullopt;
+}
+
+// Which families a protocol's packets can come from: ICMP is IPv4 only, ICMPv6 IPv6 only, others both.
+AddressSet universe(Protocol protocol) {
+  if (protocol == Protocol::icmp()) return AddressSet::allV4();
+  if (protocol == Protocol::icmpv6()) return AddressSet::allV6();
+  return AddressSet::all();
+}
+
 bool matchesTraffic(const SecurityGroupRule& rule, EvaluationModel model, Protocol protocol,
                     std::uint16_t key) {
   if (rule.direction != Direction::Ingress) return false;
@@ -120,14 +144,14 @@ PacketVerdict evaluatePacket(const Firewall& firewall, const SourceResolver& res
 std::vector<const SecurityGroupRule*> unresolvedRulesFor(const Firewall& firewall,
                                                          const SourceResolver& resolver, Protocol protocol,
                                                          std::uint16_t key) {
-  AddressSet universe = addressUniverse(protocol);
+  const AddressSet families = universe(protocol);
   std::vector<const SecurityGroupRule*> out;
   for (const FirewallLayer& layer : firewall.layers) {
     for (const SecurityGroupRule* rule : evaluationOrder(layer)) {
       if (!matchesTraffic(*rule, layer.model, protocol, key)) continue;
-      if (resolver.resolve(rule->source)) continue;
-      bool reaches = (admits(rule->ethertype, IpFamily::V4) && !universe.ranges(IpFamily::V4).empty()) ||
-                     (admits(rule->ethertype, IpFamily::V6) && !universe.ranges(IpFamily::V6).empty());
+      if (sourceAddresses(rule->source, resolver)) continue;
+      bool reaches = (admits(rule->ethertype, IpFamily::V4) && !families.ranges(IpFamily::V4).empty()) ||
+                     (admits(rule->ethertype, IpFamily::V6) && !families.ranges(IpFamily::V6).empty());
       if (reaches) out.push_back(rule);
     }
   }
@@ -136,16 +160,16 @@ std::vector<const SecurityGroupRule*> unresolvedRulesFor(const Firewall& firewal
 
 AddressSet admittedAddresses(const Firewall& firewall, const SourceResolver& resolver, Protocol protocol,
                              std::uint16_t key) {
-  AddressSet universe = addressUniverse(protocol);
+  const AddressSet families = universe(protocol);
   const LayerOrders orders = evaluationOrders(firewall);
   AddressSet admitted;
   for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
-    if (universe.ranges(family).empty()) continue;
+    if (families.ranges(family).empty()) continue;
     std::vector<Uint128> starts{0};
     for (const FirewallLayer& layer : firewall.layers) {
       for (const auto& group : layer.groups) {
         for (const SecurityGroupRule& rule : group->rules) {
-          std::optional<AddressSet> set = resolver.resolve(rule.source);
+          std::optional<AddressSet> set = sourceAddresses(rule.source, resolver);
           if (!set) continue;
           for (const AddressRange& range : set->ranges(family)) {
             starts.push_back(range.first);
