@@ -82,7 +82,25 @@ core::AllowIngressPlan webPlan() {
 // Test that an allow plan renders as one authorize command (a permission per port range holding every
 // source) and one Terraform resource per source per range.
 TEST(AwsRemediation, AllowIngressGolden) {
-  expectGolden("allow_tcp_web.txt", render(renderFixes(webPlan())));
+  const auto fixes = renderFixes(webPlan());
+  expectGolden("allow_tcp_web.txt", render(fixes));
+  ASSERT_EQ(fixes.size(), 2u);
+  const auto permissions = ipPermissions(fixes[0].content);
+  ASSERT_EQ(permissions.size(), 1u) << "one authorize command";
+  ASSERT_EQ(permissions[0].size(), 2u) << "a permission per port range";
+  EXPECT_EQ(permissions[0][0]["FromPort"], 80);
+  EXPECT_EQ(permissions[0][1]["FromPort"], 8000);
+  EXPECT_EQ(permissions[0][1]["ToPort"], 8080);
+  for (const auto& permission : permissions[0]) {
+    EXPECT_EQ(permission["IpRanges"].size(), 2u);  // 0.0.0.0/0 and 198.51.100.0/24
+    EXPECT_EQ(permission["Ipv6Ranges"].size(), 1u);
+  }
+  std::size_t resources = 0;
+  for (auto at = fixes[1].content.find("resource \""); at != std::string::npos;
+       at = fixes[1].content.find("resource \"", at + 1)) {
+    ++resources;
+  }
+  EXPECT_EQ(resources, 6u) << "a resource per source per range";
 }
 
 // Test that ICMP keys become type/code pairs with -1 for every code.
@@ -94,7 +112,16 @@ TEST(AwsRemediation, AllowIcmpGolden) {
   plan.ports.add(core::PortRange::icmpTypeCode(3, 4));
   plan.sources = {cidr("10.0.0.0/8")};
   plan.description = "sgaudit: ping from the VPC";
-  expectGolden("allow_icmp.txt", render(renderFixes(plan)));
+  const auto fixes = renderFixes(plan);
+  expectGolden("allow_icmp.txt", render(fixes));
+  const auto permissions = ipPermissions(fixes.at(0).content);
+  ASSERT_EQ(permissions.size(), 1u);
+  ASSERT_EQ(permissions[0].size(), 2u);
+  EXPECT_EQ(permissions[0][0]["IpProtocol"], "icmp");
+  EXPECT_EQ(permissions[0][0]["FromPort"], 3);  // type 3, code 4
+  EXPECT_EQ(permissions[0][0]["ToPort"], 4);
+  EXPECT_EQ(permissions[0][1]["FromPort"], 8);  // type 8, every code
+  EXPECT_EQ(permissions[0][1]["ToPort"], -1);
 }
 
 // Test that narrowing a rule with an sgr- id authorizes the narrower sources first and revokes by id.
@@ -110,7 +137,19 @@ TEST(AwsRemediation, NarrowRuleByIdGolden) {
   plan.rule.origin = {"aws", plan.group_id, "eks-nodes", "sgr-0aaaaaaaaaaaaaaa1", "SSH"};
   plan.narrower = {cidr("203.0.113.7/32")};
   plan.description = "sgaudit: SSH only from the bastion";
-  expectGolden("narrow_ssh_by_rule_id.txt", render(renderFixes(plan)));
+  const auto fixes = renderFixes(plan);
+  expectGolden("narrow_ssh_by_rule_id.txt", render(fixes));
+  const std::string& script = fixes.at(0).content;
+  const auto authorize = script.find("authorize-security-group-ingress");
+  const auto revoke = script.find("revoke-security-group-ingress --group-id sg-0a1b2c3d4e5f60718");
+  ASSERT_NE(authorize, std::string::npos);
+  ASSERT_NE(revoke, std::string::npos);
+  EXPECT_LT(authorize, revoke) << "the narrower sources first, so that wanted traffic keeps flowing";
+  EXPECT_NE(script.find("--security-group-rule-ids sgr-0aaaaaaaaaaaaaaa1", revoke), std::string::npos);
+  const auto permissions = ipPermissions(script);
+  ASSERT_EQ(permissions.size(), 1u);
+  EXPECT_EQ(permissions[0][0]["IpRanges"][0]["CidrIp"], "203.0.113.7/32");
+  EXPECT_EQ(permissions[0][0]["FromPort"], 22);
 }
 
 // Test that removing a rule without an id (describe-security-groups) revokes it by its content.

@@ -54,6 +54,10 @@ TEST(HuaweiRemediationTest, AllowRenderingsMatchGolden) {
                             "remote_ip_prefix", "action", "priority"}) {
     EXPECT_TRUE(rule.contains(field)) << field;
   }
+  EXPECT_EQ(rule.at("multiport"), "80");
+  EXPECT_EQ(rule.at("remote_ip_prefix"), "0.0.0.0/0");
+  EXPECT_EQ(rule.at("security_group_id"), "8b0a7f63-1a2d-4b8e-9a51-3f8e2b6c9d10");
+  EXPECT_EQ(rule.at("direction"), "ingress");
 }
 
 // Test that ports merge into multiport chunks of at most 20 entries, one rule per source CIDR.
@@ -104,6 +108,19 @@ TEST(HuaweiRemediationTest, NarrowRenderingsMatchGolden) {
   expectGolden("narrow-api.txt", fixes[0].content);
   expectGolden("narrow-hcloud.sh", fixes[1].content);
   expectGolden("narrow.tf", fixes[2].content);
+  // The narrower rule keeps the rule's protocol, ports and priority, and the old rule is deleted by its id.
+  const std::string& api = fixes[0].content;
+  const auto body = nlohmann::json::parse(api.substr(api.find("\n{"), api.find("\n}") - api.find("\n{") + 2));
+  const auto& rule = body.at("security_group_rule");
+  EXPECT_EQ(rule.at("remote_ip_prefix"), "10.1.0.0/16");
+  EXPECT_EQ(rule.at("protocol"), "tcp");
+  EXPECT_EQ(rule.at("multiport"), "22");
+  EXPECT_EQ(rule.at("priority"), 1);
+  EXPECT_EQ(rule.at("action"), "allow");
+  EXPECT_NE(api.find("DELETE /v3/{project_id}/vpc/security-group-rules/5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09"),
+            std::string::npos);
+  EXPECT_NE(fixes[1].content.find("--security_group_rule_id='5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09'"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -59,7 +59,17 @@ core::AllowIngressPlan webPlan() {
 
 // Test that an allow plan renders one rule per port range per source, as commands and Terraform.
 TEST(OpenStackRemediation, AllowIngressGolden) {
-  expectGolden("allow_tcp_web.txt", render(renderFixes(webPlan())));
+  const auto fixes = renderFixes(webPlan());
+  expectGolden("allow_tcp_web.txt", render(fixes));
+  ASSERT_FALSE(fixes.empty());
+  const std::string& script = fixes[0].content;
+  std::size_t creates = 0;
+  for (auto at = script.find("rule create"); at != std::string::npos; at = script.find("rule create", at + 1))
+    ++creates;
+  EXPECT_EQ(creates, 4u) << "two port ranges from two sources";
+  EXPECT_NE(script.find("--ethertype IPv6"), std::string::npos);
+  EXPECT_NE(script.find("--dst-port 8000:8080"), std::string::npos);
+  EXPECT_NE(script.find("--remote-ip 2001:db8::/32"), std::string::npos);
 }
 
 // Test that ICMP keys become --icmp-type/--icmp-code and port_range_min/max, a whole type without a code.
@@ -71,7 +81,15 @@ TEST(OpenStackRemediation, AllowIcmpGolden) {
   plan.ports.add(core::PortRange::icmpTypeCode(3, 4));
   plan.sources = {cidr("10.0.0.0/8")};
   plan.description = "sgaudit: ping from the network";
-  expectGolden("allow_icmp.txt", render(renderFixes(plan)));
+  const auto fixes = renderFixes(plan);
+  expectGolden("allow_icmp.txt", render(fixes));
+  const std::string& script = fixes.at(0).content;
+  EXPECT_NE(script.find("--protocol icmp --icmp-type 3 --icmp-code 4"), std::string::npos);
+  const auto whole_type = script.find("--icmp-type 8");
+  ASSERT_NE(whole_type, std::string::npos);
+  EXPECT_EQ(script.substr(whole_type, script.find('\n', whole_type) - whole_type).find("--icmp-code"),
+            std::string::npos)
+      << "a whole type has no code";
 }
 
 // Test that narrowing creates the narrower rules first and then deletes the rule by id.
@@ -87,7 +105,16 @@ TEST(OpenStackRemediation, NarrowRuleGolden) {
   plan.rule.origin = {"openstack", plan.group_id, "k8s-nodes", "93aa42e5-80db-4581-9391-3a608bd0e448", ""};
   plan.narrower = {cidr("203.0.113.7/32"), cidr("2001:db8::7/128")};
   plan.description = "sgaudit: SSH only from the bastion";
-  expectGolden("narrow_ssh.txt", render(renderFixes(plan)));
+  const auto fixes = renderFixes(plan);
+  expectGolden("narrow_ssh.txt", render(fixes));
+  const std::string& script = fixes.at(0).content;
+  const auto create = script.find("rule create");
+  const auto remove = script.find("rule delete 93aa42e5-80db-4581-9391-3a608bd0e448");
+  ASSERT_NE(create, std::string::npos);
+  ASSERT_NE(remove, std::string::npos);
+  EXPECT_LT(create, remove) << "the narrower rules first";
+  EXPECT_NE(script.find("--remote-ip 203.0.113.7/32"), std::string::npos);
+  EXPECT_NE(script.find("--ethertype IPv6"), std::string::npos);
 }
 
 // Test that removing a rule of unknown id says how to find it instead of deleting a guess.
@@ -97,7 +124,13 @@ TEST(OpenStackRemediation, RemoveRuleWithoutIdGolden) {
   plan.rule.protocol = core::Protocol::any();
   plan.rule.ethertype = core::Ethertype::IPv6;
   plan.rule.source = cidr("::/0");
-  expectGolden("remove_rule_without_id.txt", render(renderFixes(plan)));
+  const auto fixes = renderFixes(plan);
+  expectGolden("remove_rule_without_id.txt", render(fixes));
+  for (const auto& fix : fixes) {
+    EXPECT_EQ(fix.content.find("\nopenstack security group rule delete"), std::string::npos)
+        << "no delete command without an id: " << fix.content;
+    EXPECT_NE(fix.content.find("::/0"), std::string::npos) << "the rule is named by its content";
+  }
 }
 
 // Test that hostile text is quoted for the shell and escaped for HCL.
