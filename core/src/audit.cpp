@@ -164,6 +164,7 @@ struct NodeFirewall {
   std::vector<std::string> group_ids;
   std::string groups_key;  // group_ids joined: nodes with the same groups answer alike
   CompiledFirewall compiled;
+  EvaluationModel model = EvaluationModel::Union;
   std::string primary_group_id;  // where fixes go
   std::string primary_group_name;
   // The address families the node has addresses in (its instance's and its own): a requirement of a family it
@@ -179,14 +180,17 @@ class Auditor {
   // A re-audit of `base`'s inputs with some security groups changed, on `nodes` only: it shares what the
   // change cannot touch (group members, the host-port model, the node mapping, resolved sources) and runs the
   // firewall checks alone.
+  // `ports`, when given, are the only ones (by protocol number) whose answers the change can alter: nothing
+  // else is asked again.
   Auditor(const Auditor& base, const std::map<std::string, std::shared_ptr<SecurityGroup>>& changed,
-          const std::set<std::string>& nodes)
+          const std::set<std::string>& nodes, std::optional<std::map<int, PortSet>> ports = std::nullopt)
       : input_(base.input_),
         groups_(base.groups_, changed),
         compiler_(base.resolver_),
         model_(base.model_),
         base_(&base),
-        scope_(&nodes) {}
+        scope_(&nodes),
+        affected_(std::move(ports)) {}
 
   AuditResult run() {
     buildResolver();
@@ -240,6 +244,23 @@ class Auditor {
            workload.key() + " requires";
   }
 
+  struct UsesByNode {
+    std::unordered_map<std::string, std::vector<const HostPortUse*>> scheduled;
+    std::vector<const HostPortUse*> unscheduled;  // templates without pods
+  };
+
+  // The host-port model's uses by node, built once (before the proofs run side by side) for the re-audits.
+  const UsesByNode& usesByNode() const { return uses_by_node_; }
+  void indexUses() {
+    for (const auto& use : model_->uses) {
+      if (use.node.empty()) {
+        uses_by_node_.unscheduled.push_back(&use);
+      } else {
+        uses_by_node_.scheduled[use.node].push_back(&use);
+      }
+    }
+  }
+
   // A re-audit builds what verification compares (fingerprints, titles, statuses, plans), not the prose.
   bool light() const { return base_ != nullptr; }
 
@@ -288,8 +309,27 @@ class Auditor {
     std::unordered_map<std::string_view, const Node*> node_by_name;
     for (const auto& node : input_.cluster.nodes)
       node_by_name.emplace(node.name, &node);
-    for (const auto& match : mapping.matched) {
-      if (scope_ != nullptr && scope_->count(match.node) == 0) continue;
+    // A re-audit maps only its nodes, found by name, in the mapping's order.
+    std::vector<const NodeMatch*> matches;
+    if (scope_ != nullptr) {
+      std::vector<std::size_t> indices;
+      for (const auto& node : *scope_) {
+        const auto found = base_->match_by_node_.find(node);
+        if (found != base_->match_by_node_.end()) indices.push_back(found->second);
+      }
+      std::sort(indices.begin(), indices.end());
+      for (const std::size_t i : indices)
+        matches.push_back(&mapping.matched[i]);
+    } else {
+      for (std::size_t i = 0; i < mapping.matched.size(); ++i) {
+        matches.push_back(&mapping.matched[i]);
+        match_by_node_.emplace(mapping.matched[i].node, i);
+      }
+      for (const auto& sockets : input_.cluster.node_sockets)
+        sockets_by_node_[sockets.node] = &sockets;  // the last file of a node, as read
+    }
+    for (const NodeMatch* match_pointer : matches) {
+      const NodeMatch& match = *match_pointer;
       result_.nodes.push_back({match.node, match.instance->id, toString(match.method)});
       NodeFirewall firewall;
       firewall.instance_id = match.instance->id;
@@ -329,6 +369,7 @@ class Auditor {
         }
       }
       firewall.primary_group_name = groups_.find(firewall.primary_group_id)->group->name;
+      firewall.model = layer.model;
       firewall.compiled = compiler_.compile(Firewall{{layer}});
       std::vector<std::string> addresses = match.instance->private_ips;
       addresses.insert(addresses.end(), match.instance->public_ips.begin(), match.instance->public_ips.end());
@@ -508,8 +549,23 @@ class Auditor {
   void checkHostPortReach() {
     // (unit, node, protocol, port): the uses that put the port there.
     std::map<std::tuple<std::size_t, std::string, PortProtocol, int>, std::vector<const HostPortUse*>> wanted;
-    for (const auto& use : model_->uses) {
-      if (scope_ != nullptr && !use.node.empty() && scope_->count(use.node) == 0) continue;
+    // A re-audit looks only at the uses on its nodes (and the templates), found by node: a fleet has
+    // hundreds of thousands of uses, and thousands of fixes to prove.
+    std::vector<const HostPortUse*> uses;
+    if (scope_ != nullptr) {
+      const UsesByNode& by_node = base_->usesByNode();
+      uses = by_node.unscheduled;
+      for (const auto& node : *scope_) {
+        const auto on = by_node.scheduled.find(node);
+        if (on != by_node.scheduled.end()) uses.insert(uses.end(), on->second.begin(), on->second.end());
+      }
+    } else {
+      uses.reserve(model_->uses.size());
+      for (const auto& use : model_->uses)
+        uses.push_back(&use);
+    }
+    for (const HostPortUse* use_pointer : uses) {
+      const HostPortUse& use = *use_pointer;
       if (!use.node.empty()) {
         wanted[{use.unit, use.node, use.protocol, use.port}].push_back(&use);
         continue;
@@ -538,6 +594,8 @@ class Auditor {
     std::vector<std::size_t> askedOf;  // question -> entry of `asked`
     for (const auto& [key, uses] : wanted) {
       const auto& [unit_index, node, protocol, port] = key;
+      if (!covers(affected_, firewallProtocol(protocol), PortRange::single(static_cast<std::uint16_t>(port))))
+        continue;
       const WorkloadUnit& unit = model_->units[unit_index];
       if (!requirements.count(unit_index)) requirements.emplace(unit_index, requirementFor(unit));
       const Requirement& requirement = requirements.at(unit_index);
@@ -961,10 +1019,9 @@ class Auditor {
     std::map<std::string, ReachAnswer> answers;   // by groups, protocol and ports: pools share them
     std::map<std::string, std::vector<ExposingRule>> exposing_rules;  // by answer and interval
     for (const auto& [node_name, firewall] : firewalls_) {
-      const NodeSockets* sockets = nullptr;
-      for (const auto& candidate : input_.cluster.node_sockets) {
-        if (candidate.node == node_name) sockets = &candidate;
-      }
+      const auto& sockets_by_node = base_ != nullptr ? base_->sockets_by_node_ : sockets_by_node_;
+      const auto sockets_found = sockets_by_node.find(node_name);
+      const NodeSockets* sockets = sockets_found == sockets_by_node.end() ? nullptr : sockets_found->second;
       // (protocol, ports) to check, with what listens there.
       std::vector<std::tuple<PortProtocol, PortRange, std::string, SourceLocation>> targets;
       if (sockets != nullptr) {
@@ -985,6 +1042,20 @@ class Auditor {
         for (const auto& range : input_.policy.sensitive_ports.ranges()) {
           targets.emplace_back(PortProtocol::Tcp, range, "", SourceLocation{});
         }
+      }
+      if (affected_) {
+        // A re-audit asks only the ports the change can alter.
+        std::vector<std::tuple<PortProtocol, PortRange, std::string, SourceLocation>> narrowed;
+        for (const auto& [protocol, ports, who, where] : targets) {
+          const auto it = affected_->find(firewallProtocol(protocol).number());
+          if (it == affected_->end()) continue;
+          for (const auto& range : it->second.ranges()) {
+            const auto first = std::max(range.first, ports.first);
+            const auto last = std::min(range.last, ports.last);
+            if (first <= last) narrowed.emplace_back(protocol, PortRange{first, last}, who, where);
+          }
+        }
+        targets = std::move(narrowed);
       }
       for (const auto& [protocol, ports, who, where] : targets) {
         const std::string answer_key = firewall.groups_key + "|" + toString(protocol) + "|" +
@@ -1199,9 +1270,57 @@ class Auditor {
     std::vector<PortVerdict> closed;                         // those cells, as the change leaves them
     std::map<std::string, std::vector<std::string>> opened;  // "80/TCP for W" -> nodes
     std::unordered_set<std::string> after_fingerprints;
+    std::optional<std::map<int, PortSet>> ports;  // what was asked again (see affectedPorts); none: all
     std::map<std::string, std::shared_ptr<SecurityGroup>> changed;
     std::set<std::string> nodes;
   };
+
+  // The ports whose answers the plans can change, by protocol number; none when a rule of any protocol
+  // changes.
+  static std::optional<std::map<int, PortSet>> affectedPorts(const std::vector<AllowIngressPlan>& allow,
+                                                             const std::vector<NarrowRulePlan>& narrow) {
+    std::map<int, PortSet> ports;
+    auto add = [&](Protocol protocol, const PortSet& set) {
+      if (protocol.isAny()) return false;
+      if (!protocol.hasPorts()) return true;  // ICMP and others: no TCP, UDP or SCTP port answers differently
+      for (const auto& range : set.ranges())
+        ports[protocol.number()].add(range);
+      return true;
+    };
+    for (const auto& plan : allow) {
+      if (!add(plan.protocol, plan.ports)) return std::nullopt;
+    }
+    for (const auto& plan : narrow) {
+      if (!add(plan.rule.protocol, plan.rule.ports)) return std::nullopt;
+    }
+    return ports;
+  }
+
+  static bool covers(const std::optional<std::map<int, PortSet>>& ports, Protocol protocol, PortRange range) {
+    if (!ports) return true;
+    const auto it = ports->find(protocol.number());
+    if (it == ports->end()) return false;
+    return std::any_of(it->second.ranges().begin(), it->second.ranges().end(),
+                       [&](const PortRange& r) { return r.first <= range.first && range.last <= r.last; });
+  }
+
+  // Whether every port a finding is about was asked again: only then does its absence mean it is resolved.
+  static bool askedAgain(const Finding& finding, const std::optional<std::map<int, PortSet>>& ports) {
+    if (!ports) return true;
+    if (finding.check_id == check::kPortBlocked) {
+      return finding.port && finding.protocol &&
+             covers(ports, firewallProtocol(*finding.protocol),
+                    PortRange::single(static_cast<std::uint16_t>(*finding.port)));
+    }
+    if (finding.narrow_plans.empty()) return false;
+    return std::all_of(
+        finding.narrow_plans.begin(), finding.narrow_plans.end(), [&](const NarrowRulePlan& plan) {
+          if (plan.rule.protocol.isAny()) return false;
+          return std::all_of(
+              plan.rule.ports.ranges().begin(), plan.rule.ports.ranges().end(),
+              [&](const PortRange& range) { return covers(ports, plan.rule.protocol, range); });
+        });
+  }
 
   Trial tryPlans(const Finding& finding, const std::vector<AllowIngressPlan>& allow,
                  const std::vector<NarrowRulePlan>& narrow,
@@ -1221,7 +1340,16 @@ class Auditor {
       if (const auto members = nodes_of_group.find(entry->group->id); members != nodes_of_group.end())
         trial.nodes.insert(members->second.begin(), members->second.end());
     }
-    Auditor again(*this, trial.changed, trial.nodes);
+    // Under the union model a rule admits its source on its ports whatever else the firewall holds, so only
+    // the ports of the rules the plans change can answer differently, and only they are asked again.
+    // Priorities and denies make an exposure's extent depend on the other ports: there, every port.
+    trial.ports = affectedPorts(allow, narrow);
+    for (const auto& node : trial.nodes) {
+      const auto firewall = firewalls_.find(node);
+      if (firewall == firewalls_.end() || firewall->second.model != EvaluationModel::Union)
+        trial.ports.reset();
+    }
+    Auditor again(*this, trial.changed, trial.nodes, trial.ports);
     const AuditResult after = again.reaudit();
     for (const auto& other : after.findings) {
       trial.after_fingerprints.insert(other.fingerprint);
@@ -1312,6 +1440,7 @@ class Auditor {
   // was open for a workload closes; a narrowing that would close such a port is replaced by one that keeps
   // it open, when that passes. The reach says what else the change does.
   void verifyFixes() {
+    indexUses();
     std::map<CellKey, const PortVerdict*> before;
     for (const auto& cell : result_.matrix)
       before.emplace(CellKey{cell.node, cell.protocol, cell.port, cell.workload}, &cell);
@@ -1427,6 +1556,7 @@ class Auditor {
       for (const std::size_t index : touched) {
         const Finding& other = result_.findings[index];
         if (&other == &finding || trial.after_fingerprints.count(other.fingerprint) > 0) continue;
+        if (!askedAgain(other, trial.ports)) continue;
         if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other.title);
       }
       if (resolved > 5)
@@ -1500,12 +1630,16 @@ class Auditor {
   HostPortModel own_model_;
   const HostPortModel* model_;
   NodeMapping mapping_;
-  const Auditor* base_ = nullptr;                 // set in a re-audit
-  const std::set<std::string>* scope_ = nullptr;  // a re-audit's nodes
+  const Auditor* base_ = nullptr;                   // set in a re-audit
+  const std::set<std::string>* scope_ = nullptr;    // a re-audit's nodes
+  std::optional<std::map<int, PortSet>> affected_;  // a re-audit's ports by protocol number; none: every port
   std::map<std::string, NodeFirewall> firewalls_;
   std::set<std::string> warned_sources_;
   std::map<std::string, AddressSet> source_cache_;
   std::unordered_set<std::string> fingerprints_;
+  UsesByNode uses_by_node_;                                     // see usesByNode
+  std::unordered_map<std::string, std::size_t> match_by_node_;  // index into mapping_.matched
+  std::unordered_map<std::string, const NodeSockets*> sockets_by_node_;
   AuditResult result_;
 };
 
