@@ -7,6 +7,11 @@
 # SGAUDIT is the sgaudit binary (a Release build), JSONPASS a build of the bare nlohmann SAX pass, each
 # FLEET_DIR a folder of the generator's JSON. Prints, per fleet: the SAX pass's wall time and peak RSS, then
 # `sgaudit audit DIR --format json`'s wall time, peak RSS, report size, findings, and the ratio.
+#
+# Realistic pods: `python3 bench/fleet/realistic_pods.py FLEET/pods.json OUT/pods.json` rewrites the generator's
+# slim pods as kubectl prints real ones (about 18 KB each, pretty-printed; 2.7 GB for 150,000). Put it in one
+# folder with the fleet's nodes.json alone and in another with the cloud files too, and pass both: the second
+# row against the first is what the cloud half of the audit costs.
 set -euo pipefail
 sgaudit=$1
 jsonpass=$2
