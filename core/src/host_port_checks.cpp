@@ -85,6 +85,19 @@ class Checker {
   const WorkloadUnit& unitOf(const HostPortUse& use) const { return model_.units[use.unit]; }
 
   void add(Finding finding, std::vector<std::string> identity) {
+    // A static pod is not changed through the API server: say where the kubelet reads it from.
+    for (const auto& subject : finding.subjects) {
+      if (subject.kind != kStaticPodKind) continue;
+      for (const auto& unit : model_.units) {
+        if (unit.identity != subject) continue;
+        finding.evidence.push_back({"manifest",
+                                    subject.key() + " is a static pod: the kubelet runs it from " +
+                                        staticPodManifest(unit) +
+                                        ", and the API server shows only its mirror",
+                                    {}});
+        break;
+      }
+    }
     finding.fingerprint = fingerprintOf(finding.check_id, identity);
     if (!fingerprints_.insert(finding.fingerprint).second) return;
     findings_.push_back(std::move(finding));
@@ -182,7 +195,7 @@ class Checker {
         finding.detail += " Both belong to " + unit.identity.key() +
                           ": when the port is declared, the scheduler places at most one replica per node.";
         offer(finding, unit, {.container = first.front()->container, .declare_ports = {{port, protocol}}});
-        offer(finding, unit, {.anti_affinity = true});
+        if (unit.identity.kind != kStaticPodKind) offer(finding, unit, {.anti_affinity = true});
       } else {
         finding.detail += " Move one workload to another port, or keep them on different nodes.";
       }
@@ -456,14 +469,58 @@ class Checker {
     add(std::move(finding), {unit.identity.key(), "rollout"});
   }
 
+  // Whether `name` is a cluster DNS name: a .svc or .cluster.local name, or "<service>.<namespace>" of a
+  // Service read.
+  bool clusterName(const std::string& name) const {
+    if (name.ends_with(".svc") || name.find(".svc.") != std::string::npos || name.ends_with(".cluster.local"))
+      return true;
+    const auto dot = name.find('.');
+    if (dot == std::string::npos || name.find('.', dot + 1) != std::string::npos) return false;
+    const std::string service = name.substr(0, dot);
+    const std::string ns = name.substr(dot + 1);
+    return std::any_of(cluster_.services.begin(), cluster_.services.end(),
+                       [&](const ObjectRef& s) { return s.name == service && s.namespace_name == ns; });
+  }
+
+  // The cluster names a unit's pods are configured with (command, args, env values, and the ConfigMaps of
+  // its namespace given among the inputs that it mounts or reads into env), and the ConfigMaps it uses that
+  // were not given.
+  void clusterNamesOf(const WorkloadUnit& unit, std::vector<const NameMention*>& found,
+                      std::vector<std::string>& not_given) const {
+    const PodSpec& spec = *unit.spec;
+    for (const auto& container : spec.containers) {
+      for (const auto& mention : container.name_mentions) {
+        if (clusterName(mention.name)) found.push_back(&mention);
+      }
+    }
+    for (const auto& name : spec.config_maps) {
+      const auto config_map = std::find_if(
+          cluster_.config_maps.begin(), cluster_.config_maps.end(), [&](const ConfigMapNames& c) {
+            return c.name == name && c.namespace_name == unit.identity.namespace_name;
+          });
+      if (config_map == cluster_.config_maps.end()) {
+        not_given.push_back(name);
+        continue;
+      }
+      for (const auto& mention : config_map->mentions) {
+        if (clusterName(mention.name)) found.push_back(&mention);
+      }
+    }
+  }
+
+  // Medium when the pods are configured with a cluster name, which ClusterFirst on the host network cannot
+  // resolve; otherwise (node agents that reach the API server by its address) a risk, at info.
   void checkDnsPolicy() {
     for (const auto& unit : model_.units) {
       if (unit.spec == nullptr || !unit.spec->host_network) continue;
       const std::string& policy = unit.spec->dns_policy;
       if (!policy.empty() && policy != "ClusterFirst") continue;
+      std::vector<const NameMention*> names;
+      std::vector<std::string> not_given;
+      clusterNamesOf(unit, names, not_given);
       Finding finding;
       finding.check_id = check::kDnsPolicy;
-      finding.severity = Severity::Medium;
+      finding.severity = names.empty() ? Severity::Info : Severity::Medium;
       finding.namespace_name = unit.identity.namespace_name;
       finding.subjects = {unit.identity};
       const SourceLocation where = unit.workload != nullptr ? unit.workload->source
@@ -472,12 +529,43 @@ class Checker {
       finding.evidence.push_back(
           {"manifest",
            "hostNetwork: true with dnsPolicy " + (policy.empty() ? "unset (ClusterFirst)" : policy), where});
-      finding.title = unit.identity.key() + " uses the host network with dnsPolicy " +
-                      (policy.empty() ? "unset" : policy) + ": cluster names will not resolve";
-      finding.detail =
+      for (std::size_t i = 0; i < names.size() && i < kEvidenceBudget; ++i) {
+        const bool from_config_map = names[i]->where.starts_with("ConfigMap ");
+        SourceLocation source = where;
+        if (from_config_map) {
+          for (const auto& config_map : cluster_.config_maps) {
+            for (const auto& mention : config_map.mentions) {
+              if (&mention == names[i]) source = config_map.source;
+            }
+          }
+        }
+        finding.evidence.push_back(
+            {"manifest", "names the cluster name " + names[i]->name + " in " + names[i]->where, source});
+      }
+      const std::string policy_text = policy.empty() ? "unset" : policy;
+      const std::string why =
           "With hostNetwork, dnsPolicy ClusterFirst falls back to the node's resolver, so Service names do "
           "not "
           "resolve. ClusterFirstWithHostNet sends queries to the cluster DNS.";
+      if (!names.empty()) {
+        finding.title = unit.identity.key() + " uses the host network with dnsPolicy " + policy_text +
+                        ": cluster names will not resolve, and it is configured with " + names.front()->name;
+        finding.detail = why + " Its pods are configured with " + std::to_string(names.size()) +
+                         " cluster name" + (names.size() == 1 ? "" : "s") + " (see the evidence).";
+      } else {
+        finding.title = unit.identity.key() + " uses the host network with dnsPolicy " + policy_text +
+                        ": it would not resolve cluster names if it ever needs to";
+        finding.detail =
+            why +
+            " No cluster name (a .svc or .cluster.local name, or a Service's <name>.<namespace>) was found "
+            "in "
+            "its command, args, env values or the ConfigMaps given that it uses, so nothing fails today: "
+            "node agents usually reach the API server by its address.";
+        if (!not_given.empty()) {
+          finding.detail += " Not searched, as they are not among the inputs: ConfigMap" +
+                            std::string(not_given.size() == 1 ? " " : "s ") + nameList(not_given) + ".";
+        }
+      }
       offer(finding, unit, {.dns_cluster_first = true});
       add(std::move(finding), {unit.identity.key()});
     }

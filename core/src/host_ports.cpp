@@ -33,6 +33,36 @@ bool isRunning(const Pod& pod, const std::string& container) {
 
 }  // namespace
 
+std::string staticPodName(const Pod& pod) {
+  // The kubelet names the mirror "<manifest's pod name>-<node name>".
+  const std::string& node = !pod.spec.node_name.empty()              ? pod.spec.node_name
+                            : pod.owner && pod.owner->kind == "Node" ? pod.owner->name
+                                                                     : std::string();
+  const std::string suffix = "-" + node;
+  if (!node.empty() && pod.name.size() > suffix.size() && pod.name.ends_with(suffix))
+    return pod.name.substr(0, pod.name.size() - suffix.size());
+  return pod.name;
+}
+
+std::string staticPodManifest(const WorkloadUnit& unit) {
+  std::vector<std::string> nodes;
+  std::string source;
+  for (const Pod* pod : unit.pods) {
+    if (!pod->spec.node_name.empty()) nodes.push_back(pod->spec.node_name);
+    if (source.empty()) source = pod->config_source;
+  }
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  const std::string where = nodes.empty()       ? "its node"
+                            : nodes.size() == 1 ? "node " + nodes.front()
+                                                : "each of nodes " + nameList(nodes);
+  if (source == "http")
+    return "the manifest the kubelet of " + where + " fetches from its --manifest-url (config.source http)";
+  return "/etc/kubernetes/manifests/" + unit.identity.name + ".yaml on " + where +
+         " (kubeadm's staticPodPath; the kubelet's --pod-manifest-path or staticPodPath may name another "
+         "folder)";
+}
+
 std::string describePodState(const Pod& pod) {
   std::string text = "pod " + pod.name + (pod.phase.empty() ? "" : " is " + pod.phase);
   for (const auto& state : pod.container_states) {
@@ -139,7 +169,9 @@ class ModelBuilder {
     }
     for (const auto& pod : cluster_.pods) {
       std::size_t index;
-      if (!pod.owner) {
+      if (pod.mirror) {
+        index = unitFor(kStaticPodKind, pod.namespace_name, staticPodName(pod), nullptr);
+      } else if (!pod.owner) {
         index = unitFor("Pod", pod.namespace_name, pod.name, nullptr);
       } else {
         const Workload* owner = findWorkload(pod.owner->kind, pod.namespace_name, pod.owner->name);

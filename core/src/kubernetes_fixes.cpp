@@ -16,7 +16,8 @@ std::string lower(std::string text) {
 // Wraps a pod-spec fragment in the path of the unit's kind: spec for a Pod, spec.template.spec for
 // workloads, spec.jobTemplate.spec.template.spec for a CronJob.
 json wrapPodSpec(const WorkloadUnit& unit, json pod_spec) {
-  if (unit.identity.kind == "Pod") return json{{"spec", std::move(pod_spec)}};
+  if (unit.identity.kind == "Pod" || unit.identity.kind == kStaticPodKind)
+    return json{{"spec", std::move(pod_spec)}};
   json template_spec = {{"template", {{"spec", std::move(pod_spec)}}}};
   if (unit.identity.kind == "CronJob")
     return json{{"spec", {{"jobTemplate", {{"spec", std::move(template_spec)}}}}}};
@@ -31,6 +32,16 @@ std::string kubectlTarget(const WorkloadUnit& unit) {
 
 std::vector<Fix> patchFixes(const WorkloadUnit& unit, const json& patch, const std::string& title) {
   std::vector<Fix> fixes;
+  if (unit.identity.kind == kStaticPodKind) {
+    // The API server refuses changes to a mirror pod: the manifest the kubelet runs is the thing to edit,
+    // and the kubelet restarts the pod when the file changes.
+    const std::string manifest = staticPodManifest(unit);
+    fixes.push_back(
+        {"static-pod-manifest", title + ": edit " + manifest.substr(0, manifest.find(" (")), "yaml",
+         "# In " + manifest + ";\n# the kubelet restarts the static pod when the file changes.\n" +
+             toYaml(patch)});
+    return fixes;
+  }
   fixes.push_back({"kubernetes-patch", title, "yaml", toYaml(patch)});
   if (unit.identity.kind == "Pod") {
     // Most of a pod's spec cannot change in place: the pod has to be recreated from a fixed manifest.

@@ -137,8 +137,10 @@ ClusterState applyWorkloadChange(const ClusterState& cluster, const HostPortMode
     own_names.emplace(pod->namespace_name, pod->name);
   auto own = [&](const Pod& pod) { return own_names.count({pod.namespace_name, pod.name}) > 0; };
 
+  // A static pod stays on its node whatever its manifest says.
   if (!movesPods(change) || unit.pods.empty() || unit.identity.kind == "Pod" ||
-      unit.identity.kind == "CronJob" || unit.identity.kind == "Job") {
+      unit.identity.kind == kStaticPodKind || unit.identity.kind == "CronJob" ||
+      unit.identity.kind == "Job") {
     for (auto& pod : changed.pods) {
       if (own(pod)) applyToSpec(pod.spec, change);
     }

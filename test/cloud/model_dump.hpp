@@ -27,6 +27,7 @@ inline nlohmann::json dumpSpec(const core::PodSpec& spec) {
     }
     terms.push_back(entry);
   }
+  out["configMaps"] = spec.config_maps;
   auto& tolerations = out["tolerations"] = nlohmann::json::array();
   for (const auto& t : spec.tolerations)
     tolerations.push_back({t.key, t.op, t.value, t.effect});
@@ -37,7 +38,10 @@ inline nlohmann::json dumpSpec(const core::PodSpec& spec) {
       ports.push_back(
           {p.name, p.container_port, p.host_port ? *p.host_port : -1, core::toString(p.protocol), p.host_ip});
     }
-    containers.push_back({c.name, c.image, c.init, c.sidecar, ports});
+    nlohmann::json mentions = nlohmann::json::array();
+    for (const auto& m : c.name_mentions)
+      mentions.push_back({m.name, m.where});
+    containers.push_back({c.name, c.image, c.init, c.sidecar, ports, mentions});
   }
   return out;
 }
@@ -64,7 +68,7 @@ inline std::string dumpObjects(const cloud::kubernetes::KubernetesObjects& objec
     }
     out["pods"].push_back({pod.namespace_name, pod.name, pod.uid, pod.labels, dumpOwner(pod.owner),
                            dumpSpec(pod.spec), pod.phase, pod.host_ip, states, pod.source.file,
-                           pod.source.line});
+                           pod.source.line, pod.mirror, pod.config_source});
   }
   for (const auto& w : objects.workloads) {
     auto opt = [](const std::optional<int>& value) {
@@ -75,6 +79,14 @@ inline std::string dumpObjects(const cloud::kubernetes::KubernetesObjects& objec
                                 dumpSpec(w.template_spec), dumpOwner(w.owner), w.strategy_type, w.max_surge,
                                 w.max_unavailable, opt(w.ready_replicas), opt(w.available_replicas),
                                 w.source.file, w.source.line});
+  }
+  for (const auto& s : objects.services)
+    out["services"].push_back({s.kind, s.namespace_name, s.name});
+  for (const auto& c : objects.config_maps) {
+    nlohmann::json mentions = nlohmann::json::array();
+    for (const auto& m : c.mentions)
+      mentions.push_back({m.name, m.where});
+    out["configMaps"].push_back({c.namespace_name, c.name, mentions, c.source.file, c.source.line});
   }
   out["skipped"] = objects.skipped_kinds;
   return out.dump();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "cluster_builder.hpp"
 
@@ -12,6 +13,7 @@ namespace {
 
 using namespace sgaudit::test;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Copies, so that a temporary result can be filtered in one expression.
 std::vector<Finding> withCheck(const std::vector<Finding>& findings, std::string_view id) {
@@ -271,6 +273,149 @@ TEST(HostPortChecksTest, DnsPolicy) {
   EXPECT_EQ(dnsFindings(true, "ClusterFirstWithHostNet"), 0U);
   EXPECT_EQ(dnsFindings(true, "Default"), 0U);
   EXPECT_EQ(dnsFindings(false, "ClusterFirst"), 0U);
+}
+
+// A kubeadm control plane's kube-apiserver: its mirror pod on `node`, as the kubelet names and owns it.
+Pod mirrorPod(const std::string& name, const std::string& node_name, const std::string& source = "file") {
+  Pod pod = barePod(name + "-" + node_name, hostNetworkSpec({container(name)}, "ClusterFirst"), node_name,
+                    "kube-system");
+  pod.owner = ObjectRef{"Node", "kube-system", node_name};
+  pod.mirror = true;
+  pod.config_source = source;
+  return pod;
+}
+
+// Test that static pods are one unit per manifest name (the mirror's name without "-<node>"), of kind
+// StaticPod, and that their Kubernetes fixes edit the manifest file on the node instead of patching the Node.
+TEST(HostPortChecksTest, StaticPodsAreNamedAndFixedInTheirManifest) {
+  ClusterState cluster;
+  cluster.nodes = {node("cp-1"), node("cp-2")};
+  cluster.pods = {mirrorPod("kube-apiserver", "cp-1"), mirrorPod("kube-apiserver", "cp-2")};
+  cluster.node_sockets = {{"cp-1", {socket(6443, "kube-apiserver", "*")}, {"cp-1.txt", 0}}};
+  const auto model = buildHostPortModel(cluster);
+  ASSERT_EQ(model.units.size(), 1U);
+  EXPECT_EQ(model.units[0].identity.key(), "StaticPod/kube-system/kube-apiserver");
+  EXPECT_EQ(model.units[0].pods.size(), 2U);
+  EXPECT_EQ(staticPodName(cluster.pods[0]), "kube-apiserver");
+
+  const auto findings = checkHostPorts(cluster);
+  const auto undeclared = withCheck(findings, check::kHostPortUndeclared);
+  ASSERT_EQ(undeclared.size(), 1U);
+  const auto dns = withCheck(findings, check::kDnsPolicy);
+  ASSERT_EQ(dns.size(), 1U);
+  for (const Finding& finding : {undeclared[0], dns[0]}) {
+    SCOPED_TRACE(finding.title);
+    EXPECT_EQ(finding.subjects.front().key(), "StaticPod/kube-system/kube-apiserver");
+    EXPECT_TRUE(hasEvidence(finding, "manifest",
+                            "the kubelet runs it from /etc/kubernetes/manifests/kube-apiserver.yaml on each "
+                            "of nodes cp-1, cp-2"));
+    ASSERT_FALSE(finding.fixes.empty());
+    for (const auto& fix : finding.fixes) {
+      EXPECT_EQ(fix.tool, "static-pod-manifest");
+      EXPECT_THAT(fix.title, HasSubstr("edit /etc/kubernetes/manifests/kube-apiserver.yaml"));
+      EXPECT_THAT(fix.content, HasSubstr("# In /etc/kubernetes/manifests/kube-apiserver.yaml"));
+      EXPECT_THAT(fix.content, Not(HasSubstr("template")));
+      EXPECT_THAT(fix.content, Not(HasSubstr("kubectl")));
+    }
+  }
+  EXPECT_THAT(dns[0].fixes[0].content, HasSubstr("spec:\n  dnsPolicy: ClusterFirstWithHostNet\n"));
+  EXPECT_THAT(undeclared[0].fixes[0].content, HasSubstr("containerPort: 6443"));
+
+  // A manifest served over HTTP (config.source http) is not a file on the node.
+  ClusterState http;
+  http.pods = {mirrorPod("kube-vip", "cp-1", "http")};
+  const auto vip = withCheck(checkHostPorts(http), check::kDnsPolicy);
+  ASSERT_EQ(vip.size(), 1U);
+  EXPECT_THAT(vip[0].fixes[0].content, HasSubstr("--manifest-url"));
+  EXPECT_THAT(vip[0].fixes[0].content, Not(HasSubstr("/etc/kubernetes/manifests")));
+}
+
+// Test which names in a pod's configuration may be cluster names: .svc and .cluster.local names, and
+// two-label names that may be "<service>.<namespace>"; never addresses, versions or a token issuer flag.
+TEST(HostPortChecksTest, ClusterNameCandidates) {
+  EXPECT_EQ(clusterNameCandidates("http://prometheus.monitoring.svc:9090/api/v1/write"),
+            (std::vector<std::string>{"prometheus.monitoring.svc"}));
+  EXPECT_EQ(clusterNameCandidates("endpoint: otel-collector.observability:4317"),
+            (std::vector<std::string>{"otel-collector.observability"}));
+  EXPECT_EQ(clusterNameCandidates("https://Kubernetes.Default.svc.cluster.local."),
+            (std::vector<std::string>{"kubernetes.default.svc.cluster.local"}));
+  EXPECT_TRUE(clusterNameCandidates("--etcd-servers=https://127.0.0.1:2379 v1.29.2 10.96.0.0/12").empty());
+  EXPECT_TRUE(
+      clusterNameCandidates("--service-account-issuer=https://kubernetes.default.svc.cluster.local").empty());
+  EXPECT_TRUE(clusterNameCandidates("--api-audiences=https://kubernetes.default.svc").empty());
+  EXPECT_TRUE(clusterNameCandidates("/var/log/pods/*/*/*.log").empty());
+  EXPECT_EQ(clusterNameCandidates("a.b c.d e.f", 2).size(), 2U);
+}
+
+// Test that hostnetwork.dns-policy is medium only with evidence that the pods resolve cluster names (a .svc
+// name in env, a Service's <name>.<namespace> in a ConfigMap it mounts), citing where; info otherwise,
+// worded as a risk, and saying which mounted ConfigMaps were not given.
+TEST(HostPortChecksTest, DnsPolicySeverityFollowsEvidence) {
+  auto agent = [](const std::string& name, std::vector<NameMention> mentions, std::vector<std::string> maps) {
+    Container c = container(name);
+    c.name_mentions = std::move(mentions);
+    PodSpec spec = hostNetworkSpec({c}, "ClusterFirst");
+    spec.config_maps = std::move(maps);
+    Workload w = deployment(name, 1, spec, "agents");
+    w.kind = WorkloadKind::DaemonSet;
+    w.replicas.reset();
+    return w;
+  };
+  ClusterState cluster;
+  cluster.workloads = {
+      agent("node-exporter", {{"path.procfs", "args of container node-exporter"}}, {}),
+      agent("shipper", {{"prometheus.monitoring.svc", "env PROMETHEUS_URL of container shipper"}}, {}),
+      agent("otel", {}, {"otel-config", "missing-config"}),
+      agent("lookalike", {{"web.shop", "args of container lookalike"}}, {}),
+  };
+  cluster.config_maps = {
+      {"agents",
+       "otel-config",
+       {{"collector.observability", "ConfigMap agents/otel-config key relay"}},
+       {"cm.json", 3}},
+      // Same name, other namespace: not the one the pods mount.
+      {"other", "missing-config", {{"x.svc", "ConfigMap other/missing-config key k"}}, {"cm.json", 9}}};
+  cluster.services = {{"Service", "observability", "collector"}};
+  std::map<std::string, Finding> by_workload;
+  for (const auto& finding : withCheck(checkHostPorts(cluster), check::kDnsPolicy))
+    by_workload.emplace(finding.subjects.front().name, finding);
+  ASSERT_EQ(by_workload.size(), 4U);
+
+  const Finding& exporter = by_workload.at("node-exporter");
+  EXPECT_EQ(exporter.severity, Severity::Info);
+  EXPECT_THAT(exporter.title, HasSubstr("would not resolve cluster names if it ever needs to"));
+  EXPECT_EQ(exporter.fixes.size(), 2U);  // still offered
+
+  const Finding& shipper = by_workload.at("shipper");
+  EXPECT_EQ(shipper.severity, Severity::Medium);
+  EXPECT_TRUE(
+      hasEvidence(shipper, "manifest",
+                  "names the cluster name prometheus.monitoring.svc in env PROMETHEUS_URL of container "
+                  "shipper"));
+
+  const Finding& otel = by_workload.at("otel");
+  EXPECT_EQ(otel.severity, Severity::Medium);
+  EXPECT_TRUE(
+      hasEvidence(otel, "manifest", "collector.observability in ConfigMap agents/otel-config key relay"));
+  const auto cited = std::find_if(otel.evidence.begin(), otel.evidence.end(), [](const Evidence& e) {
+    return e.text.find("relay") != std::string::npos;
+  });
+  ASSERT_NE(cited, otel.evidence.end());
+  EXPECT_EQ(cited->source.file, "cm.json");
+
+  // "web.shop" is not a Service read: no evidence.
+  EXPECT_EQ(by_workload.at("lookalike").severity, Severity::Info);
+  cluster.services.push_back({"Service", "shop", "web"});
+  for (const auto& finding : withCheck(checkHostPorts(cluster), check::kDnsPolicy)) {
+    if (finding.subjects.front().name == "lookalike") EXPECT_EQ(finding.severity, Severity::Medium);
+  }
+  // The ConfigMap not given is named; without it nothing is evidence.
+  cluster.config_maps.erase(cluster.config_maps.begin());
+  for (const auto& finding : withCheck(checkHostPorts(cluster), check::kDnsPolicy)) {
+    if (finding.subjects.front().name != "otel") continue;
+    EXPECT_EQ(finding.severity, Severity::Info);
+    EXPECT_THAT(finding.detail, HasSubstr("ConfigMaps otel-config, missing-config"));
+  }
 }
 
 // Test that a socket is attributed by image base name and that processes of other workloads stay the node's.

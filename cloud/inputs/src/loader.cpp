@@ -110,6 +110,8 @@ void mergeKubernetes(core::ClusterState& to, kubernetes::KubernetesObjects&& fro
   append(to.nodes, std::move(from.nodes));
   append(to.pods, std::move(from.pods));
   append(to.workloads, std::move(from.workloads));
+  append(to.services, std::move(from.services));
+  append(to.config_maps, std::move(from.config_maps));
 }
 
 }  // namespace

@@ -20,29 +20,33 @@ struct FilterField {
 
 // A filter applies to an object's members; arrays are transparent (their elements get the same filter).
 struct KeyFilter {
-  bool keep_all = false;    // keep every member, recursively
-  std::string_view prefix;  // keep members whose key starts with this (values kept whole)
-  std::span<const FilterField> fields;
+  bool keep_all = false;                // keep every member, recursively
+  std::string_view prefix;              // keep members whose key starts with this (values kept whole)
+  std::span<const FilterField> fields;  // and these
+  // Strings of any length: text read only for the names it mentions (args, env values, a ConfigMap's data),
+  // whose conversion keeps no more than those names.
+  bool long_text = false;
 
   const KeyFilter* lookup(std::string_view key) const;
 };
 
 inline constexpr KeyFilter kKeepAll{true, {}, {}};
+inline constexpr KeyFilter kLongText{true, {}, {}, true};
 
 namespace filter_detail {
 
-inline constexpr KeyFilter kSgauditAnnotations{false, "sgaudit.io/", {}};
+// Our own annotations, and the two that tell a static pod's mirror and where its manifest is.
+inline constexpr FilterField kKubeletAnnotationFields[] = {{"kubernetes.io/config.mirror", &kKeepAll},
+                                                           {"kubernetes.io/config.source", &kKeepAll}};
+inline constexpr KeyFilter kAnnotations{false, "sgaudit.io/", kKubeletAnnotationFields};
 
 inline constexpr FilterField kOwnerReferenceFields[] = {
     {"kind", &kKeepAll}, {"name", &kKeepAll}, {"uid", &kKeepAll}, {"controller", &kKeepAll}};
 inline constexpr KeyFilter kOwnerReference{false, {}, kOwnerReferenceFields};
 
-inline constexpr FilterField kMetadataFields[] = {{"name", &kKeepAll},
-                                                  {"namespace", &kKeepAll},
-                                                  {"uid", &kKeepAll},
-                                                  {"labels", &kKeepAll},
-                                                  {"annotations", &kSgauditAnnotations},
-                                                  {"ownerReferences", &kOwnerReference}};
+inline constexpr FilterField kMetadataFields[] = {
+    {"name", &kKeepAll},   {"namespace", &kKeepAll},       {"uid", &kKeepAll},
+    {"labels", &kKeepAll}, {"annotations", &kAnnotations}, {"ownerReferences", &kOwnerReference}};
 inline constexpr KeyFilter kMetadata{false, {}, kMetadataFields};
 
 inline constexpr FilterField kPortFields[] = {{"name", &kKeepAll},
@@ -52,8 +56,19 @@ inline constexpr FilterField kPortFields[] = {{"name", &kKeepAll},
                                               {"hostIP", &kKeepAll}};
 inline constexpr KeyFilter kPort{false, {}, kPortFields};
 
+inline constexpr FilterField kRefNameFields[] = {{"name", &kKeepAll}};
+inline constexpr KeyFilter kRefName{false, {}, kRefNameFields};
+inline constexpr FilterField kValueFromFields[] = {{"configMapKeyRef", &kRefName}};
+inline constexpr KeyFilter kValueFrom{false, {}, kValueFromFields};
+inline constexpr FilterField kEnvFields[] = {
+    {"name", &kKeepAll}, {"value", &kLongText}, {"valueFrom", &kValueFrom}};
+inline constexpr KeyFilter kEnv{false, {}, kEnvFields};
+inline constexpr FilterField kEnvFromFields[] = {{"configMapRef", &kRefName}};
+inline constexpr KeyFilter kEnvFrom{false, {}, kEnvFromFields};
+
 inline constexpr FilterField kContainerFields[] = {
-    {"name", &kKeepAll}, {"image", &kKeepAll}, {"ports", &kPort}, {"restartPolicy", &kKeepAll}};
+    {"name", &kKeepAll},     {"image", &kKeepAll}, {"ports", &kPort}, {"restartPolicy", &kKeepAll},
+    {"command", &kLongText}, {"args", &kLongText}, {"env", &kEnv},    {"envFrom", &kEnvFrom}};
 inline constexpr KeyFilter kContainer{false, {}, kContainerFields};
 
 inline constexpr FilterField kNodeAffinityFields[] = {
@@ -70,10 +85,17 @@ inline constexpr FilterField kAffinityFields[] = {{"nodeAffinity", &kNodeAffinit
                                                   {"podAntiAffinity", &kPodAntiAffinity}};
 inline constexpr KeyFilter kAffinity{false, {}, kAffinityFields};
 
+inline constexpr FilterField kProjectedSourceFields[] = {{"configMap", &kRefName}};
+inline constexpr KeyFilter kProjectedSource{false, {}, kProjectedSourceFields};
+inline constexpr FilterField kProjectedFields[] = {{"sources", &kProjectedSource}};
+inline constexpr KeyFilter kProjected{false, {}, kProjectedFields};
+inline constexpr FilterField kVolumeFields[] = {{"configMap", &kRefName}, {"projected", &kProjected}};
+inline constexpr KeyFilter kVolume{false, {}, kVolumeFields};
+
 inline constexpr FilterField kPodSpecFields[] = {
-    {"hostNetwork", &kKeepAll},  {"dnsPolicy", &kKeepAll},       {"nodeSelector", &kKeepAll},
-    {"nodeName", &kKeepAll},     {"affinity", &kAffinity},       {"tolerations", &kKeepAll},
-    {"containers", &kContainer}, {"initContainers", &kContainer}};
+    {"hostNetwork", &kKeepAll},  {"dnsPolicy", &kKeepAll},        {"nodeSelector", &kKeepAll},
+    {"nodeName", &kKeepAll},     {"affinity", &kAffinity},        {"tolerations", &kKeepAll},
+    {"containers", &kContainer}, {"initContainers", &kContainer}, {"volumes", &kVolume}};
 inline constexpr KeyFilter kPodSpec{false, {}, kPodSpecFields};
 
 inline constexpr FilterField kTemplateMetadataFields[] = {{"labels", &kKeepAll}};
@@ -101,6 +123,7 @@ inline constexpr FilterField kSpecFields[] = {
     {"tolerations", &kKeepAll},
     {"containers", &kContainer},
     {"initContainers", &kContainer},
+    {"volumes", &kVolume},
     // Node
     {"providerID", &kKeepAll},
     {"taints", &kKeepAll},
@@ -152,11 +175,9 @@ inline constexpr FilterField kStatusFields[] = {
 };
 inline constexpr KeyFilter kStatus{false, {}, kStatusFields};
 
-inline constexpr FilterField kObjectFields[] = {{"apiVersion", &kKeepAll},
-                                                {"kind", &kKeepAll},
-                                                {"metadata", &kMetadata},
-                                                {"spec", &kSpec},
-                                                {"status", &kStatus}};
+inline constexpr FilterField kObjectFields[] = {
+    {"apiVersion", &kKeepAll}, {"kind", &kKeepAll},  {"metadata", &kMetadata},
+    {"spec", &kSpec},          {"status", &kStatus}, {"data", &kLongText}};  // a ConfigMap's
 
 }  // namespace filter_detail
 
@@ -165,7 +186,7 @@ inline constexpr KeyFilter kRootFilter{false, {}, filter_detail::kObjectFields};
 
 inline const KeyFilter* KeyFilter::lookup(std::string_view key) const {
   if (keep_all) return this;
-  if (!prefix.empty()) return key.starts_with(prefix) ? &kKeepAll : nullptr;
+  if (!prefix.empty() && key.starts_with(prefix)) return &kKeepAll;
   for (const auto& field : fields) {
     if (field.key == key) return field.filter;
   }

@@ -51,7 +51,8 @@ class StreamingReader {
       skip_next_ = false;
       return true;
     }
-    if (value.size() > limits_.max_string_bytes) return tooLong(value.size(), valuePointer());
+    if (value.size() > limits_.max_string_bytes && !longTextHere())
+      return tooLong(value.size(), valuePointer());
     return scalar(std::move(value));
   }
 
@@ -139,6 +140,13 @@ class StreamingReader {
   }
 
   bool inItemsArray() const { return items_open_ && frames_.size() == 1; }
+
+  // Whether the value being read is text of any length (see KeyFilter::long_text).
+  bool longTextHere() const {
+    if (frames_.empty()) return false;
+    const KeyFilter* filter = frames_.back().value->is_object() ? pending_filter_ : frames_.back().filter;
+    return filter != nullptr && filter->long_text;
+  }
 
   bool scalar(json&& value) {
     if (skip_depth_ != 0) return true;

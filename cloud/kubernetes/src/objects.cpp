@@ -93,6 +93,11 @@ class Converter {
       out.nodes.push_back(node(object, pointer));
     } else if (auto workload_kind = workloadKind(kind)) {
       out.workloads.push_back(workload(*workload_kind, object, pointer));
+    } else if (kind == "Service") {
+      Metadata meta = metadata(object, pointer);
+      out.services.push_back({"Service", std::move(meta.namespace_name), std::move(meta.name)});
+    } else if (kind == "ConfigMap") {
+      out.config_maps.push_back(configMap(object, pointer));
     } else {
       ++out.skipped_kinds[kind];
     }
@@ -245,6 +250,8 @@ class Converter {
     core::Labels labels;
     core::Labels annotations;
     std::optional<core::ObjectRef> owner;
+    bool mirror = false;        // kubernetes.io/config.mirror: a static pod's mirror
+    std::string config_source;  // kubernetes.io/config.source
   };
 
   Metadata metadata(const json& object, const std::string& pointer) const {
@@ -258,6 +265,11 @@ class Converter {
     result.labels = stringMap(*meta, meta_pointer, "labels");
     // Only our own annotations: they carry audit hints, the rest is noise (and can be huge).
     result.annotations = stringMap(*meta, meta_pointer, "annotations", "sgaudit.io/");
+    // And the kubelet's, which tell a static pod's mirror from other pods.
+    const core::Labels kubelet = stringMap(*meta, meta_pointer, "annotations", "kubernetes.io/config.");
+    result.mirror = kubelet.count("kubernetes.io/config.mirror") > 0;
+    if (const auto source = kubelet.find("kubernetes.io/config.source"); source != kubelet.end())
+      result.config_source = source->second;
     forEachObject(*meta, meta_pointer, "ownerReferences",
                   [&](const json& ref, const std::string& ref_pointer) {
                     if (!boolean(ref, ref_pointer, "controller") || result.owner) return;
@@ -281,10 +293,82 @@ class Converter {
     expected(child(pointer, "protocol"), "\"TCP\", \"UDP\" or \"SCTP\"", *value);
   }
 
-  core::Container container(const json& object, const std::string& pointer, bool init) const {
+  // --- names that may be cluster DNS names (hostnetwork.dns-policy) ---------------------------------------
+
+  static constexpr std::size_t kMostMentions = 32;  // per container or ConfigMap
+
+  static void mention(std::vector<core::NameMention>& out, const std::string& text,
+                      const std::string& where) {
+    for (auto& name : core::clusterNameCandidates(text)) {
+      if (out.size() >= kMostMentions) return;
+      const bool known =
+          std::any_of(out.begin(), out.end(), [&](const core::NameMention& m) { return m.name == name; });
+      if (!known) out.push_back({std::move(name), where});
+    }
+  }
+
+  // A string read only for the names it mentions: any length (a shell script in args, a config file in a
+  // ConfigMap), since only the names are kept.
+  static const std::string& text(const json& value, const std::string& pointer) {
+    if (!value.is_string()) expected(pointer, "a string", value);
+    return value.get_ref<const std::string&>();
+  }
+
+  void mentionsInList(const json& object, const std::string& pointer, std::string_view key,
+                      const std::string& where, std::vector<core::NameMention>& out) const {
+    const json* list = arrayMember(object, pointer, key);
+    if (list == nullptr) return;
+    const std::string list_pointer = child(pointer, key);
+    for (std::size_t i = 0; i < list->size(); ++i)
+      mention(out, text((*list)[i], child(list_pointer, i)), where);
+  }
+
+  static void addConfigMap(std::vector<std::string>& names, std::string name) {
+    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end())
+      names.push_back(std::move(name));
+  }
+
+  // The ConfigMap a {name: ...} reference (configMapRef, configMapKeyRef, a configMap volume) names.
+  void configMapRef(const json& object, const std::string& pointer, std::string_view key,
+                    std::vector<std::string>& names) const {
+    if (const json* ref = objectMember(object, pointer, key))
+      addConfigMap(names, string(*ref, child(pointer, key), "name"));
+  }
+
+  core::ConfigMapNames configMap(const json& object, const std::string& pointer) const {
+    core::ConfigMapNames result;
+    Metadata meta = metadata(object, pointer);
+    result.namespace_name = std::move(meta.namespace_name);
+    result.name = std::move(meta.name);
+    result.source = location_;
+    const json* data = objectMember(object, pointer, "data");
+    if (data == nullptr) return result;
+    const std::string data_pointer = child(pointer, "data");
+    for (const auto& [key, value] : data->items()) {
+      mention(result.mentions, text(value, child(data_pointer, key)),
+              "ConfigMap " + result.namespace_name + "/" + result.name + " key " + key);
+    }
+    return result;
+  }
+
+  core::Container container(const json& object, const std::string& pointer, bool init,
+                            std::vector<std::string>& config_maps) const {
     core::Container result;
     result.name = string(object, pointer, "name");
     result.image = string(object, pointer, "image");
+    const std::string of = " of container " + result.name;
+    mentionsInList(object, pointer, "command", "command" + of, result.name_mentions);
+    mentionsInList(object, pointer, "args", "args" + of, result.name_mentions);
+    forEachObject(object, pointer, "env", [&](const json& env, const std::string& env_pointer) {
+      const std::string name = string(env, env_pointer, "name");
+      if (const json* value = member(env, "value"))
+        mention(result.name_mentions, text(*value, child(env_pointer, "value")), "env " + name + of);
+      if (const json* from = objectMember(env, env_pointer, "valueFrom"))
+        configMapRef(*from, child(env_pointer, "valueFrom"), "configMapKeyRef", config_maps);
+    });
+    forEachObject(object, pointer, "envFrom", [&](const json& from, const std::string& from_pointer) {
+      configMapRef(from, from_pointer, "configMapRef", config_maps);
+    });
     result.init = init;
     // An init container with restartPolicy Always is a sidecar: it keeps running beside the others.
     result.sidecar = init && string(object, pointer, "restartPolicy") == "Always";
@@ -384,10 +468,19 @@ class Converter {
       result.tolerations.push_back(std::move(entry));
     });
     forEachObject(*spec, pointer, "containers", [&](const json& object, const std::string& c_pointer) {
-      result.containers.push_back(container(object, c_pointer, false));
+      result.containers.push_back(container(object, c_pointer, false, result.config_maps));
     });
     forEachObject(*spec, pointer, "initContainers", [&](const json& object, const std::string& c_pointer) {
-      result.containers.push_back(container(object, c_pointer, true));
+      result.containers.push_back(container(object, c_pointer, true, result.config_maps));
+    });
+    forEachObject(*spec, pointer, "volumes", [&](const json& volume, const std::string& v_pointer) {
+      configMapRef(volume, v_pointer, "configMap", result.config_maps);
+      if (const json* projected = objectMember(volume, v_pointer, "projected")) {
+        forEachObject(*projected, child(v_pointer, "projected"), "sources",
+                      [&](const json& source, const std::string& s_pointer) {
+                        configMapRef(source, s_pointer, "configMap", result.config_maps);
+                      });
+      }
     });
     return result;
   }
@@ -402,6 +495,8 @@ class Converter {
     result.uid = std::move(meta.uid);
     result.labels = std::move(meta.labels);
     result.owner = std::move(meta.owner);
+    result.mirror = meta.mirror || (result.owner && result.owner->kind == "Node");
+    result.config_source = std::move(meta.config_source);
     result.spec = podSpec(objectMember(object, pointer, "spec"), child(pointer, "spec"));
     if (const json* status = objectMember(object, pointer, "status")) {
       const std::string status_pointer = child(pointer, "status");
@@ -626,6 +721,8 @@ void merge(KubernetesObjects& to, KubernetesObjects&& from) {
   move_all(to.nodes, from.nodes);
   move_all(to.pods, from.pods);
   move_all(to.workloads, from.workloads);
+  move_all(to.services, from.services);
+  move_all(to.config_maps, from.config_maps);
   for (const auto& [kind, count] : from.skipped_kinds)
     to.skipped_kinds[kind] += count;
   move_all(to.warnings, from.warnings);

@@ -148,8 +148,8 @@ TEST(KubectlJsonTest, NodeListFillsTheModel) {
 TEST(KubectlJsonTest, GetAllMixesKindsAndCountsTheOthers) {
   const auto objects = readOk(readTestData("kubernetes/get-all.json"));
   EXPECT_EQ(objects.pods.size(), 1u);
-  EXPECT_EQ(objects.skipped_kinds,
-            (std::map<std::string, int>{{"HorizontalPodAutoscaler", 1}, {"Service", 2}}));
+  EXPECT_EQ(objects.skipped_kinds, (std::map<std::string, int>{{"HorizontalPodAutoscaler", 1}}));
+  EXPECT_EQ(objects.services.size(), 2u);  // read for their DNS names (hostnetwork.dns-policy)
   ASSERT_EQ(objects.workloads.size(), 6u);
 
   const core::Workload& daemons = objects.workloads[0];
@@ -222,8 +222,9 @@ TEST(KubectlJsonTest, SingleObjectIsRead) {
 
 // Test that a single object of a kind we do not model is counted, and an empty List is no error.
 TEST(KubectlJsonTest, UnmodelledObjectAndEmptyListAreNotErrors) {
-  const auto service = readOk(R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}})");
-  EXPECT_EQ(service.skipped_kinds, (std::map<std::string, int>{{"Service", 1}}));
+  const auto secret =
+      readOk(R"({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"k":"eA=="}})");
+  EXPECT_EQ(secret.skipped_kinds, (std::map<std::string, int>{{"Secret", 1}}));
   const auto empty =
       readOk(R"({"apiVersion":"v1","items":[],"kind":"List","metadata":{"resourceVersion":""}})");
   EXPECT_TRUE(empty.pods.empty() && empty.nodes.empty() && empty.workloads.empty());
@@ -236,7 +237,9 @@ TEST(KubectlJsonTest, StreamedAndInMemoryPathsAgree) {
   for (const char* file : {"kubernetes/pods.json", "kubernetes/nodes.json", "kubernetes/get-all.json",
                            "scenarios/cce-seed/pods.json", "scenarios/cce-seed/nodes.json",
                            "scenarios/cce-seed/deployments.json", "kubernetes/api/pods.json",
-                           "kubernetes/api/pods-sorted.json", "kubernetes/api/daemonsets.json"}) {
+                           "kubernetes/api/pods-sorted.json", "kubernetes/api/daemonsets.json",
+                           "kubernetes/static-pods/pods.json", "kubernetes/dns-policy/daemonsets.json",
+                           "kubernetes/dns-policy/configmaps.json", "kubernetes/dns-policy/services.json"}) {
     SCOPED_TRACE(file);
     const std::string text = readTestData(file);
     auto streamed = readKubectlJson(text, "x");
@@ -247,6 +250,93 @@ TEST(KubectlJsonTest, StreamedAndInMemoryPathsAgree) {
     EXPECT_EQ(test::dumpObjects(streamed.value()), test::dumpObjects(in_memory.value()));
     EXPECT_EQ(test::dumpObjects(streamed.value()), test::dumpObjects(from_stream.value()));
   }
+}
+
+// Test that a static pod's mirror, as `kubectl get pods -n kube-system -o json` prints it on a kubeadm
+// control plane (owned by its Node, annotated kubernetes.io/config.mirror and config.source), is told from
+// other pods, and that only the kubelet's two annotations are kept besides ours.
+TEST(KubectlJsonTest, StaticPodMirrorsAreMarked) {
+  const auto objects = readOk(readTestData("kubernetes/static-pods/pods.json"), "pods.json");
+  ASSERT_EQ(objects.pods.size(), 3u);
+  for (const auto& pod : objects.pods) {
+    SCOPED_TRACE(pod.name);
+    EXPECT_TRUE(pod.mirror);
+    EXPECT_EQ(pod.config_source, "file");
+    ASSERT_TRUE(pod.owner);
+    EXPECT_EQ(pod.owner->kind, "Node");
+  }
+  // The annotation alone marks a mirror; the Node owner alone too; neither is an ordinary pod.
+  const auto annotated = readOk(R"({"kind":"Pod","metadata":{"name":"kube-vip-cp-1","namespace":"kube-system",
+    "annotations":{"kubernetes.io/config.mirror":"3f1c","kubernetes.io/config.source":"http"}}})");
+  ASSERT_EQ(annotated.pods.size(), 1u);
+  EXPECT_TRUE(annotated.pods[0].mirror);
+  EXPECT_EQ(annotated.pods[0].config_source, "http");
+  const auto owned = readOk(R"({"kind":"Pod","metadata":{"name":"etcd-cp-1","ownerReferences":[
+    {"apiVersion":"v1","controller":true,"kind":"Node","name":"cp-1","uid":"u"}]}})");
+  EXPECT_TRUE(owned.pods[0].mirror);
+  const auto plain = readOk(readTestData("kubernetes/pods.json"), "pods.json");
+  for (const auto& pod : plain.pods)
+    EXPECT_FALSE(pod.mirror) << pod.name;
+}
+
+// Test that what may name a cluster DNS name is read (command, args and env values of each container, the
+// ConfigMaps a pod mounts or reads into env, ConfigMaps' data, Services' names from the API server's
+// ServiceList), and that text read only for those names may be longer than the string limit.
+TEST(KubectlJsonTest, ClusterNamesInArgsEnvAndConfigMaps) {
+  const auto daemons = readOk(readTestData("kubernetes/dns-policy/daemonsets.json"));
+  ASSERT_EQ(daemons.workloads.size(), 3u);
+  const auto& fluent = daemons.workloads[1].template_spec;
+  ASSERT_EQ(fluent.containers.size(), 1u);
+  // Every name that may be a cluster name is kept ("fluent-bit.conf" in args might be a Service "fluent-bit"
+  // in a namespace "conf"); the audit weighs them against the Services read.
+  std::map<std::string, std::string> mentions;
+  for (const auto& mention : fluent.containers[0].name_mentions)
+    mentions.emplace(mention.name, mention.where);
+  EXPECT_EQ(mentions,
+            (std::map<std::string, std::string>{
+                {"fluent-bit.conf", "args of container fluent-bit"},
+                {"prometheus.monitoring.svc", "env PROMETHEUS_REMOTE_WRITE_URL of container fluent-bit"}}));
+  EXPECT_EQ(daemons.workloads[2].template_spec.config_maps, (std::vector<std::string>{"otel-agent-config"}));
+
+  const auto maps = readOk(readTestData("kubernetes/dns-policy/configmaps.json"), "configmaps.json");
+  ASSERT_EQ(maps.config_maps.size(), 2u);
+  EXPECT_EQ(maps.config_maps[0].name, "otel-agent-config");
+  ASSERT_FALSE(maps.config_maps[0].mentions.empty());
+  EXPECT_EQ(maps.config_maps[0].mentions[0].name, "otel-collector.observability");
+  EXPECT_EQ(maps.config_maps[0].mentions[0].where, "ConfigMap observability/otel-agent-config key relay");
+  EXPECT_EQ(maps.config_maps[0].source.file, "configmaps.json");
+
+  const auto services = readOk(readTestData("kubernetes/dns-policy/services.json"));
+  ASSERT_EQ(services.services.size(), 2u);
+  EXPECT_EQ(services.services[0].name, "otel-collector");
+  EXPECT_EQ(services.services[0].namespace_name, "observability");
+
+  // envFrom, valueFrom and projected volumes name ConfigMaps too, once each.
+  const auto refs = readOk(R"({"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c",
+    "envFrom":[{"configMapRef":{"name":"a"}},{"secretRef":{"name":"s"}}],
+    "env":[{"name":"X","valueFrom":{"configMapKeyRef":{"name":"b","key":"k"}}},{"name":"Y","value":"5"}]}],
+    "volumes":[{"name":"v","configMap":{"name":"a"}},{"name":"w","projected":{"sources":[{"configMap":{"name":"c"}}]}}]}})");
+  EXPECT_EQ(refs.pods[0].spec.config_maps, (std::vector<std::string>{"b", "a", "c"}));  // as met: env first
+
+  // A Grafana dashboard of 70 kB in a ConfigMap, a long script in args: read, both paths alike.
+  const std::string huge(70000, 'a');
+  const std::string long_text = R"({"kind":"List","items":[{"kind":"ConfigMap","metadata":{"name":"dash"},
+    "data":{"d.json":")" + huge +
+                                R"( http://loki.logging.svc:3100"}},
+    {"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","args":[")" +
+                                huge + R"("]}]}}]})";
+  const auto streamed = readOk(long_text);
+  ASSERT_EQ(streamed.config_maps.size(), 1u);
+  ASSERT_EQ(streamed.config_maps[0].mentions.size(), 1u);
+  EXPECT_EQ(streamed.config_maps[0].mentions[0].name, "loki.logging.svc");
+  auto in_memory = readKubectlJsonDocument(nlohmann::json::parse(long_text), "test.json");
+  ASSERT_TRUE(in_memory.ok()) << in_memory.error().toString();
+  EXPECT_EQ(test::dumpObjects(streamed), test::dumpObjects(in_memory.value()));
+  // Wrong types are still refused, with the pointer.
+  EXPECT_EQ(readError(R"({"kind":"ConfigMap","metadata":{"name":"m"},"data":{"k":5}})"),
+            "pods.json: /data/k: expected a string, got 5");
+  EXPECT_EQ(readError(podListWith(R"({"name":"c","args":["ok",7]})")),
+            "pods.json: /items/0/spec/containers/0/args/1: expected a string, got 7");
 }
 
 // Test that the cce-seed scenario reads as its README describes.
@@ -413,7 +503,8 @@ TEST(KubectlJsonTest, SinkReceivesEachObject) {
   EXPECT_EQ(calls, 10);
   EXPECT_EQ(all.pods.size(), 1u);
   EXPECT_EQ(all.workloads.size(), 6u);
-  EXPECT_EQ(all.skipped_kinds.size(), 2u);
+  EXPECT_EQ(all.skipped_kinds.size(), 1u);
+  EXPECT_EQ(all.services.size(), 2u);
 
   std::istringstream bad(R"({"items":[{"kind":"Pod"},{"kind":"Pod","spec":{"nodeName":5}},{"kind":"Pod"}]})");
   calls = 0;

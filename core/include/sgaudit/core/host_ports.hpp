@@ -12,6 +12,10 @@
 
 namespace sgaudit::core {
 
+// The kind of a static pod's unit: the kubelet runs it from a manifest on its node, and only its mirror pod
+// ("<name>-<node>", owned by the Node) is in the API server.
+inline constexpr const char* kStaticPodKind = "StaticPod";
+
 // A top-level workload (Deployment, StatefulSet, DaemonSet, a ReplicaSet or Job without a known owner,
 // a CronJob) or a bare pod, with the pods that belong to it.
 struct WorkloadUnit {
@@ -68,6 +72,11 @@ struct HostPortModel {
 // overlaps every address).
 bool hostIpsOverlap(const std::string& a, const std::string& b);
 std::string normaliseHostIp(const std::string& address);
+
+// A static pod's name in its manifest: the mirror pod's name without the "-<node>" the kubelet appends.
+std::string staticPodName(const Pod& pod);
+// Where a static pod's manifest is: "/etc/kubernetes/manifests/etcd.yaml on node cp-1 (...)".
+std::string staticPodManifest(const WorkloadUnit& unit);
 
 // "pod nginx-1 is Running, container nginx CrashLoopBackOff (13 restarts), on node 10.1.0.55"
 std::string describePodState(const Pod& pod);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sgaudit::core {
@@ -29,10 +30,26 @@ struct ContainerPort {
   std::string host_ip;  // empty = all addresses
 };
 
+// A name in a pod's configuration that may be a cluster DNS name (see clusterNameCandidates), and where it is
+// written: "env PROMETHEUS_URL of container agent", "args of container agent", "ConfigMap monitoring/agent
+// key agent.yaml".
+struct NameMention {
+  std::string name;
+  std::string where;
+};
+
+// The names in `text` that may be cluster DNS names: host names ending in .svc or .cluster.local (or with
+// .svc. inside), and two-label names that may be "<service>.<namespace>" (checked against the Services read).
+// Lowercased, at most `limit`. A command-line flag that names a token issuer or audience
+// (--service-account-issuer=https://kubernetes.default.svc) is an identity, not an address: none.
+std::vector<std::string> clusterNameCandidates(std::string_view text, std::size_t limit = 16);
+
 struct Container {
   std::string name;
   std::string image;  // "nginx:alpine"; its base name helps attribute a node's sockets to the container
   std::vector<ContainerPort> ports;
+  // Names in its command, args and env values that may be cluster DNS names (hostnetwork.dns-policy).
+  std::vector<NameMention> name_mentions;
   bool init = false;  // from initContainers; restartPolicy Always (sidecar) keeps running
   bool sidecar = false;
 };
@@ -72,6 +89,9 @@ struct PodSpec {
   std::string node_name;              // spec.nodeName, set once scheduled
   // A required pod anti-affinity term with topologyKey kubernetes.io/hostname (replicas spread one per node).
   bool hostname_anti_affinity = false;
+  // The ConfigMaps of its namespace it mounts (volumes, projected volumes) or reads into env (envFrom,
+  // valueFrom): their names, in order, once each.
+  std::vector<std::string> config_maps;
 };
 
 struct ObjectRef {
@@ -100,6 +120,11 @@ struct Pod {
   std::string host_ip;
   std::vector<ContainerState> container_states;
   SourceLocation source;
+  // A static pod's mirror (annotation kubernetes.io/config.mirror, or owned by its Node): the kubelet runs it
+  // from a manifest of its own, and the API server only shows a read-only copy. kubernetes.io/config.source
+  // says where the manifest is ("file": a file in the kubelet's staticPodPath, "http": a URL).
+  bool mirror = false;
+  std::string config_source;
 };
 
 struct Node {
@@ -173,6 +198,14 @@ struct ContainerLog {
   SourceLocation source;
 };
 
+// A ConfigMap, reduced to the names in its data that may be cluster DNS names.
+struct ConfigMapNames {
+  std::string namespace_name;
+  std::string name;
+  std::vector<NameMention> mentions;
+  SourceLocation source;
+};
+
 // Everything known about one cluster.
 struct ClusterState {
   std::vector<Node> nodes;
@@ -180,6 +213,8 @@ struct ClusterState {
   std::vector<Workload> workloads;
   std::vector<NodeSockets> node_sockets;
   std::vector<ContainerLog> container_logs;
+  std::vector<ObjectRef> services;  // kind Service: their DNS names are "<name>.<namespace>[.svc...]"
+  std::vector<ConfigMapNames> config_maps;
 };
 
 inline const char* toString(PortProtocol protocol) {

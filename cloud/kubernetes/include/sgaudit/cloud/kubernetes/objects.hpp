@@ -28,7 +28,10 @@ struct KubernetesObjects {
   std::vector<core::Node> nodes;
   std::vector<core::Pod> pods;
   std::vector<core::Workload> workloads;
-  std::map<std::string, int> skipped_kinds;  // kinds we do not model (Service, ConfigMap, ...) and how many
+  std::vector<core::ObjectRef> services;          // their names only
+  std::vector<core::ConfigMapNames> config_maps;  // the names in their data that may be cluster DNS names
+  std::map<std::string, int>
+      skipped_kinds;  // kinds we do not model (Secret, PodSecurityPolicy, ...) and how many
   std::vector<ConversionWarning> warnings;
 };
 
@@ -48,12 +51,13 @@ struct ConversionError {
   std::string message;
 };
 
-// Converts one object (`kind` Pod, Node, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, or a
-// List of them in `items`) and appends it to `out`; other kinds are counted in `out.skipped_kinds`.
-// `pointer` is where `object` sits in its document ("" for the root, "/items/3"), `location` is recorded on
-// what is appended. Unknown fields are ignored; a field we read with the wrong type is an error.
-// `implied_kind` is the kind an item of a typed list has when it names none ("Pod" in a PodList: the API
-// server's lists leave kind and apiVersion out of their items); a List's own items get theirs from it.
+// Converts one object (`kind` Pod, Node, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
+// Service, ConfigMap, or a List of them in `items`) and appends it to `out`; other kinds are counted in
+// `out.skipped_kinds`. `pointer` is where `object` sits in its document ("" for the root, "/items/3"),
+// `location` is recorded on what is appended. Unknown fields are ignored; a field we read with the wrong type
+// is an error. `implied_kind` is the kind an item of a typed list has when it names none ("Pod" in a PodList:
+// the API server's lists leave kind and apiVersion out of their items); a List's own items get theirs from
+// it.
 std::optional<ConversionError> appendObject(const nlohmann::json& object, std::string_view pointer,
                                             const core::SourceLocation& location, KubernetesObjects& out,
                                             const ReadLimits& limits = {},

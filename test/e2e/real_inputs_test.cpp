@@ -1,0 +1,91 @@
+// Real inputs as the world prints them (issue 18), through the real binary: static pods of a kubeadm control
+// plane, hostNetwork DaemonSets that never resolve cluster names, a cloud account given without a cluster,
+// and manifests audited before any cluster exists.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "support/process.hpp"
+
+namespace sgaudit {
+namespace {
+
+using json = nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+test::ProcessResult audit(const std::vector<std::string>& paths, const std::string& format = "json") {
+  std::vector<std::string> argv = {test::sgauditBinary().string(), "audit"};
+  for (const auto& path : paths)
+    argv.push_back((test::testDataDir() / path).string());
+  argv.insert(argv.end(), {"--format", format});
+  return test::runProcess(argv);
+}
+
+json auditJson(const std::vector<std::string>& paths) {
+  const auto result = audit(paths);
+  EXPECT_TRUE(result.exit_code == 0 || result.exit_code == 1) << result.err;
+  return json::parse(result.out);
+}
+
+std::vector<json> findingsOf(const json& doc, const std::string& check) {
+  std::vector<json> out;
+  for (const auto& finding : doc.at("findings")) {
+    if (finding.at("check") == check) out.push_back(finding);
+  }
+  return out;
+}
+
+std::string firstSubject(const json& finding) {
+  const json& subject = finding.at("subjects").at(0);
+  return subject.at("kind").get<std::string>() + "/" + subject.value("namespace", "") + "/" +
+         subject.at("name").get<std::string>();
+}
+
+// Test that the static pods of a kubeadm control plane (kubectl get pods -n kube-system -o json, the nodes,
+// and `ss -tlnp` of cp-1) are named as static pods, never as their Node, and that every Kubernetes fix is an
+// edit of the manifest file on the node, proven by the re-check like any other workload change.
+TEST(RealInputsTest, StaticPodsAreFixedInTheirManifestFiles) {
+  const json doc = auditJson({"kubernetes/static-pods"});
+  std::vector<std::string> subjects;
+  for (const auto& finding : doc.at("findings")) {
+    const std::string subject = firstSubject(finding);
+    EXPECT_THAT(subject, Not(HasSubstr("Node/"))) << finding.at("title");
+    EXPECT_THAT(finding.dump(), Not(HasSubstr("patch node"))) << finding.at("title");
+    subjects.push_back(subject);
+  }
+  EXPECT_THAT(subjects, ::testing::Contains("StaticPod/kube-system/kube-apiserver"));
+  EXPECT_THAT(subjects, ::testing::Contains("StaticPod/kube-system/etcd"));
+
+  bool apiserver_port = false;
+  for (const auto& finding : findingsOf(doc, "hostport.undeclared")) {
+    if (firstSubject(finding) != "StaticPod/kube-system/kube-apiserver") continue;
+    apiserver_port = true;
+    EXPECT_EQ(finding.at("port"), 6443);
+    EXPECT_THAT(finding.dump(),
+                HasSubstr("/etc/kubernetes/manifests/kube-apiserver.yaml on each of nodes cp-1, "
+                          "cp-2"));
+    ASSERT_FALSE(finding.at("fixes").empty());
+    for (const auto& fix : finding.at("fixes")) {
+      EXPECT_EQ(fix.at("tool"), "static-pod-manifest");
+      EXPECT_THAT(fix.at("content").get<std::string>(), HasSubstr("containerPort: 6443"));
+      EXPECT_EQ(fix.value("verified", false), true) << fix.value("verification", "");
+    }
+  }
+  EXPECT_TRUE(apiserver_port);
+  const auto dns = findingsOf(doc, "hostnetwork.dns-policy");
+  ASSERT_FALSE(dns.empty());
+  for (const auto& finding : dns) {
+    for (const auto& fix : finding.at("fixes")) {
+      EXPECT_EQ(fix.at("tool"), "static-pod-manifest");
+      EXPECT_THAT(fix.at("content").get<std::string>(), HasSubstr("dnsPolicy: ClusterFirstWithHostNet"));
+      EXPECT_EQ(fix.value("verified", false), true) << fix.value("verification", "");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sgaudit
