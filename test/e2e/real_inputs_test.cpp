@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,36 @@ TEST(RealInputsTest, StaticPodsAreFixedInTheirManifestFiles) {
       EXPECT_EQ(fix.value("verified", false), true) << fix.value("verification", "");
     }
   }
+}
+
+// Test hostnetwork.dns-policy on hostNetwork DaemonSets as kubectl prints them: node-exporter names no
+// cluster name (info, a risk); fluent-bit has http://prometheus.monitoring.svc:9090 in env (medium); the otel
+// agent's mounted ConfigMap names otel-collector.observability, a Service of GET /api/v1/services (medium,
+// citing the ConfigMap's file). Without the Services, the otel agent's name is not evidence.
+TEST(RealInputsTest, DnsPolicyFollowsEvidenceOfClusterNames) {
+  auto severities = [](const json& doc) {
+    std::map<std::string, std::pair<std::string, std::string>> out;  // workload -> severity, evidence
+    for (const auto& finding : findingsOf(doc, "hostnetwork.dns-policy"))
+      out[firstSubject(finding)] = {finding.at("severity"), finding.at("evidence").dump()};
+    return out;
+  };
+  const auto all = severities(auditJson({"kubernetes/dns-policy"}));
+  ASSERT_EQ(all.size(), 3U);
+  EXPECT_EQ(all.at("DaemonSet/monitoring/kube-prometheus-stack-prometheus-node-exporter").first, "info");
+  EXPECT_EQ(all.at("DaemonSet/logging/fluent-bit").first, "medium");
+  EXPECT_THAT(
+      all.at("DaemonSet/logging/fluent-bit").second,
+      HasSubstr("prometheus.monitoring.svc in env PROMETHEUS_REMOTE_WRITE_URL of container fluent-bit"));
+  EXPECT_EQ(all.at("DaemonSet/observability/otel-agent").first, "medium");
+  EXPECT_THAT(
+      all.at("DaemonSet/observability/otel-agent").second,
+      HasSubstr("otel-collector.observability in ConfigMap observability/otel-agent-config key relay"));
+  EXPECT_THAT(all.at("DaemonSet/observability/otel-agent").second, HasSubstr("configmaps.json"));
+
+  const auto without_services = severities(
+      auditJson({"kubernetes/dns-policy/daemonsets.json", "kubernetes/dns-policy/configmaps.json"}));
+  EXPECT_EQ(without_services.at("DaemonSet/observability/otel-agent").first, "info");
+  EXPECT_EQ(without_services.at("DaemonSet/logging/fluent-bit").first, "medium");
 }
 
 }  // namespace
