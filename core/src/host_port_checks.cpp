@@ -64,6 +64,7 @@ class Checker {
 
   std::vector<Finding> run() {
     checkConflicts();
+    checkTemplateConflicts();
     checkUndeclared();
     checkReserved();
     checkCapacity();
@@ -365,7 +366,11 @@ class Checker {
       const WorkloadUnit& unit = model_.units[u];
       if (!unit.replicas || *unit.replicas <= 0) continue;
       const auto ports = portsOf(u);
-      if (ports.empty() || cluster_.nodes.empty()) continue;
+      if (ports.empty()) continue;
+      if (cluster_.nodes.empty()) {
+        if (unit.pods.empty() && *unit.replicas > 1) reportNeeds(unit, ports);
+        continue;
+      }
       int capacity = 0;
       std::vector<Evidence> evidence;
       std::vector<const Node*> hosts;
@@ -424,6 +429,121 @@ class Checker {
         continue;
       }
       checkRollout(unit, capacity, port_list);
+    }
+  }
+
+  static std::string portList(const std::vector<const HostPortUse*>& ports) {
+    std::string text;
+    for (const HostPortUse* port : ports)
+      text += (text.empty() ? "" : ", ") + portLabel(port->port, port->protocol);
+    return text;
+  }
+
+  // Manifests audited before any cluster exists (no nodes among the inputs): what the workload will need of
+  // the cluster, a node of its own per replica with its host ports free, said before it is deployed.
+  void reportNeeds(const WorkloadUnit& unit, const std::vector<const HostPortUse*>& ports) {
+    const int replicas = *unit.replicas;
+    const std::string port_list = portList(ports);
+    Finding finding;
+    finding.check_id = check::kHostPortCapacity;
+    finding.severity = Severity::Info;
+    finding.namespace_name = unit.identity.namespace_name;
+    finding.subjects = {unit.identity};
+    for (const HostPortUse* port : ports)
+      finding.evidence.insert(finding.evidence.end(), port->evidence.begin(), port->evidence.end());
+    std::string selector;
+    if (unit.spec != nullptr) {
+      for (const auto& [key, value] : unit.spec->node_selector)
+        selector += (selector.empty() ? "" : ", ") + key + "=" + value;
+    }
+    finding.title = unit.identity.key() + " needs " + std::to_string(replicas) + " schedulable nodes" +
+                    (selector.empty() ? "" : " labelled " + selector) + " with " + port_list +
+                    " free; replicas beyond that stay Pending";
+    finding.detail =
+        "Checked from the manifest, before the cluster exists (no nodes among the inputs): each replica "
+        "binds " +
+        port_list +
+        " on its node's network, so the scheduler places at most one per node. With fewer eligible nodes "
+        "where the port is free, the rest wait in Pending.";
+    if (unit.workload != nullptr && unit.workload->kind == WorkloadKind::Deployment &&
+        (unit.workload->strategy_type.empty() || unit.workload->strategy_type == "RollingUpdate")) {
+      const int surge =
+          resolveIntOrPercent(unit.workload->max_surge, replicas, true, (replicas * 25 + 99) / 100);
+      const int unavailable =
+          resolveIntOrPercent(unit.workload->max_unavailable, replicas, false, replicas * 25 / 100);
+      if (surge > 0 && unavailable <= 0) {
+        finding.detail += " A rolling update (maxSurge " + std::to_string(surge) +
+                          ", maxUnavailable 0) needs " + std::to_string(replicas + surge) + ".";
+      }
+    }
+    finding.fixes.push_back({"advice", "Have the nodes before deploying, or run it as a DaemonSet", "text",
+                             "Make sure at least " + std::to_string(replicas) + " schedulable node(s)" +
+                                 (selector.empty() ? "" : " labelled " + selector) + " have " + port_list +
+                                 " free, or convert the workload to a DaemonSet (one pod per node)."});
+    add(std::move(finding), {unit.identity.key(), "needs"});
+  }
+
+  // Whether two pod specs' nodeSelectors let them land on one node (the same key wanting different values
+  // never does; node affinity is not weighed).
+  static bool mayShareNode(const PodSpec* a, const PodSpec* b) {
+    if (a == nullptr || b == nullptr) return true;
+    return std::none_of(a->node_selector.begin(), a->node_selector.end(), [&](const auto& entry) {
+      const auto other = b->node_selector.find(entry.first);
+      return other != b->node_selector.end() && other->second != entry.second;
+    });
+  }
+
+  // Workloads that take the same host port, read from manifests before their pods exist: they collide on
+  // any node where both are scheduled. One finding per set of workloads and port.
+  void checkTemplateConflicts() {
+    std::map<std::pair<PortProtocol, int>, std::vector<const HostPortUse*>> by_port;
+    for (const auto& use : model_.uses) {
+      if (use.pod == nullptr) by_port[{use.protocol, use.port}].push_back(&use);  // a template's
+    }
+    for (const auto& [key, uses] : by_port) {
+      const auto& [protocol, port] = key;
+      std::map<std::string, const HostPortUse*> involved;  // by unit key
+      for (std::size_t i = 0; i < uses.size(); ++i) {
+        for (std::size_t j = i + 1; j < uses.size(); ++j) {
+          const WorkloadUnit& a = unitOf(*uses[i]);
+          const WorkloadUnit& b = unitOf(*uses[j]);
+          if (uses[i]->unit == uses[j]->unit || !hostIpsOverlap(uses[i]->host_ip, uses[j]->host_ip) ||
+              !mayShareNode(a.spec, b.spec)) {
+            continue;
+          }
+          involved.emplace(a.identity.key(), uses[i]);
+          involved.emplace(b.identity.key(), uses[j]);
+        }
+      }
+      if (involved.size() < 2) continue;
+      Finding finding;
+      finding.check_id = check::kHostPortConflict;
+      finding.severity = Severity::Medium;
+      finding.protocol = protocol;
+      finding.port = port;
+      std::string owners;
+      std::string joined;
+      std::set<std::string> namespaces;
+      bool daemon = false;
+      for (const auto& [owner, use] : involved) {
+        const WorkloadUnit& unit = unitOf(*use);
+        owners += (owners.empty() ? "" : " and ") + owner;
+        joined += owner + ";";
+        namespaces.insert(unit.identity.namespace_name);
+        daemon = daemon || unit.identity.kind == "DaemonSet";
+        finding.subjects.push_back(unit.identity);
+        finding.evidence.insert(finding.evidence.end(), use->evidence.begin(), use->evidence.end());
+      }
+      if (namespaces.size() == 1) finding.namespace_name = *namespaces.begin();
+      finding.title = owners + " take host port " + portLabel(port, protocol) +
+                      ": they collide on any node where both are scheduled";
+      finding.detail =
+          "Checked from the manifests, before their pods exist: each binds " + portLabel(port, protocol) +
+          " on overlapping host addresses, so the scheduler puts at most one of them on a node, and the "
+          "others' pods wait in Pending where no node is left" +
+          (daemon ? " (a DaemonSet takes the port on every node it runs on)" : std::string()) +
+          ". Give one of them another port, or keep them on different nodes (nodeSelector).";
+      add(std::move(finding), {toString(protocol), std::to_string(port), joined, "before scheduling"});
     }
   }
 

@@ -258,6 +258,68 @@ TEST(HostPortChecksTest, ManifestOnlyTemplate) {
   EXPECT_EQ(withCheck(findings, check::kDnsPolicy).size(), 1U);
 }
 
+// Test manifests audited before any cluster exists: a Deployment of 5 replicas on hostPort 80 (or a
+// hostNetwork containerPort) says what it needs of the cluster, at info; two workloads on one host port
+// collide, at medium, unless their nodeSelectors or host IPs keep them apart; one replica needs nothing said;
+// with nodes the ordinary capacity check answers instead.
+TEST(HostPortChecksTest, ManifestsBeforeAnyCluster) {
+  ClusterState cluster;
+  Workload web = deployment("web", 5, PodSpec{});
+  web.template_spec.containers = {container("nginx", {port(8080, 80)})};
+  web.max_surge = "1";
+  web.max_unavailable = "0";
+  Workload agent = deployment("agent", 3, hostNetworkSpec({container("agent", {port(9100)})}));
+  Workload single = deployment("single", 1, hostNetworkSpec({container("single", {port(9200)})}));
+  cluster.workloads = {web, agent, single};
+  auto findings = checkHostPorts(cluster);
+  auto needs = withCheck(findings, check::kHostPortCapacity);
+  ASSERT_EQ(needs.size(), 2U);
+  std::map<std::string, Finding> by_workload;
+  for (const auto& finding : needs)
+    by_workload.emplace(finding.subjects.front().name, finding);
+  const Finding& five = by_workload.at("web");
+  EXPECT_EQ(five.severity, Severity::Info);
+  EXPECT_EQ(
+      five.title,
+      "Deployment/default/web needs 5 schedulable nodes with 80/TCP free; replicas beyond that stay Pending");
+  EXPECT_THAT(five.detail, HasSubstr("before the cluster exists"));
+  EXPECT_THAT(five.detail, HasSubstr("needs 6"));  // maxSurge 1, maxUnavailable 0
+  EXPECT_TRUE(hasEvidence(five, "manifest", "declares hostPort 80/TCP"));
+  EXPECT_THAT(by_workload.at("agent").title, HasSubstr("needs 3 schedulable nodes with 9100/TCP free"));
+  EXPECT_TRUE(withCheck(findings, check::kHostPortConflict).empty());
+
+  // A second workload on 80: one conflict naming both, before scheduling.
+  Workload other = deployment("other", 1, PodSpec{});
+  other.template_spec.containers = {container("haproxy", {port(80, 80)})};
+  cluster.workloads.push_back(other);
+  auto conflicts = withCheck(checkHostPorts(cluster), check::kHostPortConflict);
+  ASSERT_EQ(conflicts.size(), 1U);
+  EXPECT_EQ(conflicts[0].severity, Severity::Medium);
+  EXPECT_EQ(
+      conflicts[0].title,
+      "Deployment/default/other and Deployment/default/web take host port 80/TCP: they collide on any node "
+      "where both are scheduled");
+  EXPECT_EQ(conflicts[0].subjects.size(), 2U);
+  EXPECT_TRUE(conflicts[0].nodes.empty());
+
+  // Kept apart by nodeSelector, or bound to different host addresses: no collision.
+  ClusterState apart = cluster;
+  apart.workloads[0].template_spec.node_selector = {{"pool", "edge"}};
+  apart.workloads[3].template_spec.node_selector = {{"pool", "lb"}};
+  EXPECT_TRUE(withCheck(checkHostPorts(apart), check::kHostPortConflict).empty());
+  ClusterState addresses = cluster;
+  addresses.workloads[0].template_spec.containers[0].ports[0].host_ip = "10.0.0.1";
+  addresses.workloads[3].template_spec.containers[0].ports[0].host_ip = "10.0.0.2";
+  EXPECT_TRUE(withCheck(checkHostPorts(addresses), check::kHostPortConflict).empty());
+
+  // With nodes, the capacity check counts them instead of saying what is needed.
+  cluster.nodes = {node("n1"), node("n2")};
+  for (const auto& finding : withCheck(checkHostPorts(cluster), check::kHostPortCapacity)) {
+    EXPECT_THAT(finding.title, Not(HasSubstr("needs"))) << finding.title;
+    EXPECT_EQ(finding.severity, Severity::High);
+  }
+}
+
 // Test DNS policy: ClusterFirst and unset are reported on hostNetwork, ClusterFirstWithHostNet and pod
 // networking are not.
 TEST(HostPortChecksTest, DnsPolicy) {

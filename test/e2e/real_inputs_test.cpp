@@ -118,5 +118,35 @@ TEST(RealInputsTest, DnsPolicyFollowsEvidenceOfClusterNames) {
   EXPECT_EQ(without_services.at("DaemonSet/logging/fluent-bit").first, "medium");
 }
 
+// Test manifests audited before any cluster exists, through the CLI on YAML only: envoy's Deployment of 5
+// replicas on hostPort 80 says it needs 5 schedulable nodes with 80/TCP free, and it collides with
+// ingress-nginx's hostNetwork DaemonSet on 80 (one finding naming both); the text summary says so too.
+TEST(RealInputsTest, ManifestsBeforeAnyClusterSayWhatTheyNeed) {
+  const json doc = auditJson({"kubernetes/before-cluster"});
+  const auto needs = findingsOf(doc, "hostport.capacity");
+  ASSERT_EQ(needs.size(), 1U);
+  EXPECT_EQ(
+      needs[0].at("title"),
+      "Deployment/edge/edge-proxy needs 5 schedulable nodes with 80/TCP free; replicas beyond that stay "
+      "Pending");
+  EXPECT_EQ(needs[0].at("severity"), "info");
+  const auto conflicts = findingsOf(doc, "hostport.conflict");
+  ASSERT_EQ(conflicts.size(), 1U);
+  EXPECT_EQ(conflicts[0].at("port"), 80);
+  EXPECT_EQ(conflicts[0].at("severity"), "medium");
+  EXPECT_THAT(
+      conflicts[0].at("title").get<std::string>(),
+      HasSubstr("DaemonSet/ingress-nginx/ingress-nginx-controller and Deployment/edge/edge-proxy take "
+                "host port 80/TCP"));
+  // 443 and 8443 are taken by the DaemonSet alone: nothing to say.
+  EXPECT_EQ(findingsOf(doc, "hostport.conflict").size(), 1U);
+  // Each manifest alone: the Deployment's need, and no conflict.
+  const json one = auditJson({"kubernetes/before-cluster/edge.yaml"});
+  EXPECT_EQ(findingsOf(one, "hostport.capacity").size(), 1U);
+  EXPECT_TRUE(findingsOf(one, "hostport.conflict").empty());
+  const auto text = audit({"kubernetes/before-cluster"}, "text");
+  EXPECT_THAT(text.out, HasSubstr("needs 5 schedulable nodes with 80/TCP free"));
+}
+
 }  // namespace
 }  // namespace sgaudit
