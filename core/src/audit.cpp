@@ -170,6 +170,9 @@ struct NodeFirewall {
   // The address families the node has addresses in (its instance's and its own): a requirement of a family it
   // has no address in cannot be met by any rule, so it is not asked of its security groups. Empty = unknown.
   AddressSet families;
+  // An instance that is no Kubernetes node (a bastion, a database host, every instance of an account given
+  // without a cluster): only its sensitive ports are checked. Keyed by its instance id.
+  bool instance_only = false;
 };
 
 class Auditor {
@@ -331,61 +334,42 @@ class Auditor {
     for (const NodeMatch* match_pointer : matches) {
       const NodeMatch& match = *match_pointer;
       result_.nodes.push_back({match.node, match.instance->id, toString(match.method)});
-      NodeFirewall firewall;
-      firewall.instance_id = match.instance->id;
-      FirewallLayer layer;
-      layer.name = "security groups of " + match.instance->id;
-      bool first = true;
-      for (const auto& id : match.instance->security_group_ids) {
-        const GroupIndex::Entry* entry = groups_.find(id);
-        if (entry == nullptr) {
-          result_.warnings.push_back("node " + match.node + ": security group " + id + " of instance " +
-                                     match.instance->id +
-                                     " is not among the inputs; its rules are not counted");
-          continue;
-        }
-        if (first) {
-          layer.model = entry->first->model;
-          firewall.provider = entry->first->provider;
-          first = false;
-        }
-        layer.groups.push_back(entry->group);
-        firewall.group_ids.push_back(entry->group->id);
+      const auto node = node_by_name.find(match.node);
+      addFirewall(match.node, *match.instance, node != node_by_name.end() ? node->second : nullptr);
+    }
+    // Every other instance's groups are checked for sensitive ports too: a bastion beside the cluster, or an
+    // account given without one. An instance none of whose groups is among the inputs is left alone. A
+    // re-audit takes those of its scope.
+    if (scope_ != nullptr) {
+      for (const auto& host : *scope_) {
+        const auto found = base_->instance_hosts_.find(host);
+        if (found != base_->instance_hosts_.end()) addFirewall(host, *found->second, nullptr, true);
       }
-      if (layer.groups.empty()) {
-        result_.warnings.push_back("node " + match.node +
-                                   ": none of its security groups is among the inputs");
-        continue;
-      }
-      firewall.primary_group_id = firewall.group_ids.front();
-      for (const auto& id : firewall.group_ids)
-        firewall.groups_key += id + ",";
-      for (const auto& cluster : input_.cloud.clusters) {
-        for (const auto& id : cluster.node_security_group_ids) {
-          if (std::find(firewall.group_ids.begin(), firewall.group_ids.end(), id) !=
-              firewall.group_ids.end()) {
-            firewall.primary_group_id = id;
-          }
-        }
-      }
-      firewall.primary_group_name = groups_.find(firewall.primary_group_id)->group->name;
-      firewall.model = layer.model;
-      firewall.compiled = compiler_.compile(Firewall{{layer}});
-      std::vector<std::string> addresses = match.instance->private_ips;
-      addresses.insert(addresses.end(), match.instance->public_ips.begin(), match.instance->public_ips.end());
-      if (const auto node = node_by_name.find(match.node); node != node_by_name.end()) {
-        addresses.insert(addresses.end(), node->second->internal_ips.begin(),
-                         node->second->internal_ips.end());
-        addresses.insert(addresses.end(), node->second->external_ips.begin(),
-                         node->second->external_ips.end());
-      }
-      for (const auto& text : addresses) {
-        if (auto address = IpAddress::parse(text)) {
-          firewall.families = firewall.families.unite(address->family == IpFamily::V6 ? AddressSet::allV6()
-                                                                                      : AddressSet::allV4());
-        }
-      }
-      firewalls_.emplace(match.node, std::move(firewall));
+      return;
+    }
+    std::unordered_set<std::string> nodes_instances;  // by id: an instance may be listed by two inputs
+    for (const auto& match : mapping.matched)
+      nodes_instances.insert(match.instance->id);
+    for (const auto& instance : input_.cloud.instances) {
+      if (nodes_instances.count(instance.id) > 0 || firewalls_.count(instance.id) > 0) continue;
+      if (!addFirewall(instance.id, instance, nullptr, true)) continue;
+      instance_hosts_.emplace(instance.id, &instance);
+      instance_names_.emplace(instance.id, instance.name);
+    }
+    const bool no_cluster =
+        input_.cluster.nodes.empty() && input_.cluster.pods.empty() && input_.cluster.workloads.empty();
+    if (no_cluster && !input_.cloud.instances.empty()) {
+      result_.warnings.insert(result_.warnings.begin(),
+                              "no cluster input was given (no nodes, pods or workloads): only the security "
+                              "groups of the " +
+                                  std::to_string(instance_hosts_.size()) +
+                                  " instance(s) given were audited, for sensitive ports open to public "
+                                  "sources; nothing Kubernetes was checked");
+    } else if (no_cluster && !input_.cloud.security_groups.empty()) {
+      result_.warnings.insert(result_.warnings.begin(),
+                              "no cluster input and no instances were given: security groups are audited on "
+                              "the instances they are on, so nothing was checked (add the instances: "
+                              "describe-instances, ECS or Nova servers)");
     }
     for (const auto& unmatched : mapping.unmatched) {
       if (scope_ != nullptr) break;
@@ -395,6 +379,66 @@ class Auditor {
                                    " is not matched to a cloud instance: " + unmatched.reason);
       }
     }
+  }
+
+  // The firewall of `host` (a node, or an instance that is none) from its instance's security groups.
+  bool addFirewall(const std::string& host, const Instance& instance, const Node* node,
+                   bool instance_only = false) {
+    NodeFirewall firewall;
+    firewall.instance_id = instance.id;
+    firewall.instance_only = instance_only;
+    FirewallLayer layer;
+    layer.name = "security groups of " + instance.id;
+    bool first = true;
+    for (const auto& id : instance.security_group_ids) {
+      const GroupIndex::Entry* entry = groups_.find(id);
+      if (entry == nullptr) {
+        if (!instance_only) {
+          result_.warnings.push_back("node " + host + ": security group " + id + " of instance " +
+                                     instance.id + " is not among the inputs; its rules are not counted");
+        }
+        continue;
+      }
+      if (first) {
+        layer.model = entry->first->model;
+        firewall.provider = entry->first->provider;
+        first = false;
+      }
+      layer.groups.push_back(entry->group);
+      firewall.group_ids.push_back(entry->group->id);
+    }
+    if (layer.groups.empty()) {
+      if (!instance_only)
+        result_.warnings.push_back("node " + host + ": none of its security groups is among the inputs");
+      return false;
+    }
+    firewall.primary_group_id = firewall.group_ids.front();
+    for (const auto& id : firewall.group_ids)
+      firewall.groups_key += id + ",";
+    for (const auto& cluster : input_.cloud.clusters) {
+      for (const auto& id : cluster.node_security_group_ids) {
+        if (std::find(firewall.group_ids.begin(), firewall.group_ids.end(), id) != firewall.group_ids.end()) {
+          firewall.primary_group_id = id;
+        }
+      }
+    }
+    firewall.primary_group_name = groups_.find(firewall.primary_group_id)->group->name;
+    firewall.model = layer.model;
+    firewall.compiled = compiler_.compile(Firewall{{layer}});
+    std::vector<std::string> addresses = instance.private_ips;
+    addresses.insert(addresses.end(), instance.public_ips.begin(), instance.public_ips.end());
+    if (node != nullptr) {
+      addresses.insert(addresses.end(), node->internal_ips.begin(), node->internal_ips.end());
+      addresses.insert(addresses.end(), node->external_ips.begin(), node->external_ips.end());
+    }
+    for (const auto& text : addresses) {
+      if (auto address = IpAddress::parse(text)) {
+        firewall.families = firewall.families.unite(address->family == IpFamily::V6 ? AddressSet::allV6()
+                                                                                    : AddressSet::allV4());
+      }
+    }
+    firewalls_.emplace(host, std::move(firewall));
+    return true;
   }
 
   // The addresses a source class or literal stands for; empty with a warning when the inputs do not say.
@@ -572,8 +616,9 @@ class Auditor {
       }
       // A template without pods: every node its spec allows is where it may land.
       // (In a re-audit, firewalls_ holds only the nodes in scope.)
-      for (const auto& [node_name, firewall] : firewalls_)
-        wanted[{use.unit, node_name, use.protocol, use.port}].push_back(&use);
+      for (const auto& [node_name, firewall] : firewalls_) {
+        if (!firewall.instance_only) wanted[{use.unit, node_name, use.protocol, use.port}].push_back(&use);
+      }
     }
     // Every port's verdict is asked in one batch (verdictEach); only the ports that are not open are asked
     // again in full (reach), for the rules that decided them, which their findings cite.
@@ -755,8 +800,30 @@ class Auditor {
     planOpening(finding, firewall, check, interval, requirement, required, protocol, port);
   }
 
-  static std::string onNodes(const std::vector<std::string>& nodes) {
-    return nodes.size() == 1 ? "node " + nodes.front() : std::to_string(nodes.size()) + " nodes";
+  // "nodes", "instances" (that are no node), or "nodes and instances".
+  std::string hostsNoun(const std::vector<std::string>& nodes) const {
+    const auto& names = base_ != nullptr ? base_->instance_names_ : instance_names_;
+    const auto instances = static_cast<std::size_t>(
+        std::count_if(nodes.begin(), nodes.end(), [&](const std::string& n) { return names.count(n) > 0; }));
+    return instances == 0 ? "nodes" : instances == nodes.size() ? "instances" : "nodes and instances";
+  }
+
+  // "node n1", "3 nodes"; an instance that is no node by its id and name: "instance i-0abc (bastion)",
+  // "2 instances", "3 nodes and 1 instance".
+  std::string onNodes(const std::vector<std::string>& nodes) const {
+    const auto& names = base_ != nullptr ? base_->instance_names_ : instance_names_;
+    const auto instances = static_cast<std::size_t>(
+        std::count_if(nodes.begin(), nodes.end(), [&](const std::string& n) { return names.count(n) > 0; }));
+    auto count = [](std::size_t n, const char* what) {
+      return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+    };
+    if (instances == 0)
+      return nodes.size() == 1 ? "node " + nodes.front() : std::to_string(nodes.size()) + " nodes";
+    if (instances < nodes.size())
+      return count(nodes.size() - instances, "node") + " and " + count(instances, "instance");
+    if (nodes.size() > 1) return count(nodes.size(), "instance");
+    const std::string& name = names.at(nodes.front());
+    return "instance " + nodes.front() + (name.empty() || name == nodes.front() ? "" : " (" + name + ")");
   }
 
   void planOpening(Finding& finding, const NodeFirewall& firewall, const RequirementCheck& check,
@@ -1193,12 +1260,14 @@ class Auditor {
     finding.detail =
         (listeners == 1  ? who + "."
          : listeners > 1 ? std::string("Something listens there on each node (see the evidence).")
-                         : std::string("No socket data for these nodes: checked as if something listened.")) +
+                         : "No socket data for these " + hostsNoun(finding.nodes) +
+                               ": checked as if something listened.") +
         " Sensitive ports (SSH, RDP, the Kubernetes control plane, etcd, databases) should be reachable only "
         "from inside the network or a bastion. Narrow the rule's source" +
-        (finding.nodes.size() > 1 ? ": one change to " + group + " closes it on all " +
-                                        std::to_string(finding.nodes.size()) + " nodes."
-                                  : ".");
+        (finding.nodes.size() > 1
+             ? ": one change to " + group + " closes it on all " + std::to_string(finding.nodes.size()) +
+                   " " + hostsNoun(finding.nodes) + "."
+             : ".");
     std::size_t left_out = 0;
     std::set<std::string> seen;
     for (const ExposureCause* cause : rules) {
@@ -1228,7 +1297,8 @@ class Auditor {
       finding.evidence.push_back(
           {"note", "and " + std::to_string(rules.size() - kEvidenceBudget) + " more rules like these", {}});
     }
-    finding.evidence.push_back({"rule", "on nodes: " + nameList(finding.nodes, 50), {}});
+    finding.evidence.push_back(
+        {"rule", "on " + hostsNoun(finding.nodes) + ": " + nameList(finding.nodes, 50), {}});
     add(std::move(finding), {first.origin.groupId, whole ? "internet" : "public"});
   }
 
@@ -1634,6 +1704,8 @@ class Auditor {
   const std::set<std::string>* scope_ = nullptr;    // a re-audit's nodes
   std::optional<std::map<int, PortSet>> affected_;  // a re-audit's ports by protocol number; none: every port
   std::map<std::string, NodeFirewall> firewalls_;
+  std::map<std::string, std::string> instance_names_;  // instances that are no node, audited: id -> name
+  std::unordered_map<std::string, const Instance*> instance_hosts_;  // and the instances themselves
   std::set<std::string> warned_sources_;
   std::map<std::string, AddressSet> source_cache_;
   std::unordered_set<std::string> fingerprints_;

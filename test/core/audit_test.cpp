@@ -63,6 +63,67 @@ const Finding* only(const AuditResult& result, std::string_view check) {
   return found;
 }
 
+// Test that instances that are no Kubernetes node are audited for sensitive ports: with no cluster at all (an
+// account given alone), the finding names the instance, its fix is verified, and a warning says plainly that
+// no cluster was given; beside a cluster, a bastion is named as an instance next to the nodes, and no
+// workload's port is asked of it.
+TEST(AuditTest, InstancesThatAreNoNodeAreAuditedForSensitivePorts) {
+  AuditInput input;
+  input.cloud.security_groups = {
+      group("sg-ssh", "bastion-ssh",
+            {allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange::single(22)))}),
+      group("sg-web", "web", {allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange::single(443)))})};
+  Instance bastion = instance("10.0.9.9", {"sg-ssh"});
+  bastion.name = "bastion";
+  input.cloud.instances = {bastion, instance("10.0.9.10", {"sg-web"}), instance("10.0.9.11", {"sg-unknown"})};
+  {
+    const AuditResult result = runAudit(input);
+    ASSERT_EQ(result.findings.size(), 1U);  // 443 is no sensitive port; sg-unknown is not among the inputs
+    const Finding& exposed = result.findings[0];
+    EXPECT_EQ(exposed.check_id, check::kSensitivePortExposed);
+    EXPECT_EQ(exposed.severity, Severity::Critical);
+    EXPECT_EQ(exposed.nodes, (std::vector<std::string>{"i-10.0.9.9"}));
+    EXPECT_THAT(exposed.title,
+                HasSubstr("22/TCP is open to the whole internet on instance i-10.0.9.9 (bastion)"));
+    EXPECT_THAT(exposed.detail, HasSubstr("No socket data for these instances"));
+    ASSERT_TRUE(exposed.fix_verified.has_value());
+    EXPECT_TRUE(*exposed.fix_verified) << exposed.fix_verification;
+    ASSERT_FALSE(result.warnings.empty());
+    EXPECT_THAT(result.warnings.front(), HasSubstr("no cluster input was given"));
+    EXPECT_THAT(result.warnings.front(), HasSubstr("the 2 instance(s) given were audited"));
+    EXPECT_TRUE(result.nodes.empty()) << "instances are not listed as nodes";
+  }
+  // Security groups alone: nothing to audit them on, and the warning says what to add.
+  {
+    AuditInput groups_only;
+    groups_only.cloud.security_groups = input.cloud.security_groups;
+    const AuditResult result = runAudit(groups_only);
+    EXPECT_TRUE(result.findings.empty());
+    ASSERT_FALSE(result.warnings.empty());
+    EXPECT_THAT(result.warnings.front(), HasSubstr("no cluster input and no instances were given"));
+  }
+  // Beside a cluster: the node and the bastion share a group that opens SSH; the workload template's port is
+  // asked of the node only.
+  input.cloud.instances = {bastion, instance("10.0.0.10", {"sg-ssh"})};
+  input.cluster.nodes = {test::node("10.0.0.10")};
+  Workload web =
+      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
+  web.annotations[kRequiredSourcesAnnotation] = "internet";
+  input.cluster.workloads = {web};
+  const AuditResult result = runAudit(input);
+  for (const auto& warning : result.warnings)
+    EXPECT_THAT(warning, ::testing::Not(HasSubstr("no cluster input"))) << warning;
+  const Finding* exposed = only(result, check::kSensitivePortExposed);
+  ASSERT_NE(exposed, nullptr);
+  EXPECT_EQ(exposed->nodes, (std::vector<std::string>{"10.0.0.10", "i-10.0.9.9"}));
+  EXPECT_THAT(exposed->title, HasSubstr("on 1 node and 1 instance"));
+  const Finding* blocked = only(result, check::kPortBlocked);
+  ASSERT_NE(blocked, nullptr);
+  EXPECT_EQ(blocked->nodes, (std::vector<std::string>{"10.0.0.10"}));
+  for (const auto& cell : result.matrix)
+    EXPECT_EQ(cell.node, "10.0.0.10");
+}
+
 // Test that the example of the fixes issue is fixed: an AWS node in `web` ("tcp 6379 from 50.176.9.0/24",
 // then "tcp 443 from 0.0.0.0/0") and `ops` ("all traffic from 0.0.0.0/0"), none with an id. SSH is open
 // through ops' rule, and its fix narrows that rule, never web's 6379 or 443 rule (6379 from a public /24 is

@@ -148,5 +148,29 @@ TEST(RealInputsTest, ManifestsBeforeAnyClusterSayWhatTheyNeed) {
   EXPECT_THAT(text.out, HasSubstr("needs 5 schedulable nodes with 80/TCP free"));
 }
 
+// Test an AWS account given alone (describe-instances and describe-security-groups, no kubectl files): SSH
+// open to 0.0.0.0/0 on the bastion is found and names the instance, the database's SSH from the bastion only
+// is not, and the text summary says plainly that no cluster input was given.
+TEST(RealInputsTest, CloudOnlyAccountIsAuditedForSensitivePorts) {
+  const json doc = auditJson({"aws/cloud-only"});
+  const auto exposed = findingsOf(doc, "sg.sensitive-port-exposed");
+  ASSERT_EQ(exposed.size(), 1U);
+  EXPECT_EQ(exposed[0].at("severity"), "critical");
+  EXPECT_EQ(exposed[0].at("port"), 22);
+  EXPECT_EQ(exposed[0].at("nodes"), json::array({"i-0b5e1c2d3a4f56789"}));
+  EXPECT_THAT(exposed[0].at("title").get<std::string>(),
+              HasSubstr("on instance i-0b5e1c2d3a4f56789 (bastion)"));
+  EXPECT_EQ(doc.at("findings").size(), 1U);
+  ASSERT_FALSE(exposed[0].at("fixes").empty());
+  for (const auto& fix : exposed[0].at("fixes"))
+    EXPECT_EQ(fix.value("verified", false), true) << fix.at("tool") << ": " << fix.value("verification", "");
+  EXPECT_THAT(doc.at("warnings").dump(), HasSubstr("no cluster input was given"));
+
+  const auto text = audit({"aws/cloud-only"}, "text");
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_THAT(text.out, HasSubstr("sgaudit: 1 finding(s) (1 critical)"));
+  EXPECT_THAT(text.out, HasSubstr("warning: no cluster input was given"));
+}
+
 }  // namespace
 }  // namespace sgaudit
