@@ -186,7 +186,17 @@ class Converter {
   std::string intOrString(const json& object, const std::string& pointer, std::string_view key) const {
     const json* value = member(object, key);
     if (value == nullptr) return {};
-    if (value->is_string()) return string(object, pointer, key);
+    if (value->is_string()) {
+      // What the API server accepts: "25%" (and a plain count); anything else would silently become the
+      // default, and the rollout check would judge a strategy the cluster refuses.
+      std::string text = string(object, pointer, key);
+      const std::string_view digits =
+          std::string_view(text).substr(0, text.ends_with('%') ? text.size() - 1 : text.size());
+      if (digits.empty() || digits.size() > 9 ||
+          digits.find_first_not_of("0123456789") != std::string_view::npos)
+        expected(child(pointer, key), "an integer or a percentage string like \"25%\"", *value);
+      return text;
+    }
     if (const auto number = integerValue(*value)) return std::to_string(*number);
     expected(child(pointer, key), "an integer or a percentage string", *value);
   }

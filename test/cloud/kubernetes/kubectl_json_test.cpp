@@ -416,6 +416,16 @@ TEST(KubectlJsonTest, WrongTypesNameThePointer) {
   EXPECT_EQ(
       readError(R"({"kind":"Deployment","spec":{"strategy":{"rollingUpdate":{"maxSurge":true}}}})", "d.json"),
       "d.json: /spec/strategy/rollingUpdate/maxSurge: expected an integer or a percentage string, got true");
+  EXPECT_EQ(readError(R"({"kind":"Deployment","spec":{"strategy":{"rollingUpdate":{"maxSurge":"a lot"}}}})",
+                      "d.json"),
+            "d.json: /spec/strategy/rollingUpdate/maxSurge: expected an integer or a percentage string like "
+            "\"25%\", "
+            "got \"a lot\"");
+  EXPECT_EQ(
+      readError(R"({"kind":"Deployment","spec":{"strategy":{"rollingUpdate":{"maxUnavailable":"2.5%"}}}})",
+                "d.json"),
+      "d.json: /spec/strategy/rollingUpdate/maxUnavailable: expected an integer or a percentage string like "
+      "\"25%\", got \"2.5%\"");
   EXPECT_EQ(readError(R"({"kind":"Pod","metadata":{"labels":{"tier":1}}})"),
             "pods.json: /metadata/labels/tier: expected a string, got 1");
   EXPECT_EQ(readError(R"({"kind":"Pod","metadata":{"labels":{"a/b~c":1}}})"),
