@@ -7,6 +7,7 @@
 # SGAUDIT is the sgaudit binary (a Release build), JSONPASS a build of the bare nlohmann SAX pass, each
 # FLEET_DIR a folder of the generator's JSON. Prints, per fleet: the SAX pass's wall time and peak RSS, then
 # `sgaudit audit DIR --format json`'s wall time, peak RSS, report size, findings, and the ratio.
+# FORMATS (below) adds the other formats and the HTML opening in Chromium.
 #
 # Realistic pods: `python3 bench/fleet/realistic_pods.py FLEET/pods.json OUT/pods.json` rewrites the generator's
 # slim pods as kubectl prints real ones (about 18 KB each, pretty-printed; 2.7 GB for 150,000). Put it in one
@@ -32,3 +33,30 @@ for dir in "$@"; do
   printf '%-28s %9s %9s %9s %9s %9s %9s %7s\n' "$(basename "$dir")" "$sax_s" $((sax_kb / 1024)) "$audit_s" \
     $((audit_kb / 1024)) "$report_mb" "$findings" "$ratio"
 done
+
+# FORMATS="html sarif csv": the same audit in each other format too, the extra seconds over JSON being what the
+# renderer costs; with html, headless Chromium's time to load the report and paint its first screen (browser
+# start included), beside its time for a one-line page.
+if [ -n "${FORMATS:-}" ]; then
+  printf '\n%-28s %9s %9s %9s %9s\n' fleet format audit_s extra_s size_MB
+  for dir in "$@"; do
+    /usr/bin/time -f '%e' -o "$out/base" "$sgaudit" audit "$dir" --format json --output "$out/report.json" \
+      >/dev/null || [ $? -eq 1 ]
+    base_s=$(tail -1 "$out/base")
+    for format in $FORMATS; do
+      /usr/bin/time -f '%e' -o "$out/time" "$sgaudit" audit "$dir" --format "$format" \
+        --output "$out/report.$format" >/dev/null || [ $? -eq 1 ]
+      format_s=$(tail -1 "$out/time")
+      printf '%-28s %9s %9s %9s %9s\n' "$(basename "$dir")" "$format" "$format_s" \
+        "$(python3 -c "print(f'{$format_s - $base_s:+.1f}')")" $(( $(stat -c %s "$out/report.$format") / 1048576 ))
+    done
+    if [[ " $FORMATS " == *" html "* ]] && command -v chromium >/dev/null; then
+      echo '<!doctype html><title>x</title>x' >"$out/tiny.html"
+      for page in tiny.html report.html; do
+        /usr/bin/time -f '%e' -o "$out/open" chromium --headless=new --disable-gpu --no-sandbox \
+          --screenshot="$out/shot.png" --window-size=1280,800 "file://$out/$page" >/dev/null 2>&1
+        printf '%-28s %9s %9s\n' "$(basename "$dir")" "open $page" "$(tail -1 "$out/open")"
+      done
+    fi
+  done
+fi
