@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <memory>
 #include <set>
 #include <thread>
@@ -231,20 +230,15 @@ class Auditor {
                                    [&](const WorkloadUnit& u) { return u.identity == workload; });
     if (unit == model_->units.end()) return std::nullopt;
     const Requirement requirement = requirementFor(*unit);
-    AddressSet required = requirement.addresses;
-    if (!firewall->second.families.empty() && required.intersects(firewall->second.families))
-      required = required.intersect(firewall->second.families);
+    const AddressSet required = requiredOn(requirement.addresses, firewall->second);
     if (required.empty()) return std::nullopt;
     const ReachAnswer answer = reach(firewall->second.compiled, firewallProtocol(protocol),
                                      PortRange::single(static_cast<std::uint16_t>(port)));
-    const AddressSet& admitted = answer.at(static_cast<std::uint16_t>(port)).admitted;
-    if (admitted.contains(required)) return std::nullopt;
-    std::string names;
-    for (const auto& name : requirement.names)
-      names += (names.empty() ? "" : ", ") + name;
+    const Exposure exposure = exposureOf(answer.at(static_cast<std::uint16_t>(port)).admitted, required);
+    if (exposure == Exposure::Open) return std::nullopt;
     return portLabel(port, protocol) + " is " +
-           (admitted.intersects(required) ? "partly blocked" : "blocked") + " for " + names + ", which " +
-           workload.key() + " requires";
+           (exposure == Exposure::Blocked ? "blocked" : "partly blocked") + " for " + requirement.text() +
+           ", which " + workload.key() + " requires";
   }
 
   struct UsesByNode {
@@ -354,7 +348,6 @@ class Auditor {
       if (nodes_instances.count(instance.id) > 0 || firewalls_.count(instance.id) > 0) continue;
       if (!addFirewall(instance.id, instance, nullptr, true)) continue;
       instance_hosts_.emplace(instance.id, &instance);
-      instance_names_.emplace(instance.id, instance.name);
     }
     const bool no_cluster =
         input_.cluster.nodes.empty() && input_.cluster.pods.empty() && input_.cluster.workloads.empty();
@@ -501,7 +494,21 @@ class Auditor {
     std::vector<std::string> names;
     std::vector<std::pair<std::string, AddressSet>> parts;  // each name with what it stands for
     std::string why;
+
+    std::string text() const {  // "internet", "vpc, nodes"
+      std::string joined;
+      for (const auto& name : names)
+        joined += (joined.empty() ? "" : ", ") + name;
+      return joined;
+    }
   };
+
+  // What of `required` can reach the node at all: only the families it has addresses in (an IPv4-only node is
+  // not "blocked" for ::/0). A requirement wholly outside them is kept, so that it is still reported.
+  static AddressSet requiredOn(const AddressSet& required, const NodeFirewall& firewall) {
+    if (firewall.families.empty() || !required.intersects(firewall.families)) return required;
+    return required.intersect(firewall.families);
+  }
 
   Requirement requirementFor(const WorkloadUnit& unit) {
     Labels labels;
@@ -655,9 +662,9 @@ class Auditor {
                                        (firewall->second.families.ranges(IpFamily::V6).empty() ? 0 : 2);
       auto [cached, fresh] = required_cache.try_emplace({unit_index, family_key});
       if (fresh) {
-        cached->second.first = requirement.addresses;
-        if (family_key != 0 && cached->second.first.intersects(firewall->second.families))
-          cached->second.first = cached->second.first.intersect(firewall->second.families);
+        cached->second.first = firewall == firewalls_.end()
+                                   ? requirement.addresses
+                                   : requiredOn(requirement.addresses, firewall->second);
         for (const auto& cidr : cached->second.first.toCidrs())
           cached->second.second.push_back(cidr.toString());
       }
@@ -761,9 +768,7 @@ class Auditor {
     const PortIntervalAnswer& interval = answer.at(static_cast<std::uint16_t>(port));
     const RequirementCheck check = checkRequired(interval, required);
 
-    std::string required_text;
-    for (const auto& name : requirement.names)
-      required_text += (required_text.empty() ? "" : ", ") + name;
+    const std::string required_text = requirement.text();
     Finding& finding = cause.finding;
     finding.check_id = check::kPortBlocked;
     finding.severity = Severity::High;
@@ -800,20 +805,28 @@ class Auditor {
     planOpening(finding, firewall, check, interval, requirement, required, protocol, port);
   }
 
+  // The audited instances that are no node, by id (see mapNodes).
+  const std::unordered_map<std::string, const Instance*>& instanceHosts() const {
+    return base_ != nullptr ? base_->instance_hosts_ : instance_hosts_;
+  }
+
+  // How many of `hosts` are instances that are no node.
+  std::size_t instancesAmong(const std::vector<std::string>& hosts) const {
+    const auto& instances = instanceHosts();
+    return static_cast<std::size_t>(std::count_if(
+        hosts.begin(), hosts.end(), [&](const std::string& host) { return instances.count(host) > 0; }));
+  }
+
   // "nodes", "instances" (that are no node), or "nodes and instances".
   std::string hostsNoun(const std::vector<std::string>& nodes) const {
-    const auto& names = base_ != nullptr ? base_->instance_names_ : instance_names_;
-    const auto instances = static_cast<std::size_t>(
-        std::count_if(nodes.begin(), nodes.end(), [&](const std::string& n) { return names.count(n) > 0; }));
+    const std::size_t instances = instancesAmong(nodes);
     return instances == 0 ? "nodes" : instances == nodes.size() ? "instances" : "nodes and instances";
   }
 
   // "node n1", "3 nodes"; an instance that is no node by its id and name: "instance i-0abc (bastion)",
   // "2 instances", "3 nodes and 1 instance".
   std::string onNodes(const std::vector<std::string>& nodes) const {
-    const auto& names = base_ != nullptr ? base_->instance_names_ : instance_names_;
-    const auto instances = static_cast<std::size_t>(
-        std::count_if(nodes.begin(), nodes.end(), [&](const std::string& n) { return names.count(n) > 0; }));
+    const std::size_t instances = instancesAmong(nodes);
     auto count = [](std::size_t n, const char* what) {
       return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
     };
@@ -822,7 +835,7 @@ class Auditor {
     if (instances < nodes.size())
       return count(nodes.size() - instances, "node") + " and " + count(instances, "instance");
     if (nodes.size() > 1) return count(nodes.size(), "instance");
-    const std::string& name = names.at(nodes.front());
+    const std::string& name = instanceHosts().at(nodes.front())->name;
     return "instance " + nodes.front() + (name.empty() || name == nodes.front() ? "" : " (" + name + ")");
   }
 
@@ -1055,17 +1068,8 @@ class Auditor {
       for (const auto& rule : entry->group->rules) {
         if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
         if (!rule.protocol.isAny() && rule.protocol != protocol) continue;
-        PortSet hit;
-        if (rule.protocol.hasKey()) {
-          for (const auto& range : rule.ports.ranges()) {
-            const auto first = std::max(range.first, ports.first);
-            const auto last = std::min(range.last, ports.last);
-            if (first <= last) hit.add({first, last});
-          }
-          if (hit.empty()) continue;
-        } else {
-          hit.add(ports);
-        }
+        PortSet hit = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
+        if (hit.empty()) continue;
         const auto source = resolver.resolve(rule.source);
         if (!source) continue;
         AddressSet admitted = source->intersect(exposed);
@@ -1116,11 +1120,9 @@ class Auditor {
         for (const auto& [protocol, ports, who, where] : targets) {
           const auto it = affected_->find(firewallProtocol(protocol).number());
           if (it == affected_->end()) continue;
-          for (const auto& range : it->second.ranges()) {
-            const auto first = std::max(range.first, ports.first);
-            const auto last = std::min(range.last, ports.last);
-            if (first <= last) narrowed.emplace_back(protocol, PortRange{first, last}, who, where);
-          }
+          const PortSet asked = it->second.intersect(ports);
+          for (const auto& range : asked.ranges())
+            narrowed.emplace_back(protocol, range, who, where);
         }
         targets = std::move(narrowed);
       }
@@ -1152,11 +1154,7 @@ class Auditor {
             if (cause.nodes.empty() || cause.nodes.back() != node_name) cause.nodes.push_back(node_name);
             PortSet& cause_ports = cause.ports[protocol];
             for (const auto& range : rule.ports.ranges()) {
-              const auto& held = cause_ports.ranges();
-              const bool covered = std::any_of(held.begin(), held.end(), [&](const PortRange& r) {
-                return r.first <= range.first && range.last <= r.last;
-              });
-              if (!covered) cause_ports.add(range);
+              if (!cause_ports.contains(range)) cause_ports.add(range);
             }
             if (!cause.exposed.contains(rule.exposed)) cause.exposed = cause.exposed.unite(rule.exposed);
             if (who.empty()) continue;
@@ -1369,9 +1367,7 @@ class Auditor {
   static bool covers(const std::optional<std::map<int, PortSet>>& ports, Protocol protocol, PortRange range) {
     if (!ports) return true;
     const auto it = ports->find(protocol.number());
-    if (it == ports->end()) return false;
-    return std::any_of(it->second.ranges().begin(), it->second.ranges().end(),
-                       [&](const PortRange& r) { return r.first <= range.first && range.last <= r.last; });
+    return it != ports->end() && it->second.contains(range);
   }
 
   // Whether every port a finding is about was asked again: only then does its absence mean it is resolved.
@@ -1462,9 +1458,15 @@ class Auditor {
   // When narrowing a rule would close a port a workload needs (a fix that closes 0.0.0.0/0 must not cut off
   // a workload that needs the internet on another port of the same rule), the same narrowing with a rule
   // that keeps exactly that port open from exactly what the workload needs, in the narrowed group.
-  std::vector<AllowIngressPlan> keepPlans(const std::vector<NarrowRulePlan>& narrow_plans,
-                                          const std::vector<PortVerdict>& closed) const {
-    std::map<std::tuple<std::string, int, std::string>, AllowIngressPlan> plans;
+  // Each comes with what it keeps, in words, for the fix's reach.
+  struct KeepPlan {
+    AllowIngressPlan plan;
+    PortProtocol protocol = PortProtocol::Tcp;
+    std::string text;
+  };
+  std::vector<KeepPlan> keepPlans(const std::vector<NarrowRulePlan>& narrow_plans,
+                                  const std::vector<PortVerdict>& closed) const {
+    std::map<std::tuple<std::string, int, std::string>, KeepPlan> plans;
     for (const auto& cell : closed) {
       const auto firewall = firewalls_.find(cell.node);
       if (firewall == firewalls_.end()) continue;
@@ -1488,8 +1490,9 @@ class Auditor {
       if (sources.empty()) continue;
       const Protocol protocol = firewallProtocol(cell.protocol);
       auto [it, added] = plans.try_emplace({narrowed->group_id, protocol.number(), joined});
-      AllowIngressPlan& plan = it->second;
+      AllowIngressPlan& plan = it->second.plan;
       if (added) {
+        it->second.protocol = cell.protocol;
         plan.provider = narrowed->provider;
         plan.group_id = narrowed->group_id;
         plan.group_name = narrowed->group_name;
@@ -1499,9 +1502,15 @@ class Auditor {
       }
       plan.ports.add(PortRange::single(static_cast<std::uint16_t>(cell.port)));
     }
-    std::vector<AllowIngressPlan> keep;
-    for (auto& [key, plan] : plans)
-      keep.push_back(std::move(plan));
+    std::vector<KeepPlan> keep;
+    for (auto& [key, kept] : plans) {
+      std::string sources;
+      for (const auto& cidr : kept.plan.sources)
+        sources += (sources.empty() ? "" : ", ") + cidr.toString();
+      kept.text = "keeps " + kept.plan.ports.toString() + "/" + toString(kept.protocol) + " open from " +
+                  sources + " (" + kept.plan.description.substr(std::string("sgaudit: ").size()) + ")";
+      keep.push_back(std::move(kept));
+    }
     return keep;
   }
 
@@ -1554,95 +1563,88 @@ class Auditor {
   void verifyOne(Finding& finding, const std::map<CellKey, const PortVerdict*>& before,
                  const std::map<std::string, std::vector<std::string>>& nodes_of_group,
                  const std::unordered_map<std::string, std::vector<std::size_t>>& findings_on_node) const {
-    {
-      // Extended until it passes, or for a few rounds: by the rules the change uncovers that expose the same
-      // ports, then by rules keeping open what a workload needs.
-      std::vector<AllowIngressPlan> allow = finding.allow_plans;
-      std::vector<NarrowRulePlan> narrow = finding.narrow_plans;
-      Trial trial = tryPlans(finding, allow, narrow, before, nodes_of_group);
-      const Trial first = trial;
-      std::vector<std::string> kept;
-      for (int round = 0; round < 4 && !trial.problems.empty(); ++round) {
-        bool extended = false;
-        for (const auto& plan : trial.uncovered) {
-          const bool known = std::any_of(narrow.begin(), narrow.end(), [&](const NarrowRulePlan& n) {
-            return n.group_id == plan.group_id && n.rule.origin.key == plan.rule.origin.key;
-          });
-          if (known) continue;
-          narrow.push_back(plan);
+    // Extended until it passes, or for a few rounds: by the rules the change uncovers that expose the same
+    // ports, then by rules keeping open what a workload needs.
+    std::vector<AllowIngressPlan> allow = finding.allow_plans;
+    std::vector<NarrowRulePlan> narrow = finding.narrow_plans;
+    const Trial first = tryPlans(finding, allow, narrow, before, nodes_of_group);
+    std::optional<Trial> extended_trial;  // the last trial of extended plans
+    const Trial* current = &first;
+    std::vector<std::string> kept;
+    for (int round = 0; round < 4 && !current->problems.empty(); ++round) {
+      bool extended = false;
+      for (const auto& plan : current->uncovered) {
+        const bool known = std::any_of(narrow.begin(), narrow.end(), [&](const NarrowRulePlan& n) {
+          return n.group_id == plan.group_id && n.rule.origin.key == plan.rule.origin.key;
+        });
+        if (known) continue;
+        narrow.push_back(plan);
+        extended = true;
+      }
+      for (const auto& plan : current->uncovered_allow) {
+        const bool known = std::any_of(allow.begin(), allow.end(), [&](const AllowIngressPlan& a) {
+          return a.group_id == plan.group_id && a.protocol == plan.protocol && a.ports == plan.ports &&
+                 a.sources == plan.sources && a.source_groups == plan.source_groups;
+        });
+        if (known) continue;
+        allow.push_back(plan);
+        extended = true;
+      }
+      if (!extended && current->only_closes && !narrow.empty()) {
+        for (auto& keep : keepPlans(narrow, current->closed)) {
+          kept.push_back(std::move(keep.text));
+          allow.push_back(std::move(keep.plan));
           extended = true;
         }
-        for (const auto& plan : trial.uncovered_allow) {
-          const bool known = std::any_of(allow.begin(), allow.end(), [&](const AllowIngressPlan& a) {
-            return a.group_id == plan.group_id && a.protocol == plan.protocol && a.ports == plan.ports &&
-                   a.sources == plan.sources && a.source_groups == plan.source_groups;
-          });
-          if (known) continue;
-          allow.push_back(plan);
-          extended = true;
-        }
-        if (!extended && trial.only_closes && !narrow.empty()) {
-          for (auto& plan : keepPlans(narrow, trial.closed)) {
-            std::string sources;
-            for (const auto& cidr : plan.sources)
-              sources += (sources.empty() ? "" : ", ") + cidr.toString();
-            std::string protocol = plan.protocol.name();
-            std::transform(protocol.begin(), protocol.end(), protocol.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-            kept.push_back("keeps " + plan.ports.toString() + "/" + protocol + " open from " + sources +
-                           " (" + plan.description.substr(std::string("sgaudit: ").size()) + ")");
-            allow.push_back(std::move(plan));
-            extended = true;
-          }
-        }
-        if (!extended) break;
-        trial = tryPlans(finding, allow, narrow, before, nodes_of_group);
       }
-      if (trial.problems.empty()) {
-        finding.allow_plans = std::move(allow);
-        finding.narrow_plans = std::move(narrow);
-      } else {
-        trial = first;  // the plans as first written, with why they do not pass
-        kept.clear();
-      }
-      finding.fix_verified = trial.problems.empty();
-      std::string because;
-      for (std::size_t i = 0; i < trial.problems.size() && i < 3; ++i)
-        because += (i == 0 ? "" : "; ") + trial.problems[i];
-      if (trial.problems.size() > 3)
-        because += "; and " + std::to_string(trial.problems.size() - 3) + " more";
-      finding.fix_verification = because;
+      if (!extended) break;
+      extended_trial = tryPlans(finding, allow, narrow, before, nodes_of_group);
+      current = &*extended_trial;
+    }
+    if (current->problems.empty()) {
+      finding.allow_plans = std::move(allow);
+      finding.narrow_plans = std::move(narrow);
+    } else {
+      current = &first;  // the plans as first written, with why they do not pass
+      kept.clear();
+    }
+    const Trial& trial = *current;
+    finding.fix_verified = trial.problems.empty();
+    std::string because;
+    for (std::size_t i = 0; i < trial.problems.size() && i < 3; ++i)
+      because += (i == 0 ? "" : "; ") + trial.problems[i];
+    if (trial.problems.size() > 3) because += "; and " + std::to_string(trial.problems.size() - 3) + " more";
+    finding.fix_verification = because;
 
-      // What else the change does, so that nobody applies it blind.
-      finding.fix_reach = std::move(kept);
-      std::vector<std::size_t> touched;
-      for (const auto& node : trial.nodes) {
-        const auto on = findings_on_node.find(node);
-        if (on != findings_on_node.end()) touched.insert(touched.end(), on->second.begin(), on->second.end());
-      }
-      std::sort(touched.begin(), touched.end());
-      touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
-      std::size_t resolved = 0;
-      for (const std::size_t index : touched) {
-        const Finding& other = result_.findings[index];
-        if (&other == &finding || trial.after_fingerprints.count(other.fingerprint) > 0) continue;
-        if (!askedAgain(other, trial.ports)) continue;
-        if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other.title);
-      }
-      if (resolved > 5)
-        finding.fix_reach.push_back("and resolves " + std::to_string(resolved - 5) + " more findings");
-      std::size_t shown = 0;
-      for (const auto& [what, where] : trial.opened) {
-        if (++shown > 5) break;
-        finding.fix_reach.push_back("also opens " + what + " on " + onNodes(where));
-      }
-      if (!trial.changed.empty()) {
-        std::string groups;
-        for (const auto& [id, group] : trial.changed)
-          groups += (groups.empty() ? "" : ", ") + (group->name.empty() ? id : group->name);
-        finding.fix_reach.push_back("changes " + groups + ", on " +
-                                    onNodes({trial.nodes.begin(), trial.nodes.end()}));
-      }
+    // What else the change does, so that nobody applies it blind.
+    finding.fix_reach = std::move(kept);
+    std::vector<std::size_t> touched;
+    for (const auto& node : trial.nodes) {
+      const auto on = findings_on_node.find(node);
+      if (on != findings_on_node.end()) touched.insert(touched.end(), on->second.begin(), on->second.end());
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    std::size_t resolved = 0;
+    for (const std::size_t index : touched) {
+      const Finding& other = result_.findings[index];
+      if (&other == &finding || trial.after_fingerprints.count(other.fingerprint) > 0) continue;
+      if (!askedAgain(other, trial.ports)) continue;
+      if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other.title);
+    }
+    if (resolved > 5)
+      finding.fix_reach.push_back("and resolves " + std::to_string(resolved - 5) + " more findings");
+    std::size_t shown = 0;
+    for (const auto& [what, where] : trial.opened) {
+      if (++shown > 5) break;
+      finding.fix_reach.push_back("also opens " + what + " on " + onNodes(where));
+    }
+    if (!trial.changed.empty()) {
+      std::string groups;
+      for (const auto& [id, group] : trial.changed)
+        groups += (groups.empty() ? "" : ", ") + (group->name.empty() ? id : group->name);
+      finding.fix_reach.push_back("changes " + groups + ", on " +
+                                  onNodes({trial.nodes.begin(), trial.nodes.end()}));
     }
   }
 
@@ -1704,8 +1706,7 @@ class Auditor {
   const std::set<std::string>* scope_ = nullptr;    // a re-audit's nodes
   std::optional<std::map<int, PortSet>> affected_;  // a re-audit's ports by protocol number; none: every port
   std::map<std::string, NodeFirewall> firewalls_;
-  std::map<std::string, std::string> instance_names_;  // instances that are no node, audited: id -> name
-  std::unordered_map<std::string, const Instance*> instance_hosts_;  // and the instances themselves
+  std::unordered_map<std::string, const Instance*> instance_hosts_;  // audited instances that are no node
   std::set<std::string> warned_sources_;
   std::map<std::string, AddressSet> source_cache_;
   std::unordered_set<std::string> fingerprints_;

@@ -209,8 +209,7 @@ class Checker {
     for (const auto& c : spec.containers) {
       if (c.name != container) continue;
       for (const auto& p : c.ports) {
-        const int host_port = p.host_port.value_or(spec.host_network ? p.container_port : 0);
-        if (p.protocol == protocol && (host_port == port || p.container_port == port)) return true;
+        if (p.protocol == protocol && (hostPortOf(spec, p) == port || p.container_port == port)) return true;
       }
     }
     return false;

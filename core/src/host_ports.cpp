@@ -223,21 +223,19 @@ class ModelBuilder {
 
   void addSpecPorts(std::size_t unit, const Pod* pod, const PodSpec& spec, const SourceLocation& source) {
     for (const auto& container : spec.containers) {
-      if (container.init && !container.sidecar)
-        continue;  // ordinary init containers exit before the rest start
+      if (!holdsPorts(container)) continue;
       for (const auto& port : container.ports) {
+        const auto host_port = hostPortOf(spec, port);
+        if (!host_port) continue;
         const bool declared = port.host_port.has_value() && *port.host_port > 0;
-        if (!declared && !spec.host_network) continue;
-        const int host_port = declared ? *port.host_port : port.container_port;
-        if (host_port <= 0 || host_port > 65535) continue;
         HostPortUse& use = useFor(unit, pod, container.name, pod != nullptr ? pod->spec.node_name : "",
-                                  port.protocol, host_port, port.host_ip);
+                                  port.protocol, *host_port, port.host_ip);
         (declared ? use.declared : use.defaulted) = true;
         use.evidence.push_back(
             {"manifest",
              "container " + container.name + " declares " +
-                 (declared ? "hostPort " + std::to_string(host_port)
-                           : "containerPort " + std::to_string(host_port) + " on the host network") +
+                 (declared ? "hostPort " + std::to_string(*host_port)
+                           : "containerPort " + std::to_string(*host_port) + " on the host network") +
                  "/" + toString(port.protocol),
              source});
       }
@@ -431,6 +429,14 @@ bool hostIpsOverlap(const std::string& a, const std::string& b) {
   const std::string x = normaliseHostIp(a);
   const std::string y = normaliseHostIp(b);
   return x.empty() || y.empty() || x == y;
+}
+
+std::optional<int> hostPortOf(const PodSpec& spec, const ContainerPort& port) {
+  const bool declared = port.host_port.has_value() && *port.host_port > 0;
+  if (!declared && !spec.host_network) return std::nullopt;
+  const int host_port = declared ? *port.host_port : port.container_port;
+  if (host_port <= 0 || host_port > 65535) return std::nullopt;
+  return host_port;
 }
 
 std::string imageBaseName(const std::string& image) {

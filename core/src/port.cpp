@@ -144,6 +144,22 @@ bool PortSet::contains(std::uint16_t key) const {
   return intervals::find(ranges_, key) >= 0;
 }
 
+bool PortSet::contains(PortRange range) const {
+  // The ranges are disjoint and non-adjacent: a range is contained only within one of them.
+  return std::any_of(ranges_.begin(), ranges_.end(),
+                     [&](const PortRange& r) { return r.first <= range.first && range.last <= r.last; });
+}
+
+PortSet PortSet::intersect(PortRange range) const {
+  PortSet out;
+  for (const PortRange& r : ranges_) {
+    const auto first = std::max(r.first, range.first);
+    const auto last = std::min(r.last, range.last);
+    if (first <= last) out.ranges_.push_back({first, last});  // still sorted, disjoint and non-adjacent
+  }
+  return out;
+}
+
 bool PortSet::intersects(PortRange range) const {
   for (const PortRange& r : ranges_) {
     if (r.first <= range.last && range.first <= r.last) return true;

@@ -22,14 +22,14 @@ std::optional<std::size_t> unitIndex(const HostPortModel& model, const Subject& 
   return std::nullopt;
 }
 
-// The host ports a spec declares (hostPort, or a hostNetwork containerPort): what the scheduler's NodePorts
-// filter keeps apart.
+// The host ports a spec declares (hostPort, or a hostNetwork containerPort), as the host-port model counts
+// them: what the scheduler's NodePorts filter keeps apart.
 std::vector<PortKey> declaredPorts(const PodSpec& spec) {
   std::vector<PortKey> ports;
   for (const auto& container : spec.containers) {
+    if (!holdsPorts(container)) continue;
     for (const auto& port : container.ports) {
-      const int host_port = port.host_port.value_or(spec.host_network ? port.container_port : 0);
-      if (host_port > 0) ports.emplace_back(port.protocol, host_port);
+      if (const auto host_port = hostPortOf(spec, port)) ports.emplace_back(port.protocol, *host_port);
     }
   }
   return ports;

@@ -76,5 +76,21 @@ TEST(PortSet, IntersectsRanges) {
   EXPECT_FALSE(set.intersects({1, 65534}));
 }
 
+// Test that a range is contained only when every key of it is (22 and 3389 do not hold 22-3389), and that the
+// intersection with a range keeps the set's pieces within it.
+TEST(PortSet, ContainsAndIntersectsWithARange) {
+  PortSet set = PortSet::of({22, 22});
+  set.add({3389, 3389});
+  set.add({8000, 8100});
+  EXPECT_TRUE(set.contains(PortRange{8000, 8100}));
+  EXPECT_TRUE(set.contains(PortRange{8050, 8060}));
+  EXPECT_FALSE(set.contains(PortRange{22, 3389}));
+  EXPECT_FALSE(set.contains(PortRange{7999, 8000}));
+  EXPECT_EQ(set.intersect({20, 8010}).toString(), "22,3389,8000-8010");
+  EXPECT_EQ(set.intersect({23, 3388}).toString(), "");
+  EXPECT_TRUE(PortSet().intersect(PortRange::all()).empty());
+  EXPECT_EQ(PortSet::all().intersect({80, 80}), PortSet::of({80, 80}));
+}
+
 }  // namespace
 }  // namespace sgaudit::core

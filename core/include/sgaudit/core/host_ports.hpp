@@ -84,6 +84,16 @@ std::string describePodState(const Pod& pod);
 // The base name of an image: "registry.example.com/team/nginx:1.25@sha256:..." -> "nginx".
 std::string imageBaseName(const std::string& image);
 
+// Whether a container's ports are held while the pod runs: an ordinary init container exits before the
+// others start (a sidecar, restartPolicy Always, keeps running).
+inline bool holdsPorts(const Container& container) {
+  return !container.init || container.sidecar;
+}
+
+// The port a container port takes on its node's network: its hostPort, or under hostNetwork its
+// containerPort (the API defaults hostPort to it); nothing when it takes none.
+std::optional<int> hostPortOf(const PodSpec& spec, const ContainerPort& port);
+
 // The model keeps pointers into `cluster`, which must outlive it.
 HostPortModel buildHostPortModel(const ClusterState& cluster, const HostPortOptions& options = {});
 

@@ -87,7 +87,11 @@ class PortSet {
 
   void add(PortRange range);
   bool contains(std::uint16_t key) const;
+  // Every key of `range` is in the set.
+  bool contains(PortRange range) const;
   bool intersects(PortRange range) const;
+  // The keys of the set that fall in `range`.
+  PortSet intersect(PortRange range) const;
   bool empty() const { return ranges_.empty(); }
   bool isAll() const { return ranges_.size() == 1 && ranges_[0].isAll(); }
   const std::vector<PortRange>& ranges() const { return ranges_; }
