@@ -251,8 +251,14 @@ ClusterState applyWorkloadChange(const ClusterState& cluster, const HostPortMode
 void verifyWorkloadChanges(const ClusterState& cluster, const HostPortModel& model,
                            const HostPortOptions& options, std::vector<Finding>& findings,
                            const PortReachCheck& reach) {
-  std::map<std::size_t, std::pair<ClusterState, std::vector<Finding>>>
-      scopes;  // by unit: the copy, its findings
+  // By unit: the copy of the cluster its changes are tried on, its host-port model (pointing into the copy,
+  // which a map node keeps in place) and the fingerprints of its findings unchanged.
+  struct Scope {
+    ClusterState cluster;
+    HostPortModel model;
+    std::unordered_set<std::string> before;
+  };
+  std::map<std::size_t, Scope> scopes;
   for (auto& finding : findings) {
     for (std::size_t c = 0; c < finding.workload_changes.size(); ++c) {
       WorkloadChange& change = finding.workload_changes[c];
@@ -262,23 +268,23 @@ void verifyWorkloadChanges(const ClusterState& cluster, const HostPortModel& mod
         change.verification = change.workload.key() + " is not among the workloads read";
         continue;
       }
-      auto found = scopes.find(*unit);
-      if (found == scopes.end()) {
-        ClusterState scoped = scopeOf(cluster, model, *unit);
-        std::vector<Finding> before = checkHostPorts(scoped, options);
-        found = scopes.emplace(*unit, std::pair(std::move(scoped), std::move(before))).first;
+      auto [found, fresh] = scopes.try_emplace(*unit);
+      Scope& scope = found->second;
+      if (fresh) {
+        scope.cluster = scopeOf(cluster, model, *unit);
+        scope.model = buildHostPortModel(scope.cluster, options);
+        for (const auto& other : checkHostPorts(scope.cluster, scope.model))
+          scope.before.insert(other.fingerprint);
       }
-      const ClusterState& scoped = found->second.first;
-      std::unordered_set<std::string> before;
-      for (const auto& other : found->second.second)
-        before.insert(other.fingerprint);
+      const ClusterState& scoped = scope.cluster;
+      const HostPortModel& scoped_model = scope.model;
+      const std::unordered_set<std::string>& before = scope.before;
       if (before.count(finding.fingerprint) == 0) {
         change.verified = false;
         change.verification =
             "the finding could not be reproduced on a copy of the cluster to check the change";
         continue;
       }
-      const HostPortModel scoped_model = buildHostPortModel(scoped, options);
       auto attempt = [&](const WorkloadChange& candidate, std::vector<const Finding*>* added_by_same,
                          std::vector<Finding>& after) {
         const ClusterState changed = applyWorkloadChange(scoped, scoped_model, candidate);
