@@ -130,7 +130,7 @@ Fleet generateFleet(const FleetShape& shape) {
     fleet.nodes.push_back(core::Firewall{{std::move(layer)}});
   }
   for (std::size_t g = 0; g < shape.groups; ++g) {
-    fleet.resolver.securityGroupMembers[fleet.groups[g]->id] = members[g];
+    fleet.resolver.security_group_members[fleet.groups[g]->id] = members[g];
   }
   for (std::size_t q = 0; q < shape.questions; ++q) {
     Question question;
@@ -152,7 +152,7 @@ Fleet generateBusyNode(core::EvaluationModel model, std::uint64_t seed) {
   for (std::size_t g = 0; g < kGroups; ++g) {
     fleet.groups.push_back(generator.group(g, kRules, kGroups, model));
     layer.groups.push_back(fleet.groups.back());
-    fleet.resolver.securityGroupMembers[fleet.groups.back()->id] =
+    fleet.resolver.security_group_members[fleet.groups.back()->id] =
         AddressSet::of(IpFamily::V4, {0x0a000001u + g * 16, 0x0a000001u + g * 16 + 15});
   }
   fleet.nodes.push_back(core::Firewall{{std::move(layer)}});

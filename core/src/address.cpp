@@ -247,24 +247,24 @@ Result<Cidr> Cidr::parse(std::string_view text) {
     prefixLength = static_cast<int>(value);
   }
   Cidr cidr = containing(*address, prefixLength);
-  cidr.hadHostBits_ = (address->value & hostMask(address->family, prefixLength)) != 0;
-  cidr.originalText_ = std::string(text);
+  cidr.had_host_bits_ = (address->value & hostMask(address->family, prefixLength)) != 0;
+  cidr.original_text_ = std::string(text);
   return cidr;
 }
 
 Cidr Cidr::containing(IpAddress address, int prefixLength) {
   Cidr cidr;
-  cidr.prefixLength_ = std::clamp(prefixLength, 0, addressBits(address.family));
-  cidr.network_ = IpAddress{address.family, address.value & ~hostMask(address.family, cidr.prefixLength_)};
+  cidr.prefix_length_ = std::clamp(prefixLength, 0, addressBits(address.family));
+  cidr.network_ = IpAddress{address.family, address.value & ~hostMask(address.family, cidr.prefix_length_)};
   return cidr;
 }
 
 std::string Cidr::toString() const {
-  return network_.toString() + "/" + std::to_string(prefixLength_);
+  return network_.toString() + "/" + std::to_string(prefix_length_);
 }
 
 AddressRange Cidr::range() const {
-  return {network_.value, network_.value | hostMask(network_.family, prefixLength_)};
+  return {network_.value, network_.value | hostMask(network_.family, prefix_length_)};
 }
 
 bool Cidr::contains(const IpAddress& address) const {
@@ -421,7 +421,7 @@ void AddressSet::appendCidrs(IpFamily family, AddressRange range, std::vector<Ci
   forEachCidrBlock(family, range, [&](Uint128 network, int blockBits) {
     Cidr& cidr = out.emplace_back();
     cidr.network_ = IpAddress{family, network};
-    cidr.prefixLength_ = bits - blockBits;
+    cidr.prefix_length_ = bits - blockBits;
   });
 }
 

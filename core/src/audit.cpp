@@ -88,8 +88,8 @@ struct GroupIndex {
     }
     for (auto& [id, entry] : by_id) {
       for (auto& rule : entry.group->rules) {
-        if (rule.origin.groupName.empty()) rule.origin.groupName = entry.group->name;
-        if (rule.origin.groupId.empty()) rule.origin.groupId = id;
+        if (rule.origin.group_name.empty()) rule.origin.group_name = entry.group->name;
+        if (rule.origin.group_id.empty()) rule.origin.group_id = id;
         by_key.emplace(rule.origin.key, &rule);
       }
       if (!entry.group->name.empty()) id_by_name[entry.group->name] = id;
@@ -99,7 +99,7 @@ struct GroupIndex {
   // A rule's provider id, or a digest of its group and content when it has none: two id-less rules of one
   // group are told apart by what they do, and the same rule read twice is one.
   static std::string ruleKey(const SecurityGroupRule& rule, const std::string& group_id) {
-    if (!rule.origin.ruleId.empty()) return rule.origin.ruleId;
+    if (!rule.origin.rule_id.empty()) return rule.origin.rule_id;
     return "content:" + fingerprintOf("rule", {group_id, contentIdentity(rule)}).substr(0, 16);
   }
 
@@ -135,20 +135,20 @@ struct GroupIndex {
   // "rule sgr-1 \"ssh\" of web", or "rule (allow TCP 22 from 0.0.0.0/0, no id) of ops".
   std::string describeRule(const RuleOrigin& origin) const {
     std::string text = "rule ";
-    if (!origin.ruleId.empty()) {
-      text += origin.ruleId;
+    if (!origin.rule_id.empty()) {
+      text += origin.rule_id;
     } else if (const SecurityGroupRule* found = rule(origin)) {
       text += "(" + describeContent(*found) + ", no id)";
     } else {
       text += "(no id)";
     }
     if (!origin.description.empty()) text += " \"" + origin.description + "\"";
-    return text + " of " + (origin.groupName.empty() ? origin.groupId : origin.groupName);
+    return text + " of " + (origin.group_name.empty() ? origin.group_id : origin.group_name);
   }
 
   // How a subject names the rule: its id, or its content.
   std::string ruleName(const RuleOrigin& origin) const {
-    if (!origin.ruleId.empty()) return origin.ruleId;
+    if (!origin.rule_id.empty()) return origin.rule_id;
     const SecurityGroupRule* found = rule(origin);
     return found == nullptr ? origin.key : describeContent(*found);
   }
@@ -289,14 +289,14 @@ class Auditor {
       std::sort(addresses.begin(), addresses.end(), [](const IpAddress& a, const IpAddress& b) {
         return std::tuple(a.family, a.value) < std::tuple(b.family, b.value);
       });
-      AddressSet& set = resolver_.securityGroupMembers[id];
+      AddressSet& set = resolver_.security_group_members[id];
       for (const auto& address : addresses)
         set.add(address.family, {address.value, address.value});
     }
     for (const auto& set : input_.cloud.address_sets) {
       // A listing of prefix lists names them without entries: those stay unresolved, never "nobody".
       if (set.entries.empty() && set.addresses.empty()) continue;
-      auto& target = (set.kind == "prefix-list" ? resolver_.prefixLists : resolver_.addressGroups)[set.id];
+      auto& target = (set.kind == "prefix-list" ? resolver_.prefix_lists : resolver_.address_groups)[set.id];
       target = target.unite(set.addresses);
     }
   }
@@ -798,7 +798,7 @@ class Auditor {
                                 "not admitted: " + joinCidrs(missing_cidrs, 64) + " (" +
                                     describeMissingDecision(missing_decided_by) + ")",
                                 {}});
-    if (check.dependsOnUnresolved) {
+    if (check.depends_on_unresolved) {
       finding.evidence.push_back(
           {"rule", "the verdict could change for members of an unresolved security group", {}});
     }
@@ -850,8 +850,8 @@ class Auditor {
         const SecurityGroupRule* rule = groups_.rule(*decision.rule);
         if (rule == nullptr || !narrowed.insert(decision.rule->key).second) continue;
         finding.narrow_plans.push_back({firewall.provider,
-                                        decision.rule->groupId,
-                                        decision.rule->groupName,
+                                        decision.rule->group_id,
+                                        decision.rule->group_name,
                                         *rule,
                                         {},
                                         "sgaudit: this deny blocks " + portLabel(port, protocol) + " for " +
@@ -870,7 +870,7 @@ class Auditor {
       const bool admits =
           std::any_of(admitted_decided_by.begin(), admitted_decided_by.end(), [&](const AddressPiece& piece) {
             return std::any_of(piece.decisions.begin(), piece.decisions.end(), [&](const LayerDecision& d) {
-              if (!d.rule || d.action != RuleAction::Allow || d.rule->groupId != id) return false;
+              if (!d.rule || d.action != RuleAction::Allow || d.rule->group_id != id) return false;
               const SecurityGroupRule* rule = groups_.rule(*d.rule);
               return rule != nullptr && std::holds_alternative<Cidr>(rule->source);
             });
@@ -909,14 +909,14 @@ class Auditor {
     candidates.insert(candidates.end(), firewall.group_ids.begin(), firewall.group_ids.end());
     std::vector<std::string> others;
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
-    for (const auto& [id, members] : resolver.securityGroupMembers)
+    for (const auto& [id, members] : resolver.security_group_members)
       others.push_back(id);
     std::sort(others.begin(), others.end());
     candidates.insert(candidates.end(), others.begin(), others.end());
     // One group that holds them all, the way a node pool's node group does.
     for (const auto& id : candidates) {
-      const auto members = resolver.securityGroupMembers.find(id);
-      if (members == resolver.securityGroupMembers.end() || !members->second.contains(wanted)) continue;
+      const auto members = resolver.security_group_members.find(id);
+      if (members == resolver.security_group_members.end() || !members->second.contains(wanted)) continue;
       chosen.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
       return true;
     }
@@ -926,8 +926,8 @@ class Auditor {
     std::set<std::string> seen;
     for (const auto& id : candidates) {
       if (!seen.insert(id).second) continue;
-      const auto members = resolver.securityGroupMembers.find(id);
-      if (members == resolver.securityGroupMembers.end() || !members->second.intersects(left)) continue;
+      const auto members = resolver.security_group_members.find(id);
+      if (members == resolver.security_group_members.end() || !members->second.intersects(left)) continue;
       if (!wanted.contains(members->second)) continue;  // it would open the port to others than asked
       picked.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
       left = left.subtract(members->second);
@@ -1147,8 +1147,8 @@ class Auditor {
             if (added) {
               cause.origin = rule.rule->origin;
               cause.origin.key = rule.key;
-              if (cause.origin.groupId.empty()) cause.origin.groupId = rule.group->id;
-              if (cause.origin.groupName.empty()) cause.origin.groupName = rule.group->name;
+              if (cause.origin.group_id.empty()) cause.origin.group_id = rule.group->id;
+              if (cause.origin.group_name.empty()) cause.origin.group_name = rule.group->name;
               cause.provider = firewall.provider;
             }
             if (cause.nodes.empty() || cause.nodes.back() != node_name) cause.nodes.push_back(node_name);
@@ -1177,7 +1177,7 @@ class Auditor {
       std::sort(cause.nodes.begin(), cause.nodes.end());
       cause.nodes.erase(std::unique(cause.nodes.begin(), cause.nodes.end()), cause.nodes.end());
       const bool whole = cause.exposed.contains(public_v4) || cause.exposed.contains(public_v6);
-      merged[{cause.origin.groupId, whole}].push_back(&cause);
+      merged[{cause.origin.group_id, whole}].push_back(&cause);
     }
     for (const auto& [key, rules] : merged)
       reportExposure(rules, key.second);
@@ -1220,7 +1220,8 @@ class Auditor {
       if (ranges.size() == 1 && ranges.front().first == ranges.front().last)
         finding.port = ranges.front().first;
     }
-    const std::string group = first.origin.groupName.empty() ? first.origin.groupId : first.origin.groupName;
+    const std::string group =
+        first.origin.group_name.empty() ? first.origin.group_id : first.origin.group_name;
     finding.subjects = {{"SecurityGroup", "", group}};
     std::string rule_text = rules.size() == 1 ? groups_.describeRule(first.origin)
                                               : std::to_string(rules.size()) + " rules of " + group;
@@ -1229,8 +1230,8 @@ class Auditor {
       const SecurityGroupRule* rule = groups_.rule(cause->origin);
       if (rule == nullptr) continue;
       NarrowRulePlan plan{cause->provider,
-                          cause->origin.groupId,
-                          cause->origin.groupName,
+                          cause->origin.group_id,
+                          cause->origin.group_name,
                           *rule,
                           {},
                           "sgaudit: " + portsText(cause->ports) + " only from inside the network"};
@@ -1243,7 +1244,7 @@ class Auditor {
                     (whole ? "the whole internet" : joinCidrs(exposed.toCidrs(), 3)) + " on " +
                     onNodes(finding.nodes) + " through " + rule_text;
     if (light()) {
-      add(std::move(finding), {first.origin.groupId, whole ? "internet" : "public"});
+      add(std::move(finding), {first.origin.group_id, whole ? "internet" : "public"});
       return;
     }
     std::size_t listeners = 0;
@@ -1297,7 +1298,7 @@ class Auditor {
     }
     finding.evidence.push_back(
         {"rule", "on " + hostsNoun(finding.nodes) + ": " + nameList(finding.nodes, 50), {}});
-    add(std::move(finding), {first.origin.groupId, whole ? "internet" : "public"});
+    add(std::move(finding), {first.origin.group_id, whole ? "internet" : "public"});
   }
 
   // One rule addition per (group, protocol, sources), with the ports of every finding that needs it.

@@ -197,10 +197,10 @@ const AddressSet* lookupSource(const SourceResolver& resolver, const RuleSource&
     return it == map.end() ? nullptr : &it->second;
   };
   if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
-    return find(resolver.securityGroupMembers, ref->id);
-  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return find(resolver.addressGroups, ref->id);
-  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return find(resolver.prefixLists, ref->id);
-  if (const auto* tag = std::get_if<ProviderTag>(&source)) return find(resolver.providerTags, tag->name);
+    return find(resolver.security_group_members, ref->id);
+  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return find(resolver.address_groups, ref->id);
+  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return find(resolver.prefix_lists, ref->id);
+  if (const auto* tag = std::get_if<ProviderTag>(&source)) return find(resolver.provider_tags, tag->name);
   return nullptr;
 }
 
@@ -436,8 +436,8 @@ struct FlatPiece {
   std::uint32_t rangeBegin = 0;
   std::uint32_t rangeEnd = 0;
   std::uint32_t choiceBegin = 0;
-  bool admitted = false;             // every layer allows
-  bool dependsOnUnresolved = false;  // see AddressPiece
+  bool admitted = false;               // every layer allows
+  bool depends_on_unresolved = false;  // see AddressPiece
 };
 
 // The outcome for one elementary key interval before it is turned into the public answer. Flat, so that
@@ -727,7 +727,7 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
     }
     FlatPiece& piece = outcome.pieces.back();
     piece.admitted = verdict.admitted;
-    piece.dependsOnUnresolved = verdict.dependsOnUnresolved();
+    piece.depends_on_unresolved = verdict.dependsOnUnresolved();
     return index;
   };
   auto& starts = scratch.runStarts;
@@ -807,7 +807,7 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
     outcome.ranges[piece.rangeEnd++] = range;
     // Runs come in address order, so the admitted and undetermined sets come out canonical.
     if (piece.admitted) intervals::appendMerging(outcome.admitted[family == IpFamily::V4 ? 0 : 1], range);
-    if (piece.dependsOnUnresolved)
+    if (piece.depends_on_unresolved)
       intervals::appendMerging(outcome.undetermined[family == IpFamily::V4 ? 0 : 1], range);
   }
 }
@@ -1409,12 +1409,12 @@ void writeAnswer(const IntervalOutcome& outcome, PortIntervalAnswer& answer) {
       } else {
         decision.rule.reset();
       }
-      decision.unlessMemberOf.clear();
+      decision.unless_member_of.clear();
       for (const CompiledRule* precedent : outcome.precedentsOf(choice))
-        decision.unlessMemberOf.push_back(toUnresolvedSource(layer, *precedent));
+        decision.unless_member_of.push_back(toUnresolvedSource(layer, *precedent));
     }
     out.verdict = piece.admitted ? RuleAction::Allow : RuleAction::Deny;
-    out.dependsOnUnresolved = piece.dependsOnUnresolved;
+    out.depends_on_unresolved = piece.depends_on_unresolved;
     const auto ranges = outcome.rangesOf(piece);
     out.addresses.assignCanonicalRanges(IpFamily::V4,
                                         piece.family == IpFamily::V4 ? ranges : decltype(ranges){});
@@ -1451,7 +1451,7 @@ void appendCut(const AddressPiece& piece, const AddressSet& to, std::vector<Addr
   AddressSet addresses = piece.addresses.intersect(to);
   if (addresses.empty()) return;
   out.push_back(
-      AddressPiece{std::move(addresses), piece.verdict, piece.decisions, piece.dependsOnUnresolved});
+      AddressPiece{std::move(addresses), piece.verdict, piece.decisions, piece.depends_on_unresolved});
 }
 
 }  // namespace
@@ -1488,10 +1488,11 @@ std::optional<AddressSet> SourceResolver::resolve(const RuleSource& source) cons
     return it->second;
   };
   if (const auto* cidr = std::get_if<Cidr>(&source)) return AddressSet::of(*cidr);
-  if (const auto* ref = std::get_if<SecurityGroupRef>(&source)) return lookup(securityGroupMembers, ref->id);
-  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return lookup(addressGroups, ref->id);
-  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return lookup(prefixLists, ref->id);
-  return lookup(providerTags, std::get<ProviderTag>(source).name);
+  if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
+    return lookup(security_group_members, ref->id);
+  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return lookup(address_groups, ref->id);
+  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return lookup(prefix_lists, ref->id);
+  return lookup(provider_tags, std::get<ProviderTag>(source).name);
 }
 
 const PortIntervalAnswer& ReachAnswer::at(std::uint16_t key) const {
@@ -1517,7 +1518,7 @@ std::shared_ptr<const CompiledSecurityGroup>& FirewallCompiler::cached(const Sec
     }
     return i;
   };
-  if ((cacheUsed_ + 1) * 2 > cache_.size()) {
+  if ((cache_used_ + 1) * 2 > cache_.size()) {
     std::vector<CacheSlot> grown(std::max<std::size_t>(64, cache_.size() * 2));
     for (CacheSlot& slot : cache_) {
       if (slot.group != nullptr) grown[slotOf(grown, slot.group, slot.model)] = std::move(slot);
@@ -1528,7 +1529,7 @@ std::shared_ptr<const CompiledSecurityGroup>& FirewallCompiler::cached(const Sec
   if (slot.group == nullptr) {
     slot.group = group;
     slot.model = model;
-    ++cacheUsed_;
+    ++cache_used_;
   }
   return slot.compiled;
 }
@@ -1881,7 +1882,7 @@ RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSe
   } else {
     check.exposure = Exposure::PartiallyOpen;
   }
-  check.dependsOnUnresolved = answer.undetermined.intersects(required);
+  check.depends_on_unresolved = answer.undetermined.intersects(required);
   return check;
 }
 

@@ -41,9 +41,9 @@ void to_json(nlohmann::json& out, Exposure exposure) {
 
 void to_json(nlohmann::json& out, const RuleOrigin& origin) {
   out = nlohmann::json{{"provider", origin.provider},
-                       {"group_id", origin.groupId},
-                       {"group_name", origin.groupName},
-                       {"rule_id", origin.ruleId},
+                       {"group_id", origin.group_id},
+                       {"group_name", origin.group_name},
+                       {"rule_id", origin.rule_id},
                        {"description", origin.description}};
 }
 
@@ -60,14 +60,14 @@ void to_json(nlohmann::json& out, const LayerDecision& decision) {
     out["rule"] = nullptr;
     out["reason"] = "no rule matched: default deny";
   }
-  out["unless_member_of"] = decision.unlessMemberOf;
+  out["unless_member_of"] = decision.unless_member_of;
 }
 
 void to_json(nlohmann::json& out, const AddressPiece& piece) {
   out = nlohmann::json{{"addresses", piece.addresses},
                        {"verdict", piece.verdict},
                        {"decisions", piece.decisions},
-                       {"depends_on_unresolved", piece.dependsOnUnresolved}};
+                       {"depends_on_unresolved", piece.depends_on_unresolved}};
 }
 
 void to_json(nlohmann::json& out, const PortIntervalAnswer& answer) {
@@ -88,7 +88,7 @@ void to_json(nlohmann::json& out, const RequirementCheck& check) {
                        {"exposure", check.exposure},
                        {"missing", check.missing},
                        {"admitted", check.admitted},
-                       {"depends_on_unresolved", check.dependsOnUnresolved}};
+                       {"depends_on_unresolved", check.depends_on_unresolved}};
 }
 
 }  // namespace sgaudit::core

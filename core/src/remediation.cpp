@@ -9,9 +9,9 @@ namespace {
 SecurityGroupRule plannedRule(const SecurityGroup& group, SecurityGroupRule rule, RuleSource source,
                               const std::string& description) {
   rule.source = std::move(source);
-  rule.origin.groupId = group.id;
-  rule.origin.groupName = group.name;
-  rule.origin.ruleId.clear();
+  rule.origin.group_id = group.id;
+  rule.origin.group_name = group.name;
+  rule.origin.rule_id.clear();
   rule.origin.description = description;
   rule.origin.key = "planned:" + contentIdentity(rule);
   return rule;
@@ -28,8 +28,8 @@ SecurityGroup applyPlans(const SecurityGroup& group, const std::vector<AllowIngr
     const auto same = [&](const SecurityGroupRule& rule) {
       if (!rule.origin.key.empty() && !plan.rule.origin.key.empty())
         return rule.origin.key == plan.rule.origin.key;
-      if (!plan.rule.origin.ruleId.empty()) return rule.origin.ruleId == plan.rule.origin.ruleId;
-      return rule.origin.ruleId.empty() && contentIdentity(rule) == contentIdentity(plan.rule);
+      if (!plan.rule.origin.rule_id.empty()) return rule.origin.rule_id == plan.rule.origin.rule_id;
+      return rule.origin.rule_id.empty() && contentIdentity(rule) == contentIdentity(plan.rule);
     };
     const auto removed = std::remove_if(out.rules.begin(), out.rules.end(), same);
     if (removed == out.rules.end()) continue;  // already gone: the plan changes nothing here

@@ -90,16 +90,16 @@ class CaseGenerator {
           {0, ~Uint128{0}, (Uint128{0xfd00} << 112), (Uint128{0xffff} << 32) | 0x0a000001u, high}));
     }
     for (const char* id : {"sg-0", "sg-1", "sg-2", "sg-3"}) {
-      if (chance(0.6)) out.resolver.securityGroupMembers[id] = randomAddressSet();
+      if (chance(0.6)) out.resolver.security_group_members[id] = randomAddressSet();
     }
     for (const char* id : {"ag-0", "ag-1"}) {
-      if (chance(0.5)) out.resolver.addressGroups[id] = randomAddressSet();
+      if (chance(0.5)) out.resolver.address_groups[id] = randomAddressSet();
     }
     for (const char* id : {"pl-0", "pl-1"}) {
-      if (chance(0.5)) out.resolver.prefixLists[id] = randomAddressSet();
+      if (chance(0.5)) out.resolver.prefix_lists[id] = randomAddressSet();
     }
     for (const char* id : {"VirtualNetwork", "Internet"}) {
-      if (chance(0.5)) out.resolver.providerTags[id] = randomAddressSet();
+      if (chance(0.5)) out.resolver.provider_tags[id] = randomAddressSet();
     }
     for (std::size_t l = 0; l < models.size(); ++l) {
       CaseLayer layer{models[l], {}};
@@ -111,8 +111,8 @@ class CaseGenerator {
         int ruleCount = static_cast<int>(random_() % static_cast<std::uint64_t>(shape_.maxRules + 1));
         for (int r = 0; r < ruleCount; ++r) {
           SecurityGroupRule rule = randomRule(group.id);
-          rule.origin.ruleId = "L" + std::to_string(l) + "G" + std::to_string(g) + "R" + std::to_string(r);
-          rule.origin.groupName = group.name;
+          rule.origin.rule_id = "L" + std::to_string(l) + "G" + std::to_string(g) + "R" + std::to_string(r);
+          rule.origin.group_name = group.name;
           group.rules.push_back(std::move(rule));
         }
         if (chance(shape_.broadChance)) {
@@ -131,7 +131,7 @@ class CaseGenerator {
             twin.source =
                 Cidr::containing(IpAddress{first.family() == IpFamily::V4 ? IpFamily::V6 : IpFamily::V4, 0},
                                  std::get<Cidr>(broad.source).prefixLength());
-            twin.origin.ruleId += "6";
+            twin.origin.rule_id += "6";
             group.rules.push_back(std::move(twin));
           }
           group.rules.push_back(std::move(broad));
@@ -326,16 +326,16 @@ class CaseGenerator {
 };
 
 std::string ruleId(const SecurityGroupRule* rule) {
-  return rule ? rule->origin.ruleId : "(default deny)";
+  return rule ? rule->origin.rule_id : "(default deny)";
 }
 std::string ruleId(const std::shared_ptr<const RuleOrigin>& rule) {
-  return rule ? rule->ruleId : "(default deny)";
+  return rule ? rule->rule_id : "(default deny)";
 }
 
 std::vector<std::string> sortedIds(const std::vector<const SecurityGroupRule*>& rules) {
   std::vector<std::string> out;
   for (const auto* rule : rules)
-    out.push_back(rule->origin.ruleId);
+    out.push_back(rule->origin.rule_id);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -343,7 +343,7 @@ std::vector<std::string> sortedIds(const std::vector<const SecurityGroupRule*>& 
 std::vector<std::string> sortedIds(const std::vector<UnresolvedSource>& sources) {
   std::vector<std::string> out;
   for (const auto& source : sources)
-    out.push_back(source.rule.ruleId);
+    out.push_back(source.rule.rule_id);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -390,20 +390,20 @@ std::optional<std::string> intervalDisagreement(const Case& c, const Firewall& f
         why << "layer " << l << " engine=" << toString(got.action) << " by " << ruleId(got.rule)
             << " oracle=" << toString(want.action) << " by " << ruleId(want.decider) << "; ";
       }
-      if (sortedIds(got.unlessMemberOf) != sortedIds(want.unlessMemberOf)) {
-        why << "layer " << l << " unless-member-of engine=" << join(sortedIds(got.unlessMemberOf))
-            << " oracle=" << join(sortedIds(want.unlessMemberOf)) << "; ";
+      if (sortedIds(got.unless_member_of) != sortedIds(want.unless_member_of)) {
+        why << "layer " << l << " unless-member-of engine=" << join(sortedIds(got.unless_member_of))
+            << " oracle=" << join(sortedIds(want.unless_member_of)) << "; ";
       }
     }
   }
-  if (found->dependsOnUnresolved != expected.dependsOnUnresolved) {
-    why << "depends-on-unresolved engine=" << found->dependsOnUnresolved
-        << " oracle=" << expected.dependsOnUnresolved << "; ";
+  if (found->depends_on_unresolved != expected.depends_on_unresolved) {
+    why << "depends-on-unresolved engine=" << found->depends_on_unresolved
+        << " oracle=" << expected.depends_on_unresolved << "; ";
   }
   if (interval.admitted.contains(packet.source) != (expected.verdict == RuleAction::Allow)) {
     why << "admitted set disagrees with the piece; ";
   }
-  if (interval.undetermined.contains(packet.source) != expected.dependsOnUnresolved) {
+  if (interval.undetermined.contains(packet.source) != expected.depends_on_unresolved) {
     why << "undetermined set disagrees; ";
   }
   auto expectedUnresolved =
@@ -474,14 +474,14 @@ std::optional<std::string> answerDifference(const PortIntervalAnswer& got, const
     const std::string where = "piece " + std::to_string(p) + ": ";
     if (!(a.addresses == b.addresses))
       return where + "addresses {" + a.addresses.toString() + "} != {" + b.addresses.toString() + "}";
-    if (a.verdict != b.verdict || a.dependsOnUnresolved != b.dependsOnUnresolved)
+    if (a.verdict != b.verdict || a.depends_on_unresolved != b.depends_on_unresolved)
       return where + "verdict or dependence on unresolved references";
     if (a.decisions.size() != b.decisions.size()) return where + "layer count";
     for (std::size_t l = 0; l < a.decisions.size(); ++l) {
       const LayerDecision& x = a.decisions[l];
       const LayerDecision& y = b.decisions[l];
       if (x.layer != y.layer || x.action != y.action || x.rule != y.rule ||
-          x.unlessMemberOf != y.unlessMemberOf)
+          x.unless_member_of != y.unless_member_of)
         return where + "layer " + std::to_string(l) + " decided by " + ruleId(x.rule) +
                " != " + ruleId(y.rule);
     }
@@ -622,7 +622,7 @@ std::string describeCase(const Case& c) {
     for (const SecurityGroup& group : c.layers[l].groups) {
       out << "    group " << group.id << "\n";
       for (const SecurityGroupRule& rule : group.rules) {
-        out << "      " << rule.origin.ruleId << ": " << toString(rule.direction) << " "
+        out << "      " << rule.origin.rule_id << ": " << toString(rule.direction) << " "
             << toString(rule.ethertype) << " " << rule.protocol.name() << " keys " << rule.ports.toString()
             << " from " << describe(rule.source) << " " << toString(rule.action) << " priority "
             << rule.priority << "\n";
@@ -646,10 +646,10 @@ std::string describeCase(const Case& c) {
       if (referenced(id)) out << "  resolver " << what << " " << id << " = {" << set.toString() << "}\n";
     }
   };
-  printMap("group", c.resolver.securityGroupMembers);
-  printMap("address group", c.resolver.addressGroups);
-  printMap("prefix list", c.resolver.prefixLists);
-  printMap("tag", c.resolver.providerTags);
+  printMap("group", c.resolver.security_group_members);
+  printMap("address group", c.resolver.address_groups);
+  printMap("prefix list", c.resolver.prefix_lists);
+  printMap("tag", c.resolver.provider_tags);
   out << "  packet from " << c.packet.source.toString() << " protocol " << c.packet.protocol.name() << " key "
       << c.packet.key << ", query keys " << c.query.toString() << "\n";
   return out.str();
@@ -679,7 +679,7 @@ void runDifferential(const char* name,
       if (layer.decider == nullptr) ++defaultDenies;
       if (layer.decider != nullptr && layer.action == RuleAction::Deny) ++deniedByRule;
     }
-    if (verdict.dependsOnUnresolved) ++undetermined;
+    if (verdict.depends_on_unresolved) ++undetermined;
     if (auto why = check(c)) {
       Case small = minimise(c, check);
       FAIL() << name << ": the engine disagrees: SGAUDIT_FUZZ_SEED=" << seed << " case " << i

@@ -21,11 +21,11 @@ SourceMatch matchSource(const SecurityGroupRule& rule, const SourceResolver& res
     return it == map.end() ? nullptr : &it->second;
   };
   if (const auto* ref = std::get_if<SecurityGroupRef>(&rule.source))
-    set = find(resolver.securityGroupMembers, ref->id);
+    set = find(resolver.security_group_members, ref->id);
   if (const auto* ref = std::get_if<AddressGroupRef>(&rule.source))
-    set = find(resolver.addressGroups, ref->id);
-  if (const auto* ref = std::get_if<PrefixListRef>(&rule.source)) set = find(resolver.prefixLists, ref->id);
-  if (const auto* tag = std::get_if<ProviderTag>(&rule.source)) set = find(resolver.providerTags, tag->name);
+    set = find(resolver.address_groups, ref->id);
+  if (const auto* ref = std::get_if<PrefixListRef>(&rule.source)) set = find(resolver.prefix_lists, ref->id);
+  if (const auto* tag = std::get_if<ProviderTag>(&rule.source)) set = find(resolver.provider_tags, tag->name);
   if (set == nullptr) return SourceMatch::Unknown;
   return set->contains(source) ? SourceMatch::Yes : SourceMatch::No;
 }
@@ -40,10 +40,10 @@ std::optional<AddressSet> sourceAddresses(const RuleSource& source, const Source
   };
   if (const auto* cidr = std::get_if<Cidr>(&source)) return AddressSet::of(*cidr);
   if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
-    return find(resolver.securityGroupMembers, ref->id);
-  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return find(resolver.addressGroups, ref->id);
-  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return find(resolver.prefixLists, ref->id);
-  if (const auto* tag = std::get_if<ProviderTag>(&source)) return find(resolver.providerTags, tag->name);
+    return find(resolver.security_group_members, ref->id);
+  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return find(resolver.address_groups, ref->id);
+  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return find(resolver.prefix_lists, ref->id);
+  if (const auto* tag = std::get_if<ProviderTag>(&source)) return find(resolver.provider_tags, tag->name);
   return std::nullopt;
 }
 
@@ -122,16 +122,16 @@ PacketVerdict evaluateInOrder(const Firewall& firewall, const LayerOrders& order
     }
     verdict.action = verdict.decider ? verdict.decider->action : RuleAction::Deny;
     for (const SecurityGroupRule* maybe : maybes) {
-      if (maybe->action != verdict.action) verdict.unlessMemberOf.push_back(maybe);
+      if (maybe->action != verdict.action) verdict.unless_member_of.push_back(maybe);
     }
-    bool layerCanAllow = verdict.action == RuleAction::Allow || !verdict.unlessMemberOf.empty();
-    bool layerCanDeny = verdict.action == RuleAction::Deny || !verdict.unlessMemberOf.empty();
+    bool layerCanAllow = verdict.action == RuleAction::Allow || !verdict.unless_member_of.empty();
+    bool layerCanDeny = verdict.action == RuleAction::Deny || !verdict.unless_member_of.empty();
     allowPossible = allowPossible && layerCanAllow;
     denyPossible = denyPossible || layerCanDeny;
     if (verdict.action == RuleAction::Deny) out.verdict = RuleAction::Deny;
     out.layers.push_back(std::move(verdict));
   }
-  out.dependsOnUnresolved = out.verdict == RuleAction::Allow ? denyPossible : allowPossible;
+  out.depends_on_unresolved = out.verdict == RuleAction::Allow ? denyPossible : allowPossible;
   return out;
 }
 

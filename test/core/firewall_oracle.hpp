@@ -23,14 +23,14 @@ struct LayerVerdict {
   RuleAction action = RuleAction::Deny;
   const SecurityGroupRule* decider = nullptr;  // nullptr: default deny
   // Unresolved rules evaluated before the decider whose action differs from it, in evaluation order.
-  std::vector<const SecurityGroupRule*> unlessMemberOf;
+  std::vector<const SecurityGroupRule*> unless_member_of;
 };
 
 struct PacketVerdict {
   RuleAction verdict = RuleAction::Allow;
   std::vector<LayerVerdict> layers;
   // Whether some membership of unresolved references gives the other verdict.
-  bool dependsOnUnresolved = false;
+  bool depends_on_unresolved = false;
 };
 
 PacketVerdict evaluatePacket(const Firewall& firewall, const SourceResolver& resolver, const Packet& packet);

@@ -28,7 +28,7 @@ SecurityGroupRule rule(std::string id, RuleAction action, Protocol protocol, Por
   out.ethertype = std::get<Cidr>(out.source).family() == IpFamily::V4 ? Ethertype::IPv4 : Ethertype::IPv6;
   out.priority = priority;
   out.origin.provider = "test";
-  out.origin.ruleId = std::move(id);
+  out.origin.rule_id = std::move(id);
   return out;
 }
 
@@ -46,13 +46,13 @@ SecurityGroupRule fromSource(std::string id, RuleAction action, RuleSource sourc
   out.protocol = Protocol::tcp();
   out.source = std::move(source);
   out.priority = priority;
-  out.origin.ruleId = std::move(id);
+  out.origin.rule_id = std::move(id);
   return out;
 }
 
 std::shared_ptr<const SecurityGroup> group(std::string id, std::vector<SecurityGroupRule> rules) {
   for (SecurityGroupRule& r : rules)
-    r.origin.groupId = id;
+    r.origin.group_id = id;
   return std::make_shared<SecurityGroup>(SecurityGroup{id, id + "-name", std::move(rules)});
 }
 
@@ -70,7 +70,7 @@ const AddressPiece& pieceFor(const PortIntervalAnswer& answer, const IpAddress& 
 std::string decidedBy(const PortIntervalAnswer& answer, std::string_view source) {
   const AddressPiece& piece = pieceFor(answer, ip(source));
   const auto& rule = piece.decisions.at(0).rule;
-  return rule ? rule->ruleId : "default deny";
+  return rule ? rule->rule_id : "default deny";
 }
 
 const SourceResolver kNoResolver;
@@ -197,7 +197,7 @@ TEST(Firewall, Ipv6AnyAddress) {
 // Test that a rule whose source is its own group admits the group's members, the node itself included.
 TEST(Firewall, RuleWhoseSourceIsItsOwnGroup) {
   SourceResolver resolver;
-  resolver.securityGroupMembers["sg-node"] = set({"10.1.0.55/32", "10.1.0.56/32"});
+  resolver.security_group_members["sg-node"] = set({"10.1.0.55/32", "10.1.0.56/32"});
   Firewall firewall =
       oneLayer(EvaluationModel::Union,
                {group("sg-node", {fromSource("self", RuleAction::Allow, SecurityGroupRef{"sg-node"})})});
@@ -222,7 +222,7 @@ TEST(Firewall, OverlappingCidrs) {
   // "narrower" decides nothing: no piece cites it.
   for (const AddressPiece& piece : answer.pieces) {
     if (piece.decisions[0].rule) {
-      EXPECT_NE(piece.decisions[0].rule->ruleId, "narrower");
+      EXPECT_NE(piece.decisions[0].rule->rule_id, "narrower");
     }
   }
 }
@@ -256,7 +256,7 @@ TEST(Firewall, EthertypeLimitsFamilies) {
   SecurityGroupRule members = fromSource("members", RuleAction::Allow, SecurityGroupRef{"sg-x"});
   members.ethertype = Ethertype::IPv4;
   SourceResolver resolver;
-  resolver.securityGroupMembers["sg-x"] = set({"10.0.0.1/32", "fd00::1/128"});
+  resolver.security_group_members["sg-x"] = set({"10.0.0.1/32", "fd00::1/128"});
   Firewall firewall = oneLayer(EvaluationModel::Union, {group("sg-a", {mismatched, members})});
   EXPECT_EQ(reach(firewall, resolver, Protocol::tcp(), PortRange::single(1)).intervals[0].admitted,
             set({"10.0.0.1/32"}));
@@ -283,13 +283,13 @@ TEST(Firewall, UnresolvedReferenceStaysSymbolicUnderUnion) {
   EXPECT_EQ(answer.admitted, set({"10.1.0.0/16"}));
   ASSERT_EQ(answer.unresolved.size(), 1u);
   EXPECT_EQ(answer.unresolved[0].source, "members of sg-123");
-  EXPECT_EQ(answer.unresolved[0].rule.ruleId, "peer");
+  EXPECT_EQ(answer.unresolved[0].rule.rule_id, "peer");
   const AddressPiece& outside = pieceFor(answer, ip("8.8.8.8"));
   EXPECT_EQ(outside.verdict, RuleAction::Deny);
-  EXPECT_TRUE(outside.dependsOnUnresolved);
-  ASSERT_EQ(outside.decisions[0].unlessMemberOf.size(), 1u);
-  EXPECT_EQ(outside.decisions[0].unlessMemberOf[0].source, "members of sg-123");
-  EXPECT_FALSE(pieceFor(answer, ip("10.1.0.1")).dependsOnUnresolved);
+  EXPECT_TRUE(outside.depends_on_unresolved);
+  ASSERT_EQ(outside.decisions[0].unless_member_of.size(), 1u);
+  EXPECT_EQ(outside.decisions[0].unless_member_of[0].source, "members of sg-123");
+  EXPECT_FALSE(pieceFor(answer, ip("10.1.0.1")).depends_on_unresolved);
   EXPECT_EQ(answer.undetermined, AddressSet::all().subtract(set({"10.1.0.0/16"})));
 }
 
@@ -307,14 +307,14 @@ TEST(Firewall, UnresolvedReferenceUnderFirstMatch) {
   EXPECT_EQ(answer.unresolved.size(), 2u);
   const AddressPiece& v4 = pieceFor(answer, ip("1.1.1.1"));
   EXPECT_EQ(v4.verdict, RuleAction::Allow);
-  EXPECT_TRUE(v4.dependsOnUnresolved);
-  ASSERT_EQ(v4.decisions[0].unlessMemberOf.size(), 1u);
-  EXPECT_EQ(v4.decisions[0].unlessMemberOf[0].source, "address group ag-bad");
+  EXPECT_TRUE(v4.depends_on_unresolved);
+  ASSERT_EQ(v4.decisions[0].unless_member_of.size(), 1u);
+  EXPECT_EQ(v4.decisions[0].unless_member_of[0].source, "address group ag-bad");
   // IPv6 sources reach no resolved rule: default deny unless a member of sg-late (the blocklist would deny).
   const AddressPiece& v6 = pieceFor(answer, ip("2001:db8::1"));
   EXPECT_EQ(v6.verdict, RuleAction::Deny);
-  ASSERT_EQ(v6.decisions[0].unlessMemberOf.size(), 1u);
-  EXPECT_EQ(v6.decisions[0].unlessMemberOf[0].rule.ruleId, "late");
+  ASSERT_EQ(v6.decisions[0].unless_member_of.size(), 1u);
+  EXPECT_EQ(v6.decisions[0].unless_member_of[0].rule.rule_id, "late");
   EXPECT_EQ(answer.undetermined, AddressSet::all());
 }
 
@@ -336,7 +336,7 @@ TEST(Firewall, AllLayersMustAdmit) {
   ASSERT_EQ(outside.decisions.size(), 2u);
   EXPECT_EQ(outside.decisions[0].action, RuleAction::Deny);
   EXPECT_EQ(outside.decisions[0].rule, nullptr);
-  EXPECT_EQ(outside.decisions[1].rule->ruleId, "nic-allow");
+  EXPECT_EQ(outside.decisions[1].rule->rule_id, "nic-allow");
 }
 
 // Test that a node without any firewall layer admits every source.
@@ -361,7 +361,7 @@ TEST(FirewallCompiler, SharesCompiledGroups) {
 // the missing part as minimal CIDRs and the default deny as the deciding fact.
 TEST(CheckRequired, CceNodeGroupBlocksInternetOnPort80) {
   SourceResolver resolver;
-  resolver.securityGroupMembers["sg-node"] = set({"10.1.0.55/32"});
+  resolver.security_group_members["sg-node"] = set({"10.1.0.55/32"});
   Firewall firewall = oneLayer(
       EvaluationModel::FirstMatchByPriority,
       {group("sg-node",
@@ -393,7 +393,7 @@ TEST(CheckRequired, CceNodeGroupBlocksInternetOnPort80) {
   const std::vector<AddressPiece> admittedDecidedBy = internet.admittedDecidedBy(answer.intervals[0]);
   EXPECT_EQ(admittedDecidedBy.size(), 2u);
   EXPECT_EQ(admittedDecidedBy[0].addresses.unite(admittedDecidedBy[1].addresses), internet.admitted);
-  EXPECT_FALSE(internet.dependsOnUnresolved);
+  EXPECT_FALSE(internet.depends_on_unresolved);
 
   RequirementCheck vpc = checkRequired(answer.intervals[0], set({"10.1.0.0/16"}));
   EXPECT_EQ(vpc.exposure, Exposure::Open);
@@ -425,7 +425,7 @@ TEST(CheckRequired, CombinesIntervals) {
   RequirementCheck check = checkRequired(reach(symbolic, kNoResolver, Protocol::tcp(), {80, 80}).intervals[0],
                                          set({"10.0.0.0/8"}));
   EXPECT_EQ(check.exposure, Exposure::Blocked);
-  EXPECT_TRUE(check.dependsOnUnresolved);
+  EXPECT_TRUE(check.depends_on_unresolved);
 }
 
 }  // namespace

@@ -113,9 +113,9 @@ class Generator {
       rule.priority = between(1, 100);
     }
     rule.origin.provider = provider_.name;
-    rule.origin.groupId = group.id;
-    rule.origin.groupName = group.name;
-    if (provider_.rule_ids) rule.origin.ruleId = group.id + "-rule-" + std::to_string(index);
+    rule.origin.group_id = group.id;
+    rule.origin.group_name = group.name;
+    if (provider_.rule_ids) rule.origin.rule_id = group.id + "-rule-" + std::to_string(index);
     return rule;
   }
 

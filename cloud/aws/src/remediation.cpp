@@ -263,7 +263,7 @@ std::vector<core::Fix> renderFixes(const core::NarrowRulePlan& plan) {
                               authorizePermissions(rule.protocol, rule.ports, plan.narrower, description));
     shell += comment("then remove the broad rule:");
   }
-  const std::string& rule_id = rule.origin.ruleId;
+  const std::string& rule_id = rule.origin.rule_id;
   if (rule_id.starts_with("sgr-")) {
     shell += "aws ec2 revoke-security-group-ingress --group-id " + shellQuote(plan.group_id) +
              " \\\n  --security-group-rule-ids " + shellQuote(rule_id) + "\n";

@@ -161,7 +161,7 @@ std::vector<core::Fix> renderAllow(const core::AllowIngressPlan& plan) {
 }
 
 std::vector<core::Fix> renderNarrow(const core::NarrowRulePlan& plan) {
-  const std::string rule_id = plan.rule.origin.ruleId;
+  const std::string rule_id = plan.rule.origin.rule_id;
   const std::string group = plan.group_name.empty() ? plan.group_id : plan.group_name;
   std::vector<core::Fix> fixes;
   // The narrower rule goes in before the broad one goes out, so wanted traffic is never cut off in between.

@@ -240,8 +240,8 @@ class Reader {
 
   void addRule(std::size_t group, core::SecurityGroupRule rule, const Cursor& at) {
     if (++rule_count_ > kMaxRules) fail(at.pointer(), "more than " + std::to_string(kMaxRules) + " rules");
-    rule.origin.groupId = pending_[group]->id;
-    rule.origin.groupName = pending_[group]->name;
+    rule.origin.group_id = pending_[group]->id;
+    rule.origin.group_name = pending_[group]->name;
     pending_[group]->rules.push_back(std::move(rule));
   }
 

@@ -213,7 +213,7 @@ std::vector<core::Fix> renderFixes(const core::NarrowRulePlan& plan) {
   const std::string what = plan.narrower.empty() ? "Remove the rule allowing " + rule_text + " from " + group
                                                  : "Narrow the rule allowing " + rule_text + " in " + group +
                                                        " to " + count(plan.narrower.size(), "source");
-  const std::string& rule_id = rule.origin.ruleId;
+  const std::string& rule_id = rule.origin.rule_id;
 
   std::string shell = comment(what);
   if (!plan.narrower.empty()) {

@@ -152,7 +152,7 @@ TEST(AwsInputs, DescribeSecurityGroupRulesGroupsRulesByGroupId) {
   ASSERT_EQ(second.rules.size(), 1u);
   EXPECT_EQ(second.rules[0].protocol, core::Protocol::udp());  // "17"
   EXPECT_EQ(second.rules[0].ethertype, core::Ethertype::IPv6);
-  EXPECT_EQ(second.rules[0].origin.ruleId, "sgr-0aaaaaaaaaaaaaaa3");
+  EXPECT_EQ(second.rules[0].origin.rule_id, "sgr-0aaaaaaaaaaaaaaa3");
 }
 
 // Test that prefix lists are named by describe-managed-prefix-lists and filled by the entries, whose list id

@@ -75,7 +75,7 @@ TEST(HuaweiReaderTest, V3RuleQuirks) {
   EXPECT_EQ(web.rules[3].protocol, core::Protocol::any());
   EXPECT_EQ(std::get<core::Cidr>(web.rules[3].source).toString(), "::/0");
   EXPECT_EQ(std::get<core::SecurityGroupRef>(web.rules[4].source).id, "sg-web");
-  EXPECT_EQ(web.rules[4].origin.ruleId, "r-self");
+  EXPECT_EQ(web.rules[4].origin.rule_id, "r-self");
   const auto& db = *inventory.security_groups[1].group;
   EXPECT_EQ(std::get<core::AddressGroupRef>(db.rules[0].source).id, "ag-office");
   EXPECT_TRUE(db.rules[1].ports.contains(8 * 256 + 0));

@@ -100,7 +100,7 @@ TEST(HuaweiRemediationTest, NarrowRenderingsMatchGolden) {
   plan.rule.protocol = core::Protocol::tcp();
   plan.rule.ports = core::PortSet::of(core::PortRange::single(22));
   plan.rule.priority = 1;
-  plan.rule.origin.ruleId = "5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09";
+  plan.rule.origin.rule_id = "5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09";
   plan.narrower = {*core::Cidr::parse("10.1.0.0/16")};
   plan.description = "sgaudit: SSH only from the VPC";
   const auto fixes = renderNarrow(plan);

@@ -130,7 +130,7 @@ TEST(OpenStackInputs, CliRuleListReadsFormattedColumns) {
   const auto& rules = inventory.security_groups[0].group->rules;
   ASSERT_EQ(rules.size(), 6u);
   EXPECT_EQ(rules[0].ports, core::PortSet::of(core::PortRange::single(80)));
-  EXPECT_EQ(rules[0].origin.ruleId, "3c0e45ff-adaf-4124-b083-bf390e5482ff");
+  EXPECT_EQ(rules[0].origin.rule_id, "3c0e45ff-adaf-4124-b083-bf390e5482ff");
   EXPECT_TRUE(rules[1].protocol.isAny());
   EXPECT_EQ(std::get<core::SecurityGroupRef>(rules[1].source).id, "85cc3048-abc3-43cc-89b3-377341426ac5");
   EXPECT_EQ(rules[2].ports, core::PortSet::of(core::PortRange::icmpType(8)));

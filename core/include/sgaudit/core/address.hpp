@@ -58,28 +58,28 @@ class Cidr {
 
   IpFamily family() const { return network_.family; }
   const IpAddress& network() const { return network_; }
-  int prefixLength() const { return prefixLength_; }
+  int prefixLength() const { return prefix_length_; }
   // True when the text had bits set beyond the prefix ("10.1.2.3/16"); the network is 10.1.0.0/16 either way.
-  bool hadHostBits() const { return hadHostBits_; }
+  bool hadHostBits() const { return had_host_bits_; }
   // What the user wrote, or the canonical text for a computed prefix (which stores no text: decompositions of
   // large sets make many).
-  std::string originalText() const { return originalText_.empty() ? toString() : originalText_; }
+  std::string originalText() const { return original_text_.empty() ? toString() : original_text_; }
   std::string toString() const;
   AddressRange range() const;
   bool contains(const IpAddress& address) const;
 
   // Equal networks, whatever text they were written as.
   friend bool operator==(const Cidr& a, const Cidr& b) {
-    return a.network_ == b.network_ && a.prefixLength_ == b.prefixLength_;
+    return a.network_ == b.network_ && a.prefix_length_ == b.prefix_length_;
   }
 
  private:
   friend class AddressSet;  // builds decompositions without re-deriving each prefix
 
   IpAddress network_;
-  int prefixLength_ = 0;
-  bool hadHostBits_ = false;
-  std::string originalText_;
+  int prefix_length_ = 0;
+  bool had_host_bits_ = false;
+  std::string original_text_;
 };
 
 // A set of addresses of both families, as sorted, disjoint, non-adjacent intervals per family.

@@ -51,10 +51,10 @@ struct Firewall {
 // The addresses behind symbolic sources, as far as the inventory knows them. A missing entry is "unresolved":
 // the answer then keeps the source symbolic ("members of sg-123") and never guesses its addresses.
 struct SourceResolver {
-  std::unordered_map<std::string, AddressSet> securityGroupMembers;
-  std::unordered_map<std::string, AddressSet> addressGroups;
-  std::unordered_map<std::string, AddressSet> prefixLists;
-  std::unordered_map<std::string, AddressSet> providerTags;
+  std::unordered_map<std::string, AddressSet> security_group_members;
+  std::unordered_map<std::string, AddressSet> address_groups;
+  std::unordered_map<std::string, AddressSet> prefix_lists;
+  std::unordered_map<std::string, AddressSet> provider_tags;
 
   // The addresses `source` stands for (a CIDR always resolves), or nullopt when unknown.
   std::optional<AddressSet> resolve(const RuleSource& source) const;
@@ -81,7 +81,7 @@ struct LayerDecision {
   // opposite: the decision holds unless the source is a member of one of them. (Under Union: the unresolved
   // allow rules of a default-deny piece.) Unresolved references with the same action cannot change the
   // decision and are left out.
-  std::vector<UnresolvedSource> unlessMemberOf;
+  std::vector<UnresolvedSource> unless_member_of;
 };
 
 // A part of the address space (one family) with one verdict and the same deciding rules throughout.
@@ -92,7 +92,7 @@ struct AddressPiece {
   // True when membership of an unresolved reference could change the verdict. References are treated as
   // independent, so this may say "could" for a combination that is impossible, never "cannot" for one that
   // is.
-  bool dependsOnUnresolved = false;
+  bool depends_on_unresolved = false;
 };
 
 // The answer for a run of keys (ports, or ICMP type/code) over which nothing changes.
@@ -153,7 +153,7 @@ class FirewallCompiler {
 
   const SourceResolver& resolver_;
   std::vector<CacheSlot> cache_;
-  std::size_t cacheUsed_ = 0;
+  std::size_t cache_used_ = 0;
 };
 
 // Which sources reach `ports` of `protocol` on the node (ingress), and which rule decided each address.
@@ -209,7 +209,7 @@ struct RequirementCheck {
   AddressSet missing;                     // required but not admitted
   AddressSet admitted;                    // required and admitted
   // Whether unresolved references could change the result for a required address.
-  bool dependsOnUnresolved = false;
+  bool depends_on_unresolved = false;
 
   // `missing` as the fewest CIDRs.
   std::vector<Cidr> missingCidrs() const { return missing.toCidrs(); }

@@ -52,9 +52,9 @@ std::string describe(const RuleSource& source);
 // Where a rule came from, so that every verdict can cite it.
 struct RuleOrigin {
   std::string provider;  // "huaweicloud", "aws", "openstack", ...
-  std::string groupId;
-  std::string groupName;
-  std::string ruleId;
+  std::string group_id;
+  std::string group_name;
+  std::string rule_id;
   std::string description;
   // The rule's identity within the inputs: its provider id where it has one, otherwise a digest of its
   // content (group, direction, protocol, ports, source, action, priority), never empty once the audit has
