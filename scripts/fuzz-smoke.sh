@@ -14,9 +14,12 @@ seconds=${FUZZ_SECONDS:-15}
 jobs=${FUZZ_JOBS:-$(nproc)}
 build=${FUZZ_BUILD:-build-fuzz}
 cxx=${FUZZ_CXX:-clang++-14}
-# target:max_len (bytes). Large enough for every seed; small enough that mutations stay fast.
-all_targets="manifest:8192 kubectl_json:16384 sockets:4096 aws_parse:8192 openstack_parse:8192
-huawei_parse:8192 inputs:16384"
+# target:max_len (bytes). Large enough for every seed; small enough that mutations stay fast. Each provider
+# registered in cloud/CMakeLists.txt has its <provider>_parse target.
+providers=$(sed -n 's/^set(SGAUDIT_CLOUD_PROVIDERS \(.*\) CACHE.*/\1/p' cloud/CMakeLists.txt)
+[ -n "$providers" ] || { echo "fuzz-smoke: no SGAUDIT_CLOUD_PROVIDERS in cloud/CMakeLists.txt" >&2; exit 1; }
+all_targets="manifest:8192 kubectl_json:16384 sockets:4096 inputs:16384"
+for provider in $providers; do all_targets="$all_targets ${provider}_parse:8192"; done
 targets=${FUZZ_TARGETS:-$(for t in $all_targets; do printf '%s ' "${t%%:*}"; done)}
 
 start=$(date +%s)

@@ -4,6 +4,7 @@
 
 #include "handlers.hpp"
 #include "sgaudit/cloud/inputs/loader.hpp"
+#include "sgaudit/cloud/providers.hpp"
 #include "sgaudit/db/policy_store.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
 #include "sgaudit/service/embedded.hpp"
@@ -34,8 +35,7 @@ std::int64_t loadDemo(AppContext& context) {
       });
       continue;
     }
-    const bool cloud_input =
-        kind.starts_with("huawei.") || kind.starts_with("aws.") || kind.starts_with("openstack.");
+    const bool cloud_input = cloud::providerOfKind(kind) != nullptr;
     HttpRequest http = HttpRequest::make("POST", "/");
     http.body = std::string(file.content);
     QueryParams query{{"name", name}};

@@ -1,5 +1,6 @@
 #include "sgaudit/cloud/huawei/reader.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "sgaudit/cloud/json_fields.hpp"
@@ -459,6 +460,32 @@ std::optional<std::string> recognise(const json& doc) {
       kind != doc.end() && *kind == "Cluster" && doc.contains("apiVersion"))
     return "huawei.cce.clusters";
   return std::nullopt;
+}
+
+bool isMarked(const json& document) {
+  if (!document.is_object()) return false;
+  if (document.contains("request_id")) return true;
+  auto any = [&](const char* plural, const char* singular, auto&& predicate) {
+    if (const auto it = document.find(singular); it != document.end() && it->is_object() && predicate(*it))
+      return true;
+    const auto list = document.find(plural);
+    return list != document.end() && list->is_array() &&
+           std::any_of(list->begin(), list->end(),
+                       [&](const json& element) { return element.is_object() && predicate(element); });
+  };
+  auto marked_rule = [](const json& rule) {
+    return rule.contains("multiport") || rule.contains("priority") || rule.contains("action");
+  };
+  auto marked_group = [&](const json& group) {
+    if (group.contains("vpc_id") || group.contains("enterprise_project_id")) return true;
+    const auto rules = group.find("security_group_rules");
+    return rules != group.end() && rules->is_array() &&
+           std::any_of(rules->begin(), rules->end(),
+                       [&](const json& rule) { return rule.is_object() && marked_rule(rule); });
+  };
+  return any("security_groups", "security_group", marked_group) ||
+         any("security_group_rules", "security_group_rule", marked_rule) ||
+         any("subnets", "subnet", [](const json& subnet) { return subnet.contains("vpc_id"); });
 }
 
 Parsed<CloudInventory> parse(const std::string& kind, const json& document, const std::string& source) {

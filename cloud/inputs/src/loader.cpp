@@ -6,16 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sgaudit/cloud/aws/inputs.hpp"
-#include "sgaudit/cloud/aws/remediation.hpp"
-#include "sgaudit/cloud/huawei/reader.hpp"
-#include "sgaudit/cloud/huawei/remediation.hpp"
 #include "sgaudit/cloud/kubernetes/kubectl_json.hpp"
 #include "sgaudit/cloud/kubernetes/manifest.hpp"
 #include "sgaudit/cloud/node/container_log.hpp"
 #include "sgaudit/cloud/node/sockets.hpp"
-#include "sgaudit/cloud/openstack/inputs.hpp"
-#include "sgaudit/cloud/openstack/remediation.hpp"
+#include "sgaudit/cloud/providers.hpp"
 #include "sgaudit/core/finding.hpp"
 
 namespace sgaudit::cloud::inputs {
@@ -146,9 +141,8 @@ static bool isArrayOfKubernetesObjects(const json& document) {
 
 std::optional<std::string> recogniseJson(const json& document) {
   if (isPolicy(document)) return "sgaudit.policy";
-  if (auto kind = huawei::recognise(document)) return kind;
-  if (auto kind = aws::recognise(document)) return kind;
-  if (auto kind = openstack::recognise(document)) return kind;
+  if (auto claimed = claim(document); claimed && !claimed->recognition.kind.empty())
+    return claimed->recognition.kind;
   if (document.is_object() && document.contains("apiVersion") && document.value("kind", json()).is_string() &&
       isKubernetesKind(document.value("kind", ""))) {
     return "kubectl.json";
@@ -221,36 +215,41 @@ void InputLoader::addKubernetes(kubernetes::KubernetesObjects&& objects, const s
 std::optional<InputError> InputLoader::addJson(const json& document, const std::string& name, bool walked) {
   if (auto message = apiErrorMessage(document))
     return notAnInput(InputError{name, "", "this is an error response from the API: " + *message}, walked);
-  const auto kind = recogniseJson(document);
-  if (!kind)
-    return notAnInput(InputError{name, "", "not a known input (" + topLevelKeys(document) + ")"}, walked);
-  if (*kind == "sgaudit.policy") {
+  if (isPolicy(document)) {
     // Recognised so that a folder holding its policy can be audited; the policy itself comes from --policy.
-  } else if (*kind == "kubectl.json") {
-    const json* list = &document;
-    json wrapped;
-    if (document.is_array()) {  // an array of objects reads as the List it lists
-      wrapped = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", document}};
-      list = &wrapped;
-    }
-    std::istringstream stream(list->dump());
-    auto objects = kubernetes::readKubectlJson(stream, name);
-    if (!objects) return objects.error();
-    addKubernetes(std::move(objects).value(), name, *kind);
+    inventory_.inputs.push_back({name, "sgaudit.policy"});
     return std::nullopt;
-  } else {
+  }
+  if (auto claimed = claim(document)) {
+    const Provider& provider = *claimed->provider;
+    const std::string& kind = claimed->recognition.kind;
+    if (kind.empty()) {
+      return notAnInput(
+          InputError{name, "",
+                     std::string(provider.title()) + " output, but none of the shapes sgaudit reads (" +
+                         topLevelKeys(document) + ")"},
+          walked);
+    }
     std::vector<std::string> warnings;
-    openstack::ParseOptions openstack_options;
-    openstack_options.warnings = &warnings;
-    Parsed<core::CloudInventory> parsed = kind->starts_with("huawei.") ? huawei::parse(*kind, document, name)
-                                          : kind->starts_with("aws.")
-                                              ? aws::parse(*kind, document, name)
-                                              : openstack::parse(*kind, document, name, openstack_options);
+    Parsed<core::CloudInventory> parsed = provider.read(kind, document, ReadContext{name, &warnings});
     if (!parsed) return parsed.error();
     mergeCloud(inventory_.cloud, std::move(parsed).value());
     append(inventory_.warnings, std::move(warnings));
+    inventory_.inputs.push_back({name, kind});
+    return std::nullopt;
   }
-  inventory_.inputs.push_back({name, *kind});
+  if (!recogniseJson(document))
+    return notAnInput(InputError{name, "", "not a known input (" + topLevelKeys(document) + ")"}, walked);
+  const json* list = &document;
+  json wrapped;
+  if (document.is_array()) {  // an array of objects reads as the List it lists
+    wrapped = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", document}};
+    list = &wrapped;
+  }
+  std::istringstream stream(list->dump());
+  auto objects = kubernetes::readKubectlJson(stream, name);
+  if (!objects) return objects.error();
+  addKubernetes(std::move(objects).value(), name, "kubectl.json");
   return std::nullopt;
 }
 
@@ -424,20 +423,14 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
 void renderCloudFixes(std::vector<core::Finding>& findings) {
   for (auto& finding : findings) {
     const std::size_t first = finding.fixes.size();
-    for (const auto& plan : finding.narrow_plans) {
-      auto fixes = plan.provider == huawei::kProvider ? huawei::renderNarrow(plan)
-                   : plan.provider == "aws"           ? aws::renderFixes(plan)
-                   : plan.provider == "openstack"     ? openstack::renderFixes(plan)
-                                                      : std::vector<core::Fix>{};
-      append(finding.fixes, std::move(fixes));
-    }
-    for (const auto& plan : finding.allow_plans) {
-      auto fixes = plan.provider == huawei::kProvider ? huawei::renderAllow(plan)
-                   : plan.provider == "aws"           ? aws::renderFixes(plan)
-                   : plan.provider == "openstack"     ? openstack::renderFixes(plan)
-                                                      : std::vector<core::Fix>{};
-      append(finding.fixes, std::move(fixes));
-    }
+    auto render = [&](const auto& plan) {
+      if (const Provider* provider = findProvider(plan.provider))
+        append(finding.fixes, provider->renderFixes(plan));
+    };
+    for (const auto& plan : finding.narrow_plans)
+      render(plan);
+    for (const auto& plan : finding.allow_plans)
+      render(plan);
     // Each fix written from the plans carries whether the plans were proven by a re-audit.
     for (std::size_t i = first; i < finding.fixes.size(); ++i) {
       finding.fixes[i].verified = finding.fix_verified;

@@ -480,25 +480,10 @@ class Reader {
   std::size_t rule_count_ = 0;
 };
 
-bool has(const json& object, std::string_view key) {
-  return object.is_object() && object.contains(key);
-}
-
-bool huaweiGroup(const json& group) {
-  return has(group, "vpc_id") || has(group, "enterprise_project_id");
-}
-bool huaweiRule(const json& rule) {
-  return has(rule, "multiport") || has(rule, "priority") || has(rule, "action");
-}
-
 bool arrayOfObjects(const json& document, std::string_view key) {
   auto it = document.find(key);
   return it != document.end() && it->is_array() &&
          std::all_of(it->begin(), it->end(), [](const json& element) { return element.is_object(); });
-}
-
-bool anyElement(const json& list, bool (*predicate)(const json&)) {
-  return std::any_of(list.begin(), list.end(), predicate);
 }
 
 }  // namespace
@@ -515,30 +500,18 @@ std::optional<std::string> recognise(const json& document) {
     }
     return std::nullopt;
   }
-  if (!document.is_object() || document.contains("request_id")) return std::nullopt;
-  if (arrayOfObjects(document, "security_groups")) {
-    const json& groups = document["security_groups"];
-    if (anyElement(groups, huaweiGroup)) return std::nullopt;
-    for (const auto& group : groups) {
-      auto rules = group.find("security_group_rules");
-      if (rules != group.end() && rules->is_array() && anyElement(*rules, huaweiRule)) return std::nullopt;
-    }
-    return std::string(kind::kSecurityGroups);
-  }
-  if (auto group = document.find("security_group"); group != document.end() && group->is_object()) {
-    return huaweiGroup(*group) ? std::nullopt : std::optional<std::string>(kind::kSecurityGroup);
-  }
-  if (arrayOfObjects(document, "security_group_rules")) {
-    if (anyElement(document["security_group_rules"], huaweiRule)) return std::nullopt;
-    return std::string(kind::kSecurityGroupRules);
-  }
-  if (auto rule = document.find("security_group_rule"); rule != document.end() && rule->is_object()) {
-    return huaweiRule(*rule) ? std::nullopt : std::optional<std::string>(kind::kSecurityGroupRule);
-  }
+  if (!document.is_object()) return std::nullopt;
+  if (arrayOfObjects(document, "security_groups")) return std::string(kind::kSecurityGroups);
+  if (auto group = document.find("security_group"); group != document.end() && group->is_object())
+    return std::string(kind::kSecurityGroup);
+  if (arrayOfObjects(document, "security_group_rules")) return std::string(kind::kSecurityGroupRules);
+  if (auto rule = document.find("security_group_rule"); rule != document.end() && rule->is_object())
+    return std::string(kind::kSecurityGroupRule);
   if (arrayOfObjects(document, "ports")) return std::string(kind::kPorts);
   if (auto port = document.find("port"); port != document.end() && port->is_object() && port->contains("id"))
     return std::string(kind::kPort);
-  // Servers the Huawei reader did not claim (no ECS markers): the Compute API's shape.
+  // The Compute API's servers (Huawei Cloud ECS answers this shape too, and claims it when it carries ECS's
+  // own markers).
   if (arrayOfObjects(document, "servers") &&
       std::all_of(document["servers"].begin(), document["servers"].end(),
                   [](const json& server) { return server.contains("id"); })) {
@@ -550,11 +523,7 @@ std::optional<std::string> recognise(const json& document) {
     return std::string(kind::kServers);
   }
   if (arrayOfObjects(document, "networks")) return std::string(kind::kNetworks);
-  if (arrayOfObjects(document, "subnets") &&
-      std::none_of(document["subnets"].begin(), document["subnets"].end(),
-                   [](const json& subnet) { return subnet.contains("vpc_id"); })) {
-    return std::string(kind::kSubnets);
-  }
+  if (arrayOfObjects(document, "subnets")) return std::string(kind::kSubnets);
   if (document.contains("id") && document.contains("rules") && document.contains("name")) {
     return std::string(kind::kCliSecurityGroupShow);
   }

@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -26,8 +27,26 @@ namespace sgaudit::cloud::huawei {
 
 inline constexpr const char* kProvider = "huaweicloud";
 
+// The input kinds this reader knows, as `recognise` names them.
+namespace kind {
+inline constexpr std::string_view kV3SecurityGroups = "huawei.vpc.v3.security-groups";
+inline constexpr std::string_view kV3SecurityGroupRules = "huawei.vpc.v3.security-group-rules";
+inline constexpr std::string_view kV1SecurityGroups = "huawei.vpc.v1.security-groups";
+inline constexpr std::string_view kV3AddressGroups = "huawei.vpc.v3.address-groups";
+inline constexpr std::string_view kEcsServers = "huawei.ecs.servers";
+inline constexpr std::string_view kV1Vpcs = "huawei.vpc.v1.vpcs";
+inline constexpr std::string_view kV3Vpcs = "huawei.vpc.v3.vpcs";
+inline constexpr std::string_view kV1Subnets = "huawei.vpc.v1.subnets";
+inline constexpr std::string_view kCceClusters = "huawei.cce.clusters";
+}  // namespace kind
+
 // The kind of a Huawei Cloud document, by its shape; nullopt when it is none of the above.
 std::optional<std::string> recognise(const nlohmann::json& document);
+
+// Whether a document carries what only Huawei Cloud prints, whatever its kind: a top-level request_id,
+// security groups with vpc_id or enterprise_project_id, rules with multiport, priority or action, subnets
+// with vpc_id. Such a document is never read as OpenStack's, whose shapes it otherwise shares.
+bool isMarked(const nlohmann::json& document);
 
 // Reads a document of a recognised kind. `source` names it in errors ("rules.json").
 Parsed<core::CloudInventory> parse(const std::string& kind, const nlohmann::json& document,

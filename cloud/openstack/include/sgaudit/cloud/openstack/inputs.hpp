@@ -47,9 +47,9 @@ struct ParseOptions {
   std::vector<std::string>* warnings = nullptr;
 };
 
-// The kind of an OpenStack document, told by its shape, or nullopt. Documents that carry Huawei Cloud's
-// markers (a top-level request_id, groups with vpc_id or enterprise_project_id, rules with multiport,
-// priority or action) are left to the Huawei reader.
+// The kind of an OpenStack document, told by its shape, or nullopt. Huawei Cloud answers several of these
+// shapes too; the provider registry gives a document to the Huawei reader when it carries Huawei Cloud's
+// markers (huawei::isMarked), whatever this says.
 std::optional<std::string> recognise(const nlohmann::json& document);
 
 // Reads a document of `kind` (one of kind::*). `source` names the input in errors and SourceLocations:
