@@ -17,14 +17,6 @@ namespace {
 // Ordered so the JSON reads as AWS documents it: IpProtocol, FromPort, ToPort, ranges.
 using json = nlohmann::ordered_json;
 
-// A `#` comment line: no line break may end it early.
-std::string comment(std::string_view text) {
-  std::string out = "# ";
-  for (char c : text)
-    out += (c == '\n' || c == '\r') ? ' ' : c;
-  return out + "\n";
-}
-
 // AWS accepts rule descriptions of up to 255 characters from a-z A-Z 0-9 space and ._-:/()#,@[]+=&;{}!$*;
 // anything else makes the call fail, so it is replaced by '_' (a multi-byte character by one '_').
 std::string awsDescription(std::string_view text) {
@@ -42,14 +34,6 @@ std::string awsDescription(std::string_view text) {
       out += '_';
     }
   }
-  return out;
-}
-
-// A name Terraform accepts as a resource label: letters, digits, '_' and '-', not starting with a digit.
-std::string label(std::string_view text) {
-  std::string out;
-  for (char c : text)
-    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
   return out;
 }
 
@@ -92,29 +76,6 @@ std::vector<AwsPorts> portPairs(core::Protocol protocol, const core::PortSet& po
     }
   }
   return pairs;
-}
-
-std::string protocolText(core::Protocol protocol) {
-  if (protocol == core::Protocol::icmpv6()) return "ICMPv6";
-  std::string name = protocol.name();
-  for (auto& c : name)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return name;
-}
-
-// "all traffic", "all UDP", "TCP port 80, ports 8000-8080", "ICMP type 8".
-std::string trafficText(core::Protocol protocol, const core::PortSet& ports) {
-  if (protocol.isAny()) return "all traffic";
-  if (!protocol.hasKey() || ports.isAll()) return "all " + protocolText(protocol);
-  std::string text = protocol.isIcmp() ? "" : protocolText(protocol) + " ";
-  for (std::size_t i = 0; i < ports.ranges().size(); ++i) {
-    text += (i == 0 ? "" : ", ") + core::describeKeys(protocol, ports.ranges()[i]);
-  }
-  return text;
-}
-
-std::string groupText(const std::string& id, const std::string& name) {
-  return name.empty() ? id : id + " (" + name + ")";
 }
 
 // --ip-permissions for authorizing `sources` on `ports`: one permission per port pair holding every CIDR.
@@ -184,15 +145,16 @@ std::string terraformResources(const std::string& group_id, core::Protocol proto
                                const std::string& description, const GroupSources& groups = {}) {
   std::string out;
   for (const auto& pair : portPairs(protocol, ports)) {
-    const std::string prefix = "sgaudit_" + label(group_id) + "_" + label(ipProtocol(protocol)) + "_" +
-                               label(std::to_string(pair.from)) + "_" + label(std::to_string(pair.to)) + "_";
+    const std::string prefix = "sgaudit_" + labelWord(group_id) + "_" + labelWord(ipProtocol(protocol)) +
+                               "_" + labelWord(std::to_string(pair.from)) + "_" +
+                               labelWord(std::to_string(pair.to)) + "_";
     for (const auto& group : groups) {
-      out += ingressResource(prefix + "from_" + label(group.id), group_id, protocol, pair,
+      out += ingressResource(prefix + "from_" + labelWord(group.id), group_id, protocol, pair,
                              "referenced_security_group_id", group.id, description);
     }
     for (const auto& cidr : sources) {
       const std::string cidr_text = cidr.toString();
-      out += ingressResource(prefix + label(cidr_text), group_id, protocol, pair,
+      out += ingressResource(prefix + labelWord(cidr_text), group_id, protocol, pair,
                              cidr.family() == core::IpFamily::V4 ? "cidr_ipv4" : "cidr_ipv6", cidr_text,
                              description);
     }

@@ -1,4 +1,5 @@
 #include "sgaudit/cloud/huawei/remediation.hpp"
+#include "sgaudit/cloud/render_text.hpp"
 
 #include <optional>
 
@@ -9,41 +10,6 @@ namespace {
 
 using json = nlohmann::json;
 constexpr std::size_t kMultiportLimit = 20;
-
-std::string shellQuote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text)
-    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-// An HCL string literal: quotes and backslashes escaped, and template sequences neutralised.
-std::string hclString(const std::string& text) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if ((c == '$' || c == '%') && i + 1 < text.size() && text[i + 1] == '{') {
-      out += c;
-      out += c;  // "$${" and "%%{" are literal in HCL
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string terraformName(const std::string& text) {
-  std::string out;
-  for (char c : text)
-    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out.front()))) out = "r_" + out;
-  return out;
-}
 
 const char* ethertypeOf(const core::Cidr& cidr) {
   return cidr.family() == core::IpFamily::V6 ? "IPv6" : "IPv4";
@@ -130,7 +96,7 @@ std::vector<core::Fix> renderAllow(const core::AllowIngressPlan& plan) {
     cli += "\n";
 
     terraform += "resource \"huaweicloud_networking_secgroup_rule\" \"" +
-                 terraformName("sgaudit_" + plan.group_name + "_" + std::to_string(++index)) + "\" {\n";
+                 terraformLabel("sgaudit_" + plan.group_name + "_" + std::to_string(++index)) + "\" {\n";
     terraform += "  security_group_id = " + hclString(plan.group_id) + "\n";
     terraform += "  direction         = \"ingress\"\n";
     terraform += "  ethertype         = \"" + ethertype + "\"\n";

@@ -11,20 +11,6 @@
 namespace sgaudit::cloud::openstack {
 namespace {
 
-std::string comment(std::string_view text) {
-  std::string out = "# ";
-  for (char c : text)
-    out += (c == '\n' || c == '\r') ? ' ' : c;
-  return out + "\n";
-}
-
-std::string label(std::string_view text) {
-  std::string out;
-  for (char c : text)
-    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return out;
-}
-
 // Neutron keeps descriptions to 255 characters.
 std::string neutronDescription(std::string_view text) {
   if (text.size() <= 255) return std::string(text);
@@ -133,10 +119,10 @@ std::string terraformResources(const std::string& group_id, core::Protocol proto
   for (const auto& range : neutronRanges(protocol, ports)) {
     for (const auto& remote : remotesOf(sources, groups)) {
       const std::string cidr_text = remote.cidr ? remote.cidr->toString() : std::string();
-      std::string name = "sgaudit_" + label(group_id) + "_" + label(protocol_name.value_or("any"));
+      std::string name = "sgaudit_" + labelWord(group_id) + "_" + labelWord(protocol_name.value_or("any"));
       if (range.min) name += "_" + std::to_string(*range.min);
       if (range.max) name += "_" + std::to_string(*range.max);
-      name += "_" + (remote.cidr ? label(cidr_text) : "from_" + label(remote.group));
+      name += "_" + (remote.cidr ? labelWord(cidr_text) : "from_" + labelWord(remote.group));
       out += "resource \"openstack_networking_secgroup_rule_v2\" \"" + name + "\" {\n";
       out += "  direction         = \"ingress\"\n";
       out +=
@@ -156,33 +142,6 @@ std::string terraformResources(const std::string& group_id, core::Protocol proto
     }
   }
   return out;
-}
-
-std::string protocolText(core::Protocol protocol) {
-  if (protocol == core::Protocol::icmpv6()) return "ICMPv6";
-  std::string name = protocol.name();
-  for (auto& c : name)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return name;
-}
-
-// "all traffic", "all UDP", "TCP port 80, ports 8000-8080", "ICMP type 8".
-std::string trafficText(core::Protocol protocol, const core::PortSet& ports) {
-  if (protocol.isAny()) return "all traffic";
-  if (!protocol.hasKey() || ports.isAll()) return "all " + protocolText(protocol);
-  std::string text = protocol.isIcmp() ? "" : protocolText(protocol) + " ";
-  for (std::size_t i = 0; i < ports.ranges().size(); ++i) {
-    text += (i == 0 ? "" : ", ") + core::describeKeys(protocol, ports.ranges()[i]);
-  }
-  return text;
-}
-
-std::string groupText(const std::string& id, const std::string& name) {
-  return name.empty() ? id : id + " (" + name + ")";
-}
-
-std::string count(std::size_t n, std::string_view what) {
-  return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
 }
 
 }  // namespace
@@ -212,7 +171,7 @@ std::vector<core::Fix> renderFixes(const core::NarrowRulePlan& plan) {
   const std::string group = groupText(plan.group_id, plan.group_name);
   const std::string what = plan.narrower.empty() ? "Remove the rule allowing " + rule_text + " from " + group
                                                  : "Narrow the rule allowing " + rule_text + " in " + group +
-                                                       " to " + count(plan.narrower.size(), "source");
+                                                       " to " + countOf(plan.narrower.size(), "source");
   const std::string& rule_id = rule.origin.rule_id;
 
   std::string shell = comment(what);

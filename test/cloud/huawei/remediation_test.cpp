@@ -88,6 +88,14 @@ TEST(HuaweiRemediationTest, HostileDescriptionEscaped) {
       << fixes[2].content;
   EXPECT_NE(fixes[1].content.find(R"('x" ${file("/etc/passwd")} '\''; rm -rf / #')"), std::string::npos)
       << fixes[1].content;
+  // Control characters are escaped in HCL as in every provider's Terraform (one quoting for all), so a
+  // carriage return cannot hide the rest of the line in a terminal.
+  plan.description =
+      "a\rb\tc\x01"
+      "d";
+  const auto controls = renderAllow(plan);
+  EXPECT_NE(controls[2].content.find(R"(description       = "a\rb\tc\u0001d")"), std::string::npos)
+      << controls[2].content;
 }
 
 // Test narrowing: delete the rule by id, then add the narrower source with the rule's protocol, ports and
@@ -119,7 +127,7 @@ TEST(HuaweiRemediationTest, NarrowRenderingsMatchGolden) {
   EXPECT_EQ(rule.at("action"), "allow");
   EXPECT_NE(api.find("DELETE /v3/{project_id}/vpc/security-group-rules/5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09"),
             std::string::npos);
-  EXPECT_NE(fixes[1].content.find("--security_group_rule_id='5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09'"),
+  EXPECT_NE(fixes[1].content.find("--security_group_rule_id=5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09"),
             std::string::npos);
 }
 

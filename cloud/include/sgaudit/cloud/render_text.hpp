@@ -1,11 +1,14 @@
 #pragma once
 
-// Quoting for the fixes the provider renderers write: shell words and HCL string literals.
+// What every provider's fix renderer writes alike: shell words, HCL string literals, `#` comments, Terraform
+// labels, and the words for traffic, groups and counts in a fix's title.
 
+#include <cctype>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sgaudit/core/port.hpp"
 #include "sgaudit/core/remediation.hpp"
 
 namespace sgaudit::cloud {
@@ -65,6 +68,59 @@ inline std::string hclString(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+// A `#` comment line (shell and HCL alike): no line break may end it early.
+inline std::string comment(std::string_view text) {
+  std::string out = "# ";
+  for (char c : text)
+    out += (c == '\n' || c == '\r') ? ' ' : c;
+  return out + "\n";
+}
+
+// A piece of a Terraform resource label: letters and digits kept, everything else '_'.
+inline std::string labelWord(std::string_view text) {
+  std::string out;
+  for (char c : text)
+    out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return out;
+}
+
+// A name Terraform accepts as a resource label: letters, digits and '_', not starting with a digit.
+inline std::string terraformLabel(std::string_view text) {
+  std::string out = labelWord(text);
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out.front()))) out = "r_" + out;
+  return out;
+}
+
+// "TCP", "UDP", "ICMPv6", "47": a protocol as a title names it.
+inline std::string protocolText(core::Protocol protocol) {
+  if (protocol == core::Protocol::icmpv6()) return "ICMPv6";
+  std::string name = protocol.name();
+  for (auto& c : name)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// "all traffic", "all UDP", "TCP port 80, ports 8000-8080", "ICMP type 8".
+inline std::string trafficText(core::Protocol protocol, const core::PortSet& ports) {
+  if (protocol.isAny()) return "all traffic";
+  if (!protocol.hasKey() || ports.isAll()) return "all " + protocolText(protocol);
+  std::string text = protocol.isIcmp() ? "" : protocolText(protocol) + " ";
+  for (std::size_t i = 0; i < ports.ranges().size(); ++i) {
+    text += (i == 0 ? "" : ", ") + core::describeKeys(protocol, ports.ranges()[i]);
+  }
+  return text;
+}
+
+// "sg-1 (nodes)", or the id alone when the group has no name.
+inline std::string groupText(const std::string& id, const std::string& name) {
+  return name.empty() ? id : id + " (" + name + ")";
+}
+
+// "1 source", "3 sources".
+inline std::string countOf(std::size_t n, std::string_view what) {
+  return std::to_string(n) + " " + std::string(what) + (n == 1 ? "" : "s");
 }
 
 // "2 sources", "the members of sg-1 (nodes)", "1 source and the members of sg-1": what an allow plan opens
