@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <charconv>
 
-#include "sgaudit/cloud/json_fields.hpp"
+#include "sgaudit/cloud/json_walk.hpp"
 
 namespace sgaudit::cloud::huawei {
 namespace {
 
 using core::CloudInventory;
 using json = nlohmann::json;
+using json_walk::Cursor;
 
 bool isObjectWith(const json& doc, const char* key) {
   return doc.is_object() && doc.contains(key);
@@ -46,21 +47,21 @@ bool looksLikeV3Rule(const json& rule) {
          (rule.contains("multiport") || rule.contains("action") || rule.contains("priority"));
 }
 
-core::Direction parseDirection(const JsonField& field) {
+core::Direction parseDirection(const Cursor& field) {
   const std::string text = field.requiredString();
   if (text == "ingress") return core::Direction::Ingress;
   if (text == "egress") return core::Direction::Egress;
   field.fail("expected \"ingress\" or \"egress\", got " + field.describe());
 }
 
-core::Ethertype parseEthertype(const JsonField& field) {
+core::Ethertype parseEthertype(const Cursor& field) {
   const std::string text = field.string("IPv4");  // the API's default
   if (text == "IPv4") return core::Ethertype::IPv4;
   if (text == "IPv6") return core::Ethertype::IPv6;
   field.fail("expected \"IPv4\" or \"IPv6\", got " + field.describe());
 }
 
-core::Protocol parseProtocol(const JsonField& field) {
+core::Protocol parseProtocol(const Cursor& field) {
   const std::string text = field.missing() ? std::string() : field.stringOrNumber().value();
   if (text.empty() || text == "any") return core::Protocol::any();
   auto parsed = core::Protocol::parse(text);
@@ -70,7 +71,7 @@ core::Protocol parseProtocol(const JsonField& field) {
 }
 
 // v3 "multiport": "22,80,8000-9000", or a bare number; null or empty = every port.
-core::PortSet parseMultiport(const JsonField& field, const core::Protocol& protocol) {
+core::PortSet parseMultiport(const Cursor& field, const core::Protocol& protocol) {
   const auto text = field.stringOrNumber();
   if (!text || text->empty()) return core::PortSet::all();
   if (!protocol.hasPorts()) {
@@ -117,8 +118,7 @@ core::PortSet parseMultiport(const JsonField& field, const core::Protocol& proto
 }
 
 // v1 port_range_min/max: null = every port; for ICMP they are type and code.
-core::PortSet parseRange(const JsonField& min_field, const JsonField& max_field,
-                         const core::Protocol& protocol) {
+core::PortSet parseRange(const Cursor& min_field, const Cursor& max_field, const core::Protocol& protocol) {
   const auto min = min_field.integer();
   const auto max = max_field.integer();
   if (!protocol.hasKey() || (!min && !max)) return core::PortSet::all();
@@ -138,10 +138,10 @@ core::PortSet parseRange(const JsonField& min_field, const JsonField& max_field,
 
 // Where a rule's traffic comes from: remote_ip_prefix, remote_group_id or remote_address_group_id; none of
 // them means every address of the rule's ethertype.
-core::RuleSource parseSource(const JsonField& rule, core::Ethertype ethertype) {
-  const JsonField prefix = rule["remote_ip_prefix"];
-  const JsonField group = rule["remote_group_id"];
-  const JsonField address_group = rule["remote_address_group_id"];
+core::RuleSource parseSource(const Cursor& rule, core::Ethertype ethertype) {
+  const Cursor prefix = rule["remote_ip_prefix"];
+  const Cursor group = rule["remote_group_id"];
+  const Cursor address_group = rule["remote_address_group_id"];
   const int given = !prefix.missing() + !group.missing() + !address_group.missing();
   if (given > 1) {
     rule.fail("expected at most one of remote_ip_prefix, remote_group_id and remote_address_group_id");
@@ -159,9 +159,9 @@ core::RuleSource parseSource(const JsonField& rule, core::Ethertype ethertype) {
   return *cidr;
 }
 
-core::SecurityGroupRule parseRule(const JsonField& rule, bool v3, const std::string& group_id,
+core::SecurityGroupRule parseRule(const Cursor& rule, bool v3, const std::string& group_id,
                                   const std::string& group_name) {
-  rule.requireObject();
+  rule.object(true);
   core::SecurityGroupRule out;
   out.direction = parseDirection(rule["direction"]);
   out.ethertype = parseEthertype(rule["ethertype"]);
@@ -200,47 +200,47 @@ CloudInventory& groupInto(CloudInventory& inventory, const std::string& id, cons
   return inventory;
 }
 
-void readV3Groups(const JsonField& root, CloudInventory& inventory, const std::string& source) {
-  auto readGroup = [&](const JsonField& group) {
-    group.requireObject();
+void readV3Groups(const Cursor& root, CloudInventory& inventory, const std::string& source) {
+  auto readGroup = [&](const Cursor& group) {
+    group.object(true);
     const std::string id = group["id"].requiredString();
     const std::string name = group["name"].string();
     std::vector<core::SecurityGroupRule> rules;
-    const JsonField nested = group["security_group_rules"];
-    for (std::size_t i = 0; i < nested.arraySize(); ++i)
-      rules.push_back(parseRule(nested.at(i), true, id, name));
+    const Cursor nested = group["security_group_rules"];
+    for (std::size_t i = 0; i < nested.array(); ++i)
+      rules.push_back(parseRule(nested[i], true, id, name));
     groupInto(inventory, id, name, core::EvaluationModel::FirstMatchByPriority, group["vpc_id"].string(),
               group["description"].string(), std::move(rules), source);
   };
   if (!root["security_group"].missing()) return readGroup(root["security_group"]);
-  const JsonField groups = root["security_groups"];
-  for (std::size_t i = 0; i < groups.arraySize(); ++i)
-    readGroup(groups.at(i));
+  const Cursor groups = root["security_groups"];
+  for (std::size_t i = 0; i < groups.array(); ++i)
+    readGroup(groups[i]);
 }
 
-void readV1Groups(const JsonField& root, CloudInventory& inventory, const std::string& source) {
-  auto readGroup = [&](const JsonField& group) {
-    group.requireObject();
+void readV1Groups(const Cursor& root, CloudInventory& inventory, const std::string& source) {
+  auto readGroup = [&](const Cursor& group) {
+    group.object(true);
     const std::string id = group["id"].requiredString();
     const std::string name = group["name"].string();
     std::vector<core::SecurityGroupRule> rules;
-    const JsonField nested = group["security_group_rules"];
-    for (std::size_t i = 0; i < nested.arraySize(); ++i)
-      rules.push_back(parseRule(nested.at(i), false, id, name));
+    const Cursor nested = group["security_group_rules"];
+    for (std::size_t i = 0; i < nested.array(); ++i)
+      rules.push_back(parseRule(nested[i], false, id, name));
     groupInto(inventory, id, name, core::EvaluationModel::Union, group["vpc_id"].string(),
               group["description"].string(), std::move(rules), source);
   };
   if (!root["security_group"].missing()) return readGroup(root["security_group"]);
-  const JsonField groups = root["security_groups"];
-  for (std::size_t i = 0; i < groups.arraySize(); ++i)
-    readGroup(groups.at(i));
+  const Cursor groups = root["security_groups"];
+  for (std::size_t i = 0; i < groups.array(); ++i)
+    readGroup(groups[i]);
 }
 
 // A rule listing names its groups only by id; the audit joins them with the groups' own listing.
-void readV3Rules(const JsonField& root, CloudInventory& inventory, const std::string& source) {
+void readV3Rules(const Cursor& root, CloudInventory& inventory, const std::string& source) {
   std::vector<std::pair<std::string, std::vector<core::SecurityGroupRule>>> by_group;
-  auto readRule = [&](const JsonField& rule) {
-    rule.requireObject();
+  auto readRule = [&](const Cursor& rule) {
+    rule.object(true);
     const std::string group_id = rule["security_group_id"].requiredString();
     auto it = std::find_if(by_group.begin(), by_group.end(),
                            [&](const auto& entry) { return entry.first == group_id; });
@@ -250,9 +250,9 @@ void readV3Rules(const JsonField& root, CloudInventory& inventory, const std::st
   if (!root["security_group_rule"].missing()) {
     readRule(root["security_group_rule"]);
   } else {
-    const JsonField rules = root["security_group_rules"];
-    for (std::size_t i = 0; i < rules.arraySize(); ++i)
-      readRule(rules.at(i));
+    const Cursor rules = root["security_group_rules"];
+    for (std::size_t i = 0; i < rules.array(); ++i)
+      readRule(rules[i]);
   }
   for (auto& [group_id, rules] : by_group) {
     groupInto(inventory, group_id, "", core::EvaluationModel::FirstMatchByPriority, "", "", std::move(rules),
@@ -260,18 +260,18 @@ void readV3Rules(const JsonField& root, CloudInventory& inventory, const std::st
   }
 }
 
-void readAddressGroups(const JsonField& root, CloudInventory& inventory, const std::string& source) {
-  auto readGroup = [&](const JsonField& group) {
-    group.requireObject();
+void readAddressGroups(const Cursor& root, CloudInventory& inventory, const std::string& source) {
+  auto readGroup = [&](const Cursor& group) {
+    group.object(true);
     core::NamedAddressSet set;
     set.provider = kProvider;
     set.kind = "address-group";
     set.id = group["id"].requiredString();
     set.name = group["name"].string();
     set.source = {source, 0};
-    const JsonField entries = group["ip_set"];
-    for (std::size_t i = 0; i < entries.arraySize(); ++i) {
-      const JsonField entry = entries.at(i);
+    const Cursor entries = group["ip_set"];
+    for (std::size_t i = 0; i < entries.array(); ++i) {
+      const Cursor entry = entries[i];
       const std::string text = entry.requiredString();
       // Address groups also accept ranges "10.0.0.1-10.0.0.9".
       const auto dash = text.find('-');
@@ -292,28 +292,28 @@ void readAddressGroups(const JsonField& root, CloudInventory& inventory, const s
     inventory.address_sets.push_back(std::move(set));
   };
   if (!root["address_group"].missing()) return readGroup(root["address_group"]);
-  const JsonField groups = root["address_groups"];
-  for (std::size_t i = 0; i < groups.arraySize(); ++i)
-    readGroup(groups.at(i));
+  const Cursor groups = root["address_groups"];
+  for (std::size_t i = 0; i < groups.array(); ++i)
+    readGroup(groups[i]);
 }
 
-void readServers(const JsonField& root, CloudInventory& inventory, const std::string& source) {
-  auto readServer = [&](const JsonField& server) {
-    server.requireObject();
+void readServers(const Cursor& root, CloudInventory& inventory, const std::string& source) {
+  auto readServer = [&](const Cursor& server) {
+    server.object(true);
     core::Instance instance;
     instance.provider = kProvider;
     instance.id = server["id"].requiredString();
     instance.name = server["name"].string();
     instance.vpc_id = server["metadata"]["vpc_id"].string();
     instance.source = {source, 0};
-    const JsonField addresses = server["addresses"];
+    const Cursor addresses = server["addresses"];
     if (!addresses.missing()) {
-      addresses.requireObject();
+      addresses.object(true);
       for (const auto& [network, list] : addresses.json().items()) {
-        const JsonField entries = addresses[network];
+        const Cursor entries = addresses[network];
         if (instance.vpc_id.empty()) instance.vpc_id = network;
-        for (std::size_t i = 0; i < entries.arraySize(); ++i) {
-          const JsonField entry = entries.at(i);
+        for (std::size_t i = 0; i < entries.array(); ++i) {
+          const Cursor entry = entries[i];
           const std::string address = entry["addr"].requiredString();
           const std::string type = entry["OS-EXT-IPS:type"].string("fixed");
           (type == "floating" ? instance.public_ips : instance.private_ips).push_back(address);
@@ -331,9 +331,9 @@ void readServers(const JsonField& root, CloudInventory& inventory, const std::st
         (void)list;
       }
     }
-    const JsonField groups = server["security_groups"];
-    for (std::size_t i = 0; i < groups.arraySize(); ++i) {
-      const JsonField group = groups.at(i);
+    const Cursor groups = server["security_groups"];
+    for (std::size_t i = 0; i < groups.array(); ++i) {
+      const Cursor group = groups[i];
       // ECS prints {name, id}; older responses give only the name, which the audit resolves by name.
       std::string id = group["id"].string();
       if (id.empty()) id = "name:" + group["name"].requiredString();
@@ -342,14 +342,14 @@ void readServers(const JsonField& root, CloudInventory& inventory, const std::st
     inventory.instances.push_back(std::move(instance));
   };
   if (!root["server"].missing()) return readServer(root["server"]);
-  const JsonField servers = root["servers"];
-  for (std::size_t i = 0; i < servers.arraySize(); ++i)
-    readServer(servers.at(i));
+  const Cursor servers = root["servers"];
+  for (std::size_t i = 0; i < servers.array(); ++i)
+    readServer(servers[i]);
 }
 
-void readNetworks(const JsonField& root, CloudInventory& inventory, const std::string& source, bool subnets) {
-  auto readOne = [&](const JsonField& item) {
-    item.requireObject();
+void readNetworks(const Cursor& root, CloudInventory& inventory, const std::string& source, bool subnets) {
+  auto readOne = [&](const Cursor& item) {
+    item.object(true);
     core::Network network;
     network.provider = kProvider;
     network.kind = subnets ? "subnet" : "vpc";
@@ -358,16 +358,16 @@ void readNetworks(const JsonField& root, CloudInventory& inventory, const std::s
     network.parent_id = subnets ? item["vpc_id"].string() : "";
     network.source = {source, 0};
     for (const char* key : {"cidr", "cidr_v6"}) {
-      const JsonField cidr = item[key];
+      const Cursor cidr = item[key];
       if (cidr.missing() || cidr.string().empty()) continue;
       auto parsed = core::Cidr::parse(cidr.string());
       if (!parsed) cidr.fail("\"" + cidr.string() + "\": " + parsed.error().message);
       network.cidrs.push_back(parsed->toString());
     }
-    const JsonField extra = item["extend_cidrs"];
-    for (std::size_t i = 0; i < extra.arraySize(); ++i) {
-      auto parsed = core::Cidr::parse(extra.at(i).requiredString());
-      if (!parsed) extra.at(i).fail(parsed.error().message);
+    const Cursor extra = item["extend_cidrs"];
+    for (std::size_t i = 0; i < extra.array(); ++i) {
+      auto parsed = core::Cidr::parse(extra[i].requiredString());
+      if (!parsed) extra[i].fail(parsed.error().message);
       network.cidrs.push_back(parsed->toString());
     }
     inventory.networks.push_back(std::move(network));
@@ -375,28 +375,28 @@ void readNetworks(const JsonField& root, CloudInventory& inventory, const std::s
   const char* singular = subnets ? "subnet" : "vpc";
   const char* plural = subnets ? "subnets" : "vpcs";
   if (!root[singular].missing()) return readOne(root[singular]);
-  const JsonField items = root[plural];
-  for (std::size_t i = 0; i < items.arraySize(); ++i)
-    readOne(items.at(i));
+  const Cursor items = root[plural];
+  for (std::size_t i = 0; i < items.array(); ++i)
+    readOne(items[i]);
 }
 
-void readClusters(const JsonField& root, CloudInventory& inventory, const std::string& source) {
-  auto readCluster = [&](const JsonField& cluster) {
-    cluster.requireObject();
+void readClusters(const Cursor& root, CloudInventory& inventory, const std::string& source) {
+  auto readCluster = [&](const Cursor& cluster) {
+    cluster.object(true);
     core::ClusterNetworking out;
     out.provider = kProvider;
     out.id = cluster["metadata"]["uid"].string();
     out.name = cluster["metadata"]["name"].requiredString();
     out.source = {source, 0};
-    const JsonField host = cluster["spec"]["hostNetwork"];
+    const Cursor host = cluster["spec"]["hostNetwork"];
     out.vpc_id = host["vpc"].string();
     if (const std::string subnet = host["subnet"].string(); !subnet.empty()) out.subnet_ids.push_back(subnet);
     if (const std::string group = host["SecurityGroup"].string(); !group.empty()) {
       out.node_security_group_ids.push_back(group);
     }
-    const JsonField container = cluster["spec"]["containerNetwork"];
+    const Cursor container = cluster["spec"]["containerNetwork"];
     out.container_network_mode = container["mode"].string();
-    auto addCidr = [&](const JsonField& field) {
+    auto addCidr = [&](const Cursor& field) {
       const std::string text = field.string();
       if (text.empty()) return;
       auto parsed = core::Cidr::parse(text);
@@ -404,17 +404,17 @@ void readClusters(const JsonField& root, CloudInventory& inventory, const std::s
       out.container_cidrs.push_back(parsed->toString());
     };
     addCidr(container["cidr"]);
-    const JsonField cidrs = container["cidrs"];
-    for (std::size_t i = 0; i < cidrs.arraySize(); ++i)
-      addCidr(cidrs.at(i)["cidr"]);
+    const Cursor cidrs = container["cidrs"];
+    for (std::size_t i = 0; i < cidrs.array(); ++i)
+      addCidr(cidrs[i]["cidr"]);
     out.service_cidr = cluster["spec"]["kubernetesSvcIpRange"].string();
     if (out.service_cidr.empty()) out.service_cidr = cluster["spec"]["serviceNetwork"]["IPv4CIDR"].string();
     inventory.clusters.push_back(std::move(out));
   };
   if (root["items"].missing()) return readCluster(root);
-  const JsonField items = root["items"];
-  for (std::size_t i = 0; i < items.arraySize(); ++i)
-    readCluster(items.at(i));
+  const Cursor items = root["items"];
+  for (std::size_t i = 0; i < items.array(); ++i)
+    readCluster(items[i]);
 }
 
 }  // namespace
@@ -490,9 +490,9 @@ bool isMarked(const json& document) {
 
 Parsed<CloudInventory> parse(const std::string& kind, const json& document, const std::string& source) {
   CloudInventory inventory;
-  const JsonField root(&document, "");
+  const Cursor root(&document, "");
   try {
-    root.requireObject();
+    root.object(true);
     if (kind == "huawei.vpc.v3.security-groups") {
       readV3Groups(root, inventory, source);
     } else if (kind == "huawei.vpc.v1.security-groups") {
@@ -512,8 +512,8 @@ Parsed<CloudInventory> parse(const std::string& kind, const json& document, cons
     } else {
       return InputError{source, "", "not a Huawei Cloud input kind: " + kind};
     }
-  } catch (const FieldError& error) {
-    return InputError{source, error.pointer.empty() ? "/" : error.pointer, error.message};
+  } catch (const json_walk::Failure& error) {
+    return InputError{source, error.pointer, error.message};
   }
   return inventory;
 }

@@ -14,12 +14,9 @@ namespace {
 
 using nlohmann::json;
 
-// Thrown inside this file only and turned into a ConversionError by appendObject: the conversion reads
-// like the object it walks instead of threading an error through every field.
-struct Failure {
-  std::string pointer;
-  std::string message;
-};
+// Thrown inside this file only and returned by appendObject: the conversion reads like the object it walks
+// instead of threading an error through every field.
+using Failure = FieldError;
 
 // The value as JSON text for "got ..." (YAML strings may hold bytes that are not UTF-8: replaced).
 std::string describe(const json& value) {
@@ -713,7 +710,7 @@ std::optional<ConversionError> appendObject(const nlohmann::json& object, std::s
     converter.append(object, std::string(pointer), converted, implied_kind);
     converted.warnings = converter.takeWarnings();
   } catch (Failure& failure) {
-    return ConversionError{std::move(failure.pointer), std::move(failure.message)};
+    return std::move(failure);
   }
   merge(out, std::move(converted));
   return std::nullopt;

@@ -267,12 +267,13 @@ TEST(HuaweiReaderTest, MalformedInputErrors) {
       errorOf(kind, R"({"security_group_rules": [{"security_group_id": "sg", "direction": "sideways"}]})"),
       "rules.json: /security_group_rules/0/direction: expected \"ingress\" or \"egress\", got \"sideways\"");
   EXPECT_EQ(errorOf(kind, R"({"security_group_rules": {"a": 1}})"),
-            "rules.json: /security_group_rules: expected an array");
-  EXPECT_EQ(errorOf(kind, R"({"security_group_rules": [{"direction": "ingress"}]})"),
-            "rules.json: /security_group_rules/0/security_group_id: expected a string, but it is missing");
+            "rules.json: /security_group_rules: expected an array, got an object");
+  EXPECT_EQ(
+      errorOf(kind, R"({"security_group_rules": [{"direction": "ingress"}]})"),
+      "rules.json: /security_group_rules/0/security_group_id: expected a non-empty string, got nothing");
   EXPECT_EQ(errorOf("huawei.ecs.servers", R"({"servers": [{"id": 7}]})"),
             "rules.json: /servers/0/id: expected a string, got 7");
-  EXPECT_EQ(errorOf(kind, "[]"), "rules.json: /: expected an object");
+  EXPECT_EQ(errorOf(kind, "[]"), "rules.json: expected an object, got an array");
 }
 
 }  // namespace

@@ -7,6 +7,14 @@
 
 namespace sgaudit::cloud {
 
+// What was wrong inside one document and where, before the document is named: a JSON pointer
+// ("/security_group_rules/3/multiport") and what was expected. The readers throw it while walking a document
+// (json_walk.hpp) and return it from a conversion; their boundary names the input and makes it an InputError.
+struct FieldError {
+  std::string pointer;
+  std::string message;
+};
+
 // What was wrong with an input and where: the file (or upload name), a JSON pointer or "line N",
 // and what was expected. Rendered "rules.json: /security_group_rules/3/multiport: \"80-70\": range start
 // after end".

@@ -4,7 +4,8 @@
 // `Failure`, which the provider's `parse` catches at its boundary and returns as an InputError: the parsers
 // then read like the documents they walk instead of threading an error through every field.
 //
-// Shared by the AWS and OpenStack readers.
+// The one walker of every provider's reader (and the Kubernetes objects' conversion): a complaint is a
+// `Failure` (pointer + message) here, an InputError (source + pointer + message) at the reader's boundary.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,12 +17,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sgaudit/cloud/input_error.hpp"
+
 namespace sgaudit::cloud::json_walk {
 
-struct Failure {
-  std::string pointer;
-  std::string message;
-};
+using Failure = FieldError;
 
 [[noreturn]] inline void fail(std::string pointer, std::string message) {
   throw Failure{std::move(pointer), std::move(message)};
@@ -73,15 +73,23 @@ class Cursor {
 
   const std::string& pointer() const { return pointer_; }
   bool present() const { return value_ != nullptr && !value_->is_null(); }
+  bool missing() const { return !present(); }
   const nlohmann::json& json() const { return *value_; }
 
+  // The value as a message shows it, or "nothing".
+  std::string describe() const { return present() ? json_walk::describe(*value_) : "nothing"; }
+
+  [[noreturn]] void fail(std::string message) const { json_walk::fail(pointer_, std::move(message)); }
   [[noreturn]] void expected(std::string_view what) const {
-    fail(pointer_, "expected " + std::string(what) + ", got " + (value_ ? describe(*value_) : "nothing"));
+    fail("expected " + std::string(what) + ", got " + describe());
   }
 
+  // A member; absent when this is absent. A member of something present that is no object is a Failure:
+  // {"security_group": "x"} does not silently read as a group with no fields.
   Cursor operator[](std::string_view key) const {
     std::string pointer = pointer_ + "/" + pointerToken(key);
-    if (!present() || !value_->is_object()) return {nullptr, std::move(pointer)};
+    if (!present()) return {nullptr, std::move(pointer)};
+    if (!value_->is_object()) expected("an object");
     auto it = value_->find(key);
     return {it == value_->end() ? nullptr : &*it, std::move(pointer)};
   }
@@ -110,16 +118,26 @@ class Cursor {
     if (!value_->is_string()) expected("a string");
     const auto& text = value_->get_ref<const std::string&>();
     if (text.size() > kMaxStringBytes) {
-      fail(pointer_, "string of " + std::to_string(text.size()) + " bytes is longer than the limit of " +
-                         std::to_string(kMaxStringBytes));
+      fail("string of " + std::to_string(text.size()) + " bytes is longer than the limit of " +
+           std::to_string(kMaxStringBytes));
     }
     return text;
   }
-  std::string string() const { return optionalString().value_or(std::string()); }
+  std::string string(std::string_view fallback = {}) const {
+    return optionalString().value_or(std::string(fallback));
+  }
   std::string requiredString() const {
     auto text = optionalString();
     if (!text || text->empty()) expected("a non-empty string");
     return std::move(*text);
+  }
+
+  // A string or a bare integer, as some providers print either ("multiport": "80" or 80).
+  std::optional<std::string> stringOrNumber() const {
+    if (!present()) return std::nullopt;
+    if (value_->is_number_integer()) return value_->dump();
+    if (!value_->is_string()) expected("a string or an integer");
+    return optionalString();
   }
 
   std::optional<bool> optionalBoolean() const {
@@ -143,6 +161,10 @@ class Cursor {
     }
     if (!number || *number < min || *number > max) expected(what);
     return number;
+  }
+  std::optional<std::int64_t> integer() const {
+    return optionalInteger(std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+                           "an integer");
   }
 
  private:

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "sgaudit/cloud/input_error.hpp"
 #include "sgaudit/core/kubernetes.hpp"
 
 namespace sgaudit::cloud::kubernetes {
@@ -46,10 +47,7 @@ struct ReadLimits {
 
 // A conversion failure: where in the object (a JSON pointer, already prefixed with the caller's base) and
 // what was expected.
-struct ConversionError {
-  std::string pointer;
-  std::string message;
-};
+using ConversionError = FieldError;
 
 // Converts one object (`kind` Pod, Node, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
 // Service, ConfigMap, or a List of them in `items`) and appends it to `out`; other kinds are counted in
