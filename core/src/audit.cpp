@@ -161,9 +161,11 @@ struct NodeFirewall {
   std::string instance_id;
   std::string provider;
   std::vector<std::string> group_ids;
-  std::string groups_key;  // group_ids joined: nodes with the same groups answer alike
+  std::string groups_key;  // the layers' groups joined: nodes with the same layers answer alike
   CompiledFirewall compiled;
-  EvaluationModel model = EvaluationModel::Union;
+  // Every layer is evaluated under the union model: a change to the rules of some ports cannot change what
+  // the others admit.
+  bool union_only = true;
   std::string primary_group_id;  // where fixes go
   std::string primary_group_name;
   // The address families the node has addresses in (its instance's and its own): a requirement of a family it
@@ -275,7 +277,7 @@ class Auditor {
     // and each group's set is built once from its sorted addresses.
     std::unordered_map<std::string, std::vector<IpAddress>> members;
     for (const auto& instance : input_.cloud.instances) {
-      for (const auto& id : instance.security_group_ids) {
+      for (const auto& id : groupIdsOf(instance)) {
         const GroupIndex::Entry* found = groups_.find(id);
         if (found == nullptr) continue;
         // Only groups some listed instance carries resolve; others stay symbolic rather than "nobody".
@@ -296,7 +298,10 @@ class Auditor {
     for (const auto& set : input_.cloud.address_sets) {
       // A listing of prefix lists names them without entries: those stay unresolved, never "nobody".
       if (set.entries.empty() && set.addresses.empty()) continue;
-      auto& target = (set.kind == "prefix-list" ? resolver_.prefix_lists : resolver_.address_groups)[set.id];
+      // A service tag is named by its name in rules (Azure's "VirtualNetwork"); lists by their id.
+      auto& target = set.kind == "service-tag" ? resolver_.provider_tags[set.name.empty() ? set.id : set.name]
+                     : set.kind == "prefix-list" ? resolver_.prefix_lists[set.id]
+                                                 : resolver_.address_groups[set.id];
       target = target.unite(set.addresses);
     }
   }
@@ -380,34 +385,49 @@ class Auditor {
     NodeFirewall firewall;
     firewall.instance_id = instance.id;
     firewall.instance_only = instance_only;
-    FirewallLayer layer;
-    layer.name = "security groups of " + instance.id;
-    bool first = true;
-    for (const auto& id : instance.security_group_ids) {
-      const GroupIndex::Entry* entry = groups_.find(id);
-      if (entry == nullptr) {
-        if (!instance_only) {
-          result_.warnings.push_back("node " + host + ": security group " + id + " of instance " +
-                                     instance.id + " is not among the inputs; its rules are not counted");
+    Firewall layers;
+    for (const FirewallLayerSpec& spec : firewallLayersOf(instance)) {
+      FirewallLayer layer;
+      layer.name = spec.name;
+      std::optional<EvaluationModel> read_with;  // the model its first group was read with
+      for (const auto& id : spec.group_ids) {
+        const GroupIndex::Entry* entry = groups_.find(id);
+        if (entry == nullptr) {
+          if (!instance_only) {
+            result_.warnings.push_back("node " + host + ": security group " + id + " of instance " +
+                                       instance.id + " is not among the inputs; its rules are not counted");
+          }
+          continue;
         }
-        continue;
+        if (!read_with) {
+          read_with = entry->first->model;
+        } else if (!spec.model && entry->first->model != *read_with && !instance_only) {
+          result_.warnings.push_back("node " + host + ": the security groups of " + spec.name +
+                                     " were read under different models (" + toString(*read_with) + " and " +
+                                     toString(entry->first->model) + " for " + entry->group->id +
+                                     "); the layer is evaluated under the first");
+        }
+        if (firewall.provider.empty()) firewall.provider = entry->first->provider;
+        layer.groups.push_back(entry->group);
+        firewall.group_ids.push_back(entry->group->id);
       }
-      if (first) {
-        layer.model = entry->first->model;
-        firewall.provider = entry->first->provider;
-        first = false;
-      }
-      layer.groups.push_back(entry->group);
-      firewall.group_ids.push_back(entry->group->id);
+      if (layer.groups.empty()) continue;
+      layer.model = spec.model.value_or(read_with.value_or(EvaluationModel::Union));
+      firewall.union_only = firewall.union_only && layer.model == EvaluationModel::Union;
+      // The key is part of findings' identities: one layer of groups read under their own model keeps the
+      // key it always had ("sg-1,sg-2,"); further layers and a model the reader imposes are marked.
+      if (!layers.layers.empty()) firewall.groups_key += "|";
+      if (layer.model != read_with) firewall.groups_key += std::string(toString(layer.model)) + ":";
+      for (const auto& group : layer.groups)
+        firewall.groups_key += group->id + ",";
+      layers.layers.push_back(std::move(layer));
     }
-    if (layer.groups.empty()) {
+    if (layers.layers.empty()) {
       if (!instance_only)
         result_.warnings.push_back("node " + host + ": none of its security groups is among the inputs");
       return false;
     }
     firewall.primary_group_id = firewall.group_ids.front();
-    for (const auto& id : firewall.group_ids)
-      firewall.groups_key += id + ",";
     for (const auto& cluster : input_.cloud.clusters) {
       for (const auto& id : cluster.node_security_group_ids) {
         if (std::find(firewall.group_ids.begin(), firewall.group_ids.end(), id) != firewall.group_ids.end()) {
@@ -416,8 +436,7 @@ class Auditor {
       }
     }
     firewall.primary_group_name = groups_.find(firewall.primary_group_id)->group->name;
-    firewall.model = layer.model;
-    firewall.compiled = compiler_.compile(Firewall{{layer}});
+    firewall.compiled = compiler_.compile(layers);
     std::vector<std::string> addresses = instance.private_ips;
     addresses.insert(addresses.end(), instance.public_ips.begin(), instance.public_ips.end());
     if (node != nullptr) {
@@ -1413,8 +1432,7 @@ class Auditor {
     trial.ports = affectedPorts(allow, narrow);
     for (const auto& node : trial.nodes) {
       const auto firewall = firewalls_.find(node);
-      if (firewall == firewalls_.end() || firewall->second.model != EvaluationModel::Union)
-        trial.ports.reset();
+      if (firewall == firewalls_.end() || !firewall->second.union_only) trial.ports.reset();
     }
     Auditor again(*this, trial.changed, trial.nodes, trial.ports);
     const AuditResult after = again.reaudit();

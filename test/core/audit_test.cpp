@@ -167,6 +167,87 @@ TEST(AuditTest, RulesWithoutIdsAreToldApartByContent) {
   EXPECT_EQ(web.rules.size(), 2U);
 }
 
+SecurityGroupRule ruleFrom(RuleSource source, RuleAction action, int priority, Protocol protocol,
+                           PortSet ports) {
+  SecurityGroupRule rule;
+  rule.protocol = protocol;
+  rule.ports = ports;
+  rule.source = std::move(source);
+  rule.action = action;
+  rule.priority = priority;
+  return rule;
+}
+
+// Test that an instance's firewall is its layers as its reader gives them, each under its own model, and that
+// traffic must pass every layer: a NIC layer (union) admitting 80 and 22 from the internet behind a subnet
+// layer (first match) that denies 80 and admits only 443 blocks the workload's 80 with the subnet's deny
+// named and exposes no SSH; without the subnet layer, 80 passes and SSH is exposed.
+TEST(AuditTest, EveryFirewallLayerMustAdmit) {
+  const PortSet web = PortSet::of(PortRange::single(80));
+  AuditInput input;
+  input.cluster.nodes = {test::node("10.0.0.10")};
+  CloudSecurityGroup subnet =
+      group("nsg-subnet", "subnet",
+            {ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Deny, 100, Protocol::tcp(), web),
+             ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Allow, 200, Protocol::tcp(),
+                      PortSet::of(PortRange::single(443)))});
+  subnet.model = EvaluationModel::FirstMatchByPriority;
+  for (auto& rule : std::const_pointer_cast<SecurityGroup>(subnet.group)->rules)
+    rule.origin.rule_id = rule.action == RuleAction::Deny ? "deny-web" : "allow-https";
+  input.cloud.security_groups = {
+      subnet, group("nsg-nic", "nic",
+                    {allowFrom("0.0.0.0/0", Protocol::tcp(), web),
+                     allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange::single(22)))})};
+  Instance vm = instance("10.0.0.10", {"nsg-subnet", "nsg-nic"});
+  vm.firewall_layers = {{"NSG of subnet nodes", EvaluationModel::FirstMatchByPriority, {"nsg-subnet"}},
+                        {"NSG of nic-0", EvaluationModel::Union, {"nsg-nic"}}};
+  input.cloud.instances = {vm};
+  Workload workload =
+      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(80)})}));
+  workload.annotations[kRequiredSourcesAnnotation] = "internet";
+  input.cluster.workloads = {workload};
+  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+
+  const AuditResult layered = runAudit(input);
+  const Finding* blocked = only(layered, check::kPortBlocked);
+  ASSERT_NE(blocked, nullptr);
+  EXPECT_THAT(blocked->title + " " + nlohmann::json(blocked->evidence).dump(), HasSubstr("deny-web"));
+  EXPECT_EQ(only(layered, check::kSensitivePortExposed), nullptr) << "the subnet layer admits no SSH";
+
+  input.cloud.instances[0].firewall_layers.erase(input.cloud.instances[0].firewall_layers.begin());
+  const AuditResult nic_only = runAudit(input);
+  EXPECT_EQ(only(nic_only, check::kPortBlocked), nullptr);
+  EXPECT_NE(only(nic_only, check::kSensitivePortExposed), nullptr);
+}
+
+// Test that a provider's service tag is resolved where the inventory defines it (a "service-tag" address set
+// named like the tag) and stays symbolic otherwise: SSH allowed from "Internet" is exposed once the tag is
+// known to be the whole IPv4 space, and is no exposure while the tag is unknown.
+TEST(AuditTest, ServiceTagsResolveWhereTheInventoryDefinesThem) {
+  AuditInput input;
+  input.cluster.nodes = {test::node("10.0.0.10")};
+  input.cloud.security_groups = {group("nsg-nic", "nic",
+                                       {ruleFrom(ProviderTag{"Internet"}, RuleAction::Allow, 1,
+                                                 Protocol::tcp(), PortSet::of(PortRange::single(22)))})};
+  input.cloud.instances = {instance("10.0.0.10", {"nsg-nic"})};
+  EXPECT_EQ(only(runAudit(input), check::kSensitivePortExposed), nullptr)
+      << "an undefined tag is no evidence of exposure";
+
+  NamedAddressSet internet;
+  internet.provider = "azure";
+  internet.kind = "service-tag";
+  internet.id = "Internet";
+  internet.name = "Internet";
+  internet.entries = {"0.0.0.0/0"};
+  internet.addresses = AddressSet::of(*Cidr::parse("0.0.0.0/0"));
+  input.cloud.address_sets = {internet};
+  const AuditResult resolved = runAudit(input);
+  const Finding* exposed = only(resolved, check::kSensitivePortExposed);
+  ASSERT_NE(exposed, nullptr);
+  EXPECT_THAT(exposed->title, HasSubstr("22/TCP"));
+  EXPECT_THAT(exposed->title, HasSubstr("service tag Internet"));
+}
+
 // Test that a fix is proven by auditing again: removing ops' "all traffic from 0.0.0.0/0" closes SSH, and is
 // verified while nothing needs that rule. Once a workload needs 8080 from the internet through the same rule,
 // removing it would close 8080: the fix is replaced by one that also keeps 8080 open from the internet, and

@@ -387,6 +387,9 @@ class Reader {
         appendUnique(result.security_group_ids, group_at["GroupId"].requiredString());
       }
     }
+    // One layer: the security groups of its interfaces, each admitting what any of its rules admits.
+    result.firewall_layers = {
+        {"security groups of " + result.id, core::EvaluationModel::Union, result.security_group_ids}};
     return result;
   }
 

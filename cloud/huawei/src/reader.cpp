@@ -339,6 +339,10 @@ void readServers(const Cursor& root, CloudInventory& inventory, const std::strin
       if (id.empty()) id = "name:" + group["name"].requiredString();
       instance.security_group_ids.push_back(id);
     }
+    // One layer, the groups in the server's order; under the model the groups were read with (a v1 listing is
+    // allow-only, so evaluating it as a union is exact), which the server cannot tell.
+    instance.firewall_layers = {
+        {"security groups of " + instance.id, std::nullopt, instance.security_group_ids}};
     inventory.instances.push_back(std::move(instance));
   };
   if (!root["server"].missing()) return readServer(root["server"]);

@@ -404,6 +404,10 @@ class Reader {
         instance.security_group_ids.push_back(id);  // Nova lists a group once per port
       }
     }
+    // One layer. Under the model its groups were read with: Huawei Cloud ECS answers this shape too, and its
+    // groups may be v3 groups evaluated by priority.
+    instance.firewall_layers = {
+        {"security groups of " + instance.id, std::nullopt, instance.security_group_ids}};
     out_.instances.push_back(std::move(instance));
   }
 

@@ -26,10 +26,12 @@ struct CloudSecurityGroup {
   SourceLocation source;
 };
 
-// A provider-kept list of addresses a rule can name: Huawei address group, AWS managed prefix list.
+// A provider-kept list of addresses a rule can name: Huawei address group, AWS managed prefix list, and a
+// provider's service tag (kind "service-tag": Azure's VirtualNetwork, AzureLoadBalancer) where the inputs
+// say what it stands for; a tag the inputs do not define stays symbolic.
 struct NamedAddressSet {
   std::string provider;
-  std::string kind;  // "address-group", "prefix-list"
+  std::string kind;  // "address-group", "prefix-list", "service-tag"
   std::string id;
   std::string name;
   AddressSet addresses;
@@ -47,6 +49,18 @@ struct NetworkInterface {
   SourceLocation source;
 };
 
+// One layer of what guards an instance's ingress, as its provider evaluates it: groups in evaluation order
+// under one model. Traffic reaches the instance when every layer admits it (Azure: the subnet's NSG, then the
+// NIC's); AWS, Huawei Cloud and OpenStack have one layer.
+struct FirewallLayerSpec {
+  std::string name;  // "security groups of i-0abc", "NSG of subnet aks-nodes"
+  // As the provider evaluates the layer; unset when the reader cannot tell (an ECS or Nova server does not
+  // say whether its groups were listed through the allow-only v1 API or v3): then the model its groups were
+  // read with.
+  std::optional<EvaluationModel> model;
+  std::vector<std::string> group_ids;  // ids, or "name:<name>" where the source names groups by name only
+};
+
 // A cloud server (ECS, EC2, Nova) with its addresses and security groups in evaluation order.
 struct Instance {
   std::string provider;
@@ -55,6 +69,8 @@ struct Instance {
   std::vector<std::string> private_ips;
   std::vector<std::string> public_ips;
   std::vector<std::string> security_group_ids;  // in the instance's order (for first-match providers)
+  // What guards it, layer by layer, filled by its reader. Empty: one layer of security_group_ids.
+  std::vector<FirewallLayerSpec> firewall_layers;
   std::vector<NetworkInterface> interfaces;
   std::string vpc_id;
   SourceLocation source;
@@ -83,6 +99,12 @@ struct ClusterNetworking {
   std::string service_cidr;
   SourceLocation source;
 };
+
+// The layers of `instance`'s firewall: its firewall_layers, or one layer of its security groups.
+std::vector<FirewallLayerSpec> firewallLayersOf(const Instance& instance);
+
+// Every group `instance` carries, in any layer, once each, in order of first appearance.
+std::vector<std::string> groupIdsOf(const Instance& instance);
 
 struct CloudInventory {
   std::vector<CloudSecurityGroup> security_groups;
