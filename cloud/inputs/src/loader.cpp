@@ -420,6 +420,12 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
   return errors;
 }
 
+Inventory InputLoader::take() {
+  for (const Provider* provider : providers())
+    provider->link(inventory_.cloud, inventory_.warnings);
+  return std::move(inventory_);
+}
+
 void renderCloudFixes(std::vector<core::Finding>& findings) {
   for (auto& finding : findings) {
     const std::size_t first = finding.fixes.size();

@@ -60,6 +60,15 @@ class Provider {
   virtual Parsed<core::CloudInventory> read(std::string_view kind, const nlohmann::json& document,
                                             const ReadContext& context) const = 0;
 
+  // Joins what no single document says, once every input is read: which groups guard which instance when the
+  // provider keeps that apart (Azure: the NSGs of a NIC and of its subnet, listed separately; GCP: the rules
+  // whose targets match an instance's tags), written into each instance's firewall_layers. Doubts go to
+  // `warnings`. Nothing to join by default.
+  virtual void link(core::CloudInventory& inventory, std::vector<std::string>& warnings) const {
+    (void)inventory;
+    (void)warnings;
+  }
+
   // A plan written in the provider's own tooling: its API body or CLI command, and Terraform.
   virtual std::vector<core::Fix> renderFixes(const core::AllowIngressPlan& plan) const = 0;
   virtual std::vector<core::Fix> renderFixes(const core::NarrowRulePlan& plan) const = 0;

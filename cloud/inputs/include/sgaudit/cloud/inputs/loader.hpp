@@ -61,8 +61,11 @@ class InputLoader {
   std::vector<InputError> addPath(const std::filesystem::path& path,
                                   const std::vector<std::filesystem::path>& skip = {});
 
+  // What is read so far, as read.
   const Inventory& inventory() const { return inventory_; }
-  Inventory take() { return std::move(inventory_); }
+  // Everything read, with each provider's cross-document joins made (Provider::link): call once, when every
+  // input is added.
+  Inventory take();
 
  private:
   // `walked`: found in a folder, so not being an input skips the file rather than failing.
