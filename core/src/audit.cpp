@@ -166,7 +166,8 @@ struct NodeFirewall {
   // Every layer is evaluated under the union model: a change to the rules of some ports cannot change what
   // the others admit.
   bool union_only = true;
-  std::string primary_group_id;  // where fixes go
+  std::vector<std::vector<std::string>> layer_group_ids;  // each layer's groups, in the compiled order
+  std::string primary_group_id;                           // where fixes go
   std::string primary_group_name;
   // The address families the node has addresses in (its instance's and its own): a requirement of a family it
   // has no address in cannot be met by any rule, so it is not asked of its security groups. Empty = unknown.
@@ -418,8 +419,11 @@ class Auditor {
       // key it always had ("sg-1,sg-2,"); further layers and a model the reader imposes are marked.
       if (!layers.layers.empty()) firewall.groups_key += "|";
       if (layer.model != read_with) firewall.groups_key += std::string(toString(layer.model)) + ":";
-      for (const auto& group : layer.groups)
+      firewall.layer_group_ids.emplace_back();
+      for (const auto& group : layer.groups) {
         firewall.groups_key += group->id + ",";
+        firewall.layer_group_ids.back().push_back(group->id);
+      }
       layers.layers.push_back(std::move(layer));
     }
     if (layers.layers.empty()) {
@@ -867,7 +871,8 @@ class Auditor {
       for (const auto& decision : piece.decisions) {
         if (!decision.rule || decision.action != RuleAction::Deny) continue;
         const SecurityGroupRule* rule = groups_.rule(*decision.rule);
-        if (rule == nullptr || !narrowed.insert(decision.rule->key).second) continue;
+        // A rule the provider keeps (Azure's DenyAllInBound) is outranked by the allow below, never narrowed.
+        if (rule == nullptr || rule->fixed || !narrowed.insert(decision.rule->key).second) continue;
         finding.narrow_plans.push_back({firewall.provider,
                                         decision.rule->group_id,
                                         decision.rule->group_name,
@@ -901,13 +906,15 @@ class Auditor {
     }
     plan.protocol = firewallProtocol(protocol);
     plan.ports = PortSet::of(PortRange::single(static_cast<std::uint16_t>(port)));
+    const GroupIndex::Entry* target = groups_.find(plan.group_id);
+    const bool names_groups = target == nullptr || target->first->rules_name_groups;
     // The narrowest rule that admits what is required, written as the providers' own docs write it: the
     // VPC's CIDR for "vpc", the node security group's members for "nodes", never one rule per address.
     AddressSet by_cidr;
     for (const auto& [name, set] : requirement.parts) {
       const AddressSet wanted = set.intersect(required).intersect(check.missing);
       if (wanted.empty()) continue;
-      if (name == "nodes" && coverByGroups(wanted, firewall, plan.source_groups)) continue;
+      if (name == "nodes" && names_groups && coverByGroups(wanted, firewall, plan.source_groups)) continue;
       for (const auto& cidr : set.intersect(required).toCidrs()) {
         if (check.missing.intersects(AddressSet::of(cidr))) by_cidr.add(cidr);
       }
@@ -917,7 +924,62 @@ class Auditor {
     for (const auto& group : plan.source_groups)
       text += (text.empty() ? "members of " : ", members of ") + (group.name.empty() ? group.id : group.name);
     plan.description = "sgaudit: " + finding.subjects.front().key() + " needs it from " + text;
-    if (!plan.sources.empty() || !plan.source_groups.empty()) finding.allow_plans.push_back(std::move(plan));
+    if (plan.sources.empty() && plan.source_groups.empty()) return;
+    // Every layer that refuses part of the missing space needs the allow in one of its groups: the group of
+    // the rule refusing it, or the layer's first group when nothing matched. One layer: the group chosen
+    // above.
+    std::map<std::size_t, std::pair<std::string, std::optional<int>>>
+        refusing;  // layer -> group, lowest deny
+    for (const auto& piece : check.missingDecidedBy(interval)) {
+      for (const auto& decision : piece.decisions) {
+        if (decision.action != RuleAction::Deny || decision.layer >= firewall.layer_group_ids.size())
+          continue;
+        auto& [group, beat] = refusing[decision.layer];
+        if (decision.rule) {
+          const SecurityGroupRule* rule = groups_.rule(*decision.rule);
+          if (group.empty()) group = decision.rule->group_id;
+          if (rule != nullptr && (!beat || rule->priority < *beat)) beat = rule->priority;
+        } else if (group.empty()) {
+          group = firewall.layer_group_ids[decision.layer].front();
+        }
+      }
+    }
+    std::vector<AllowIngressPlan> plans;
+    if (firewall.layer_group_ids.size() <= 1) {
+      std::optional<int> beat;
+      for (const auto& [layer, refused] : refusing) {
+        if (refused.first == plan.group_id) beat = refused.second;
+      }
+      if (placeAt(plan, beat)) plans.push_back(std::move(plan));
+    } else {
+      for (const auto& [layer, refused] : refusing) {
+        AllowIngressPlan into = plan;
+        into.group_id = refused.first;
+        into.group_name = groups_.find(refused.first)->group->name;
+        if (placeAt(into, refused.second)) plans.push_back(std::move(into));
+      }
+    }
+    for (auto& placed : plans)
+      finding.allow_plans.push_back(std::move(placed));
+  }
+
+  // The priority of an allow plan in its group: where the provider bounds priorities, the largest free one
+  // that still outranks `beat` (the lowest-numbered rule it must beat), so the new rule goes as late as it
+  // can; else 1. False when the group has no free priority that outranks it.
+  bool placeAt(AllowIngressPlan& plan, std::optional<int> beat) const {
+    const GroupIndex::Entry* entry = groups_.find(plan.group_id);
+    if (entry == nullptr || !entry->first->priority_range) return true;
+    const auto [lowest, highest] = *entry->first->priority_range;
+    std::set<int> taken;
+    for (const auto& rule : entry->group->rules)
+      taken.insert(rule.priority);
+    for (int priority = beat ? std::min(highest, *beat - 1) : highest; priority >= lowest; --priority) {
+      if (taken.count(priority) == 0) {
+        plan.priority = priority;
+        return true;
+      }
+    }
+    return false;
   }
 
   // The security groups whose members are `wanted`: the node's own groups first (where fixes go first), then
@@ -1161,6 +1223,9 @@ class Auditor {
           if (fresh)
             exposing->second = exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed);
           for (const auto& rule : exposing->second) {
+            // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
+            // admits only the platform's health probe address.
+            if (rule.rule->fixed) continue;
             auto [entry, added] = causes.try_emplace(rule.key);
             ExposureCause& cause = entry->second;
             if (added) {

@@ -1,6 +1,7 @@
 #include "sgaudit/core/node_mapping.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 namespace sgaudit::core {
 namespace {
@@ -55,6 +56,14 @@ std::string instanceIdFromProviderId(const std::string& provider_id) {
   const auto scheme = provider_id.find("://");
   if (scheme == std::string::npos) return provider_id;
   std::string rest = provider_id.substr(scheme + 3);
+  // Azure names a VM by its whole resource id, whose last segment alone is ambiguous ("virtualMachines/0" of
+  // every scale set); resource ids are case-insensitive, and AKS lower-cases the resource group.
+  if (provider_id.compare(0, scheme, "azure") == 0) {
+    std::transform(rest.begin(), rest.end(), rest.begin(), [](unsigned char c) { return std::tolower(c); });
+    while (!rest.empty() && rest.back() == '/')
+      rest.pop_back();
+    return rest;
+  }
   while (!rest.empty() && rest.back() == '/')
     rest.pop_back();
   const auto slash = rest.rfind('/');

@@ -26,6 +26,14 @@ TEST(NodeMappingTest, ProviderIdForms) {
   EXPECT_EQ(instanceIdFromProviderId("aws:///us-east-1a/i-0abc123"), "i-0abc123");
   EXPECT_EQ(instanceIdFromProviderId("aws:////i-0abc123"), "i-0abc123");
   EXPECT_EQ(instanceIdFromProviderId("i-0abc123"), "i-0abc123");
+  // Azure: the whole resource id, lower-cased (AKS lower-cases the resource group; a scale set VM's last
+  // segment alone is "0" in every scale set).
+  EXPECT_EQ(
+      instanceIdFromProviderId("azure:///subscriptions/S/resourceGroups/mc_rg/providers/Microsoft.Compute/"
+                               "virtualMachineScaleSets/aks-pool-vmss/virtualMachines/0"),
+      "/subscriptions/s/resourcegroups/mc_rg/providers/microsoft.compute/virtualmachinescalesets/"
+      "aks-pool-vmss/"
+      "virtualmachines/0");
   EXPECT_EQ(instanceIdFromProviderId("openstack:///8f3c1a2b-0000-4000-8000-000000000001"),
             "8f3c1a2b-0000-4000-8000-000000000001");
   EXPECT_EQ(instanceIdFromProviderId("0f6d2e7a-93b1-4c8e-b0d5-2a7c4e9f1b36"),

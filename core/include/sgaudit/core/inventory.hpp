@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sgaudit/core/address.hpp"
@@ -24,6 +25,12 @@ struct CloudSecurityGroup {
   std::string vpc_id;
   std::string description;
   SourceLocation source;
+  // The priorities a rule of this group can take, where the provider orders rules by priority and a fix must
+  // choose one that outranks the rule it beats (Azure 100-4096). Unset: a fix takes priority 1.
+  std::optional<std::pair<int, int>> priority_range = std::nullopt;
+  // Whether a rule can name a group's members as its source (AWS, Huawei Cloud, OpenStack); Azure's NSG rules
+  // cannot (only application security groups), so fixes there name addresses.
+  bool rules_name_groups = true;
 };
 
 // A provider-kept list of addresses a rule can name: Huawei address group, AWS managed prefix list, and a
@@ -46,6 +53,7 @@ struct NetworkInterface {
   std::string device_id;  // the instance it is attached to
   std::vector<std::string> fixed_ips;
   std::vector<std::string> security_group_ids;
+  std::string subnet_id;  // where the provider guards subnets too (Azure)
   SourceLocation source;
 };
 
@@ -83,6 +91,7 @@ struct Network {
   std::string name;
   std::string parent_id;  // a subnet's VPC or network
   std::vector<std::string> cidrs;
+  std::vector<std::string> security_group_ids;  // the groups guarding the subnet itself (Azure's subnet NSG)
   SourceLocation source;
 };
 

@@ -76,6 +76,9 @@ struct SecurityGroupRule {
   // Lower number = evaluated first (Huawei 1-100, Azure 100-4096, GCP 0-65535); unused by the union model.
   int priority = 0;
   RuleOrigin origin;
+  // A rule the provider keeps and nobody can change or delete (Azure's default rules, GCP's implied deny): a
+  // fix outranks it instead of narrowing it.
+  bool fixed = false;
 };
 
 // "allow TCP 22 from 0.0.0.0/0" (with "priority N" where the model reads it): how a person recognises a rule
