@@ -368,7 +368,7 @@ class Auditor {
       result_.warnings.insert(result_.warnings.begin(),
                               "no cluster input and no instances were given: security groups are audited on "
                               "the instances they are on, so nothing was checked (add the instances: "
-                              "describe-instances, ECS or Nova servers)");
+                              "describe-instances, ECS or Nova servers, Azure NICs)");
     }
     for (const auto& unmatched : mapping.unmatched) {
       if (scope_ != nullptr) break;

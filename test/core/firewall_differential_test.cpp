@@ -69,6 +69,9 @@ struct CaseShape {
   double broadChance = 0.3;
   double broadAnyProtocol = 0.5;
   bool broadBothFamilies = false;
+  // Each group ends with Azure's default inbound rules: AllowVnetInBound (65000, service tag VirtualNetwork),
+  // AllowAzureLoadBalancerInBound (65001, AzureLoadBalancer) and DenyAllInBound (65500, everything).
+  bool azureDefaults = false;
 };
 
 // Generates cases biased towards edges: ports 0 and 65535, /0 /32 /128 prefixes, overlapping CIDRs from
@@ -98,7 +101,7 @@ class CaseGenerator {
     for (const char* id : {"pl-0", "pl-1"}) {
       if (chance(0.5)) out.resolver.prefix_lists[id] = randomAddressSet();
     }
-    for (const char* id : {"VirtualNetwork", "Internet"}) {
+    for (const char* id : {"VirtualNetwork", "Internet", "AzureLoadBalancer"}) {
       if (chance(0.5)) out.resolver.provider_tags[id] = randomAddressSet();
     }
     for (std::size_t l = 0; l < models.size(); ++l) {
@@ -135,6 +138,22 @@ class CaseGenerator {
             group.rules.push_back(std::move(twin));
           }
           group.rules.push_back(std::move(broad));
+        }
+        if (shape_.azureDefaults) {
+          auto fixed = [&](const char* name, int priority, RuleSource source, RuleAction action) {
+            SecurityGroupRule rule;
+            rule.source = std::move(source);
+            rule.action = action;
+            rule.priority = priority;
+            rule.fixed = true;
+            rule.origin = RuleOrigin{"fuzz", group.id, group.name,
+                                     "L" + std::to_string(l) + "G" + std::to_string(g) + name, ""};
+            group.rules.push_back(std::move(rule));
+          };
+          fixed("AllowVnetInBound", 65000, ProviderTag{"VirtualNetwork"}, RuleAction::Allow);
+          fixed("AllowAzureLoadBalancerInBound", 65001, ProviderTag{"AzureLoadBalancer"}, RuleAction::Allow);
+          fixed("DenyAllInBound4", 65500, Cidr::containing(IpAddress::v4(0), 0), RuleAction::Deny);
+          fixed("DenyAllInBound6", 65500, Cidr::containing(IpAddress::v6(0), 0), RuleAction::Deny);
         }
         layer.groups.push_back(std::move(group));
       }
@@ -732,6 +751,20 @@ TEST(FirewallDifferential, LayeredFirewallsAgreeWithOracle) {
   runDifferential(
       "layered", [](std::mt19937_64& random) { return randomLayers(random, 2 + random() % 2); }, disagreement,
       CaseShape{.broadChance = 0.95, .broadAnyProtocol = 0.8, .broadBothFamilies = true});
+}
+
+// Test Azure's layers: a subnet NSG and a NIC NSG, both first match by priority, each ending with Azure's
+// default rules (a service-tag allow, the load balancer's allow and the deny of everything), agree with the
+// oracle.
+TEST(FirewallDifferential, AzureLayersWithDefaultRulesAgreeWithOracle) {
+  runDifferential(
+      "azure-layers",
+      [](std::mt19937_64&) {
+        return std::vector{EvaluationModel::FirstMatchByPriority, EvaluationModel::FirstMatchByPriority};
+      },
+      disagreement,
+      CaseShape{
+          .broadChance = 0.9, .broadAnyProtocol = 0.8, .broadBothFamilies = true, .azureDefaults = true});
 }
 
 // Test that answering many single-key questions at once (reachEach: grouped by firewall and protocol, keys in
