@@ -30,6 +30,8 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" -DSGAUDIT_BUILD_FUZZ=ON -DSGAUDIT_BUILD_TESTS=OFF \
     -DSGAUDIT_BUILD_BENCH=OFF >/dev/null
 fi
+# Regenerate first when CMakeLists changed (a provider added to SGAUDIT_CLOUD_PROVIDERS adds its target).
+ninja -C "$build" build.ninja >/dev/null
 build_targets=$(for t in $targets; do printf 'fuzz_%s ' "$t"; done)
 # shellcheck disable=SC2086
 commands=$(ninja -C "$build" -t commands $build_targets)
