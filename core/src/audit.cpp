@@ -74,15 +74,23 @@ struct GroupIndex {
         entry.first = &input;
       }
       if (entry.group->name.empty()) entry.group->name = input.group->name;
-      std::unordered_set<std::string> known;
+      // The content of each rule kept so far, by key.
+      std::unordered_map<std::string, std::string> content_by_key;
       for (const auto& rule : entry.group->rules)
-        known.insert(rule.origin.key);
+        content_by_key.emplace(rule.origin.key, contentIdentity(rule));
       for (const auto& rule : input.group->rules) {
         SecurityGroupRule copy = rule;
+        std::string content = contentIdentity(copy);
         copy.origin.key = ruleKey(copy, input.group->id);
+        // One provider rule read as several (an Azure rule with several prefixes, or `*` for both families;
+        // a GCP rule with several ranges) gives parts sharing its id: each part after the first is keyed by
+        // its id and its content.
+        if (const auto it = content_by_key.find(copy.origin.key);
+            it != content_by_key.end() && it->second != content)
+          copy.origin.key = partKey(copy, input.group->id, content);
         // The same group listed twice (a group listing and a rule listing, or one dump read twice) gives
         // the same rules: each is kept once, by its identity.
-        if (!known.insert(copy.origin.key).second) continue;
+        if (!content_by_key.emplace(copy.origin.key, std::move(content)).second) continue;
         entry.group->rules.push_back(std::move(copy));
       }
     }
@@ -101,6 +109,12 @@ struct GroupIndex {
   static std::string ruleKey(const SecurityGroupRule& rule, const std::string& group_id) {
     if (!rule.origin.rule_id.empty()) return rule.origin.rule_id;
     return "content:" + fingerprintOf("rule", {group_id, contentIdentity(rule)}).substr(0, 16);
+  }
+
+  // A part of a provider rule that several core rules share: its id and a digest of its content.
+  static std::string partKey(const SecurityGroupRule& rule, const std::string& group_id,
+                             const std::string& content) {
+    return rule.origin.rule_id + "#" + fingerprintOf("rule", {group_id, content}).substr(0, 12);
   }
 
   // The groups of `base` with some of them changed: what a fix would leave (see verifyFixes).
@@ -1307,10 +1321,18 @@ class Auditor {
     const std::string group =
         first.origin.group_name.empty() ? first.origin.group_id : first.origin.group_name;
     finding.subjects = {{"SecurityGroup", "", group}};
-    std::string rule_text = rules.size() == 1 ? groups_.describeRule(first.origin)
-                                              : std::to_string(rules.size()) + " rules of " + group;
+    // Parts of one provider rule (an Azure rule's prefixes, `*` as IPv4 and IPv6) are one rule to the reader.
+    std::vector<std::string> rule_names;
     for (const ExposureCause* cause : rules) {
-      finding.subjects.push_back({"Rule", "", groups_.ruleName(cause->origin)});
+      std::string name = groups_.ruleName(cause->origin);
+      if (std::find(rule_names.begin(), rule_names.end(), name) == rule_names.end())
+        rule_names.push_back(std::move(name));
+    }
+    std::string rule_text = rule_names.size() == 1 ? groups_.describeRule(first.origin)
+                                                   : std::to_string(rule_names.size()) + " rules of " + group;
+    for (const auto& name : rule_names)
+      finding.subjects.push_back({"Rule", "", name});
+    for (const ExposureCause* cause : rules) {
       const SecurityGroupRule* rule = groups_.rule(cause->origin);
       if (rule == nullptr) continue;
       NarrowRulePlan plan{cause->provider,

@@ -220,6 +220,45 @@ TEST(AuditTest, EveryFirewallLayerMustAdmit) {
   EXPECT_NE(only(nic_only, check::kSensitivePortExposed), nullptr);
 }
 
+// Test that one provider rule read as several core rules (an Azure rule with a list of source prefixes, or
+// `*` for IPv4 and IPv6; a GCP rule with several sourceRanges) keeps every part: the parts share the
+// provider's rule id, and only the same part read twice is one. Were parts de-duplicated by id alone, the
+// second prefix would vanish and its clients be reported blocked.
+TEST(AuditTest, PartsOfOneProviderRuleSharingItsIdAreAllKept) {
+  const PortSet web = PortSet::of(PortRange::single(80));
+  AuditInput input;
+  input.cluster.nodes = {test::node("10.0.0.10")};
+  CloudSecurityGroup nsg =
+      group("nsg-nic", "nic",
+            {ruleFrom(*Cidr::parse("10.9.0.0/16"), RuleAction::Allow, 100, Protocol::tcp(), web),
+             ruleFrom(*Cidr::parse("203.0.113.0/24"), RuleAction::Allow, 100, Protocol::tcp(), web),
+             ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Deny, 4096, Protocol::any(), PortSet::all())});
+  nsg.model = EvaluationModel::FirstMatchByPriority;
+  auto& rules = std::const_pointer_cast<SecurityGroup>(nsg.group)->rules;
+  rules[0].origin.rule_id = rules[1].origin.rule_id = "AllowPartners";
+  rules[2].origin.rule_id = "DenyAll";
+  // The same NSG listed twice (as `az network nsg list` and `show` would give it) is still one rule set.
+  input.cloud.security_groups = {nsg, nsg};
+  input.cloud.instances = {instance("10.0.0.10", {"nsg-nic"})};
+  Workload workload =
+      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(80)})}));
+  workload.annotations[kRequiredSourcesAnnotation] = "203.0.113.0/24";
+  input.cluster.workloads = {workload};
+  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+
+  const AuditResult result = runAudit(input);
+  EXPECT_EQ(only(result, check::kPortBlocked), nullptr)
+      << "the second prefix of AllowPartners admits the clients";
+
+  workload.annotations[kRequiredSourcesAnnotation] = "198.51.100.0/24";
+  input.cluster.workloads = {workload};
+  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+  const AuditResult refused = runAudit(input);
+  const Finding* blocked = only(refused, check::kPortBlocked);
+  ASSERT_NE(blocked, nullptr) << "neither prefix admits 198.51.100.0/24";
+  EXPECT_THAT(nlohmann::json(blocked->evidence).dump(), HasSubstr("DenyAll"));
+}
+
 // Test that a provider's service tag is resolved where the inventory defines it (a "service-tag" address set
 // named like the tag) and stays symbolic otherwise: SSH allowed from "Internet" is exposed once the tag is
 // known to be the whole IPv4 space, and is no exposure while the tag is unknown.
