@@ -315,5 +315,102 @@ TEST(AuditCliTest, UnknownFormatExits2) {
   EXPECT_TRUE(result.out.empty());
 }
 
+// A node's /proc as `sgaudit agent --proc` reads it: the kernel's socket tables and, for each process, its
+// comm and fd links "socket:[inode]".
+struct FakeProc {
+  explicit FakeProc(const std::filesystem::path& root) : root_(root) {
+    std::filesystem::create_directories(root_ / "net");
+  }
+  void table(const std::string& name, const std::vector<std::string>& rows) const {
+    std::ofstream file(root_ / "net" / name);
+    file << "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout "
+            "inode\n";
+    int sl = 0;
+    for (const auto& row : rows)
+      file << "   " << sl++ << ": " << row << "\n";
+  }
+  void process(int pid, const std::string& comm, const std::vector<unsigned long>& inodes) const {
+    const auto dir = root_ / std::to_string(pid);
+    std::filesystem::create_directories(dir / "fd");
+    std::ofstream(dir / "comm") << comm << "\n";
+    int fd = 3;
+    for (const auto inode : inodes)
+      std::filesystem::create_symlink("socket:[" + std::to_string(inode) + "]",
+                                      dir / "fd" / std::to_string(fd++));
+  }
+
+ private:
+  std::filesystem::path root_;
+};
+
+// A LISTEN (0A) or bound UDP (07) row of /proc/net/tcp*: local address:port in the kernel's hex, an inode.
+std::string row(const std::string& local, const char* state, unsigned long inode) {
+  const std::string peer = local.size() > 16 ? std::string(32, '0') + ":0000" : "00000000:0000";
+  return local + " " + peer + " " + state + " 00000000:00000000 00:00000000 00000000     0        0 " +
+         std::to_string(inode) + " 1 0000000000000000 100 0 0 10 0";
+}
+
+// Test issue 19's agent end to end: the seed node's sockets as its kernel holds them, written by
+// `sgaudit agent --once` in place of the node's ss file, audit to the same findings as `ss -Htulnp` gave.
+TEST(AuditCliTest, AgentOutputAuditsAsTheNodesSs) {
+  test::TempDir dir;
+  FakeProc proc(dir / "proc");
+  const std::string any6(32, '0');
+  const std::string loopback6 = "00000000000000000000000001000000";
+  proc.table("tcp", {row("00000000:0050", "0A", 101), row("00000000:0016", "0A", 102),
+                     row("0100007F:2808", "0A", 103), row("0100007F:2809", "0A", 104),
+                     row("0100007F:A113", "0A", 105),
+                     // an established connection is no listener
+                     row("0A01003F:0016", "01", 120)});
+  proc.table("tcp6", {row(any6 + ":280A", "0A", 106), row(any6 + ":2810", "0A", 107),
+                      row(any6 + ":0050", "0A", 108), row(any6 + ":0016", "0A", 109)});
+  proc.table("udp", {row("0100007F:0143", "07", 110)});
+  proc.table("udp6", {row(loopback6 + ":0143", "07", 111)});
+  for (const int pid : {30211, 30210, 30174})
+    proc.process(pid, "nginx", {101, 108});
+  proc.process(1021, "sshd", {102, 109, 120});
+  proc.process(1893, "kubelet", {103, 106});
+  proc.process(2310, "kube-proxy", {104, 107});
+  proc.process(1402, "dockerd", {105});
+  proc.process(812, "chronyd", {110, 111});
+
+  const auto copy = dir / "scenario";
+  std::filesystem::copy(seed(), copy, std::filesystem::copy_options::recursive);
+  std::filesystem::remove(copy / "node-sockets" / "10.1.0.55.txt");
+  const auto agent =
+      test::runProcess({test::sgauditBinary().string(), "agent", "--once", "--node-name", "10.1.0.55",
+                        "--out", (copy / "node-sockets").string(), "--proc", (dir / "proc").string()});
+  ASSERT_EQ(agent.exit_code, 0) << agent.err;
+  EXPECT_THAT(agent.err, HasSubstr("11 listening sockets of node 10.1.0.55"));
+  const std::string written = test::readFile(copy / "node-sockets" / "10.1.0.55.txt");
+  EXPECT_THAT(written, HasSubstr("tcp LISTEN 0 0 0.0.0.0:80 0.0.0.0:* users:((\"nginx\",pid="));
+  EXPECT_THAT(written, HasSubstr("udp UNCONN 0 0 [::1]:323 [::]:* users:((\"chronyd\",pid=812))"));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(copy / "node-sockets"),
+                          std::filesystem::directory_iterator()),
+            1)
+      << "no partial file is left beside the node's";
+
+  auto findings = [](const std::filesystem::path& scenario) {
+    const auto result = audit({scenario.string(), "--policy", (scenario / "policy.json").string(), "--format",
+                               "json", "--today", "2026-11-25"});
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    json doc = json::parse(result.out);
+    std::vector<std::string> out;
+    for (const auto& finding : doc.at("findings"))
+      out.push_back(finding.at("check").get<std::string>() + " " +
+                    finding.at("fingerprint").get<std::string>() + " " +
+                    finding.at("title").get<std::string>() + " " + finding.at("detail").get<std::string>());
+    return out;
+  };
+  const auto expected = findings(seed());
+  EXPECT_EQ(expected.size(), 6U);
+  EXPECT_EQ(findings(copy), expected);
+
+  const auto bad = test::runProcess({test::sgauditBinary().string(), "agent", "--once", "--node-name",
+                                     "../etc", "--out", (dir / "x").string()});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("is not a node name"));
+}
+
 }  // namespace
 }  // namespace sgaudit
