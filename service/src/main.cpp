@@ -99,6 +99,7 @@ int runServe(const Config& config) {
     }
   }
   RetentionTask retention(context, std::chrono::hours(1));
+  retention.start();
   std::optional<ScheduledAudits> scheduled;
   if (config.scheduler) scheduled.emplace(context);
   ServerOptions options = ServerOptions::from(config);
