@@ -43,6 +43,14 @@ std::string joinCidrs(const std::vector<Cidr>& cidrs, std::size_t limit = 6) {
   return text;
 }
 
+std::vector<std::string> cidrStrings(const std::vector<Cidr>& cidrs) {
+  std::vector<std::string> out;
+  out.reserve(cidrs.size());
+  for (const auto& cidr : cidrs)
+    out.push_back(cidr.toString());
+  return out;
+}
+
 const AddressSet& privateSpace() {
   static const AddressSet space = [] {
     AddressSet set;
@@ -830,11 +838,16 @@ class Auditor {
                      " is admitted only from " + describeAdmitted(check, interval) +
                      ". Not admitted: " + describeMissing(required, check, missing_cidrs) + " (" +
                      describeMissingDecision(missing_decided_by) + "). Required by " + requirement.why + ".";
-    finding.evidence.push_back({"rule", "admitted: " + describeAdmitted(check, interval), {}});
-    finding.evidence.push_back({"rule",
-                                "not admitted: " + joinCidrs(missing_cidrs, 64) + " (" +
-                                    describeMissingDecision(missing_decided_by) + ")",
-                                {}});
+    Evidence admitted{"rule", "admitted: " + describeAdmitted(check, interval), {}};
+    admitted.addresses = cidrStrings(check.admitted.toCidrs());
+    finding.evidence.push_back(std::move(admitted));
+    // The text names the first 64 CIDRs; the data lists them all.
+    Evidence missing{"rule",
+                     "not admitted: " + joinCidrs(missing_cidrs, 64) + " (" +
+                         describeMissingDecision(missing_decided_by) + ")",
+                     {}};
+    missing.missing = cidrStrings(missing_cidrs);
+    finding.evidence.push_back(std::move(missing));
     if (check.depends_on_unresolved) {
       finding.evidence.push_back(
           {"rule", "the verdict could change for members of an unresolved security group", {}});
@@ -1097,9 +1110,12 @@ class Auditor {
       const auto& [workload, protocol, port] = key;
       std::vector<std::string> open;
       std::vector<std::string> closed;
+      std::vector<std::string> open_nodes;
+      std::vector<std::string> closed_nodes;
       std::vector<std::string> nodes;
       for (const PortVerdict* v : verdicts) {
         (v->status == "open" ? open : closed).push_back(v->node + " (" + v->status + ")");
+        (v->status == "open" ? open_nodes : closed_nodes).push_back(v->node);
         nodes.push_back(v->node);
       }
       if (open.empty() || closed.empty()) continue;
@@ -1125,8 +1141,8 @@ class Auditor {
           "Open on " + nameList(open, 20) + "; not on " + nameList(closed, 20) +
           ". Clients see failures depending on where the pod lands: give every node pool the same "
           "security groups, or pin the workload to the nodes that admit it.";
-      finding.evidence.push_back({"rule", "open: " + nameList(open, 50), {}});
-      finding.evidence.push_back({"rule", "blocked: " + nameList(closed, 50), {}});
+      finding.evidence.push_back(nodeEvidence("rule", "open: " + nameList(open, 50), open_nodes));
+      finding.evidence.push_back(nodeEvidence("rule", "blocked: " + nameList(closed, 50), closed_nodes));
       add(std::move(finding), {workload, toString(protocol), std::to_string(port)});
     }
   }
@@ -1391,19 +1407,22 @@ class Auditor {
           {"note", "and " + std::to_string(left_out) + " more listeners like these", {}});
     for (std::size_t i = 0; i < rules.size() && i < kEvidenceBudget; ++i) {
       const ExposureCause& cause = *rules[i];
-      finding.evidence.push_back({"rule",
-                                  "public sources admitted: " + joinCidrs(cause.exposed.toCidrs(), 3) +
-                                      " to " + portsText(cause.ports) + " by " +
-                                      groups_.describeRule(cause.origin) +
-                                      (rules.size() > 1 ? " on " + onNodes(cause.nodes) : std::string()),
-                                  {}});
+      Evidence evidence =
+          nodeEvidence("rule",
+                       "public sources admitted: " + joinCidrs(cause.exposed.toCidrs(), 3) + " to " +
+                           portsText(cause.ports) + " by " + groups_.describeRule(cause.origin) +
+                           (rules.size() > 1 ? " on " + onNodes(cause.nodes) : std::string()),
+                       cause.nodes);
+      evidence.rule = ruleRefOf(cause.origin, groups_.rule(cause.origin));
+      evidence.addresses = cidrStrings(cause.exposed.toCidrs());
+      finding.evidence.push_back(std::move(evidence));
     }
     if (rules.size() > kEvidenceBudget) {
       finding.evidence.push_back(
           {"note", "and " + std::to_string(rules.size() - kEvidenceBudget) + " more rules like these", {}});
     }
-    finding.evidence.push_back(
-        {"rule", "on " + hostsNoun(finding.nodes) + ": " + nameList(finding.nodes, 50), {}});
+    finding.evidence.push_back(nodeEvidence(
+        "rule", "on " + hostsNoun(finding.nodes) + ": " + nameList(finding.nodes, 50), finding.nodes));
     add(std::move(finding), {first.origin.group_id, whole ? "internet" : "public"});
   }
 

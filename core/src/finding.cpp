@@ -83,10 +83,62 @@ void to_json(nlohmann::json& out, const Subject& subject) {
   if (!subject.namespace_name.empty()) out["namespace"] = subject.namespace_name;
 }
 
+RuleRef ruleRefOf(const RuleOrigin& origin, const SecurityGroupRule* rule) {
+  RuleRef ref{origin.provider,
+              origin.group_id,
+              origin.group_name,
+              origin.rule_id,
+              origin.key,
+              origin.description,
+              rule != nullptr ? toString(rule->action) : std::string()};
+  if (rule != nullptr && rule->priority != 0) ref.priority = rule->priority;
+  return ref;
+}
+
+Evidence nodeEvidence(std::string kind, std::string text, std::vector<std::string> nodes) {
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  Evidence evidence{std::move(kind), std::move(text), {}};
+  evidence.nodes = std::move(nodes);
+  return evidence;
+}
+
+namespace {
+
+// Writes `nodes` as "nodes" up to the byte budget a finding's own list has, with "node_count" always and
+// "nodes_truncated" when cut.
+void putNodes(nlohmann::json& out, const std::vector<std::string>& nodes) {
+  nlohmann::json names = nlohmann::json::array();
+  std::size_t bytes = 0;
+  for (const auto& node : nodes) {
+    bytes += node.size() + 3;
+    if (bytes > kNodeListBudget) break;
+    names.push_back(node);
+  }
+  out["node_count"] = nodes.size();
+  if (names.size() < nodes.size()) out["nodes_truncated"] = true;
+  out["nodes"] = std::move(names);
+}
+
+}  // namespace
+
+void to_json(nlohmann::json& out, const RuleRef& rule) {
+  out = {{"provider", rule.provider}, {"group_id", rule.group_id}, {"key", rule.key}};
+  if (!rule.group_name.empty()) out["group_name"] = rule.group_name;
+  if (!rule.rule_id.empty()) out["rule_id"] = rule.rule_id;
+  if (!rule.description.empty()) out["description"] = rule.description;
+  if (!rule.action.empty()) out["action"] = rule.action;
+  if (rule.priority) out["priority"] = *rule.priority;
+}
+
 void to_json(nlohmann::json& out, const Evidence& evidence) {
   out = {{"kind", evidence.kind}, {"text", evidence.text}};
   if (!evidence.source.file.empty()) out["file"] = evidence.source.file;
   if (evidence.source.line > 0) out["line"] = evidence.source.line;
+  if (evidence.rule) out["rule"] = *evidence.rule;
+  if (!evidence.addresses.empty()) out["addresses"] = evidence.addresses;
+  if (!evidence.missing.empty()) out["missing"] = evidence.missing;
+  if (!evidence.nodes.empty()) putNodes(out, evidence.nodes);
 }
 
 void to_json(nlohmann::json& out, const Fix& fix) {
@@ -118,18 +170,7 @@ void to_json(nlohmann::json& out, const Finding& finding) {
          {"fixes", finding.fixes},       {"fingerprint", finding.fingerprint}};
   if (!finding.namespace_name.empty()) out["namespace"] = finding.namespace_name;
   if (!finding.node.empty()) out["node"] = finding.node;
-  if (!finding.nodes.empty()) {
-    nlohmann::json names = nlohmann::json::array();
-    std::size_t bytes = 0;
-    for (const auto& node : finding.nodes) {
-      bytes += node.size() + 3;
-      if (bytes > kNodeListBudget) break;
-      names.push_back(node);
-    }
-    out["node_count"] = finding.nodes.size();
-    if (names.size() < finding.nodes.size()) out["nodes_truncated"] = true;
-    out["nodes"] = std::move(names);
-  }
+  if (!finding.nodes.empty()) putNodes(out, finding.nodes);
   if (!finding.fix_reach.empty()) out["fix_reach"] = finding.fix_reach;
   if (finding.protocol) out["protocol"] = toString(*finding.protocol);
   if (finding.port) out["port"] = *finding.port;

@@ -275,7 +275,7 @@ class Checker {
     setNodes(finding, nodes);
     if (finding.nodes.size() == 1) finding.subjects.push_back({"Node", "", finding.node});
     finding.evidence = use.evidence;
-    finding.evidence.push_back({"node", owned.evidence, {}});
+    finding.evidence.push_back(nodeEvidence("node", owned.evidence, nodes));
     finding.title = "Host port " + portLabel(use.port, use.protocol) + " of " + unit.identity.key() +
                     " collides with " + owned.owner +
                     (every_node                  ? " on every node"
@@ -380,7 +380,10 @@ class Checker {
           ++capacity;
           hosts.push_back(&node);
         } else if (evidence.size() < kEvidenceBudget) {
-          evidence.push_back({"scheduling", "node " + node.name + " cannot: " + blocker, node.source});
+          Evidence cannot =
+              nodeEvidence("scheduling", "node " + node.name + " cannot: " + blocker, {node.name});
+          cannot.source = node.source;
+          evidence.push_back(std::move(cannot));
         } else {
           ++left_out;
         }
@@ -393,11 +396,13 @@ class Checker {
         std::vector<std::string> names;
         for (const Node* host : hosts)
           names.push_back(host->name);
-        evidence.insert(evidence.begin(),
-                        {"scheduling",
+        Evidence can =
+            nodeEvidence("scheduling",
                          (hosts.size() == 1 ? "node " : "nodes ") + nameList(names, 20) +
                              (hosts.size() == 1 ? " can host one replica" : " can host one replica each"),
-                         hosts.size() == 1 ? hosts.front()->source : SourceLocation{}});
+                         names);
+        if (hosts.size() == 1) can.source = hosts.front()->source;
+        evidence.insert(evidence.begin(), std::move(can));
       }
       std::string port_list;
       for (const HostPortUse* port : ports)

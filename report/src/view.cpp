@@ -98,6 +98,15 @@ void forEachIn(const json& object, std::string_view key, const std::string& poin
     each((*value)[i], child(here, i));
 }
 
+// An optional array of strings.
+void stringsIn(const json& object, std::string_view key, const std::string& pointer,
+               std::vector<std::string>& out) {
+  forEachIn(object, key, pointer, [&](const json& item, const std::string& at) {
+    if (!item.is_string()) throw BadValue{at, std::string("expected a string, got ") + typeName(item)};
+    out.push_back(item.get<std::string>());
+  });
+}
+
 core::Severity parseSeverityAt(const json& object, const std::string& pointer) {
   const std::string text = requireString(object, "severity", pointer);
   const auto severity = core::parseSeverity(text);
@@ -157,6 +166,21 @@ core::Finding parseFinding(const json& value, const std::string& pointer) {
     evidence.text = requireString(item, "text", at);
     evidence.source.file = optionalString(item, "file", at);
     evidence.source.line = static_cast<int>(optionalInteger(item, "line", at, 0, 1LL << 30).value_or(0));
+    if (const json* rule = member(item, "rule"); rule != nullptr && !rule->is_null()) {
+      const std::string rule_at = child(at, "rule");
+      requireObject(*rule, rule_at);
+      core::RuleRef ref{
+          requireString(*rule, "provider", rule_at),    requireString(*rule, "group_id", rule_at),
+          optionalString(*rule, "group_name", rule_at), optionalString(*rule, "rule_id", rule_at),
+          requireString(*rule, "key", rule_at),         optionalString(*rule, "description", rule_at),
+          optionalString(*rule, "action", rule_at)};
+      if (const auto priority = optionalInteger(*rule, "priority", rule_at, -(1LL << 31), (1LL << 31) - 1))
+        ref.priority = static_cast<int>(*priority);
+      evidence.rule = std::move(ref);
+    }
+    stringsIn(item, "addresses", at, evidence.addresses);
+    stringsIn(item, "missing", at, evidence.missing);
+    stringsIn(item, "nodes", at, evidence.nodes);
     finding.evidence.push_back(std::move(evidence));
   });
   forEachIn(value, "fixes", pointer, [&](const json& item, const std::string& at) {

@@ -39,29 +39,54 @@ int cleanSpool(const std::filesystem::path& spool_dir) {
 }
 
 RetentionTask::RetentionTask(AppContext& context, std::chrono::seconds interval)
-    : context_(context), interval_(interval) {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      lock.unlock();
-      try {
-        pruneOnce(context_);
-      } catch (const std::exception& e) {
-        logEvent(LogLevel::Error, "retention failed", {{"error", e.what()}});
-      }
-      lock.lock();
-      wake_.wait_for(lock, interval_, [this] { return stop_; });
-    }
-  });
-}
+    : context_(context), interval_(interval) {}
 
 RetentionTask::~RetentionTask() {
+  stop();
+}
+
+void RetentionTask::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void RetentionTask::stop() {
+  std::thread thread;
   {
     std::lock_guard lock(mutex_);
+    if (!thread_.joinable()) return;
     stop_ = true;
+    thread = std::move(thread_);
   }
   wake_.notify_all();
-  thread_.join();
+  thread.join();
+}
+
+bool RetentionTask::running() const {
+  std::lock_guard lock(mutex_);
+  return thread_.joinable();
+}
+
+int RetentionTask::passes() const {
+  std::lock_guard lock(mutex_);
+  return passes_;
+}
+
+void RetentionTask::run() {
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    lock.unlock();
+    try {
+      pruneOnce(context_);
+    } catch (const std::exception& e) {
+      logEvent(LogLevel::Error, "retention failed", {{"error", e.what()}});
+    }
+    lock.lock();
+    ++passes_;
+    wake_.wait_for(lock, interval_, [this] { return stop_; });
+  }
 }
 
 }  // namespace sgaudit::service

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "sgaudit/core/finding.hpp"
 #include "sgaudit/service/api.hpp"
 #include "sgaudit/service/embedded.hpp"
 #include "support/process.hpp"
@@ -69,6 +70,38 @@ TEST(OpenApiTest, RedoclyLintIsClean) {
   ASSERT_TRUE(report.is_object()) << result.out << result.err;
   EXPECT_EQ(report.at("totals").at("errors"), 0) << result.out;
   EXPECT_EQ(report.at("totals").at("warnings"), 0) << result.out;
+}
+
+// Test that the Evidence and RuleRef schemas document every key an evidence item's JSON can carry, and no
+// key it never carries.
+TEST(OpenApiTest, EvidenceSchemaDocumentsTheTypedFields) {
+  const YAML::Node schemas =
+      YAML::LoadFile((kSource / "docs/openapi.yaml").string())["components"]["schemas"];
+  auto documented = [&](const char* name) {
+    std::set<std::string> keys;
+    for (const auto& property : schemas[name]["properties"])
+      keys.insert(property.first.as<std::string>());
+    return keys;
+  };
+  core::Evidence evidence{"rule", "public sources admitted: 0.0.0.0/0", {"groups.json", 3}};
+  evidence.rule = core::RuleRef{"huaweicloud", "sg-1", "web", "r-1", "r-1", "ssh", "allow", 10};
+  evidence.addresses = {"0.0.0.0/0"};
+  evidence.missing = {"10.0.0.0/8"};
+  std::vector<std::string> many;  // past the byte budget: node_count and nodes_truncated
+  for (int n = 0; n < 3000; ++n)
+    many.push_back("node-with-a-long-name-" + std::to_string(n) + ".eu-west-1.compute.internal");
+  evidence.nodes = many;
+  const nlohmann::json json = evidence;
+  std::set<std::string> written;
+  for (const auto& [key, value] : json.items())
+    written.insert(key);
+  EXPECT_EQ(written, documented("Evidence"));
+  std::set<std::string> rule_written;
+  for (const auto& [key, value] : json.at("rule").items())
+    rule_written.insert(key);
+  EXPECT_EQ(rule_written, documented("RuleRef"));
+  EXPECT_THAT(schemas["Finding"]["properties"]["evidence"]["items"]["$ref"].as<std::string>(),
+              ::testing::EndsWith("/Evidence"));
 }
 
 }  // namespace

@@ -498,5 +498,101 @@ TEST(AuditTest, LongNodeListsAreCountedAndCut) {
   EXPECT_FALSE(json.contains("node"));
 }
 
+// Test that the evidence carries what it names as data: a port admitted from 80 scattered public /24s and
+// required from the internet is blocked in part, its "not admitted" text names the first 64 CIDRs while the
+// data lists every one (with the admitted ones they give exactly what the cell requires); the SSH rule that
+// exposes the node is referenced by group, id and action, with what it exposes and on which nodes.
+TEST(AuditTest, EvidenceCarriesAddressesRulesAndNodesAsData) {
+  std::vector<SecurityGroupRule> rules;
+  for (int n = 0; n < 80; ++n)
+    rules.push_back(allowFrom("50." + std::to_string(2 * n) + ".0.0/24", Protocol::tcp(),
+                              PortSet::of(PortRange::single(8080))));
+  SecurityGroupRule ssh = allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange::single(22)));
+  ssh.origin.rule_id = "sgr-ssh";
+  ssh.origin.description = "remote login";
+  rules.push_back(ssh);
+  AuditInput input;
+  input.cloud.security_groups = {group("sg-web", "web", rules)};
+  input.cloud.instances = {instance("10.0.0.10", {"sg-web"}), instance("10.0.0.11", {"sg-web"})};
+  input.cluster.nodes = {test::node("10.0.0.10"), test::node("10.0.0.11")};
+  Workload web =
+      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
+  web.annotations[kRequiredSourcesAnnotation] = "internet";
+  input.cluster.workloads = {web};
+  const AuditResult result = runAudit(input);
+
+  const Finding* blocked = only(result, check::kPortBlocked);
+  ASSERT_NE(blocked, nullptr);
+  const Evidence* admitted = nullptr;
+  const Evidence* missing = nullptr;
+  for (const auto& evidence : blocked->evidence) {
+    if (evidence.text.starts_with("admitted: ")) admitted = &evidence;
+    if (evidence.text.starts_with("not admitted: ")) missing = &evidence;
+  }
+  ASSERT_NE(admitted, nullptr);
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(admitted->addresses.size(), 80U);
+  EXPECT_EQ(admitted->addresses.front(), "50.0.0.0/24");
+  EXPECT_GT(missing->missing.size(), 64U);
+  EXPECT_THAT(missing->text, HasSubstr(" more ("));  // the text is cut, the data is not
+  ASSERT_FALSE(result.matrix.empty());
+  const PortVerdict& cell = result.matrix.front();
+  EXPECT_EQ(missing->missing, cell.missing);
+  auto required = AddressSet::parse(cell.required);
+  auto not_admitted = AddressSet::parse(missing->missing);
+  auto admitted_set = AddressSet::parse(admitted->addresses);
+  ASSERT_TRUE(required && not_admitted && admitted_set);
+  EXPECT_TRUE(admitted_set->unite(*not_admitted).contains(*required));
+  EXPECT_TRUE(required->contains(admitted_set->unite(*not_admitted)));
+  EXPECT_FALSE(admitted_set->intersects(*not_admitted));
+
+  const Finding* exposed = only(result, check::kSensitivePortExposed);
+  ASSERT_NE(exposed, nullptr);
+  const Evidence* by_rule = nullptr;
+  const Evidence* on_nodes = nullptr;
+  for (const auto& evidence : exposed->evidence) {
+    if (evidence.rule) by_rule = &evidence;
+    if (evidence.text.starts_with("on nodes")) on_nodes = &evidence;
+  }
+  ASSERT_NE(by_rule, nullptr);
+  EXPECT_EQ(by_rule->rule->provider, "aws");
+  EXPECT_EQ(by_rule->rule->group_id, "sg-web");
+  EXPECT_EQ(by_rule->rule->group_name, "web");
+  EXPECT_EQ(by_rule->rule->rule_id, "sgr-ssh");
+  EXPECT_EQ(by_rule->rule->description, "remote login");
+  EXPECT_EQ(by_rule->rule->action, "allow");
+  EXPECT_FALSE(by_rule->rule->key.empty());
+  EXPECT_FALSE(by_rule->rule->priority.has_value());  // the union model orders no rules
+  auto exposed_set = AddressSet::parse(by_rule->addresses);
+  ASSERT_TRUE(exposed_set);
+  EXPECT_TRUE(exposed_set->contains(*IpAddress::parse("8.8.8.8")));
+  EXPECT_FALSE(exposed_set->contains(*IpAddress::parse("10.0.0.1")));
+  EXPECT_EQ(by_rule->nodes, (std::vector<std::string>{"10.0.0.10", "10.0.0.11"}));
+  ASSERT_NE(on_nodes, nullptr);
+  EXPECT_EQ(on_nodes->nodes, exposed->nodes);
+
+  // The JSON carries the typed fields beside the text.
+  const nlohmann::json json = *exposed;
+  bool found = false;
+  for (const auto& item : json.at("evidence")) {
+    if (!item.contains("rule")) continue;
+    found = true;
+    EXPECT_EQ(item.at("rule").at("rule_id"), "sgr-ssh");
+    EXPECT_EQ(item.at("rule").at("group_id"), "sg-web");
+    EXPECT_EQ(item.at("rule").at("action"), "allow");
+    EXPECT_FALSE(item.at("rule").contains("priority"));
+    EXPECT_EQ(item.at("nodes"), nlohmann::json({"10.0.0.10", "10.0.0.11"}));
+    EXPECT_EQ(item.at("node_count"), 2);
+    EXPECT_FALSE(item.at("addresses").empty());
+    EXPECT_TRUE(item.contains("text"));
+  }
+  EXPECT_TRUE(found);
+  const nlohmann::json blocked_json = *blocked;
+  std::size_t missing_in_json = 0;
+  for (const auto& item : blocked_json.at("evidence"))
+    if (item.contains("missing")) missing_in_json = item.at("missing").size();
+  EXPECT_EQ(missing_in_json, missing->missing.size());
+}
+
 }  // namespace
 }  // namespace sgaudit::core

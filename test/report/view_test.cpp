@@ -90,10 +90,66 @@ TEST(ReportViewTest, CellsDoNotDependOnTheEvidenceWording) {
   ASSERT_TRUE(view) << view.error().message;
   EXPECT_EQ(view->matrix.front().internet, InternetReach::Blocked);
 
+  // Every verdict the report draws is the same as from the document as written.
+  const ReportView original = seedView();
+  ASSERT_EQ(view->matrix.size(), original.matrix.size());
+  for (std::size_t i = 0; i < original.matrix.size(); ++i) {
+    EXPECT_EQ(view->matrix[i].internet, original.matrix[i].internet);
+    EXPECT_EQ(view->matrix[i].conflict, original.matrix[i].conflict);
+    EXPECT_EQ(view->matrix[i].verdict.status, original.matrix[i].verdict.status);
+  }
+  EXPECT_EQ(view->by_severity, original.by_severity);
+  EXPECT_EQ(view->by_check, original.by_check);
+  ASSERT_EQ(view->findings.size(), original.findings.size());
+  for (std::size_t i = 0; i < original.findings.size(); ++i) {
+    EXPECT_EQ(view->findings[i].severity, original.findings[i].severity);
+    EXPECT_EQ(view->findings[i].nodes, original.findings[i].nodes);
+    ASSERT_EQ(view->findings[i].evidence.size(), original.findings[i].evidence.size());
+    for (std::size_t e = 0; e < original.findings[i].evidence.size(); ++e) {
+      EXPECT_EQ(view->findings[i].evidence[e].missing, original.findings[i].evidence[e].missing);
+      EXPECT_EQ(view->findings[i].evidence[e].rule, original.findings[i].evidence[e].rule);
+    }
+  }
+
   audit["matrix"][0]["missing"] = {"0.0.0.0/5", "not a cidr"};
   auto bad = reportViewFromJson(audit, seedMeta());
   ASSERT_FALSE(bad);
   EXPECT_THAT(bad.error().message, HasSubstr("/matrix/0/missing"));
+}
+
+// Test that the typed evidence of the document is read back: the exposing rule by group and id, what it
+// exposes and where, and the missing addresses of the blocked port (which the matrix cell also lists).
+TEST(ReportViewTest, TypedEvidenceIsReadBack) {
+  const ReportView view = seedView();
+  const core::Evidence* by_rule = nullptr;
+  const core::Evidence* missing = nullptr;
+  for (const auto& finding : view.findings) {
+    for (const auto& evidence : finding.evidence) {
+      if (finding.check_id == "sg.sensitive-port-exposed" && evidence.rule) by_rule = &evidence;
+      if (finding.check_id == "sg.port-blocked" && !evidence.missing.empty()) missing = &evidence;
+    }
+  }
+  ASSERT_NE(by_rule, nullptr);
+  EXPECT_EQ(by_rule->rule->provider, "huaweicloud");
+  EXPECT_EQ(by_rule->rule->rule_id, "5a000009-0c1d-4e2f-8a3b-1c2d3e4f5a09");
+  EXPECT_EQ(by_rule->rule->group_name, "cce-demo-cce-node-x7k2");
+  EXPECT_EQ(by_rule->rule->action, "allow");
+  EXPECT_EQ(by_rule->rule->priority, 1);
+  EXPECT_EQ(by_rule->nodes, (std::vector<std::string>{"10.1.0.55"}));
+  EXPECT_FALSE(by_rule->addresses.empty());
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(missing->missing, view.matrix.front().verdict.missing);
+
+  json audit = seedAudit();
+  for (auto& finding : audit["findings"]) {
+    for (auto& evidence : finding["evidence"]) {
+      if (evidence.contains("rule")) evidence["rule"].erase("key");
+    }
+  }
+  auto bad = reportViewFromJson(audit, seedMeta());
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message, HasSubstr("/evidence/"));
+  EXPECT_THAT(bad.error().message, HasSubstr("/rule: missing \"key\""));
 }
 
 // Test that malformed documents are refused with the JSON pointer of the bad value.

@@ -41,12 +41,38 @@ struct Subject {
   friend bool operator==(const Subject&, const Subject&) = default;
 };
 
-// A fact that shows the finding: a pod's state, a log line, a socket, a manifest line, a rule.
+// A security-group rule an evidence item is about, as data: the evidence text names it in words.
+struct RuleRef {
+  std::string provider;  // "huaweicloud", "aws", "openstack", "azure", "gcp"
+  std::string group_id;
+  std::string group_name;
+  std::string rule_id;  // empty when the provider gave the rule none
+  std::string key;      // the rule's identity within the inputs (see RuleOrigin::key)
+  std::string description;
+  std::string action;                          // "allow" or "deny"
+  std::optional<int> priority = std::nullopt;  // set when non-zero: where the provider's model orders rules
+
+  friend bool operator==(const RuleRef&, const RuleRef&) = default;
+};
+
+// The reference to `origin`, with the action and priority of `rule` when the rule is known (nullptr: not).
+RuleRef ruleRefOf(const RuleOrigin& origin, const SecurityGroupRule* rule);
+
+// A fact that shows the finding: a pod's state, a log line, a socket, a manifest line, a rule. `text` is what
+// a person reads; what it names is also given as data (the rule, the addresses, the nodes), and whatever
+// reads a finding (the report, the API's clients) reads the data, never the text.
 struct Evidence {
-  std::string kind;  // "pod-status", "log", "socket", "manifest", "rule", "scheduling"
+  std::string kind;  // "pod-status", "log", "socket", "manifest", "rule", "scheduling", "node", "note"
   std::string text;
   SourceLocation source;
+  std::optional<RuleRef> rule = std::nullopt;  // the one rule the item is about
+  std::vector<std::string> addresses = {};     // CIDRs the item shows admitted (or exposed)
+  std::vector<std::string> missing = {};       // CIDRs required and not admitted
+  std::vector<std::string> nodes = {};         // the nodes the item holds on, sorted
 };
+
+// Evidence of `kind` with `text` about `nodes` (sorted and made unique here).
+Evidence nodeEvidence(std::string kind, std::string text, std::vector<std::string> nodes);
 
 // One way to fix it, in one tool's own language.
 struct Fix {
@@ -139,6 +165,7 @@ void sortFindings(std::vector<Finding>& findings);
 
 void to_json(nlohmann::json& out, const Finding& finding);
 void to_json(nlohmann::json& out, const Subject& subject);
+void to_json(nlohmann::json& out, const RuleRef& rule);
 void to_json(nlohmann::json& out, const Evidence& evidence);
 void to_json(nlohmann::json& out, const Fix& fix);
 

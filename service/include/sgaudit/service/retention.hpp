@@ -20,7 +20,9 @@ PruneCounts pruneOnce(AppContext& context);
 // Removes upload spool files a killed server left behind. Run at start, before serving.
 int cleanSpool(const std::filesystem::path& spool_dir);
 
-// Runs pruneOnce at start and then every `interval`, on its own thread, until destroyed.
+// Runs pruneOnce on its own thread: once when started and then every `interval`, until stopped. Constructing
+// it starts nothing; start() starts the thread (once), stop() ends it and may be called any number of times,
+// and the destructor stops it.
 class RetentionTask {
  public:
   RetentionTask(AppContext& context, std::chrono::seconds interval);
@@ -28,12 +30,20 @@ class RetentionTask {
   RetentionTask(const RetentionTask&) = delete;
   RetentionTask& operator=(const RetentionTask&) = delete;
 
+  void start();  // a second call while running does nothing; after stop() it starts again
+  void stop();   // waits for a pass under way to end; does nothing when not running
+  bool running() const;
+  int passes() const;  // how many pruneOnce passes ended (whether they pruned or failed)
+
  private:
+  void run();
+
   AppContext& context_;
   std::chrono::seconds interval_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
+  int passes_ = 0;
   std::thread thread_;
 };
 
