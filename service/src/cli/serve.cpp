@@ -159,6 +159,7 @@ class Serve final : public Command {
     AppContext context(config, std::move(database));
     if (config.demo) loadDemoScenario(context, config);
     RetentionTask retention(context, std::chrono::hours(1));
+    retention.start();
     std::optional<ScheduledAudits> scheduled;
     if (config.scheduler) scheduled.emplace(context);
     ServerOptions options = ServerOptions::from(config);
