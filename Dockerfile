@@ -17,7 +17,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGAUDIT_BUILD_BEN
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 zlib1g tzdata curl ca-certificates \
+      libsqlite3-0 libjemalloc2 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 zlib1g tzdata curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system sgaudit \
  && useradd --system --gid sgaudit --home-dir /var/lib/sgaudit --shell /usr/sbin/nologin sgaudit \

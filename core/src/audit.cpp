@@ -183,7 +183,8 @@ struct NodeFirewall {
   std::string instance_id;
   std::string provider;
   std::vector<std::string> group_ids;
-  std::string groups_key;  // the layers' groups joined: nodes with the same layers answer alike
+  std::string groups_key;        // the layers' groups joined: nodes with the same layers answer alike
+  std::size_t groups_index = 0;  // groups_key's number in this audit: a cheap key for caches
   CompiledFirewall compiled;
   // Every layer is evaluated under the union model: a change to the rules of some ports cannot change what
   // the others admit.
@@ -331,9 +332,12 @@ class Auditor {
 
   void mapNodes() {
     const NodeMapping& mapping = base_ != nullptr ? base_->mapping_ : mapping_;
-    std::unordered_map<std::string_view, const Node*> node_by_name;
-    for (const auto& node : input_.cluster.nodes)
-      node_by_name.emplace(node.name, &node);
+    // Built once: a re-audit (one per proof) finds its few nodes in the base audit's index.
+    if (base_ == nullptr) {
+      for (const auto& node : input_.cluster.nodes)
+        node_by_name_.emplace(node.name, &node);
+    }
+    const auto& node_by_name = base_ != nullptr ? base_->node_by_name_ : node_by_name_;
     // A re-audit maps only its nodes, found by name, in the mapping's order.
     std::vector<const NodeMatch*> matches;
     if (scope_ != nullptr) {
@@ -453,6 +457,7 @@ class Auditor {
         result_.warnings.push_back("node " + host + ": none of its security groups is among the inputs");
       return false;
     }
+    firewall.groups_index = groups_keys_.try_emplace(firewall.groups_key, groups_keys_.size()).first->second;
     firewall.primary_group_id = firewall.group_ids.front();
     for (const auto& cluster : input_.cloud.clusters) {
       for (const auto& id : cluster.node_security_group_ids) {
@@ -1198,8 +1203,10 @@ class Auditor {
   // rules open the same ports on the same nodes), listing every port and every node it reaches.
   void checkSensitivePorts() {
     std::map<std::string, ExposureCause> causes;  // by rule key
-    std::map<std::string, ReachAnswer> answers;   // by groups, protocol and ports: pools share them
-    std::map<std::string, std::vector<ExposingRule>> exposing_rules;  // by answer and interval
+    // By groups, protocol and ports: pools share them.
+    using AnswerKey = std::tuple<std::size_t, PortProtocol, std::uint16_t, std::uint16_t>;
+    std::map<AnswerKey, ReachAnswer> answers;
+    std::map<std::pair<AnswerKey, std::string>, std::vector<ExposingRule>> exposing_rules;  // and interval
     for (const auto& [node_name, firewall] : firewalls_) {
       const auto& sockets_by_node = base_ != nullptr ? base_->sockets_by_node_ : sockets_by_node_;
       const auto sockets_found = sockets_by_node.find(node_name);
@@ -1238,8 +1245,7 @@ class Auditor {
         targets = std::move(narrowed);
       }
       for (const auto& [protocol, ports, who, where] : targets) {
-        const std::string answer_key = firewall.groups_key + "|" + toString(protocol) + "|" +
-                                       std::to_string(ports.first) + "-" + std::to_string(ports.last);
+        const AnswerKey answer_key{firewall.groups_index, protocol, ports.first, ports.last};
         auto found = answers.find(answer_key);
         if (found == answers.end())
           found =
@@ -1249,7 +1255,7 @@ class Auditor {
           if (exposed.empty()) continue;
           // Pools share their answers; a fleet of nodes that each mix their own groups would only fill it.
           if (exposing_rules.size() > 4096) exposing_rules.clear();
-          auto [exposing, fresh] = exposing_rules.try_emplace(answer_key + "|" + interval.ports.toString());
+          auto [exposing, fresh] = exposing_rules.try_emplace({answer_key, interval.ports.toString()});
           if (fresh)
             exposing->second = exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed);
           for (const auto& rule : exposing->second) {
@@ -1838,6 +1844,8 @@ class Auditor {
   UsesByNode uses_by_node_;                                     // see usesByNode
   std::unordered_map<std::string, std::size_t> match_by_node_;  // index into mapping_.matched
   std::unordered_map<std::string, const NodeSockets*> sockets_by_node_;
+  std::unordered_map<std::string_view, const Node*> node_by_name_;  // the cluster's nodes by name
+  std::unordered_map<std::string, std::size_t> groups_keys_;        // see NodeFirewall::groups_index
   AuditResult result_;
 };
 
