@@ -210,15 +210,19 @@ class Auditor {
   // firewall checks alone.
   // `ports`, when given, are the only ones (by protocol number) whose answers the change can alter: nothing
   // else is asked again.
+  // `proving` is the fingerprint of the finding whose fix is tried: of the base audit's other findings, the
+  // re-audit says only whether they are still there.
   Auditor(const Auditor& base, const std::map<std::string, std::shared_ptr<SecurityGroup>>& changed,
-          const std::set<std::string>& nodes, std::optional<std::map<int, PortSet>> ports = std::nullopt)
+          const std::set<std::string>& nodes, std::optional<std::map<int, PortSet>> ports,
+          const std::string& proving)
       : input_(base.input_),
         groups_(base.groups_, changed),
         compiler_(base.resolver_),
         model_(base.model_),
         base_(&base),
         scope_(&nodes),
-        affected_(std::move(ports)) {}
+        affected_(std::move(ports)),
+        proving_(&proving) {}
 
   AuditResult run() {
     buildResolver();
@@ -777,9 +781,14 @@ class Auditor {
       }
       if (!fresh) continue;
       cause.identity = {unit.identity.key(), toString(protocol), std::to_string(port), firewall.groups_key};
+      if (addKnown(check::kPortBlocked, cause.identity)) {
+        cause.known = true;
+        continue;
+      }
       describeBlocked(cause, unit, requirements.at(unit_index), firewall, entry.required, protocol, port);
     }
     for (auto& [key, cause] : causes) {
+      if (cause.known) continue;
       Finding& finding = cause.finding;
       setNodes(finding, std::move(cause.nodes));
       finding.title = portLabel(*finding.port, *finding.protocol) + " on " + onNodes(finding.nodes) + " is " +
@@ -806,6 +815,7 @@ class Auditor {
     std::vector<std::string> nodes;
     std::vector<Evidence> evidence;  // of the uses, within the budget
     std::size_t evidence_left_out = 0;
+    bool known = false;  // a re-audit's finding that the base audit has (see addKnown)
   };
 
   // The first node of a cause is asked in full (reach), for the rules that decided it: they are the same on
@@ -1318,6 +1328,8 @@ class Auditor {
 
   void reportExposure(const std::vector<ExposureCause*>& rules, bool whole) {
     const ExposureCause& first = *rules.front();
+    if (addKnown(check::kSensitivePortExposed, {first.origin.group_id, whole ? "internet" : "public"}))
+      return;
     AddressSet exposed;
     std::map<PortProtocol, PortSet> all_ports;
     std::vector<std::string> nodes;
@@ -1546,7 +1558,7 @@ class Auditor {
       const auto firewall = firewalls_.find(node);
       if (firewall == firewalls_.end() || !firewall->second.union_only) trial.ports.reset();
     }
-    Auditor again(*this, trial.changed, trial.nodes, trial.ports);
+    Auditor again(*this, trial.changed, trial.nodes, trial.ports, finding.fingerprint);
     const AuditResult after = again.reaudit();
     for (const auto& other : after.findings) {
       trial.after_fingerprints.insert(other.fingerprint);
@@ -1826,6 +1838,20 @@ class Auditor {
     result_.findings.push_back(std::move(finding));
   }
 
+  // In a re-audit, a finding the base audit has that is not the one being proven matters to the proof only by
+  // being there (see tryPlans): it is added by its identity alone, and nothing of it is written. True when
+  // that was done.
+  bool addKnown(std::string_view check_id, const std::vector<std::string>& identity) {
+    if (!light()) return false;
+    std::string fingerprint = fingerprintOf(check_id, identity);
+    if (fingerprint == *proving_ || base_->fingerprints_.count(fingerprint) == 0) return false;
+    if (!fingerprints_.insert(fingerprint).second) return true;
+    Finding& known = result_.findings.emplace_back();
+    known.check_id = check_id;
+    known.fingerprint = std::move(fingerprint);
+    return true;
+  }
+
   const AuditInput& input_;
   GroupIndex groups_;
   SourceResolver resolver_;
@@ -1836,6 +1862,7 @@ class Auditor {
   const Auditor* base_ = nullptr;                   // set in a re-audit
   const std::set<std::string>* scope_ = nullptr;    // a re-audit's nodes
   std::optional<std::map<int, PortSet>> affected_;  // a re-audit's ports by protocol number; none: every port
+  const std::string* proving_ = nullptr;            // a re-audit's finding under proof
   std::map<std::string, NodeFirewall> firewalls_;
   std::unordered_map<std::string, const Instance*> instance_hosts_;  // audited instances that are no node
   std::set<std::string> warned_sources_;
