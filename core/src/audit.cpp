@@ -1184,11 +1184,13 @@ class Auditor {
   // Every allow rule of the node's groups that admits part of `exposed` (what reaches the node from public
   // space) on `ports`, not only the one that decides: in an allow-only union each of them opens the port, and
   // one shadowed by another (or by an allow of higher priority) opens it as soon as the other is narrowed.
+  // `changed_only`: only the groups a re-audit changes (see checkSensitivePorts).
   std::vector<ExposingRule> exposingRules(const NodeFirewall& firewall, Protocol protocol, PortRange ports,
-                                          const AddressSet& exposed) const {
+                                          const AddressSet& exposed, bool changed_only) const {
     std::vector<ExposingRule> found;
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
     for (const auto& id : firewall.group_ids) {
+      if (changed_only && groups_.by_id.count(id) == 0) continue;
       const GroupIndex::Entry* entry = groups_.find(id);
       if (entry == nullptr) continue;
       for (const auto& rule : entry->group->rules) {
@@ -1217,7 +1219,28 @@ class Auditor {
     using AnswerKey = std::tuple<std::size_t, PortProtocol, std::uint16_t, std::uint16_t>;
     std::map<AnswerKey, ReachAnswer> answers;
     std::map<std::pair<AnswerKey, std::string>, std::vector<ExposingRule>> exposing_rules;  // and interval
+    // Under the union model a rule exposes what its source admits of public space whatever the other rules
+    // say, so a re-audit asks only the rules of the groups it changes; the others' findings are the base
+    // audit's, still there (see addKnown).
+    // (Unless the finding under proof is about one of them: its plans found nothing to change.)
+    std::set<std::string> unchanged_groups;
+    bool skip_unchanged = light();
+    if (light()) {
+      for (const auto& [node_name, firewall] : firewalls_) {
+        if (!firewall.union_only) continue;
+        for (const auto& id : firewall.group_ids) {
+          if (groups_.by_id.count(id) == 0) unchanged_groups.insert(id);
+        }
+      }
+      for (const auto& id : unchanged_groups) {
+        for (const char* extent : {"internet", "public"}) {
+          if (fingerprintOf(check::kSensitivePortExposed, {id, extent}) == *proving_) skip_unchanged = false;
+        }
+      }
+      if (!skip_unchanged) unchanged_groups.clear();
+    }
     for (const auto& [node_name, firewall] : firewalls_) {
+      const bool changed_only = skip_unchanged && firewall.union_only;
       const auto& sockets_by_node = base_ != nullptr ? base_->sockets_by_node_ : sockets_by_node_;
       const auto sockets_found = sockets_by_node.find(node_name);
       const NodeSockets* sockets = sockets_found == sockets_by_node.end() ? nullptr : sockets_found->second;
@@ -1267,7 +1290,8 @@ class Auditor {
           if (exposing_rules.size() > 4096) exposing_rules.clear();
           auto [exposing, fresh] = exposing_rules.try_emplace({answer_key, interval.ports.toString()});
           if (fresh)
-            exposing->second = exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed);
+            exposing->second =
+                exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed, changed_only);
           for (const auto& rule : exposing->second) {
             // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
             // admits only the platform's health probe address.
@@ -1311,6 +1335,10 @@ class Auditor {
     }
     for (const auto& [key, rules] : merged)
       reportExposure(rules, key.second);
+    for (const auto& id : unchanged_groups) {
+      for (const char* extent : {"internet", "public"})
+        addKnown(check::kSensitivePortExposed, {id, extent});
+    }
   }
 
   static std::string portsText(const std::map<PortProtocol, PortSet>& ports, std::size_t* count = nullptr) {
