@@ -785,7 +785,10 @@ class Auditor {
         cause.known = true;
         continue;
       }
-      describeBlocked(cause, unit, requirements.at(unit_index), firewall, entry.required, protocol, port);
+      // A re-audit plans only the finding under proof: a finding the change would add is named, not fixed.
+      const bool plan = !light() || fingerprintOf(check::kPortBlocked, cause.identity) == *proving_;
+      describeBlocked(cause, unit, requirements.at(unit_index), firewall, entry.required, protocol, port,
+                      plan);
     }
     for (auto& [key, cause] : causes) {
       if (cause.known) continue;
@@ -822,7 +825,7 @@ class Auditor {
   // every node of the cause, which shares its security groups.
   void describeBlocked(BlockedCause& cause, const WorkloadUnit& unit, const Requirement& requirement,
                        const NodeFirewall& firewall, const AddressSet& required, PortProtocol protocol,
-                       int port) {
+                       int port, bool plan) {
     const ReachAnswer answer = reach(firewall.compiled, firewallProtocol(protocol),
                                      PortRange::single(static_cast<std::uint16_t>(port)));
     const PortIntervalAnswer& interval = answer.at(static_cast<std::uint16_t>(port));
@@ -844,7 +847,7 @@ class Auditor {
     finding.title = std::string(check.exposure == Exposure::Blocked ? "blocked" : "partly blocked") +
                     " for " + required_text + ", which " + unit.identity.key() + " requires";
     if (light()) {
-      planOpening(finding, firewall, check, interval, requirement, required, protocol, port);
+      if (plan) planOpening(finding, firewall, check, interval, requirement, required, protocol, port);
       return;
     }
     const std::vector<Cidr> missing_cidrs = check.missingCidrs();
