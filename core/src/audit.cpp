@@ -651,6 +651,10 @@ class Auditor {
     return text;
   }
 
+  static const char* statusName(Exposure exposure) {
+    return exposure == Exposure::Open ? "open" : exposure == Exposure::Blocked ? "blocked" : "partial";
+  }
+
   void checkHostPortReach() {
     // (unit, node, protocol, port): the uses that put the port there.
     std::map<std::tuple<std::size_t, std::string, PortProtocol, int>, std::vector<const HostPortUse*>> wanted;
@@ -748,7 +752,10 @@ class Auditor {
 
     // One finding per cause: the workload, its port, and the security groups that decide it. Every node where
     // that holds is listed on the one finding, and its fingerprint does not depend on which nodes they are.
-    std::map<std::string, BlockedCause> causes;
+    // By workload, port, groups and status (in this order of their names: the order findings are added in).
+    std::map<std::tuple<std::string_view, std::string, std::string_view, std::string_view>, BlockedCause>
+        causes;
+    std::unordered_map<std::size_t, std::string> unit_keys;  // by unit index
     for (Asked& entry : asked) {
       const auto& [unit_index, node, protocol, port] = *entry.key;
       const std::vector<const HostPortUse*>& uses = *entry.uses;
@@ -758,16 +765,18 @@ class Auditor {
         result_.matrix.push_back(std::move(verdict));
         continue;
       }
-      verdict.status = entry.exposure == Exposure::Open      ? "open"
-                       : entry.exposure == Exposure::Blocked ? "blocked"
-                                                             : "partial";
+      verdict.status = statusName(entry.exposure);
+      if (entry.exposure == Exposure::Open) {
+        result_.matrix.push_back(std::move(verdict));
+        continue;
+      }
       result_.matrix.push_back(verdict);
-      if (entry.exposure == Exposure::Open) continue;
 
       const NodeFirewall& firewall = *entry.firewall;
-      const std::string key = unit.identity.key() + "\n" + portLabel(port, protocol) + "\n" +
-                              firewall.groups_key + "\n" + verdict.status;
-      auto [it, fresh] = causes.try_emplace(key);
+      auto [unit_key, unit_added] = unit_keys.try_emplace(unit_index);
+      if (unit_added) unit_key->second = unit.identity.key();
+      auto [it, fresh] = causes.try_emplace(
+          {unit_key->second, portLabel(port, protocol), firewall.groups_key, statusName(entry.exposure)});
       BlockedCause& cause = it->second;
       cause.nodes.push_back(node);
       for (const HostPortUse* use : uses) {
