@@ -707,7 +707,11 @@ class Auditor {
       if (!covers(affected_, firewallProtocol(protocol), PortRange::single(static_cast<std::uint16_t>(port))))
         continue;
       const WorkloadUnit& unit = model_->units[unit_index];
-      if (!requirements.count(unit_index)) requirements.emplace(unit_index, requirementFor(unit));
+      if (!requirements.count(unit_index)) {
+        requirements.emplace(unit_index, requirementFor(unit));
+        // Kept for the proofs, which run side by side and must not resolve sources again (see keepPlans).
+        if (!light()) requirement_by_workload_.emplace(unit.identity.key(), requirements.at(unit_index));
+      }
       const Requirement& requirement = requirements.at(unit_index);
       Asked entry{&key, &uses, {}, PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}, {}}};
       const auto firewall = firewalls_.find(node);
@@ -1649,6 +1653,8 @@ class Auditor {
   };
   std::vector<KeepPlan> keepPlans(const std::vector<NarrowRulePlan>& narrow_plans,
                                   const std::vector<PortVerdict>& closed) const {
+    const auto& base_requirements =
+        base_ != nullptr ? base_->requirement_by_workload_ : requirement_by_workload_;
     std::map<std::tuple<std::string, int, std::string>, KeepPlan> plans;
     for (const auto& cell : closed) {
       const auto firewall = firewalls_.find(cell.node);
@@ -1662,15 +1668,34 @@ class Auditor {
         }
       }
       if (narrowed == nullptr) continue;
-      std::vector<Cidr> sources;
-      std::string joined;
+      AddressSet required;
       for (const auto& text : cell.required) {
-        if (auto cidr = Cidr::parse(text)) {
-          sources.push_back(*cidr);
-          joined += text + ",";
+        if (auto cidr = Cidr::parse(text)) required.add(*cidr);
+      }
+      if (required.empty()) continue;
+      // What the workload needs, written as the opening of a blocked port writes it (see planOpening): the
+      // node group's members for "nodes", the VPC's CIDR for "vpc", never one rule per address.
+      std::vector<AllowIngressPlan::GroupSource> source_groups;
+      AddressSet by_cidr = required;
+      const auto requirement = base_requirements.find(cell.workload);
+      const GroupIndex::Entry* target = groups_.find(narrowed->group_id);
+      const bool names_groups = target == nullptr || target->first->rules_name_groups;
+      if (requirement != base_requirements.end()) {
+        by_cidr = {};
+        for (const auto& [name, set] : requirement->second.parts) {
+          const AddressSet wanted = set.intersect(required);
+          if (wanted.empty()) continue;
+          if (name == "nodes" && names_groups && coverByGroups(wanted, firewall->second, source_groups))
+            continue;
+          by_cidr = by_cidr.unite(wanted);
         }
       }
-      if (sources.empty()) continue;
+      std::vector<Cidr> sources = summarise(by_cidr.toCidrs());
+      std::string joined;
+      for (const auto& cidr : sources)
+        joined += cidr.toString() + ",";
+      for (const auto& group : source_groups)
+        joined += "group:" + group.id + ",";
       const Protocol protocol = firewallProtocol(cell.protocol);
       auto [it, added] = plans.try_emplace({narrowed->group_id, protocol.number(), joined});
       AllowIngressPlan& plan = it->second.plan;
@@ -1681,15 +1706,17 @@ class Auditor {
         plan.group_name = narrowed->group_name;
         plan.protocol = protocol;
         plan.sources = std::move(sources);
+        plan.source_groups = std::move(source_groups);
         plan.description = "sgaudit: keeps what " + cell.workload + " needs";
       }
       plan.ports.add(PortRange::single(static_cast<std::uint16_t>(cell.port)));
     }
     std::vector<KeepPlan> keep;
     for (auto& [key, kept] : plans) {
-      std::string sources;
-      for (const auto& cidr : kept.plan.sources)
-        sources += (sources.empty() ? "" : ", ") + cidr.toString();
+      std::string sources = joinCidrs(kept.plan.sources, 8);
+      for (const auto& group : kept.plan.source_groups)
+        sources += (sources.empty() ? "members of " : ", members of ") +
+                   (group.name.empty() ? group.id : group.name);
       kept.text = "keeps " + kept.plan.ports.toString() + "/" + toString(kept.protocol) + " open from " +
                   sources + " (" + kept.plan.description.substr(std::string("sgaudit: ").size()) + ")";
       keep.push_back(std::move(kept));
@@ -1912,6 +1939,7 @@ class Auditor {
   std::unordered_map<std::string, std::size_t> match_by_node_;  // index into mapping_.matched
   std::unordered_map<std::string, const NodeSockets*> sockets_by_node_;
   std::unordered_map<std::string_view, const Node*> node_by_name_;  // the cluster's nodes by name
+  std::map<std::string, Requirement> requirement_by_workload_;      // what each workload needs, by its key
   std::unordered_map<std::string, std::size_t> groups_keys_;        // see NodeFirewall::groups_index
   AuditResult result_;
 };

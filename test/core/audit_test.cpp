@@ -393,6 +393,39 @@ TEST(AuditTest, KubernetesFixesAreCheckedWhereTheyMoveReplicas) {
   }
 }
 
+// Test that a rule kept open for what a workload needs is written as an opening is: a DaemonSet that needs
+// 8080 from "nodes" through ops' "all traffic from 0.0.0.0/0" keeps it open from the members of a group
+// that holds every node, one rule, not one per node address (a fleet's fix was 4,480 lines of /32s and /31s).
+TEST(AuditTest, KeptOpeningNamesTheNodeGroupNotEachAddress) {
+  AuditInput input;
+  Workload agent =
+      test::deployment("agent", 40, test::hostNetworkSpec({test::container("agent", {test::port(8080)})}));
+  agent.annotations[kRequiredSourcesAnnotation] = "nodes";
+  input.cloud.security_groups = {group("sg-ops", "ops", {allowFrom("0.0.0.0/0")}),
+                                 group("sg-nodes", "nodes", {})};
+  for (int n = 0; n < 40; ++n) {
+    // Addresses no CIDR of a few rules holds: 10.0.<n>.<7n+1>.
+    const std::string ip = "10.0." + std::to_string(n) + "." + std::to_string(7 * n % 250 + 1);
+    input.cluster.nodes.push_back(test::node(ip));
+    input.cloud.instances.push_back(instance(ip, {"sg-ops", "sg-nodes"}));
+    input.cluster.pods.push_back(test::podOf(agent, "a" + std::to_string(n), ip));
+  }
+  input.cluster.workloads = {agent};
+  const AuditResult result = runAudit(input);
+  const Finding* exposed = only(result, check::kSensitivePortExposed);
+  ASSERT_NE(exposed, nullptr);
+  ASSERT_TRUE(exposed->fix_verified.has_value());
+  EXPECT_TRUE(*exposed->fix_verified) << exposed->fix_verification;
+  ASSERT_EQ(exposed->allow_plans.size(), 1U);
+  const AllowIngressPlan& keep = exposed->allow_plans.front();
+  EXPECT_EQ(keep.ports.toString(), "8080");
+  EXPECT_TRUE(keep.sources.empty()) << keep.sources.size() << " CIDRs";
+  ASSERT_EQ(keep.source_groups.size(), 1U);
+  // A group that holds every node and nothing else (both do here; the node's first group is chosen).
+  EXPECT_EQ(keep.source_groups.front().id, "sg-ops");
+  EXPECT_THAT(exposed->fix_reach, ::testing::Contains(HasSubstr("keeps 8080/TCP open from members of ops")));
+}
+
 struct Fleet {
   AuditInput input;
   void addNode(int n, int pools) {
