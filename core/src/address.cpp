@@ -472,4 +472,16 @@ std::string AddressSet::toString() const {
   return out;
 }
 
+const AddressSet& nonPublicSpace() {
+  static const AddressSet space = [] {
+    AddressSet set;
+    for (const char* cidr : {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+                             "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"}) {
+      set.add(*Cidr::parse(cidr));
+    }
+    return set;
+  }();
+  return space;
+}
+
 }  // namespace sgaudit::core

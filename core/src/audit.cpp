@@ -51,18 +51,6 @@ std::vector<std::string> cidrStrings(const std::vector<Cidr>& cidrs) {
   return out;
 }
 
-const AddressSet& privateSpace() {
-  static const AddressSet space = [] {
-    AddressSet set;
-    for (const char* cidr : {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                             "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"}) {
-      set.add(*Cidr::parse(cidr));
-    }
-    return set;
-  }();
-  return space;
-}
-
 // The security groups of every input, merged by id: a v3 group listing gives names, a rule listing gives
 // rules.
 struct GroupIndex {
@@ -1125,7 +1113,7 @@ class Auditor {
         --prefix;
       }
       const Cidr covering = Cidr::containing({family, first}, prefix);
-      if (!privateSpace().contains(AddressSet::of(covering))) return cidrs;
+      if (!nonPublicSpace().contains(AddressSet::of(covering))) return cidrs;
       out.push_back(covering);
     }
     return out;
@@ -1300,7 +1288,7 @@ class Auditor {
           found =
               answers.emplace(answer_key, reach(firewall.compiled, firewallProtocol(protocol), ports)).first;
         for (const auto& interval : found->second.intervals) {
-          const AddressSet exposed = interval.admitted.subtract(privateSpace());
+          const AddressSet exposed = interval.admitted.subtract(nonPublicSpace());
           if (exposed.empty()) continue;
           // Pools share their answers; a fleet of nodes that each mix their own groups would only fill it.
           if (exposing_rules.size() > 4096) exposing_rules.clear();
@@ -1340,8 +1328,8 @@ class Auditor {
     // A group's rules that open sensitive ports to the whole internet are one cause, and those that open them
     // to other public sources another: each is one change to one group (a security group is what a team
     // owns and reviews), however many rules, ports and nodes it spans.
-    const AddressSet public_v4 = AddressSet::allV4().subtract(privateSpace());
-    const AddressSet public_v6 = AddressSet::allV6().subtract(privateSpace());
+    const AddressSet public_v4 = AddressSet::allV4().subtract(nonPublicSpace());
+    const AddressSet public_v6 = AddressSet::allV6().subtract(nonPublicSpace());
     std::map<std::pair<std::string, bool>, std::vector<ExposureCause*>> merged;
     for (auto& [key, cause] : causes) {
       std::sort(cause.nodes.begin(), cause.nodes.end());

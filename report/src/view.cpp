@@ -213,25 +213,12 @@ std::vector<core::Finding> parseFindings(const json& audit) {
   return out;
 }
 
-// The same ranges the audit treats as not public (core/src/audit.cpp privateSpace()).
-const core::AddressSet& privateSpace() {
-  static const core::AddressSet space = [] {
-    core::AddressSet set;
-    for (const char* cidr : {"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-                             "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7", "fe80::/10"}) {
-      set.add(*core::Cidr::parse(cidr));
-    }
-    return set;
-  }();
-  return space;
-}
-
 using CellKey = std::tuple<std::string, int, core::PortProtocol>;
 
 // From the cell's own data: what is required, and what of it is not admitted.
 InternetReach internetReach(const core::PortVerdict& verdict, const core::AddressSet& required,
                             const std::optional<core::AddressSet>& missing) {
-  const core::AddressSet public_required = required.subtract(privateSpace());
+  const core::AddressSet public_required = required.subtract(core::nonPublicSpace());
   if (public_required.empty()) return InternetReach::NotRequired;
   if (verdict.status == "open") return InternetReach::Open;
   if (verdict.status == "blocked") return InternetReach::Blocked;

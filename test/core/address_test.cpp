@@ -209,4 +209,20 @@ TEST(AddressSet, AlgebraMatchesBitsets) {
 }
 
 }  // namespace
+// Test the one list of what is not public, read by the audit (exposure) and the report (public requirements):
+// RFC 1918, CGNAT, loopback, link-local and IPv6 unique-local are in it; the addresses next to them are not.
+TEST(AddressTest, NonPublicSpaceIsTheReservedRangesOnly) {
+  const AddressSet& space = nonPublicSpace();
+  for (const char* inside : {"10.1.2.3", "172.31.255.255", "192.168.0.1", "100.64.0.1", "127.0.0.1",
+                             "169.254.169.254", "0.1.2.3", "fd12::1", "fe80::1", "::1"})
+    EXPECT_TRUE(space.contains(AddressSet::of(*Cidr::parse(
+        std::string(inside) + (std::string(inside).find(':') != std::string::npos ? "/128" : "/32")))))
+        << inside;
+  for (const char* outside :
+       {"11.0.0.0", "172.32.0.0", "192.169.0.0", "100.128.0.0", "8.8.8.8", "2001:db8::1", "::2"})
+    EXPECT_FALSE(space.intersects(AddressSet::of(*Cidr::parse(
+        std::string(outside) + (std::string(outside).find(':') != std::string::npos ? "/128" : "/32")))))
+        << outside;
+}
+
 }  // namespace sgaudit::core

@@ -137,4 +137,9 @@ class AddressSet {
   std::vector<AddressRange> v6_;
 };
 
+// Addresses that are not public: "this network", RFC 1918, shared (CGNAT), loopback, link-local, and IPv6's
+// unique-local and link-local ranges. What the audit calls exposure and the report calls public is what lies
+// outside these, and both read this one list.
+const AddressSet& nonPublicSpace();
+
 }  // namespace sgaudit::core
