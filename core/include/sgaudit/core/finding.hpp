@@ -26,6 +26,46 @@ inline constexpr std::string_view kHostPortReserved = "hostport.reserved";
 inline constexpr std::string_view kDnsPolicy = "hostnetwork.dns-policy";
 }  // namespace check
 
+// The finding catalogue (docs/architecture.md): every check the audit reports, as the reports, the API and
+// the policy name and describe it. One list: a check added above is added here.
+struct CheckInfo {
+  std::string_view id;
+  std::string_view name;  // PascalCase, for SARIF's reportingDescriptor.name
+  std::string_view description;
+};
+
+inline constexpr CheckInfo kChecks[] = {
+    {check::kPortBlocked, "PortBlocked",
+     "A host port in use by a pod is not reachable from a source the policy requires."},
+    {check::kSensitivePortExposed, "SensitivePortExposed",
+     "A sensitive port on a node (SSH, RDP, kubelet, etcd, databases) is reachable from the internet."},
+    {check::kNodepoolInconsistent, "NodepoolInconsistent",
+     "One workload's host port is reachable on some of its nodes and not on others."},
+    {check::kHostPortConflict, "HostPortConflict",
+     "Two pods on one node want the same protocol and port on overlapping host addresses."},
+    {check::kHostPortCapacity, "HostPortCapacity",
+     "A workload wants more replicas than there are eligible nodes where its host ports are free."},
+    {check::kHostPortUndeclared, "HostPortUndeclared",
+     "A hostNetwork container listens on a port it does not declare, so the scheduler cannot see it."},
+    {check::kHostPortReserved, "HostPortReserved",
+     "A pod's host port collides with a port the node itself needs (kubelet, kube-proxy, NodePort range, "
+     "sshd)."},
+    {check::kDnsPolicy, "HostNetworkDnsPolicy",
+     "A hostNetwork pod uses dnsPolicy ClusterFirst instead of ClusterFirstWithHostNet."},
+};
+
+constexpr const CheckInfo* checkInfo(std::string_view id) {
+  for (const auto& info : kChecks) {
+    if (info.id == id) return &info;
+  }
+  return nullptr;
+}
+static_assert(checkInfo(check::kPortBlocked) && checkInfo(check::kSensitivePortExposed) &&
+                  checkInfo(check::kNodepoolInconsistent) && checkInfo(check::kHostPortConflict) &&
+                  checkInfo(check::kHostPortCapacity) && checkInfo(check::kHostPortUndeclared) &&
+                  checkInfo(check::kHostPortReserved) && checkInfo(check::kDnsPolicy),
+              "every check is in the catalogue");
+
 enum class Severity { Info, Low, Medium, High, Critical };
 
 std::string_view toString(Severity severity);
