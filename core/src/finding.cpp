@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +58,28 @@ std::optional<Severity> parseSeverity(std::string_view text) {
 
 std::string Subject::key() const {
   return namespace_name.empty() ? kind + "/" + name : kind + "/" + namespace_name + "/" + name;
+}
+
+FindingsDiff diffFingerprints(const std::vector<std::string_view>& current,
+                              const std::vector<std::string_view>& previous) {
+  FindingsDiff diff;
+  std::unordered_map<std::string_view, std::size_t> before;
+  for (std::size_t i = 0; i < previous.size(); ++i)
+    before.try_emplace(previous[i], i);
+  std::unordered_set<std::string_view> now;
+  for (std::size_t i = 0; i < current.size(); ++i) {
+    if (!now.insert(current[i]).second) continue;
+    const auto found = before.find(current[i]);
+    if (found == before.end()) {
+      diff.added.push_back(i);
+    } else {
+      diff.unchanged.emplace_back(i, found->second);
+    }
+  }
+  for (std::size_t i = 0; i < previous.size(); ++i) {
+    if (now.count(previous[i]) == 0 && before.at(previous[i]) == i) diff.resolved.push_back(i);
+  }
+  return diff;
 }
 
 std::string fingerprintOf(std::string_view check_id, const std::vector<std::string>& identity) {

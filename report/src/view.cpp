@@ -296,26 +296,23 @@ std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::F
 
 ChangeSet compareWith(const std::vector<core::Finding>& current, const std::vector<core::Finding>& previous) {
   ChangeSet changes;
-  std::unordered_map<std::string, const core::Finding*> before;
-  for (const auto& finding : previous)
-    before.emplace(finding.fingerprint, &finding);
-  std::set<std::string> now;
-  for (const auto& finding : current) {
-    now.insert(finding.fingerprint);
-    const auto it = before.find(finding.fingerprint);
-    if (it == before.end()) {
-      changes.added.push_back(finding.fingerprint);
-    } else if (it->second->severity != finding.severity) {
+  const core::FindingsDiff diff = core::diffFindings(
+      current, previous,
+      [](const core::Finding& finding) -> const std::string& { return finding.fingerprint; });
+  for (const std::size_t i : diff.added)
+    changes.added.push_back(current[i].fingerprint);
+  for (const auto& [i, j] : diff.unchanged) {
+    const core::Finding& finding = current[i];
+    if (previous[j].severity != finding.severity) {
       changes.severity_changed.push_back(
-          {finding.fingerprint, finding.check_id, finding.severity, it->second->severity, finding.title});
+          {finding.fingerprint, finding.check_id, finding.severity, previous[j].severity, finding.title});
     } else {
       ++changes.unchanged;
     }
   }
-  for (const auto& finding : previous) {
-    if (now.count(finding.fingerprint) == 0)
-      changes.resolved.push_back(
-          {finding.fingerprint, finding.check_id, finding.severity, {}, finding.title});
+  for (const std::size_t j : diff.resolved) {
+    const core::Finding& finding = previous[j];
+    changes.resolved.push_back({finding.fingerprint, finding.check_id, finding.severity, {}, finding.title});
   }
   return changes;
 }

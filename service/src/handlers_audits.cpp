@@ -246,24 +246,17 @@ HttpResponse diffAudits(const ApiRequest& request) {
   if (!previous) {
     return problemAt(404, "there is no audit " + *against_text, "/query/against", request.http.path);
   }
-  std::set<std::string> before;
-  for (const auto& row : *previous)
-    before.insert(row.fingerprint);
-  std::set<std::string> now;
+  const core::FindingsDiff diff = core::diffFindings(
+      *current, *previous, [](const db::FindingRow& row) -> const std::string& { return row.fingerprint; });
   json added = json::array();
   json unchanged = json::array();
-  for (const auto& row : *current) {
-    now.insert(row.fingerprint);
-    if (before.contains(row.fingerprint)) {
-      unchanged.push_back(findingJson(row));
-    } else {
-      added.push_back(findingJson(row));
-    }
-  }
   json resolved = json::array();
-  for (const auto& row : *previous) {
-    if (!now.contains(row.fingerprint)) resolved.push_back(findingJson(row));
-  }
+  for (const std::size_t i : diff.added)
+    added.push_back(findingJson((*current)[i]));
+  for (const auto& [i, j] : diff.unchanged)
+    unchanged.push_back(findingJson((*current)[i]));
+  for (const std::size_t j : diff.resolved)
+    resolved.push_back(findingJson((*previous)[j]));
   json out = {
       {"audit", *id},
       {"against", *against},

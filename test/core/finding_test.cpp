@@ -52,4 +52,26 @@ TEST(FindingTest, JsonShapeAndSeverityNames) {
 }
 
 }  // namespace
+// Test the one diff of findings: new, unchanged (with where each was before) and resolved, each fingerprint
+// once where it first appears, in the order the lists give.
+TEST(FindingTest, DiffByFingerprint) {
+  const std::vector<std::string_view> now = {"c", "a", "d", "a"};
+  const std::vector<std::string_view> before = {"a", "b", "e", "b"};
+  const FindingsDiff diff = diffFingerprints(now, before);
+  EXPECT_EQ(diff.added, (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(diff.unchanged, (std::vector<std::pair<std::size_t, std::size_t>>{{1, 0}}));
+  EXPECT_EQ(diff.resolved, (std::vector<std::size_t>{1, 2}));
+  struct Row {
+    std::string fingerprint;
+  };
+  const std::vector<Row> rows = {{"x"}, {"y"}};
+  const std::vector<Row> old_rows = {{"y"}, {"z"}};
+  const FindingsDiff typed =
+      diffFindings(rows, old_rows, [](const Row& r) -> const std::string& { return r.fingerprint; });
+  EXPECT_EQ(typed.added, (std::vector<std::size_t>{0}));
+  EXPECT_EQ(typed.unchanged, (std::vector<std::pair<std::size_t, std::size_t>>{{1, 0}}));
+  EXPECT_EQ(typed.resolved, (std::vector<std::size_t>{1}));
+  EXPECT_TRUE(diffFingerprints({}, {}).added.empty());
+}
+
 }  // namespace sgaudit::core

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sgaudit/core/finding.hpp"
 #include "sgaudit/schedule/schedule_store.hpp"
 #include "sgaudit/schedule/stored_audit.hpp"
 
@@ -274,16 +275,21 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
         }
       }
     }
+    const std::vector<std::string> previous_list(previous.begin(), previous.end());
+    std::vector<std::string_view> now;
+    for (const auto& f : outcome.findings)
+      now.push_back(f.fingerprint);
+    const core::FindingsDiff changes = core::diffFingerprints(
+        now, std::vector<std::string_view>(previous_list.begin(), previous_list.end()));
     std::set<std::string> current;
+    for (const auto& f : outcome.findings)
+      current.insert(f.fingerprint);
     std::vector<const RunFinding*> fresh;
-    for (const auto& f : outcome.findings) {
-      if (!current.insert(f.fingerprint).second) continue;
-      if (!previous.contains(f.fingerprint)) fresh.push_back(&f);
-    }
+    for (const std::size_t i : changes.added)
+      fresh.push_back(&outcome.findings[i]);
     std::vector<std::string> resolved;
-    for (const auto& fp : previous) {
-      if (!current.contains(fp)) resolved.push_back(fp);
-    }
+    for (const std::size_t j : changes.resolved)
+      resolved.push_back(previous_list[j]);
     json diff{{"new", json::array()}, {"resolved", resolved}};
     for (const RunFinding* f : fresh)
       diff["new"].push_back(findingJson(*f));

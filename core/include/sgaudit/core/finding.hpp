@@ -187,6 +187,30 @@ struct Finding {
 // caller where order is not meaningful). Never includes pod hash suffixes, times or input order.
 std::string fingerprintOf(std::string_view check_id, const std::vector<std::string>& identity);
 
+// Two sets of findings compared by fingerprint, the one way every diff (the report's changes, the API's
+// ?against=, a schedule's new and resolved findings) compares them. Indices into the lists given; a
+// fingerprint listed twice counts once, where it first appears.
+struct FindingsDiff {
+  std::vector<std::size_t> added;                              // in current only
+  std::vector<std::pair<std::size_t, std::size_t>> unchanged;  // (current, previous)
+  std::vector<std::size_t> resolved;                           // in previous only
+};
+
+FindingsDiff diffFingerprints(const std::vector<std::string_view>& current,
+                              const std::vector<std::string_view>& previous);
+
+// The same over any two lists, `fingerprint` reading each item's.
+template <class Current, class Previous, class Fingerprint>
+FindingsDiff diffFindings(const Current& current, const Previous& previous, Fingerprint fingerprint) {
+  std::vector<std::string_view> now;
+  std::vector<std::string_view> before;
+  for (const auto& item : current)
+    now.push_back(fingerprint(item));
+  for (const auto& item : previous)
+    before.push_back(fingerprint(item));
+  return diffFingerprints(now, before);
+}
+
 // Sets `nodes` (sorted, unique) and `node` (when there is exactly one).
 void setNodes(Finding& finding, std::vector<std::string> nodes);
 
