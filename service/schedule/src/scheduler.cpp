@@ -190,24 +190,10 @@ std::optional<Scheduler::Claim> Scheduler::claim(std::int64_t schedule_id, TimeP
   return claimed;
 }
 
-void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report) {
-  RunOutcome outcome;
-  try {
-    outcome = runner_.run(claimed.schedule);
-  } catch (const std::exception& e) {
-    outcome = RunOutcome{};
-    outcome.error = std::string("audit runner failed: ") + e.what();
-  } catch (...) {
-    outcome = RunOutcome{};
-    outcome.error = "audit runner failed with an unknown exception";
-  }
-  const Schedule& schedule = claimed.schedule;
-  now = currentTime(now);
-  const std::string now_text = formatUtc(now);
-
-  // Inputs and their ages, measured at the run.
+// A run's inputs and their ages, measured at the run; a stale or missing input is also a warning.
+json Scheduler::runInputs(const RunOutcome& outcome, TimePoint now,
+                          std::vector<std::string>& warnings) const {
   json inputs = json::array();
-  std::vector<std::string> warnings;
   for (const auto& input : outcome.inputs) {
     json item{{"kind", input.kind},
               {"name", input.name},
@@ -230,156 +216,187 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
     }
     inputs.push_back(std::move(item));
   }
+  return inputs;
+}
+
+// The schedule's last successful run before this one: its id, its audit and the fingerprints it found.
+Scheduler::PreviousRun Scheduler::previousRun(std::int64_t schedule_id, std::int64_t run_id) {
+  PreviousRun previous;
+  auto prev = db_.prepare(
+      "SELECT id, fingerprints, audit_id FROM schedule_runs WHERE schedule_id = ?1 AND state = 'succeeded' "
+      "AND id < ?2 ORDER BY id DESC LIMIT 1");
+  prev.bind(1, schedule_id).bind(2, run_id);
+  if (!prev.step()) return previous;
+  previous.run_id = prev.getInt64(0);
+  if (!prev.isNull(2)) previous.audit_id = prev.getInt64(2);
+  const json fps = prev.isNull(1) ? json::array() : json::parse(prev.getText(1), nullptr, false);
+  std::set<std::string> unique;
+  if (fps.is_array()) {
+    for (const auto& fp : fps) {
+      if (fp.is_string()) unique.insert(fp.get<std::string>());
+    }
+  }
+  previous.fingerprints.assign(unique.begin(), unique.end());
+  return previous;
+}
+
+void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report) {
+  RunOutcome outcome;
+  try {
+    outcome = runner_.run(claimed.schedule);
+  } catch (const std::exception& e) {
+    outcome = RunOutcome{};
+    outcome.error = std::string("audit runner failed: ") + e.what();
+  } catch (...) {
+    outcome = RunOutcome{};
+    outcome.error = "audit runner failed with an unknown exception";
+  }
+  now = currentTime(now);
+  RunRecord record{claimed, formatUtc(now), std::nullopt, json::array(), {}};
+  record.inputs = runInputs(outcome, now, record.warnings);
 
   db::Transaction tx(db_);
-  std::optional<std::int64_t> audit_id;
   if (outcome.audit_id > 0) {
     auto exists = db_.prepare("SELECT 1 FROM audits WHERE id = ?1");
     exists.bind(1, outcome.audit_id);
-    if (exists.step()) audit_id = outcome.audit_id;
+    if (exists.step()) record.audit_id = outcome.audit_id;
   }
-  auto bindAudit = [&](db::Statement& stmt, int index) {
-    if (audit_id) {
-      stmt.bind(index, *audit_id);
-    } else {
-      stmt.bindNull(index);
-    }
-  };
-
-  bool recorded = false;
   if (outcome.error) {
-    auto update = db_.prepare(
-        "UPDATE schedule_runs SET state = 'failed', finished_at = ?2, audit_id = ?3, inputs = ?4, error = ?5 "
-        "WHERE id = ?1 AND state = 'running'");
-    update.bind(1, claimed.run_id).bind(2, now_text);
-    bindAudit(update, 3);
-    update.bind(4, inputs.dump()).bind(5, *outcome.error);
-    update.run();
-    recorded = db_.changes() > 0;
-    if (recorded) ++report.failed;
+    if (recordFailure(record, *outcome.error)) ++report.failed;
   } else {
-    std::optional<std::int64_t> previous_run;
-    std::optional<std::int64_t> previous_audit;
-    std::set<std::string> previous;
-    auto prev = db_.prepare(
-        "SELECT id, fingerprints, audit_id FROM schedule_runs WHERE schedule_id = ?1 AND state = 'succeeded' "
-        "AND id < ?2 ORDER BY id DESC LIMIT 1");
-    prev.bind(1, schedule.id).bind(2, claimed.run_id);
-    if (prev.step()) {
-      previous_run = prev.getInt64(0);
-      if (!prev.isNull(2)) previous_audit = prev.getInt64(2);
-      const json fps = prev.isNull(1) ? json::array() : json::parse(prev.getText(1), nullptr, false);
-      if (fps.is_array()) {
-        for (const auto& fp : fps) {
-          if (fp.is_string()) previous.insert(fp.get<std::string>());
-        }
-      }
-    }
-    const std::vector<std::string> previous_list(previous.begin(), previous.end());
-    std::vector<std::string_view> now;
-    for (const auto& f : outcome.findings)
-      now.push_back(f.fingerprint);
-    const core::FindingsDiff changes = core::diffFingerprints(
-        now, std::vector<std::string_view>(previous_list.begin(), previous_list.end()));
-    std::set<std::string> current;
-    for (const auto& f : outcome.findings)
-      current.insert(f.fingerprint);
-    std::vector<const RunFinding*> fresh;
-    for (const std::size_t i : changes.added)
-      fresh.push_back(&outcome.findings[i]);
-    std::vector<std::string> resolved;
-    for (const std::size_t j : changes.resolved)
-      resolved.push_back(previous_list[j]);
-    json diff{{"new", json::array()}, {"resolved", resolved}};
-    for (const RunFinding* f : fresh)
-      diff["new"].push_back(findingJson(*f));
-
-    auto update = db_.prepare(
-        "UPDATE schedule_runs SET state = 'succeeded', finished_at = ?2, audit_id = ?3, previous_run_id = "
-        "?4, "
-        "finding_count = ?5, new_count = ?6, resolved_count = ?7, fingerprints = ?8, diff = ?9, inputs = ?10 "
-        "WHERE id = ?1 AND state = 'running'");
-    update.bind(1, claimed.run_id).bind(2, now_text);
-    bindAudit(update, 3);
-    if (previous_run) {
-      update.bind(4, *previous_run);
-    } else {
-      update.bindNull(4);
-    }
-    update.bind(5, static_cast<std::int64_t>(current.size()))
-        .bind(6, static_cast<std::int64_t>(fresh.size()))
-        .bind(7, static_cast<std::int64_t>(resolved.size()))
-        .bind(8, json(std::vector<std::string>(current.begin(), current.end())).dump())
-        .bind(9, diff.dump())
-        .bind(10, inputs.dump());
-    update.run();
-    recorded = db_.changes() > 0;
-    if (recorded) {
-      ++report.succeeded;
-      // The outbox: one delivery per target that has new findings at or above its severity, written in the
-      // run's own transaction so a crash cannot lose or duplicate a notification.
-      const std::string base = options_.public_url;
-      auto insert = db_.prepare(
-          "INSERT INTO webhook_deliveries (run_id, target_position, url, secret, body, state, attempts, "
-          "next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)");
-      for (std::size_t i = 0; i < schedule.spec.targets.size(); ++i) {
-        const auto& target = schedule.spec.targets[i];
-        json selected = json::array();
-        std::size_t selected_count = 0;
-        for (const RunFinding* f : fresh) {
-          if (f->severity < target.min_severity) continue;
-          if (++selected_count <= options_.max_findings_per_notification) selected.push_back(findingJson(*f));
-        }
-        if (selected_count == 0) continue;
-        json links = json::object();
-        if (audit_id) {
-          const std::string audit = base + "/api/v1/audits/" + std::to_string(*audit_id);
-          links["audit"] = audit;
-          links["findings"] = audit + "/findings";
-          links["report"] = audit + "/report.json";
-          if (previous_audit) links["diff"] = audit + "/diff?against=" + std::to_string(*previous_audit);
-        }
-        links["schedule"] = base + "/api/v1/schedules/" + std::to_string(schedule.id);
-        const json payload{
-            {"event", "schedule.run.new_findings"},
-            {"schedule",
-             {{"id", schedule.id},
-              {"name", schedule.spec.name},
-              {"cluster", schedule.spec.cluster},
-              {"accounts", schedule.spec.accounts},
-              {"policy_name", schedule.spec.policy_name ? json(*schedule.spec.policy_name) : json(nullptr)}}},
-            {"run",
-             {{"id", claimed.run_id},
-              {"kind", claimed.kind},
-              {"scheduled_for", formatUtc(claimed.scheduled_for)},
-              {"finished_at", now_text},
-              {"previous_run_id", previous_run ? json(*previous_run) : json(nullptr)}}},
-            {"audit_id", audit_id ? json(*audit_id) : json(nullptr)},
-            {"min_severity", std::string(core::toString(target.min_severity))},
-            {"new_findings", selected},
-            {"truncated", selected_count > selected.size()},
-            {"new_count", selected_count},
-            {"new_count_all_severities", fresh.size()},
-            {"resolved_count", resolved.size()},
-            {"finding_count", current.size()},
-            {"inputs", inputs},
-            {"warnings", warnings},
-            {"links", links}};
-        insert.bind(1, claimed.run_id)
-            .bind(2, static_cast<std::int64_t>(i))
-            .bind(3, target.url)
-            .bind(4, target.secret)
-            .bind(5, payload.dump())
-            .bind(6, now_text);
-        insert.run();
-        insert.reset();
-      }
-    }
+    recordSuccess(record, outcome, report);
   }
   auto release = db_.prepare(
       "UPDATE schedules SET lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND lease_owner = ?2");
-  release.bind(1, schedule.id).bind(2, options_.instance_id).run();
+  release.bind(1, claimed.schedule.id).bind(2, options_.instance_id).run();
   tx.commit();
+}
+
+namespace {
+
+void bindOptional(db::Statement& statement, int index, const std::optional<std::int64_t>& value) {
+  if (value) {
+    statement.bind(index, *value);
+  } else {
+    statement.bindNull(index);
+  }
+}
+
+}  // namespace
+
+bool Scheduler::recordFailure(const RunRecord& record, const std::string& error) {
+  auto update = db_.prepare(
+      "UPDATE schedule_runs SET state = 'failed', finished_at = ?2, audit_id = ?3, inputs = ?4, error = ?5 "
+      "WHERE id = ?1 AND state = 'running'");
+  update.bind(1, record.claim.run_id).bind(2, record.finished_at);
+  bindOptional(update, 3, record.audit_id);
+  update.bind(4, record.inputs.dump()).bind(5, error);
+  update.run();
+  return db_.changes() > 0;
+}
+
+void Scheduler::recordSuccess(const RunRecord& record, const RunOutcome& outcome, TickReport& report) {
+  const PreviousRun previous = previousRun(record.claim.schedule.id, record.claim.run_id);
+  std::vector<std::string_view> now;
+  for (const auto& f : outcome.findings)
+    now.push_back(f.fingerprint);
+  const core::FindingsDiff changes = core::diffFingerprints(
+      now, std::vector<std::string_view>(previous.fingerprints.begin(), previous.fingerprints.end()));
+  std::set<std::string> current;
+  for (const auto& f : outcome.findings)
+    current.insert(f.fingerprint);
+  std::vector<const RunFinding*> fresh;
+  for (const std::size_t i : changes.added)
+    fresh.push_back(&outcome.findings[i]);
+  std::vector<std::string> resolved;
+  for (const std::size_t j : changes.resolved)
+    resolved.push_back(previous.fingerprints[j]);
+  json diff{{"new", json::array()}, {"resolved", resolved}};
+  for (const RunFinding* f : fresh)
+    diff["new"].push_back(findingJson(*f));
+
+  auto update = db_.prepare(
+      "UPDATE schedule_runs SET state = 'succeeded', finished_at = ?2, audit_id = ?3, previous_run_id = ?4, "
+      "finding_count = ?5, new_count = ?6, resolved_count = ?7, fingerprints = ?8, diff = ?9, inputs = ?10 "
+      "WHERE id = ?1 AND state = 'running'");
+  update.bind(1, record.claim.run_id).bind(2, record.finished_at);
+  bindOptional(update, 3, record.audit_id);
+  bindOptional(update, 4, previous.run_id);
+  update.bind(5, static_cast<std::int64_t>(current.size()))
+      .bind(6, static_cast<std::int64_t>(fresh.size()))
+      .bind(7, static_cast<std::int64_t>(resolved.size()))
+      .bind(8, json(std::vector<std::string>(current.begin(), current.end())).dump())
+      .bind(9, diff.dump())
+      .bind(10, record.inputs.dump());
+  update.run();
+  if (db_.changes() == 0) return;
+  ++report.succeeded;
+  queueNotifications(record, previous, fresh, resolved.size(), current.size());
+}
+
+// The outbox: one delivery per target that has new findings at or above its severity, written in the run's
+// own transaction so a crash cannot lose or duplicate a notification.
+void Scheduler::queueNotifications(const RunRecord& record, const PreviousRun& previous,
+                                   const std::vector<const RunFinding*>& fresh, std::size_t resolved_count,
+                                   std::size_t finding_count) {
+  const Claim& claimed = record.claim;
+  const Schedule& schedule = claimed.schedule;
+  const std::string base = options_.public_url;
+  auto insert = db_.prepare(
+      "INSERT INTO webhook_deliveries (run_id, target_position, url, secret, body, state, attempts, "
+      "next_attempt_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?6)");
+  for (std::size_t i = 0; i < schedule.spec.targets.size(); ++i) {
+    const auto& target = schedule.spec.targets[i];
+    json selected = json::array();
+    std::size_t selected_count = 0;
+    for (const RunFinding* f : fresh) {
+      if (f->severity < target.min_severity) continue;
+      if (++selected_count <= options_.max_findings_per_notification) selected.push_back(findingJson(*f));
+    }
+    if (selected_count == 0) continue;
+    json links = json::object();
+    if (record.audit_id) {
+      const std::string audit = base + "/api/v1/audits/" + std::to_string(*record.audit_id);
+      links["audit"] = audit;
+      links["findings"] = audit + "/findings";
+      links["report"] = audit + "/report.json";
+      if (previous.audit_id) links["diff"] = audit + "/diff?against=" + std::to_string(*previous.audit_id);
+    }
+    links["schedule"] = base + "/api/v1/schedules/" + std::to_string(schedule.id);
+    const json payload{
+        {"event", "schedule.run.new_findings"},
+        {"schedule",
+         {{"id", schedule.id},
+          {"name", schedule.spec.name},
+          {"cluster", schedule.spec.cluster},
+          {"accounts", schedule.spec.accounts},
+          {"policy_name", schedule.spec.policy_name ? json(*schedule.spec.policy_name) : json(nullptr)}}},
+        {"run",
+         {{"id", claimed.run_id},
+          {"kind", claimed.kind},
+          {"scheduled_for", formatUtc(claimed.scheduled_for)},
+          {"finished_at", record.finished_at},
+          {"previous_run_id", previous.run_id ? json(*previous.run_id) : json(nullptr)}}},
+        {"audit_id", record.audit_id ? json(*record.audit_id) : json(nullptr)},
+        {"min_severity", std::string(core::toString(target.min_severity))},
+        {"new_findings", selected},
+        {"truncated", selected_count > selected.size()},
+        {"new_count", selected_count},
+        {"new_count_all_severities", fresh.size()},
+        {"resolved_count", resolved_count},
+        {"finding_count", finding_count},
+        {"inputs", record.inputs},
+        {"warnings", record.warnings},
+        {"links", links}};
+    insert.bind(1, claimed.run_id)
+        .bind(2, static_cast<std::int64_t>(i))
+        .bind(3, target.url)
+        .bind(4, target.secret)
+        .bind(5, payload.dump())
+        .bind(6, record.finished_at);
+    insert.run();
+    insert.reset();
+  }
 }
 
 void Scheduler::deliverDue(TimePoint now, TickReport& report) {

@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "sgaudit/core/finding.hpp"
 #include "sgaudit/db/database.hpp"
 #include "sgaudit/schedule/clock.hpp"
@@ -117,7 +119,29 @@ class Scheduler {
   TimePoint currentTime(TimePoint tick_time) const;
   int closeAbandonedRuns(TimePoint now);
   std::optional<Claim> claim(std::int64_t schedule_id, TimePoint now, TickReport& report);
+  // A claimed run: audited, then recorded (failed, or succeeded with its diff and notifications) in one
+  // transaction.
   void execute(const Claim& claim, TimePoint now, TickReport& report);
+  struct RunRecord {
+    const Claim& claim;
+    std::string finished_at;
+    std::optional<std::int64_t> audit_id;  // the run's audit, when it exists
+    nlohmann::json inputs;
+    std::vector<std::string> warnings;
+  };
+  struct PreviousRun {
+    std::optional<std::int64_t> run_id;
+    std::optional<std::int64_t> audit_id;
+    std::vector<std::string> fingerprints;  // sorted, each once
+  };
+  nlohmann::json runInputs(const RunOutcome& outcome, TimePoint now,
+                           std::vector<std::string>& warnings) const;
+  PreviousRun previousRun(std::int64_t schedule_id, std::int64_t run_id);
+  bool recordFailure(const RunRecord& record, const std::string& error);
+  void recordSuccess(const RunRecord& record, const RunOutcome& outcome, TickReport& report);
+  void queueNotifications(const RunRecord& record, const PreviousRun& previous,
+                          const std::vector<const RunFinding*>& fresh, std::size_t resolved_count,
+                          std::size_t finding_count);
   void deliverDue(TimePoint now, TickReport& report);
   void attemptDelivery(std::int64_t delivery_id, TimePoint now, TickReport& report);
 
