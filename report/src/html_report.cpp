@@ -172,22 +172,11 @@ struct MatrixRow {
 constexpr std::size_t kTooltipLines = 6;
 constexpr std::size_t kNodesNamed = 2000;
 
-std::string renderMatrix(const ReportView& view) {
-  std::set<Column> column_set;
-  std::map<std::string, std::map<Column, std::vector<const MatrixCell*>>> by_node;
-  for (const auto& cell : view.matrix) {
-    const Column column{cell.verdict.protocol, cell.verdict.port};
-    column_set.insert(column);
-    by_node[cell.verdict.node][column].push_back(&cell);
-  }
-  if (by_node.empty()) return {};
-  const std::vector<Column> columns(column_set.begin(), column_set.end());
-  Data column_labels = list();
-  for (const auto& [protocol, port] : columns)
-    column_labels.push_back(portLabel(port, protocol));
+using CellsByNode = std::map<std::string, std::map<Column, std::vector<const MatrixCell*>>>;
 
-  // Each node's cells, merged into the row of an earlier node whose cells read the same; rows keep the
-  // order of their first node.
+// Each node's cells, merged into the row of an earlier node whose cells read the same; rows keep the order of
+// their first node. A row's tooltips gather its nodes' distinct lines.
+std::vector<MatrixRow> mergeRows(const CellsByNode& by_node, const std::vector<Column>& columns) {
   std::vector<MatrixRow> rows;
   std::unordered_map<std::string, std::size_t> row_of;
   for (const auto& [node, by_column] : by_node) {
@@ -225,6 +214,12 @@ std::string renderMatrix(const ReportView& view) {
     }
   }
 
+  return rows;
+}
+
+// Each row's cells as the template shows them (from its first node: the others read the same), with the
+// row's worst status and whether it has a conflict.
+void fillCells(std::vector<MatrixRow>& rows, const CellsByNode& by_node, const std::vector<Column>& columns) {
   for (MatrixRow& row : rows) {
     const auto& by_column = by_node.at(row.nodes.front());
     const bool single = row.nodes.size() == 1;
@@ -272,7 +267,10 @@ std::string renderMatrix(const ReportView& view) {
       row.cells.push_back(cell);
     }
   }
+}
 
+// The rows in groups of kNodesPerGroup, each group a collapsible table (open when there is only one).
+std::string renderGroups(std::vector<MatrixRow>& rows, const Data& column_labels) {
   Template tmpl = compile("matrix.html.mustache");
   std::string out;
   const bool open = rows.size() <= kNodesPerGroup;
@@ -323,6 +321,25 @@ std::string renderMatrix(const ReportView& view) {
     renderInto(tmpl, group, out);
   }
   return out;
+}
+
+std::string renderMatrix(const ReportView& view) {
+  std::set<Column> column_set;
+  CellsByNode by_node;
+  for (const auto& cell : view.matrix) {
+    const Column column{cell.verdict.protocol, cell.verdict.port};
+    column_set.insert(column);
+    by_node[cell.verdict.node][column].push_back(&cell);
+  }
+  if (by_node.empty()) return {};
+  const std::vector<Column> columns(column_set.begin(), column_set.end());
+  Data column_labels = list();
+  for (const auto& [protocol, port] : columns)
+    column_labels.push_back(portLabel(port, protocol));
+
+  std::vector<MatrixRow> rows = mergeRows(by_node, columns);
+  fillCells(rows, by_node, columns);
+  return renderGroups(rows, column_labels);
 }
 
 // ---- findings ----
