@@ -643,9 +643,13 @@ class Auditor {
     return exposure == Exposure::Open ? "open" : exposure == Exposure::Blocked ? "blocked" : "partial";
   }
 
-  void checkHostPortReach() {
-    // (unit, node, protocol, port): the uses that put the port there.
-    std::map<std::tuple<std::size_t, std::string, PortProtocol, int>, std::vector<const HostPortUse*>> wanted;
+  // (unit, node, protocol, port): the uses that put the port there.
+  using CellUses =
+      std::map<std::tuple<std::size_t, std::string, PortProtocol, int>, std::vector<const HostPortUse*>>;
+
+  // Where each workload wants each host port: its pods' nodes, and every node for a template without pods.
+  CellUses wantedCells() const {
+    CellUses wanted;
     // A re-audit looks only at the uses on its nodes (and the templates), found by node: a fleet has
     // hundreds of thousands of uses, and thousands of fixes to prove.
     std::vector<const HostPortUse*> uses;
@@ -673,19 +677,26 @@ class Auditor {
         if (!firewall.instance_only) wanted[{use.unit, node_name, use.protocol, use.port}].push_back(&use);
       }
     }
-    // Every port's verdict is asked in one batch (verdictEach); only the ports that are not open are asked
-    // again in full (reach), for the rules that decided them, which their findings cite.
-    struct Asked {
-      const std::tuple<std::size_t, std::string, PortProtocol, int>* key;
-      const std::vector<const HostPortUse*>* uses;
-      AddressSet required;
-      PortVerdict verdict;
-      const NodeFirewall* firewall = nullptr;  // null: nothing to ask
-      Exposure exposure = Exposure::Blocked;
-      const std::vector<std::string>* required_text = nullptr;
-    };
-    std::map<std::size_t, Requirement> requirements;
-    std::map<std::pair<std::size_t, int>, std::pair<AddressSet, std::vector<std::string>>> required_cache;
+    return wanted;
+  }
+
+  struct Asked {
+    const CellUses::key_type* key;
+    const std::vector<const HostPortUse*>* uses;
+    AddressSet required;
+    PortVerdict verdict;
+    const NodeFirewall* firewall = nullptr;  // null: nothing to ask
+    Exposure exposure = Exposure::Blocked;
+    const std::vector<std::string>* required_text = nullptr;
+  };
+  // What a workload requires on nodes of one family set, with its text: by unit and family key.
+  using RequiredCache =
+      std::map<std::pair<std::size_t, int>, std::pair<AddressSet, std::vector<std::string>>>;
+
+  // Every cell's verdict, asked in one batch (verdictEach): open, blocked or partly blocked for what the
+  // workload requires there; the ports that are not open are asked again in full by reportBlocked.
+  std::vector<Asked> askCells(const CellUses& wanted, std::map<std::size_t, Requirement>& requirements,
+                              RequiredCache& required_cache) {
     std::vector<Asked> asked;
     asked.reserve(wanted.size());
     std::vector<KeyQuestion> questions;
@@ -741,7 +752,12 @@ class Auditor {
       for (const auto& cidr : entry.required.subtract(verdict.admitted).toCidrs())
         entry.verdict.missing.push_back(cidr.toString());
     });
+    return asked;
+  }
 
+  // One finding per cause: the cells that are not open, grouped by workload, port, the security groups that
+  // decide them and status; each cause's first node is asked in full for the rules that decided it.
+  void reportBlocked(std::vector<Asked>& asked, const std::map<std::size_t, Requirement>& requirements) {
     // One finding per cause: the workload, its port, and the security groups that decide it. Every node where
     // that holds is listed on the one finding, and its fingerprint does not depend on which nodes they are.
     // By workload, port, groups and status (in this order of their names: the order findings are added in).
@@ -811,6 +827,14 @@ class Auditor {
       finding.evidence = std::move(evidence);
       add(std::move(finding), cause.identity);
     }
+  }
+
+  void checkHostPortReach() {
+    const CellUses wanted = wantedCells();
+    std::map<std::size_t, Requirement> requirements;
+    RequiredCache required_cache;  // outlives `asked`, which points into it
+    std::vector<Asked> asked = askCells(wanted, requirements, required_cache);
+    reportBlocked(asked, requirements);
   }
 
   struct BlockedCause {
