@@ -1,3 +1,18 @@
+// The firewall engine: security groups compiled for questions, and the questions answered (firewall.hpp says
+// what each model means). A map of this file, in order:
+//   1. CompiledRule, the keys verdicts are painted with, CompiledSecurityGroup (up to comesBefore).
+//   2. Compiling a group: its rules resolved and cut to their ethertype, ordered by the model, and indexed by
+//      protocol and elementary key interval (buildProtocolIndex, compileGroup).
+//   3. One key interval in full (reach): the candidate rules of each layer (candidateRules, selectActive), a
+//      sweep over their source ranges per layer in which the first covering rule decides (sweepLayer), and the
+//      layers combined into pieces with their deciding rules (partitionFamily, evaluateInterval).
+//   4. Verdicts only (verdictEach): the same question painted as ranges keyed by verdict, without the deciding
+//      rules, with the rules of protocol any painted once per group (paintKeyed ... evaluateVerdict).
+//   5. Answers written from outcomes (writeAnswer), the compiler's cache, reach, and the batch of questions
+//      over many firewalls that shares work between firewalls with the same content (answerEach, reachEach,
+//      verdictEach).
+// What an answer means for a requirement (exposure, missing and admitted addresses and who decided them) is
+// in firewall_requirements.cpp.
 #include "sgaudit/core/firewall.hpp"
 
 #include <algorithm>
@@ -1442,65 +1457,7 @@ const AddressSet& universeOf(Protocol protocol) {
   return both;
 }
 
-// The piece cut to `to`, appended to `out` unless nothing of it is left.
-void appendCut(const AddressPiece& piece, const AddressSet& to, std::vector<AddressPiece>& out) {
-  if (to.contains(piece.addresses)) {  // the common case of a wide requirement: no need to cut
-    out.push_back(piece);
-    return;
-  }
-  AddressSet addresses = piece.addresses.intersect(to);
-  if (addresses.empty()) return;
-  out.push_back(
-      AddressPiece{std::move(addresses), piece.verdict, piece.decisions, piece.depends_on_unresolved});
-}
-
 }  // namespace
-
-const char* toString(EvaluationModel model) {
-  switch (model) {
-    case EvaluationModel::Union:
-      return "union";
-    case EvaluationModel::FirstMatchByPriority:
-      return "first-match-by-priority";
-    case EvaluationModel::PriorityDenyWins:
-      break;
-  }
-  return "priority-deny-wins";
-}
-
-const char* toString(Exposure exposure) {
-  switch (exposure) {
-    case Exposure::Open:
-      return "open";
-    case Exposure::PartiallyOpen:
-      return "partially-open";
-    case Exposure::Blocked:
-      break;
-  }
-  return "blocked";
-}
-
-std::optional<AddressSet> SourceResolver::resolve(const RuleSource& source) const {
-  auto lookup = [](const std::unordered_map<std::string, AddressSet>& map,
-                   const std::string& key) -> std::optional<AddressSet> {
-    auto it = map.find(key);
-    if (it == map.end()) return std::nullopt;
-    return it->second;
-  };
-  if (const auto* cidr = std::get_if<Cidr>(&source)) return AddressSet::of(*cidr);
-  if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
-    return lookup(security_group_members, ref->id);
-  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return lookup(address_groups, ref->id);
-  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return lookup(prefix_lists, ref->id);
-  return lookup(provider_tags, std::get<ProviderTag>(source).name);
-}
-
-const PortIntervalAnswer& ReachAnswer::at(std::uint16_t key) const {
-  auto it = std::upper_bound(intervals.begin(), intervals.end(), key,
-                             [](std::uint16_t k, const PortIntervalAnswer& a) { return k < a.ports.first; });
-  assert(it != intervals.begin());
-  return *(it - 1);
-}
 
 AddressSet addressUniverse(Protocol protocol) {
   return universeOf(protocol);
@@ -1863,65 +1820,6 @@ std::vector<PortIntervalAnswer> reachEach(std::span<const KeyQuestion> questions
   reachEach(questions,
             [&](std::size_t question, const PortIntervalAnswer& answer) { answers[question] = answer; });
   return answers;
-}
-
-Exposure exposureOf(const AddressSet& admitted, const AddressSet& required) {
-  if (admitted.contains(required)) return Exposure::Open;
-  return admitted.intersects(required) ? Exposure::PartiallyOpen : Exposure::Blocked;
-}
-
-RequirementCheck checkRequired(const PortIntervalAnswer& answer, const AddressSet& required) {
-  RequirementCheck check;
-  check.ports = answer.ports;
-  check.missing = required.subtract(answer.admitted);
-  check.admitted = required.intersect(answer.admitted);
-  if (check.missing.empty()) {
-    check.exposure = Exposure::Open;
-  } else if (check.admitted.empty()) {
-    check.exposure = Exposure::Blocked;
-  } else {
-    check.exposure = Exposure::PartiallyOpen;
-  }
-  check.depends_on_unresolved = answer.undetermined.intersects(required);
-  return check;
-}
-
-// Denied pieces are never admitted and allowed pieces always are, so each piece meets only one of `missing`
-// and `admitted`.
-std::vector<AddressPiece> RequirementCheck::missingDecidedBy(const PortIntervalAnswer& answer) const {
-  std::vector<AddressPiece> out;
-  for (const AddressPiece& piece : answer.pieces) {
-    if (piece.verdict == RuleAction::Deny) appendCut(piece, missing, out);
-  }
-  return out;
-}
-
-std::vector<AddressPiece> RequirementCheck::admittedDecidedBy(const PortIntervalAnswer& answer) const {
-  std::vector<AddressPiece> out;
-  for (const AddressPiece& piece : answer.pieces) {
-    if (piece.verdict == RuleAction::Allow) appendCut(piece, admitted, out);
-  }
-  return out;
-}
-
-std::vector<RequirementCheck> checkRequired(const ReachAnswer& answer, const AddressSet& required) {
-  std::vector<RequirementCheck> checks;
-  checks.reserve(answer.intervals.size());
-  for (const PortIntervalAnswer& interval : answer.intervals)
-    checks.push_back(checkRequired(interval, required));
-  return checks;
-}
-
-Exposure combinedExposure(const std::vector<RequirementCheck>& checks) {
-  bool allOpen = true;
-  bool allBlocked = true;
-  for (const RequirementCheck& check : checks) {
-    allOpen = allOpen && check.exposure == Exposure::Open;
-    allBlocked = allBlocked && check.exposure == Exposure::Blocked;
-  }
-  if (allOpen) return Exposure::Open;
-  if (allBlocked) return Exposure::Blocked;
-  return Exposure::PartiallyOpen;
 }
 
 }  // namespace sgaudit::core
