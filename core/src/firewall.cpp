@@ -4,10 +4,10 @@
 //   2. Compiling a group: its rules resolved and cut to their ethertype, ordered by the model, and indexed by
 //      protocol and elementary key interval (buildProtocolIndex, compileGroup).
 //   3. One key interval in full (reach): the candidate rules of each layer (candidateRules, selectActive), a
-//      sweep over their source ranges per layer in which the first covering rule decides (sweepLayer), and the
-//      layers combined into pieces with their deciding rules (partitionFamily, evaluateInterval).
-//   4. Verdicts only (verdictEach): the same question painted as ranges keyed by verdict, without the deciding
-//      rules, with the rules of protocol any painted once per group (paintKeyed ... evaluateVerdict).
+//      sweep over their source ranges per layer in which the first covering rule decides (sweepLayer), and
+//      the layers combined into pieces with their deciding rules (partitionFamily, evaluateInterval).
+//   4. Verdicts only (verdictEach): the same question painted as ranges keyed by verdict, no deciding rules,
+//      with the rules of protocol any painted once per group (paintKeyed ... evaluateVerdict).
 //   5. Answers written from outcomes (writeAnswer), the compiler's cache, reach, and the batch of questions
 //      over many firewalls that shares work between firewalls with the same content (answerEach, reachEach,
 //      verdictEach).
