@@ -386,7 +386,7 @@ class Auditor {
       result_.warnings.insert(result_.warnings.begin(),
                               "no cluster input and no instances were given: security groups are audited on "
                               "the instances they are on, so nothing was checked (add the instances: "
-                              "describe-instances, ECS or Nova servers, Azure NICs)");
+                              "describe-instances, ECS or Nova servers, Azure NICs, GCP instances)");
     }
     for (const auto& unmatched : mapping.unmatched) {
       if (scope_ != nullptr) break;
@@ -960,7 +960,14 @@ class Auditor {
     // where the port is managed, and it may be narrower than the cluster-wide group (on EKS the cluster
     // security group is also on the control plane's network interfaces and on every managed node).
     const std::vector<AddressPiece> admitted_decided_by = check.admittedDecidedBy(interval);
+    // Under PriorityDenyWins a group is the set of instances its rules target (GCP: a network and target
+    // tags), not where a port is managed: an admitting rule's group may target the whole network, and the
+    // allow goes to the node's own group (its node pool's tags) so that it opens no other instance.
+    const bool targets_select = firewall.layer_group_ids.size() == 1 &&
+                                firewall.compiled.layers.size() == 1 &&
+                                firewall.compiled.layers.front().model == EvaluationModel::PriorityDenyWins;
     for (const auto& id : firewall.group_ids) {
+      if (targets_select) break;
       const bool admits =
           std::any_of(admitted_decided_by.begin(), admitted_decided_by.end(), [&](const AddressPiece& piece) {
             return std::any_of(piece.decisions.begin(), piece.decisions.end(), [&](const LayerDecision& d) {
@@ -1018,7 +1025,10 @@ class Auditor {
     if (firewall.layer_group_ids.size() <= 1) {
       std::optional<int> beat;
       for (const auto& [layer, refused] : refusing) {
-        if (refused.first == plan.group_id) beat = refused.second;
+        // In a group evaluated by itself (first match, group by group) only its own denies come before the
+        // allow; under PriorityDenyWins every rule of the layer is weighed by priority whatever its group,
+        // so the allow must outrank the layer's lowest-numbered refusing deny.
+        if (refused.first == plan.group_id || targets_select) beat = refused.second;
       }
       if (placeAt(plan, beat)) plans.push_back(std::move(plan));
     } else {
@@ -1034,8 +1044,9 @@ class Auditor {
   }
 
   // The priority of an allow plan in its group: where the provider bounds priorities, the largest free one
-  // that still outranks `beat` (the lowest-numbered rule it must beat), so the new rule goes as late as it
-  // can; else 1. False when the group has no free priority that outranks it.
+  // that still outranks `beat` (the lowest-numbered rule it must beat; a deny of equal priority wins under
+  // PriorityDenyWins, and first match takes the first listed), so the new rule goes as late as it can; else
+  // 1. False when the group has no free priority that outranks it.
   bool placeAt(AllowIngressPlan& plan, std::optional<int> beat) const {
     const GroupIndex::Entry* entry = groups_.find(plan.group_id);
     if (entry == nullptr || !entry->first->priority_range) return true;
@@ -1662,6 +1673,7 @@ class Auditor {
     AllowIngressPlan plan;
     PortProtocol protocol = PortProtocol::Tcp;
     std::string text;
+    int beat = 0;  // the narrowed rule's priority: the keeping rule goes just before it
   };
   std::vector<KeepPlan> keepPlans(const std::vector<NarrowRulePlan>& narrow_plans,
                                   const std::vector<PortVerdict>& closed) const {
@@ -1720,11 +1732,16 @@ class Auditor {
         plan.sources = std::move(sources);
         plan.source_groups = std::move(source_groups);
         plan.description = "sgaudit: keeps what " + cell.workload + " needs";
+        it->second.beat = narrowed->rule.priority;
       }
       plan.ports.add(PortRange::single(static_cast<std::uint16_t>(cell.port)));
     }
     std::vector<KeepPlan> keep;
     for (auto& [key, kept] : plans) {
+      // Where the narrowed rule admitted the port nothing before it refused it: just before it, the keeping
+      // rule admits what it did, at a priority the provider takes (Azure 100-4096, not the default 1). None
+      // free: no keeping rule, and the proof says what the narrowing closes.
+      if (!placeAt(kept.plan, kept.beat)) continue;
       std::string sources = joinCidrs(kept.plan.sources, 8);
       for (const auto& group : kept.plan.source_groups)
         sources += (sources.empty() ? "members of " : ", members of ") +

@@ -66,6 +66,7 @@ std::string instanceIdFromProviderId(const std::string& provider_id) {
   }
   while (!rest.empty() && rest.back() == '/')
     rest.pop_back();
+  if (provider_id.compare(0, scheme, "gce") == 0) return rest;
   const auto slash = rest.rfind('/');
   return slash == std::string::npos ? rest : rest.substr(slash + 1);
 }
@@ -86,7 +87,11 @@ NodeMapping mapNodesToInstances(const std::vector<Node>& nodes, const CloudInven
     std::string provider_reason;
     if (!node.provider_id.empty()) {
       const std::string id = instanceIdFromProviderId(node.provider_id);
-      if (const Instance* instance = byId(inventory, id)) {
+      const Instance* instance = byId(inventory, id);
+      // A GCE instance listed without its project (a zone given by name, not URL) is known by zone and name.
+      if (instance == nullptr && node.provider_id.starts_with("gce://") && id.find('/') != std::string::npos)
+        instance = byId(inventory, id.substr(id.find('/') + 1));
+      if (instance != nullptr) {
         mapping.matched.push_back({node.name, instance, MatchMethod::ProviderId});
         continue;
       }

@@ -350,6 +350,99 @@ TEST(AuditTest, FixesAreVerifiedByAuditingAgain) {
   }
 }
 
+// Test the placement of an allow under PriorityDenyWins (GCP), where every rule of the layer is weighed by
+// priority whatever its group: the workload's 80 is refused by a deny at 900 in the network-wide group while
+// the node pool's group allows it at 1000. The allow goes to the node pool's group (not the network-wide one
+// whose internal rule admits 80 to some), at 899, below the deny of another group; the deny's removal is
+// offered too, and the plans are verified.
+TEST(AuditTest, PriorityDenyWinsAllowOutranksTheLayersLowestDeny) {
+  const PortSet web = PortSet::of(PortRange::single(80));
+  AuditInput input;
+  input.cluster.nodes = {test::node("10.0.0.10")};
+  CloudSecurityGroup network =
+      group("default/all", "network default for all instances",
+            {ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Deny, 900, Protocol::tcp(), web),
+             ruleFrom(*Cidr::parse("10.0.0.0/8"), RuleAction::Allow, 65534, Protocol::any(), PortSet::all()),
+             ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Deny, 65535, Protocol::any(), PortSet::all())});
+  auto& network_rules = std::const_pointer_cast<SecurityGroup>(network.group)->rules;
+  network_rules[0].origin.rule_id = "deny-web-legacy";
+  network_rules[1].origin.rule_id = "allow-internal";
+  network_rules[2].origin.rule_id = "implied-deny-ingress";
+  network_rules[2].fixed = true;
+  CloudSecurityGroup pool =
+      group("default/tags/pool-a", "network default for tag pool-a",
+            {ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Allow, 1000, Protocol::tcp(), web)});
+  std::const_pointer_cast<SecurityGroup>(pool.group)->rules[0].origin.rule_id = "allow-web";
+  for (CloudSecurityGroup* cloud_group : {&network, &pool}) {
+    cloud_group->provider = "gcp";
+    cloud_group->model = EvaluationModel::PriorityDenyWins;
+    cloud_group->priority_range = std::make_pair(0, 65535);
+    cloud_group->rules_name_groups = false;
+  }
+  input.cloud.security_groups = {network, pool};
+  Instance vm = instance("10.0.0.10", {"default/tags/pool-a", "default/all"});
+  vm.provider = "gcp";
+  vm.firewall_layers = {
+      {"firewall rules of network default", EvaluationModel::PriorityDenyWins, vm.security_group_ids}};
+  input.cloud.instances = {vm};
+  Workload workload =
+      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(80)})}));
+  workload.annotations[kRequiredSourcesAnnotation] = "internet";
+  input.cluster.workloads = {workload};
+  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+
+  const AuditResult result = runAudit(input);
+  const Finding* blocked = only(result, check::kPortBlocked);
+  ASSERT_NE(blocked, nullptr);
+  EXPECT_THAT(nlohmann::json(blocked->evidence).dump(), HasSubstr("deny-web-legacy"));
+  ASSERT_EQ(blocked->allow_plans.size(), 1U);
+  EXPECT_EQ(blocked->allow_plans[0].group_id, "default/tags/pool-a");
+  EXPECT_EQ(blocked->allow_plans[0].priority, 899);
+  ASSERT_EQ(blocked->narrow_plans.size(), 1U) << "the deny is offered for removal; the implied deny is not";
+  EXPECT_EQ(blocked->narrow_plans[0].rule.origin.rule_id, "deny-web-legacy");
+  EXPECT_TRUE(blocked->narrow_plans[0].narrower.empty());
+  ASSERT_TRUE(blocked->fix_verified.has_value());
+  EXPECT_TRUE(*blocked->fix_verified) << blocked->fix_verification;
+}
+
+// Test that a rule keeping what a workload needs, added when a rule is narrowed, takes a priority the
+// provider accepts: just before the narrowed rule, inside the group's range (Azure 100-4096, never the
+// default 1), and under PriorityDenyWins below the narrowed rule's number.
+TEST(AuditTest, KeepingRulesGetAPriorityInTheProvidersRange) {
+  for (const auto model : {EvaluationModel::FirstMatchByPriority, EvaluationModel::PriorityDenyWins}) {
+    const bool gcp = model == EvaluationModel::PriorityDenyWins;
+    AuditInput input;
+    input.cluster.nodes = {test::node("10.0.0.10")};
+    CloudSecurityGroup ops = group("sg-ops", "ops",
+                                   {ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Allow, gcp ? 1000 : 300,
+                                             Protocol::any(), PortSet::all()),
+                                    ruleFrom(*Cidr::parse("0.0.0.0/0"), RuleAction::Deny, gcp ? 65535 : 4000,
+                                             Protocol::any(), PortSet::all())});
+    auto& rules = std::const_pointer_cast<SecurityGroup>(ops.group)->rules;
+    rules[0].origin.rule_id = "allow-all";
+    rules[1].origin.rule_id = "deny-all";
+    rules[1].fixed = true;
+    ops.model = model;
+    ops.priority_range = gcp ? std::make_pair(0, 65535) : std::make_pair(100, 4096);
+    ops.rules_name_groups = false;
+    input.cloud.security_groups = {ops};
+    input.cloud.instances = {instance("10.0.0.10", {"sg-ops"})};
+    Workload web =
+        test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
+    web.annotations[kRequiredSourcesAnnotation] = "internet";
+    input.cluster.workloads = {web};
+    input.cluster.pods = {test::podOf(web, "x1", "10.0.0.10")};
+    const AuditResult result = runAudit(input);
+    const Finding* exposed = only(result, check::kSensitivePortExposed);
+    ASSERT_NE(exposed, nullptr) << toString(model);
+    ASSERT_TRUE(exposed->fix_verified.has_value());
+    EXPECT_TRUE(*exposed->fix_verified) << exposed->fix_verification;
+    ASSERT_EQ(exposed->allow_plans.size(), 1U) << toString(model);
+    EXPECT_EQ(exposed->allow_plans[0].ports.toString(), "8080");
+    EXPECT_EQ(exposed->allow_plans[0].priority, gcp ? 999 : 299) << toString(model);
+  }
+}
+
 // Test that a Kubernetes fix is also proven against the firewall: spreading two replicas that collide on a
 // node open to the internet (placed there before the port was declared) moves one to a node whose group
 // admits only the VPC, which the workload's clients cannot reach; the fix says so instead of trading a crash

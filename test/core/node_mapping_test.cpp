@@ -38,6 +38,39 @@ TEST(NodeMappingTest, ProviderIdForms) {
             "8f3c1a2b-0000-4000-8000-000000000001");
   EXPECT_EQ(instanceIdFromProviderId("0f6d2e7a-93b1-4c8e-b0d5-2a7c4e9f1b36"),
             "0f6d2e7a-93b1-4c8e-b0d5-2a7c4e9f1b36");
+  // GCE: an instance name is unique in its project and zone only.
+  EXPECT_EQ(instanceIdFromProviderId("gce://shop-prod/europe-west1-b/gke-shop-pool-a-1234abcd-x1y2"),
+            "shop-prod/europe-west1-b/gke-shop-pool-a-1234abcd-x1y2");
+}
+
+// Test that a GKE node is matched by its gce:// providerID to the instance of that project, zone and name,
+// not to a namesake in another zone, and to an instance listed without its project by zone and name.
+TEST(NodeMappingTest, GkeNodesByProjectZoneAndName) {
+  CloudInventory inventory;
+  for (const char* id :
+       {"shop-prod/europe-west1-c/gke-n1", "shop-prod/europe-west1-b/gke-n1", "us-east1-b/gke-n2"}) {
+    Instance instance;
+    instance.provider = "gcp";
+    instance.id = id;
+    instance.name = id;
+    inventory.instances.push_back(instance);
+  }
+  Node first;
+  first.name = "gke-n1";
+  first.provider_id = "gce://shop-prod/europe-west1-b/gke-n1";
+  Node second;
+  second.name = "gke-n2";
+  second.provider_id = "gce://other-project/us-east1-b/gke-n2";
+  Node third;
+  third.name = "gke-n3";
+  third.provider_id = "gce://shop-prod/europe-west1-b/gke-n3";
+  const NodeMapping mapping = mapNodesToInstances({first, second, third}, inventory);
+  ASSERT_EQ(mapping.matched.size(), 2U);
+  EXPECT_EQ(mapping.matched[0].instance->id, "shop-prod/europe-west1-b/gke-n1");
+  EXPECT_EQ(mapping.matched[0].method, MatchMethod::ProviderId);
+  EXPECT_EQ(mapping.matched[1].instance->id, "us-east1-b/gke-n2");
+  ASSERT_EQ(mapping.unmatched.size(), 1U);
+  EXPECT_EQ(mapping.unmatched[0].node, "gke-n3");
 }
 
 // Test the order of methods: user mapping, providerID, InternalIP (instance or port), and that every node is

@@ -81,6 +81,11 @@ struct Instance {
   std::vector<FirewallLayerSpec> firewall_layers;
   std::vector<NetworkInterface> interfaces;
   std::string vpc_id;
+  // What selects the rules that apply to the instance where rules choose their targets instead of being
+  // attached to it (GCP: its network tags and service accounts), joined into firewall_layers by the
+  // provider's link.
+  std::vector<std::string> network_tags;
+  std::vector<std::string> service_accounts;
   SourceLocation source;
 };
 

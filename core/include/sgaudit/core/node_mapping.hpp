@@ -34,7 +34,9 @@ struct NodeMapping {
 
 // The instance id a providerID names: "aws:///us-east-1a/i-0abc" and "aws:////i-0abc" -> "i-0abc",
 // "openstack:///8f3c..." -> "8f3c...", a bare id (Huawei CCE puts the ECS server UUID) -> itself; Azure
-// "azure:///subscriptions/S/resourceGroups/RG/.../virtualMachines/0" -> the whole resource id, lower-cased.
+// "azure:///subscriptions/S/resourceGroups/RG/.../virtualMachines/0" -> the whole resource id, lower-cased;
+// GCP "gce://<project>/<zone>/<instance>" -> "<project>/<zone>/<instance>" (an instance name is unique in its
+// project and zone only).
 std::string instanceIdFromProviderId(const std::string& provider_id);
 
 // `user_mapping`: node name -> instance id, consulted first (the user knows best).
