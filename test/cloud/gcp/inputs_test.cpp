@@ -2,7 +2,10 @@
 // that decides a rule, an aggregated instance list) and gcloud's bare arrays (the GKE scenario's files).
 #include "sgaudit/cloud/gcp/inputs.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <random>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -128,6 +131,125 @@ TEST(GcpInputs, MalformedValuesNamedByPointer) {
                                    [{"IPProtocol": "tcp"}], "sourceRanges": ["10.0.0.0/33"]}])");
   EXPECT_NE(cidr.find("rules.json: /0/sourceRanges/0: "), std::string::npos) << cidr;
   EXPECT_NE(cidr.find("prefix length 33"), std::string::npos) << cidr;
+}
+
+// Test GCP's target selection against a brute-force oracle on random rule sets: a rule applies to an
+// instance when it is enabled, ingress, on the instance's network, and targets it (no targets; one of its
+// tags; one of its service accounts). The instance's layer (read and linked as the audit does) holds
+// exactly those rules. The seed varies per run and is printed on failure.
+TEST(GcpInputs, TargetSelectionAgreesWithOracle) {
+  const auto seed = static_cast<std::uint64_t>(std::random_device{}());
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 random(seed);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  const std::vector<std::string> networks = {"net-a", "net-b"};
+  const std::vector<std::string> tags = {"web", "db", "pool-1", "pool-2"};
+  const std::vector<std::string> accounts = {"a@p.iam.gserviceaccount.com", "b@p.iam.gserviceaccount.com"};
+  auto networkUrl = [](const std::string& name) {
+    return "https://www.googleapis.com/compute/v1/projects/p/global/networks/" + name;
+  };
+  for (int round = 0; round < 200; ++round) {
+    json rules = json::array();
+    const std::size_t rule_count = 1 + pick(12);
+    for (std::size_t r = 0; r < rule_count; ++r) {
+      json rule = {{"name", "r" + std::to_string(r)},
+                   {"network", networkUrl(networks[pick(2)])},
+                   {"priority", 100 + pick(5) * 100},
+                   {"direction", pick(6) == 0 ? "EGRESS" : "INGRESS"},
+                   {"disabled", pick(8) == 0}};
+      rule[pick(3) == 0 ? "denied" : "allowed"] = json::array({{{"IPProtocol", "tcp"}, {"ports", {"80"}}}});
+      if (rule["direction"] == "INGRESS") {
+        rule["sourceRanges"] = {"0.0.0.0/0"};
+      } else {
+        rule["destinationRanges"] = {"0.0.0.0/0"};
+      }
+      switch (pick(3)) {
+        case 0: {
+          json chosen = json::array();
+          for (const auto& tag : tags) {
+            if (pick(3) == 0) chosen.push_back(tag);
+          }
+          if (chosen.empty()) chosen.push_back(tags[pick(tags.size())]);
+          rule["targetTags"] = chosen;
+          break;
+        }
+        case 1:
+          rule["targetServiceAccounts"] = {accounts[pick(2)]};
+          break;
+        default:
+          break;
+      }
+      rules.push_back(rule);
+    }
+    json instances = json::array();
+    const std::size_t instance_count = 1 + pick(5);
+    for (std::size_t i = 0; i < instance_count; ++i) {
+      json instance = {
+          {"name", "vm-" + std::to_string(i)},
+          {"zone", "https://www.googleapis.com/compute/v1/projects/p/zones/europe-west1-b"},
+          {"networkInterfaces",
+           {{{"network", networkUrl(networks[pick(2)])}, {"networkIP", "10.0.0." + std::to_string(10 + i)}}}},
+          {"status", "RUNNING"}};
+      json own_tags = json::array();
+      for (const auto& tag : tags) {
+        if (pick(2) == 0) own_tags.push_back(tag);
+      }
+      if (!own_tags.empty()) instance["tags"] = {{"items", own_tags}};
+      if (pick(2) == 0) instance["serviceAccounts"] = {{{"email", accounts[pick(2)]}}};
+      instances.push_back(instance);
+    }
+
+    auto firewall = parse(kind::kFirewalls, rules, "rules.json");
+    ASSERT_TRUE(firewall.ok()) << firewall.error().toString() << "\n" << rules.dump();
+    auto listed = parse(kind::kInstances, instances, "instances.json");
+    ASSERT_TRUE(listed.ok()) << listed.error().toString() << "\n" << instances.dump();
+    core::CloudInventory inventory = std::move(firewall).value();
+    for (auto& instance : listed.value().instances)
+      inventory.instances.push_back(std::move(instance));
+    std::vector<std::string> warnings;
+    link(inventory, warnings);
+
+    for (std::size_t i = 0; i < instance_count; ++i) {
+      const json& spec = instances[i];
+      const std::string network = spec["networkInterfaces"][0]["network"];
+      std::set<std::string> expected;
+      for (const auto& rule : rules) {
+        if (rule["direction"] != "INGRESS" || rule["disabled"].get<bool>() || rule["network"] != network)
+          continue;
+        bool targets = true;
+        if (rule.contains("targetTags")) {
+          targets = false;
+          for (const auto& tag : rule["targetTags"]) {
+            if (spec.contains("tags") && std::find(spec["tags"]["items"].begin(), spec["tags"]["items"].end(),
+                                                   tag) != spec["tags"]["items"].end())
+              targets = true;
+          }
+        } else if (rule.contains("targetServiceAccounts")) {
+          targets = spec.contains("serviceAccounts") &&
+                    spec["serviceAccounts"][0]["email"] == rule["targetServiceAccounts"][0];
+        }
+        if (targets) expected.insert(rule["name"].get<std::string>());
+      }
+      const core::Instance* found = nullptr;
+      for (const auto& instance : inventory.instances) {
+        if (instance.name == spec["name"] || instance.id.ends_with("/" + spec["name"].get<std::string>()))
+          found = &instance;
+      }
+      ASSERT_NE(found, nullptr) << spec.dump();
+      std::set<std::string> actual;
+      for (const auto& layer : core::firewallLayersOf(*found)) {
+        for (const auto& id : layer.group_ids) {
+          for (const auto& group : inventory.security_groups) {
+            if (group.group->id != id) continue;
+            for (const auto& rule : group.group->rules) {
+              if (!rule.fixed) actual.insert(rule.origin.rule_id);
+            }
+          }
+        }
+      }
+      ASSERT_EQ(actual, expected) << "instance " << spec.dump() << "\nrules " << rules.dump();
+    }
+  }
 }
 
 }  // namespace
