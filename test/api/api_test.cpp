@@ -220,6 +220,56 @@ TEST(ApiTest, AksScenarioOverHttpMatchesCli) {
   EXPECT_THAT(html.body, HasSubstr("az network nsg rule create"));
 }
 
+// Test the GKE scenario through the API: its gcloud files into an account, kubectl's into a cluster, audited
+// with its policy; the findings, nodes and matrix are the CLI's, the firewall fixes come as gcloud and
+// Terraform, and the HTML report names the deny that hides the allow and the pool's own rule.
+TEST(ApiTest, GkeScenarioOverHttpMatchesCli) {
+  TempDir dir;
+  ApiServer server(dir);
+  const std::filesystem::path root = testDataDir() / "scenarios" / "gke";
+  for (const char* file :
+       {"firewall-rules.json", "instances.json", "subnets.json", "cluster.json", "nodes.json", "pods.json"}) {
+    const bool cloud = std::string(file) != "nodes.json" && std::string(file) != "pods.json";
+    const auto response = server.upload(cloud ? "accounts/gcp" : "clusters/gke", std::string("gke/") + file,
+                                        readFile(root / file));
+    ASSERT_EQ(response.status, 201) << file << ": " << response.body;
+  }
+  ASSERT_EQ(server
+                .call("PUT", "/api/v1/policies/gke", readFile(root / "policy.json"), server.admin,
+                      "Content-Type: application/json\r\n")
+                .status,
+            201);
+  const auto posted =
+      server.call("POST", "/api/v1/audits", R"({"cluster": "gke", "accounts": ["gcp"], "policy": "gke"})",
+                  server.ingest, "Content-Type: application/json\r\n");
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  const std::int64_t audit = json::parse(posted.body).at("id").get<std::int64_t>();
+  const auto report =
+      server.call("GET", "/api/v1/audits/" + std::to_string(audit) + "/report.json", {}, server.reader);
+  ASSERT_EQ(report.status, 200);
+  const json document = json::parse(report.body);
+  const auto cli = runProcess({sgauditBinary().string(), "audit", root.string(), "--policy",
+                               (root / "policy.json").string(), "--format", "json"});
+  ASSERT_EQ(cli.exit_code, 1) << cli.err;
+  const json expected = json::parse(cli.out);
+  EXPECT_EQ(document.at("findings"), expected.at("findings"));
+  EXPECT_EQ(document.at("nodes"), expected.at("nodes"));
+  EXPECT_EQ(document.at("matrix"), expected.at("matrix"));
+  ASSERT_EQ(document.at("findings").size(), 7U);
+  std::set<std::string> tools;
+  for (const auto& finding : document.at("findings")) {
+    for (const auto& fix : finding.at("fixes"))
+      tools.insert(fix.at("tool").get<std::string>());
+  }
+  EXPECT_TRUE(tools.count("gcloud") == 1 && tools.count("terraform") == 1) << json(tools).dump();
+  const auto html =
+      server.call("GET", "/api/v1/audits/" + std::to_string(audit) + "/report.html", {}, server.reader);
+  ASSERT_EQ(html.status, 200);
+  EXPECT_THAT(html.body, HasSubstr("deny-web-legacy"));
+  EXPECT_THAT(html.body, HasSubstr("allow-metrics-pool-a"));
+  EXPECT_THAT(html.body, HasSubstr("gcloud compute firewall-rules create"));
+}
+
 // Test that uploads are idempotent by content, that a changed rule set opens a new snapshot, and that the
 // diff against the earlier audit shows the blocked port resolved and the rest unchanged.
 TEST(ApiTest, IdempotentUploadsSnapshotsAndDiff) {
