@@ -638,7 +638,10 @@ void link(core::CloudInventory& inventory, std::vector<std::string>& warnings) {
       to.insert(to.end(), network.cidrs.begin(), network.cidrs.end());
     }
   }
-  for (auto& [name, cidrs] : ranges) {
+  for (auto& range : ranges) {
+    const std::string& name =
+        range.first;  // named, not bound: lambdas capture no structured binding in C++20
+    auto& cidrs = range.second;
     auto vpc = std::find_if(
         inventory.networks.begin(), inventory.networks.end(),
         [&](const core::Network& n) { return n.provider == kProvider && n.kind == "vpc" && n.id == name; });
