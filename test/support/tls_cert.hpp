@@ -16,6 +16,15 @@ struct CertificateFiles {
 CertificateFiles writeSelfSignedCertificate(const std::filesystem::path& folder, const std::string& stem,
                                             const std::string& common_name, int days_valid = 30);
 
+// A certificate authority made at test time (self-signed, basicConstraints CA:TRUE), and certificates it
+// issues: for a server (subjectAltName IP:127.0.0.1 and DNS:localhost, serverAuth) or a client (serverAuth
+// absent, clientAuth; `organization` is the Kubernetes group, "system:masters").
+CertificateFiles writeCertificateAuthority(const std::filesystem::path& folder, const std::string& stem,
+                                           const std::string& common_name);
+CertificateFiles writeIssuedCertificate(const std::filesystem::path& folder, const std::string& stem,
+                                        const std::string& common_name, const std::string& organization,
+                                        const CertificateFiles& authority, bool server);
+
 // The common name of the certificate in a PEM file.
 std::string certificateCommonName(const std::filesystem::path& certificate);
 

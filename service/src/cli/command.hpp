@@ -47,6 +47,7 @@ std::unique_ptr<Command> auditCommand();
 std::unique_ptr<Command> tokenCommand();
 std::unique_ptr<Command> versionCommand();
 std::unique_ptr<Command> agentCommand();
+std::unique_ptr<Command> collectCommand();
 
 // Every command, in the order `sgaudit --help` lists them.
 std::vector<std::unique_ptr<Command>> allCommands();

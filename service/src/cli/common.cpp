@@ -29,6 +29,7 @@ std::vector<std::unique_ptr<Command>> allCommands() {
   commands.push_back(serveCommand());
   commands.push_back(migrateCommand());
   commands.push_back(auditCommand());
+  commands.push_back(collectCommand());
   commands.push_back(agentCommand());
   commands.push_back(tokenCommand());
   commands.push_back(versionCommand());

@@ -1,0 +1,141 @@
+// `sgaudit collect kubernetes`: the cluster's nodes, pods and workloads fetched from its API server, as
+// kubectl finds the cluster (--kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster), written as the
+// files `sgaudit audit DIR` reads. Exit 0: all collected; 1: collected but some lists were forbidden (each
+// named with the RBAC rule it needs); 2: nothing written (unreachable server, a certificate not trusted, 401,
+// bad kubeconfig).
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "command.hpp"
+#include "sgaudit/collect/kubernetes_api.hpp"
+#include "sgaudit/collect/kubernetes_collector.hpp"
+#include "sgaudit/service/app_context.hpp"
+
+namespace sgaudit::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+class Collect final : public Command {
+ public:
+  CLI::App* add(CLI::App& app, Common&) override {
+    auto* collect =
+        app.add_subcommand("collect", "Fetch a cluster's state from its API into files the audit reads");
+    collect->require_subcommand(1);
+    kubernetes_ = collect->add_subcommand(
+        "kubernetes",
+        "List nodes, pods, deployments, replicasets, daemonsets and statefulsets cluster-wide into --out\n"
+        "(credentials as kubectl finds them: --kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster)");
+    kubernetes_->add_option("--kubeconfig", kubeconfig_,
+                            "Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)");
+    kubernetes_->add_option("--context", context_, "Kubeconfig context (default: its current-context)");
+    kubernetes_->add_option("--out", out_, "Folder to write <resource>.json into (created when missing)")
+        ->required();
+    kubernetes_->add_option("--page-size", page_size_, "Items per list request (limit)")
+        ->check(CLI::Range(1u, 5000u))
+        ->capture_default_str();
+    kubernetes_->add_option("--timeout", timeout_seconds_, "Seconds for each request")
+        ->check(CLI::Range(1u, 3600u))
+        ->capture_default_str();
+    kubernetes_
+        ->add_option("--exec-timeout", exec_timeout_seconds_, "Seconds an exec credential plugin may take")
+        ->check(CLI::Range(1u, 600u))
+        ->capture_default_str();
+    kubernetes_->add_flag(
+        "--insecure-skip-tls-verify", insecure_,
+        "Accept a cluster whose kubeconfig sets insecure-skip-tls-verify (its certificate is then not "
+        "checked: anyone on the path can read the credentials)");
+    return collect;
+  }
+
+  int run(Common&) override {
+    auto access = findAccess();
+    if (auto* why = std::get_if<std::string>(&access)) return usageError(*why);
+    collect::ApiOptions options;
+    options.allow_insecure = insecure_;
+    options.exec_timeout = std::chrono::seconds(exec_timeout_seconds_);
+    options.http.request_timeout = std::chrono::seconds(timeout_seconds_);
+    options.http.user_agent = "sgaudit/" + std::string(service::buildInfo().version);
+    auto connected =
+        collect::KubernetesApi::connect(std::get<collect::ClusterAccess>(std::move(access)), options);
+    if (auto* why = std::get_if<std::string>(&connected)) return usageError(*why);
+    auto& api = *std::get<std::unique_ptr<collect::KubernetesApi>>(connected);
+    if (insecure_ && api.access().insecure_skip_tls_verify)
+      std::cerr
+          << "sgaudit: warning: the server's certificate is not verified (--insecure-skip-tls-verify)\n";
+
+    collect::CollectOptions collect_options;
+    collect_options.page_size = page_size_;
+    auto result = collect::collectKubernetes([&api](const std::string& target) { return api.get(target); },
+                                             out_, collect_options);
+    const std::string server = api.access().server + " (context " + api.access().context + ")";
+    if (auto* failure = std::get_if<collect::CollectFailure>(&result))
+      return usageError(server + ": " + failure->message + "; " + out_.string() + " is unchanged");
+    const auto& collected = std::get<collect::CollectResult>(result);
+    for (const auto& list : collected.lists) {
+      if (list.file.empty()) continue;
+      std::cout << list.file.string() << ": " << list.items << " " << list.list.resource << " (" << list.pages
+                << (list.pages == 1 ? " page" : " pages")
+                << (list.restarts > 0
+                        ? ", restarted " + std::to_string(list.restarts) + " after an expired continue token"
+                        : "")
+                << ")\n";
+    }
+    for (const auto& warning : collected.warnings)
+      std::cerr << "sgaudit: warning: " << warning << "\n";
+    std::cout << "collected from " << server << (collected.partial() ? ", partly" : "") << "\n";
+    return collected.partial() ? kExitFailure : kExitOk;
+  }
+
+ private:
+  std::variant<collect::ClusterAccess, std::string> findAccess() const {
+    const auto paths = collect::kubeconfigPaths(kubeconfig_, std::getenv("KUBECONFIG"), std::getenv("HOME"));
+    if (paths.empty()) {
+      if (auto access =
+              collect::inClusterAccess(std::getenv("KUBERNETES_SERVICE_HOST"),
+                                       std::getenv("KUBERNETES_SERVICE_PORT"), kServiceAccountDir)) {
+        if (!context_.empty()) return std::string("--context needs a kubeconfig; in a pod there is none");
+        return std::move(*access);
+      }
+      return std::string("no kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not in a pod");
+    }
+    std::vector<collect::KubeconfigText> files;
+    for (const auto& path : paths) {
+      std::error_code error;
+      const auto size = fs::file_size(path, error);
+      if (error) {
+        // kubectl skips $KUBECONFIG entries that do not exist; a file named by --kubeconfig must exist.
+        if (!kubeconfig_.empty()) return path.string() + ": " + error.message();
+        continue;
+      }
+      if (size > (std::uintmax_t{16} << 20)) return path.string() + ": larger than 16 MiB, not a kubeconfig";
+      std::ifstream in(path, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      files.push_back({path, text.str()});
+    }
+    if (files.empty()) return std::string("none of the kubeconfig files in $KUBECONFIG exists");
+    return collect::resolveKubeconfig(files, context_);
+  }
+
+  CLI::App* kubernetes_ = nullptr;
+  std::string kubeconfig_;
+  std::string context_;
+  fs::path out_;
+  unsigned page_size_ = 500;
+  unsigned timeout_seconds_ = 60;
+  unsigned exec_timeout_seconds_ = 30;
+  bool insecure_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> collectCommand() {
+  return std::make_unique<Collect>();
+}
+
+}  // namespace sgaudit::cli
