@@ -4,6 +4,12 @@
 #include <signal.h>
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -198,6 +204,114 @@ TEST(CliTest, PortInUseIsAClearError) {
   EXPECT_THAT(result.err, HasSubstr("cannot listen on 127.0.0.1:" + std::to_string(first.port)));
   first.process->signal(SIGTERM);
   EXPECT_EQ(first.process->wait(10s), std::optional<int>(0));
+}
+
+// A /proc with one node's socket tables and the processes holding them (the agent reads --proc).
+void writeFakeProc(const std::filesystem::path& root, const std::string& tcp_port_hex) {
+  std::filesystem::create_directories(root / "net");
+  const std::string header =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+  std::ofstream(root / "net" / "tcp")
+      << header << "   0: 00000000:" << tcp_port_hex
+      << " 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 "
+         "4711 1 0000000000000000 100 0 0 10 0\n";
+  std::ofstream(root / "net" / "udp") << header;
+  std::filesystem::create_directories(root / "812" / "fd");
+  std::ofstream(root / "812" / "comm") << "nginx\n";
+  std::error_code ignored;
+  std::filesystem::remove(root / "812" / "fd" / "3", ignored);
+  std::filesystem::create_symlink("socket:[4711]", root / "812" / "fd" / "3");
+}
+
+std::string createToken(const std::filesystem::path& db, const std::string& role) {
+  const auto result = sgaudit({"token", "create", "--role", role, "--db", db.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return result.out.substr(0, result.out.find('\n'));
+}
+
+// Test that the agent pushes the node's sockets into the cluster's snapshot as <node>.txt with an ingest
+// token, that the same sockets again change nothing, that a reader token is refused with what it lacks, and
+// that the agent's loop stops clean on SIGTERM.
+TEST(CliTest, AgentPushesTheNodesSocketsToTheServer) {
+  TempDir dir;
+  auto server = startServe(dir);
+  ASSERT_NE(server.port, 0) << test::readFile(server.log);
+  const auto db = dir / "serve.db";
+  std::ofstream(dir / "ingest.token") << createToken(db, "ingest") << "\n";
+  const std::string reader = createToken(db, "reader");
+  std::ofstream(dir / "reader.token") << reader;
+  writeFakeProc(dir / "proc", "0050");
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port);
+  const std::vector<std::string> push = {"agent",     "--server", url,
+                                         "--cluster", "prod",     "--node-name",
+                                         "10.1.0.55", "--proc",   (dir / "proc").string()};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = push;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return sgaudit(args);
+  };
+
+  auto result = with({"--once", "--token-file", (dir / "ingest.token").string()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.err,
+            "sgaudit: 1 listening sockets of node 10.1.0.55 pushed to cluster prod on " + url + "\n");
+  result = with({"--once", "--token-file", (dir / "ingest.token").string()});
+  EXPECT_THAT(result.err, HasSubstr("(unchanged)"));
+
+  test::HttpConnection api(server.port);
+  const auto cluster =
+      api.request("GET", "/api/v1/clusters/prod", "", "Authorization: Bearer " + reader + "\r\n");
+  ASSERT_EQ(cluster.status, 200) << cluster.body;
+  const auto inputs = nlohmann::json::parse(cluster.body).at("latest_snapshot").at("inputs");
+  ASSERT_EQ(inputs.size(), 1u);
+  EXPECT_EQ(inputs[0].at("name"), "10.1.0.55.txt");
+  EXPECT_EQ(inputs[0].at("kind"), "node.sockets");
+
+  result = with({"--once", "--token-file", (dir / "reader.token").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("HTTP 403"));
+  EXPECT_THAT(result.err, HasSubstr("(the token needs the ingest role)"));
+  EXPECT_THAT(result.err, Not(HasSubstr(reader)));
+
+  // Every second until SIGTERM; a new listener on the node reaches the server.
+  test::ChildProcess agent({test::sgauditBinary().string(), "agent", "--server", url, "--cluster", "prod",
+                            "--node-name", "10.1.0.55", "--proc", (dir / "proc").string(), "--token-file",
+                            (dir / "ingest.token").string(), "--interval", "1s"},
+                           {}, dir.path(), dir / "agent.log");
+  EXPECT_FALSE(test::waitForText(dir / "agent.log", "(unchanged)", 10s).empty());
+  writeFakeProc(dir / "proc", "1F90");
+  EXPECT_FALSE(test::waitForText(dir / "agent.log", "pushed to cluster prod on " + url + "\n", 10s).empty())
+      << test::readFile(dir / "agent.log");
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait(10s), std::optional<int>(0));
+  EXPECT_THAT(test::readFile(dir / "agent.log"), HasSubstr("agent stopped"));
+  server.process->signal(SIGTERM);
+  EXPECT_EQ(server.process->wait(10s), std::optional<int>(0));
+}
+
+// Test that the agent, on the real /proc, finds a listener this test opens, with this process's name.
+TEST(CliTest, AgentFindsAListenerThisTestOpens) {
+  const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  socklen_t length = sizeof address;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+  const int port = ntohs(address.sin_port);
+
+  TempDir dir;
+  const auto result = sgaudit({"agent", "--once", "--node-name", "self", "--out", dir.path().string()});
+  close(listener);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string listing = test::readFile(dir / "self.txt");
+  std::string comm = test::readFile("/proc/self/comm");
+  comm.erase(comm.find_last_not_of('\n') + 1);
+  EXPECT_THAT(listing,
+              HasSubstr("tcp LISTEN 0 0 127.0.0.1:" + std::to_string(port) + " 0.0.0.0:* users:((\"" + comm +
+                        "\",pid=" + std::to_string(getpid()) + "))"));
 }
 
 }  // namespace

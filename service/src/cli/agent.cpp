@@ -1,17 +1,27 @@
-// `sgaudit agent`: a node's listening sockets read from the kernel (/proc/net/*), written as the node's `ss`
-// input. Run as a hostNetwork DaemonSet (hostPID too, to name the processes), or by hand on a node.
+// `sgaudit agent`: a node's listening sockets read from the kernel (/proc/net/*), as the node's `ss` input:
+// written to a folder (--out), or pushed to an sgaudit server (--server), where it becomes the node's file in
+// the cluster's next snapshot (POST /api/v1/clusters/{cluster}/inputs?name=<node>.txt, an ingest token; the
+// same bytes again change nothing). Once (--once), or every --interval until SIGTERM. Run as a hostNetwork
+// DaemonSet (hostPID too, to name the processes), or by hand on a node.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "command.hpp"
 #include "sgaudit/cloud/node/proc_net.hpp"
+#include "sgaudit/collect/http_client.hpp"
+#include "sgaudit/service/api_support.hpp"
+#include "sgaudit/service/app_context.hpp"
 
 namespace sgaudit::cli {
 namespace {
@@ -37,17 +47,86 @@ bool validNodeName(const std::string& name) {
   return name.find("..") == std::string::npos;
 }
 
+// "60s", "5m", "1h" or plain seconds; nullopt when it is none of them or outside 1 s - 24 h.
+std::optional<unsigned> parseInterval(const std::string& text) {
+  unsigned value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end == text.data()) return std::nullopt;
+  const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  unsigned scale = 0;
+  if (unit.empty() || unit == "s") scale = 1;
+  if (unit == "m") scale = 60;
+  if (unit == "h") scale = 3600;
+  if (scale == 0 || value == 0 || value > 86400 / scale) return std::nullopt;
+  return value * scale;
+}
+
+std::string readToken(const fs::path& file, std::string& error) {
+  std::error_code code;
+  const auto size = fs::file_size(file, code);
+  if (code) {
+    error = "--token-file " + file.string() + ": " + code.message();
+    return {};
+  }
+  if (size > 4096) {
+    error = "--token-file " + file.string() + ": larger than a token";
+    return {};
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  const auto first = token.find_first_not_of(" \t\r\n");
+  const auto last = token.find_last_not_of(" \t\r\n");
+  token = first == std::string::npos ? "" : token.substr(first, last - first + 1);
+  if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
+    error = "--token-file " + file.string() + ": expected one token";
+    return {};
+  }
+  return token;
+}
+
+// The server's problem+json title or detail, or the status line.
+std::string problemText(const collect::HttpResponse& response) {
+  const auto body = nlohmann::json::parse(response.body, nullptr, false);
+  std::string text = "HTTP " + std::to_string(response.status);
+  if (body.is_object()) {
+    for (const char* key : {"detail", "title"}) {
+      const auto value = body.find(key);
+      if (value != body.end() && value->is_string()) return text + ": " + value->get<std::string>();
+    }
+  }
+  return text;
+}
+
 class Agent final : public Command {
  public:
   CLI::App* add(CLI::App& app, Common&) override {
-    auto* agent = app.add_subcommand(
-        "agent", "Read this node's listening sockets from /proc/net and write them as the node's ss input");
-    agent->add_flag("--once", once_, "Read once, write --out/<node>.txt and exit")->required();
+    auto* agent = app.add_subcommand("agent",
+                                     "Read this node's listening sockets from /proc/net, as the node's ss "
+                                     "input: write them to --out, or push "
+                                     "them to an sgaudit server (--server), once or every --interval");
+    agent->add_flag("--once", once_, "Read once, write or push, and exit");
     agent
         ->add_option("--node-name", node_name_,
                      "The node's Kubernetes name (default: $NODE_NAME, then the host name)")
         ->envname("SGAUDIT_NODE_NAME");
-    agent->add_option("--out", out_, "Folder to write <node>.txt into (created when missing)")->required();
+    auto* out = agent->add_option("--out", out_, "Folder to write <node>.txt into (created when missing)");
+    auto* server = agent->add_option("--server", server_, "sgaudit server to push to (http:// or https://)")
+                       ->envname("SGAUDIT_SERVER");
+    out->excludes(server);
+    agent
+        ->add_option("--token-file", token_file_,
+                     "File holding an ingest token for --server (re-read each push)")
+        ->envname("SGAUDIT_TOKEN_FILE");
+    agent
+        ->add_option("--cluster", cluster_, "The cluster (scope) on the server whose snapshot the node joins")
+        ->envname("SGAUDIT_CLUSTER");
+    agent->add_option("--ca-file", ca_file_, "CA certificates (PEM) to verify an https --server with")
+        ->envname("SGAUDIT_CA_FILE");
+    agent->add_option("--interval", interval_text_, "Time between reads without --once: 60s, 5m, 1h")
+        ->envname("SGAUDIT_INTERVAL")
+        ->capture_default_str();
     agent->add_option("--proc", proc_, "Where the host's /proc is mounted")->capture_default_str();
     return agent;
   }
@@ -57,11 +136,68 @@ class Agent final : public Command {
     if (!validNodeName(node_name_))
       return usageError("--node-name \"" + node_name_ +
                         "\" is not a node name (a DNS name or an IP address)");
+    if (out_.empty() && server_.empty()) return usageError("give --out DIR or --server URL");
+    const auto interval = parseInterval(interval_text_);
+    if (!interval)
+      return usageError("--interval \"" + interval_text_ + "\": expected 1s-24h, as 60s, 5m or 1h");
+    if (!server_.empty()) {
+      if (token_file_.empty()) return usageError("--server needs --token-file (an ingest token)");
+      if (!service::isValidName(cluster_))
+        return usageError("--server needs --cluster: 1-128 of A-Z a-z 0-9 . _ - not starting with '.'");
+      auto url = collect::parseUrl(server_);
+      if (auto* why = std::get_if<std::string>(&url))
+        return usageError("--server \"" + server_ + "\": " + *why);
+      collect::TlsSettings tls;
+      if (!ca_file_.empty()) {
+        std::ifstream in(ca_file_, std::ios::binary);
+        std::ostringstream text;
+        text << in.rdbuf();
+        if (!in) return usageError("--ca-file " + ca_file_.string() + ": cannot be read");
+        tls.ca_pem = text.str();
+      }
+      collect::HttpClientOptions options;
+      options.request_timeout = std::chrono::seconds(30);
+      options.body_limit = 1 << 20;
+      options.user_agent = "sgaudit-agent/" + std::string(service::buildInfo().version);
+      client_ = std::make_unique<collect::HttpClient>(std::get<collect::Url>(std::move(url)), std::move(tls),
+                                                      options);
+    }
+    if (once_) return runOnce();
+
+    // Until SIGINT or SIGTERM: the signals are taken as they come between rounds (sigtimedwait is the sleep),
+    // so a stop never cuts a write or a push in half.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    std::cerr << "sgaudit: agent for node " << node_name_ << ", every " << *interval << " s\n";
+    while (true) {
+      const int status = runOnce();
+      if (status == kExitUsage && client_ && refused_)
+        return status;  // a token the server refuses stays refused
+      timespec wait{static_cast<time_t>(*interval), 0};
+      const int signal = sigtimedwait(&stop, nullptr, &wait);
+      if (signal == SIGINT || signal == SIGTERM) {
+        std::cerr << "sgaudit: agent stopped\n";
+        return kExitOk;
+      }
+    }
+  }
+
+ private:
+  int runOnce() {
     const auto sockets = cloud::node::readKernelSockets(proc_, node_name_);
     if (!sockets) {
       std::cerr << "sgaudit: error: " << sockets.error().toString() << "\n";
       return kExitFailure;
     }
+    const std::string listing = cloud::node::renderSsListing(sockets.value());
+    const std::size_t count = sockets.value().sockets.size();
+    return client_ ? push(listing, count) : write(listing, count);
+  }
+
+  int write(const std::string& listing, std::size_t count) {
     std::error_code error;
     fs::create_directories(out_, error);
     if (error) {
@@ -74,7 +210,7 @@ class Agent final : public Command {
     const fs::path partial = out_ / ("." + node_name_ + ".txt.partial");
     {
       std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-      file << cloud::node::renderSsListing(sockets.value());
+      file << listing;
       file.close();
       if (!file) {
         std::cerr << "sgaudit: error: " << partial.string() << ": cannot write: " << std::strerror(errno)
@@ -89,16 +225,53 @@ class Agent final : public Command {
       fs::remove(partial, error);
       return kExitFailure;
     }
-    std::cerr << "sgaudit: " << sockets.value().sockets.size() << " listening sockets of node " << node_name_
-              << " written to " << target.string() << "\n";
+    std::cerr << "sgaudit: " << count << " listening sockets of node " << node_name_ << " written to "
+              << target.string() << "\n";
     return kExitOk;
   }
 
- private:
+  int push(const std::string& listing, std::size_t count) {
+    std::string error;
+    const std::string token = readToken(token_file_, error);
+    if (!error.empty()) {
+      std::cerr << "sgaudit: error: " << error << "\n";
+      return kExitUsage;
+    }
+    collect::HttpRequest request;
+    request.method = "POST";
+    request.target = "/api/v1/clusters/" + cluster_ + "/inputs?name=" + node_name_ + ".txt";
+    request.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "text/plain"}};
+    request.body = listing;
+    const std::string where =
+        "cluster " + cluster_ + " on " + client_->url().scheme + "://" + client_->url().authority();
+    auto answer = client_->send(request);
+    if (auto* failure = std::get_if<collect::TransportError>(&answer)) {
+      std::cerr << "sgaudit: error: pushing to " << where << ": " << failure->message << "\n";
+      return kExitFailure;
+    }
+    const auto& response = std::get<collect::HttpResponse>(answer);
+    refused_ = response.status == 401 || response.status == 403;
+    if (response.status != 200 && response.status != 201) {
+      std::cerr << "sgaudit: error: pushing to " << where << ": " << problemText(response)
+                << (refused_ ? " (the token needs the ingest role)" : "") << "\n";
+      return response.status >= 400 && response.status < 500 ? kExitUsage : kExitFailure;
+    }
+    std::cerr << "sgaudit: " << count << " listening sockets of node " << node_name_ << " pushed to " << where
+              << (response.status == 201 ? "" : " (unchanged)") << "\n";
+    return kExitOk;
+  }
+
   bool once_ = false;
   std::string node_name_;
   fs::path out_;
+  std::string server_;
+  fs::path token_file_;
+  std::string cluster_;
+  fs::path ca_file_;
+  std::string interval_text_ = "60s";
   fs::path proc_ = "/proc";
+  std::unique_ptr<collect::HttpClient> client_;
+  bool refused_ = false;
 };
 
 }  // namespace
