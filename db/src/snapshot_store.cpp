@@ -19,6 +19,7 @@ Scope readScope(Statement& stmt) {
   scope.kind = stmt.getText(1) == "cluster" ? ScopeKind::Cluster : ScopeKind::Account;
   scope.name = stmt.getText(2);
   scope.created_at = stmt.getText(3);
+  scope.source = stmt.getOptionalText(4);
   return scope;
 }
 
@@ -52,18 +53,30 @@ Scope SnapshotStore::ensureScope(ScopeKind kind, std::string_view name, std::str
 }
 
 std::optional<Scope> SnapshotStore::findScope(ScopeKind kind, std::string_view name) {
-  auto stmt = db_.prepare("SELECT id, kind, name, created_at FROM scopes WHERE kind = ?1 AND name = ?2");
+  auto stmt =
+      db_.prepare("SELECT id, kind, name, created_at, source FROM scopes WHERE kind = ?1 AND name = ?2");
   stmt.bind(1, toString(kind)).bind(2, name);
   if (!stmt.step()) return std::nullopt;
   return readScope(stmt);
 }
 
 std::vector<Scope> SnapshotStore::listScopes() {
-  auto stmt = db_.prepare("SELECT id, kind, name, created_at FROM scopes ORDER BY kind, name");
+  auto stmt = db_.prepare("SELECT id, kind, name, created_at, source FROM scopes ORDER BY kind, name");
   std::vector<Scope> scopes;
   while (stmt.step())
     scopes.push_back(readScope(stmt));
   return scopes;
+}
+
+void SnapshotStore::setSource(const Scope& scope, const std::optional<std::string>& source) {
+  auto update = db_.prepare("UPDATE scopes SET source = ?2 WHERE id = ?1");
+  update.bind(1, scope.id);
+  if (source) {
+    update.bind(2, *source);
+  } else {
+    update.bindNull(2);
+  }
+  update.run();
 }
 
 bool SnapshotStore::hasBlob(std::string_view sha256) {
@@ -142,21 +155,7 @@ AddedInput SnapshotStore::addInput(const Scope& scope, std::string_view kind, st
       if (input.name == name && input.sha256 == sha256 && input.kind == kind) return {input, false};
     }
   }
-  std::int64_t snapshot_id = 0;
-  if (latest && latest->state == "open") {
-    snapshot_id = latest->id;
-  } else {
-    auto open = db_.prepare("INSERT INTO snapshots (scope_id, state, created_at) VALUES (?1, 'open', ?2)");
-    open.bind(1, scope.id).bind(2, now).run();
-    snapshot_id = db_.lastInsertRowId();
-    if (latest) {
-      auto copy = db_.prepare(
-          "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
-          "SELECT ?1, kind, name, sha256, size_bytes, encoding, NULL, received_at FROM inputs "
-          "WHERE snapshot_id = ?2");
-      copy.bind(1, snapshot_id).bind(2, latest->id).run();
-    }
-  }
+  const std::int64_t snapshot_id = openSnapshot(scope, latest, now);
   auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND (name = ?2 OR sha256 = ?3)");
   remove.bind(1, snapshot_id).bind(2, name).bind(3, sha256).run();
   auto insert = db_.prepare(
@@ -172,6 +171,47 @@ AddedInput SnapshotStore::addInput(const Scope& scope, std::string_view kind, st
   StoredInput input{db_.lastInsertRowId(), snapshot_id, std::string(kind),     std::string(name),
                     std::string(sha256),   size_bytes,  std::string(encoding), std::string(now)};
   return {input, true};
+}
+
+std::int64_t SnapshotStore::openSnapshot(const Scope& scope, const std::optional<Snapshot>& latest,
+                                         std::string_view now) {
+  if (latest && latest->state == "open") return latest->id;
+  auto open = db_.prepare("INSERT INTO snapshots (scope_id, state, created_at) VALUES (?1, 'open', ?2)");
+  open.bind(1, scope.id).bind(2, now).run();
+  const std::int64_t snapshot_id = db_.lastInsertRowId();
+  if (latest) {
+    auto copy = db_.prepare(
+        "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
+        "SELECT ?1, kind, name, sha256, size_bytes, encoding, NULL, received_at FROM inputs "
+        "WHERE snapshot_id = ?2");
+    copy.bind(1, snapshot_id).bind(2, latest->id).run();
+  }
+  return snapshot_id;
+}
+
+std::int64_t SnapshotStore::replaceInputsOfKind(const Scope& scope, std::string_view kind,
+                                                const std::vector<NewInput>& inputs, std::string_view now) {
+  const std::int64_t snapshot_id = openSnapshot(scope, latestSnapshot(scope.id), now);
+  db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND kind = ?2")
+      .bind(1, snapshot_id)
+      .bind(2, kind)
+      .run();
+  auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND (name = ?2 OR sha256 = ?3)");
+  auto insert = db_.prepare(
+      "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, 'identity', NULL, ?6)");
+  for (const auto& input : inputs) {
+    remove.bind(1, snapshot_id).bind(2, input.name).bind(3, input.sha256).run();
+    remove.reset();
+    insert.bind(1, snapshot_id)
+        .bind(2, kind)
+        .bind(3, input.name)
+        .bind(4, input.sha256)
+        .bind(5, input.size_bytes);
+    insert.bind(6, now).run();
+    insert.reset();
+  }
+  return snapshot_id;
 }
 
 std::vector<StoredInput> SnapshotStore::inputsOf(std::int64_t snapshot_id) {

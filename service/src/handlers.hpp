@@ -19,6 +19,9 @@ HttpResponse postClusterInput(const ApiRequest& request);
 HttpResponse listAccounts(const ApiRequest& request);
 HttpResponse getAccount(const ApiRequest& request);
 HttpResponse postAccountInput(const ApiRequest& request);
+HttpResponse putClusterSource(const ApiRequest& request);
+HttpResponse deleteClusterSource(const ApiRequest& request);
+HttpResponse postClusterCollect(const ApiRequest& request);
 
 HttpResponse postAudit(const ApiRequest& request);
 HttpResponse listAudits(const ApiRequest& request);

@@ -37,6 +37,9 @@ json scopeJson(const db::Scope& scope, const std::optional<db::Snapshot>& latest
   } else {
     out["latest_snapshot"] = nullptr;
   }
+  if (scope.kind == db::ScopeKind::Cluster) {
+    out["source"] = scope.source ? json::parse(*scope.source, nullptr, false) : json(nullptr);
+  }
   out["links"] = {{"self", base + scope.name}, {"inputs", base + scope.name + "/inputs"}};
   return out;
 }

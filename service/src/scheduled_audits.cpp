@@ -4,6 +4,7 @@
 #include "sgaudit/schedule/clock.hpp"
 #include "sgaudit/schedule/scheduler.hpp"
 #include "sgaudit/schedule/stored_audit.hpp"
+#include "sgaudit/service/cluster_collection.hpp"
 #include "sgaudit/service/logging.hpp"
 #include "sgaudit/service/scope_audit.hpp"
 
@@ -16,12 +17,17 @@ class ScopeAuditRunner : public schedule::AuditRunner {
   explicit ScopeAuditRunner(AppContext& context) : context_(context) {}
 
   schedule::RunOutcome run(const schedule::Schedule& schedule) override {
+    // A schedule that collects fetches the cluster first; whatever the collection's fate, the audit runs on
+    // the newest good snapshot, and the run keeps what the collection did.
+    std::optional<nlohmann::json> collection;
+    if (schedule.spec.collect) collection = collectCluster(context_, schedule.spec.cluster);
     ScopeAuditRequest request;
     request.cluster = schedule.spec.cluster;
     request.accounts = schedule.spec.accounts;
     request.policy_name = schedule.spec.policy_name;
     const ScopeAuditOutcome outcome = runScopeAudit(context_, request);
     schedule::RunOutcome result;
+    result.collection = std::move(collection);
     if (outcome.error) {
       result.error = outcome.error->detail;
       return result;
@@ -39,6 +45,10 @@ class ScopeAuditRunner : public schedule::AuditRunner {
 };
 
 }  // namespace
+
+std::unique_ptr<schedule::AuditRunner> makeScopeAuditRunner(AppContext& context) {
+  return std::make_unique<ScopeAuditRunner>(context);
+}
 
 struct ScheduledAudits::Parts {
   explicit Parts(AppContext& context)

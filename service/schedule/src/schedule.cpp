@@ -110,8 +110,8 @@ Validated<ScheduleSpec> parseScheduleSpec(const json& body, const SpecRules& rul
     }
     out = it->get<bool>();
   };
-  static const std::set<std::string> kKnown = {"name",        "cron",    "time_zone", "cluster", "accounts",
-                                               "policy_name", "targets", "enabled",   "catch_up"};
+  static const std::set<std::string> kKnown = {"name",        "cron",    "time_zone", "cluster",  "accounts",
+                                               "policy_name", "targets", "enabled",   "catch_up", "collect"};
   static const std::set<std::string> kReadOnly = {"id", "next_run_at", "last_run_at", "created_at",
                                                   "updated_at"};
   for (const auto& [key, value] : body.items()) {
@@ -125,6 +125,7 @@ Validated<ScheduleSpec> parseScheduleSpec(const json& body, const SpecRules& rul
   if (readString(body, "policy_name", "/policy_name", policy, false)) spec.policy_name = policy;
   readBool("enabled", spec.enabled);
   readBool("catch_up", spec.catch_up);
+  readBool("collect", spec.collect);
   if (auto it = body.find("accounts"); it != body.end() && !it->is_null()) {
     if (!it->is_array()) {
       invalid("/accounts", "expected an array of account names, got " + typeName(*it));
@@ -200,7 +201,8 @@ void to_json(json& out, const ScheduleSpec& spec) {
              {"policy_name", spec.policy_name ? json(*spec.policy_name) : json(nullptr)},
              {"targets", spec.targets},
              {"enabled", spec.enabled},
-             {"catch_up", spec.catch_up}};
+             {"catch_up", spec.catch_up},
+             {"collect", spec.collect}};
 }
 
 void to_json(json& out, const Schedule& schedule) {

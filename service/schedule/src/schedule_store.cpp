@@ -9,7 +9,7 @@ using nlohmann::json;
 
 constexpr std::string_view kScheduleColumns =
     "id, name, cron, time_zone, cluster, accounts, policy_name, enabled, catch_up, next_run_at, last_run_at, "
-    "created_at, updated_at";
+    "created_at, updated_at, collect";
 
 std::optional<TimePoint> optionalTime(const db::Statement& stmt, int column) {
   if (stmt.isNull(column)) return std::nullopt;
@@ -53,6 +53,7 @@ Schedule readSchedule(const db::Statement& stmt) {
   s.last_run_at = optionalTime(stmt, 10);
   s.created_at = requiredTime(stmt, 11);
   s.updated_at = requiredTime(stmt, 12);
+  s.spec.collect = stmt.getInt64(13) != 0;
   return s;
 }
 
@@ -77,13 +78,14 @@ ScheduleRun readRun(const db::Statement& stmt) {
   r.diff = parseJsonColumn(stmt, 13);
   r.inputs = parseJsonColumn(stmt, 14);
   r.error = stmt.getOptionalText(15);
+  r.collection = parseJsonColumn(stmt, 16);
   return r;
 }
 
 constexpr std::string_view kRunColumns =
     "id, schedule_id, scheduled_for, kind, state, runner, started_at, finished_at, audit_id, "
     "previous_run_id, "
-    "finding_count, new_count, resolved_count, diff, inputs, error";
+    "finding_count, new_count, resolved_count, diff, inputs, error, collection";
 
 json optionalTimeJson(const std::optional<TimePoint>& time) {
   return time ? json(formatUtc(*time)) : json(nullptr);
@@ -120,7 +122,8 @@ void to_json(json& out, const ScheduleRun& run) {
              {"resolved_count", optionalJson(run.resolved_count)},
              {"diff", run.diff},
              {"inputs", run.inputs},
-             {"error", optionalJson(run.error)}};
+             {"error", optionalJson(run.error)},
+             {"collection", run.collection}};
 }
 
 void to_json(json& out, const DeliveryAttempt& attempt) {
@@ -191,7 +194,8 @@ Validated<Schedule> ScheduleStore::create(const ScheduleSpec& spec, TimePoint no
   }
   auto insert = db_.prepare(
       "INSERT INTO schedules (name, cron, time_zone, cluster, accounts, policy_name, enabled, catch_up, "
-      "next_run_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)");
+      "next_run_at, created_at, updated_at, collect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, "
+      "?11)");
   insert.bind(1, spec.name).bind(2, spec.cron).bind(3, spec.time_zone).bind(4, spec.cluster);
   insert.bind(5, json(spec.accounts).dump());
   if (spec.policy_name) {
@@ -201,7 +205,7 @@ Validated<Schedule> ScheduleStore::create(const ScheduleSpec& spec, TimePoint no
   }
   insert.bind(7, spec.enabled ? 1 : 0).bind(8, spec.catch_up ? 1 : 0);
   bindOptionalTime(insert, 9, computeNextRun(spec, now, rules_));
-  insert.bind(10, formatUtc(now));
+  insert.bind(10, formatUtc(now)).bind(11, spec.collect ? 1 : 0);
   insert.run();
   const std::int64_t id = db_.lastInsertRowId();
   writeTargets(id, spec);
@@ -261,7 +265,7 @@ Validated<Schedule> ScheduleStore::update(std::int64_t id, const ScheduleSpec& s
   auto stmt = db_.prepare(
       "UPDATE schedules SET name = ?2, cron = ?3, time_zone = ?4, cluster = ?5, accounts = ?6, policy_name = "
       "?7, "
-      "enabled = ?8, catch_up = ?9, next_run_at = ?10, updated_at = ?11 WHERE id = ?1");
+      "enabled = ?8, catch_up = ?9, next_run_at = ?10, updated_at = ?11, collect = ?12 WHERE id = ?1");
   stmt.bind(1, id).bind(2, spec.name).bind(3, spec.cron).bind(4, spec.time_zone).bind(5, spec.cluster);
   stmt.bind(6, json(spec.accounts).dump());
   if (spec.policy_name) {
@@ -274,7 +278,7 @@ Validated<Schedule> ScheduleStore::update(std::int64_t id, const ScheduleSpec& s
   const bool same_timing = existing->spec.cron == spec.cron && existing->spec.time_zone == spec.time_zone &&
                            existing->spec.enabled == spec.enabled && existing->next_run_at.has_value();
   bindOptionalTime(stmt, 10, same_timing ? existing->next_run_at : computeNextRun(spec, now, rules_));
-  stmt.bind(11, formatUtc(now));
+  stmt.bind(11, formatUtc(now)).bind(12, spec.collect ? 1 : 0);
   stmt.run();
   writeTargets(id, spec);
   tx.commit();

@@ -253,6 +253,15 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
   }
   now = currentTime(now);
   RunRecord record{claimed, formatUtc(now), std::nullopt, json::array(), {}};
+  if (outcome.collection) {
+    const auto state = outcome.collection->value("state", std::string());
+    if (state != "complete") {
+      record.warnings.push_back("collecting cluster " + claimed.schedule.spec.cluster + " " +
+                                (state == "partial" ? "was partial" : "failed") + ": " +
+                                outcome.collection->value("message", std::string()) +
+                                "; audited the last good snapshot");
+    }
+  }
   record.inputs = runInputs(outcome, now, record.warnings);
 
   db::Transaction tx(db_);
@@ -265,6 +274,12 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
     if (recordFailure(record, *outcome.error)) ++report.failed;
   } else {
     recordSuccess(record, outcome, report);
+  }
+  if (outcome.collection) {
+    db_.prepare("UPDATE schedule_runs SET collection = ?2 WHERE id = ?1")
+        .bind(1, claimed.run_id)
+        .bind(2, outcome.collection->dump())
+        .run();
   }
   auto release = db_.prepare(
       "UPDATE schedules SET lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND lease_owner = ?2");

@@ -109,6 +109,16 @@ class Serve final : public Command {
         ->envname("SGAUDIT_MAX_INPUT_AGE")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
+    serve
+        ->add_option(
+            "--kubeconfig-dir", config.kubeconfig_dir,
+            "Folder of kubeconfig files that clusters' collection sources may name (none: in-cluster only)")
+        ->envname("SGAUDIT_KUBECONFIG_DIR");
+    serve
+        ->add_option("--service-account-dir", config.service_account_dir,
+                     "The pod's service account (token, ca.crt) for in-cluster collection sources")
+        ->envname("SGAUDIT_SERVICE_ACCOUNT_DIR")
+        ->capture_default_str();
     auto* tls_certificate =
         serve
             ->add_option("--tls-cert", config.tls_certificate,

@@ -24,6 +24,7 @@ struct Scope {
   ScopeKind kind = ScopeKind::Cluster;
   std::string name;
   std::string created_at;
+  std::optional<std::string> source;  // JSON: where a cluster's state is collected from (schema 5)
 };
 
 struct StoredInput {
@@ -64,6 +65,8 @@ class SnapshotStore {
   Scope ensureScope(ScopeKind kind, std::string_view name, std::string_view now);
   std::optional<Scope> findScope(ScopeKind kind, std::string_view name);
   std::vector<Scope> listScopes();
+  // Sets (or with nullopt removes) the scope's collection source, a JSON document.
+  void setSource(const Scope& scope, const std::optional<std::string>& source);
 
   bool hasBlob(std::string_view sha256);
   // Stores the gzip file's bytes under `sha256` (the decoded document's hash), streamed with SQLite's
@@ -79,6 +82,16 @@ class SnapshotStore {
                       std::string_view sha256, std::int64_t size_bytes, std::string_view encoding,
                       std::string_view now);
 
+  // Replaces every input of `kind` in the scope's open snapshot with `inputs` (their blobs stored already),
+  // in the caller's transaction: a collection of the cluster's API state supersedes every earlier one.
+  struct NewInput {
+    std::string name;
+    std::string sha256;
+    std::int64_t size_bytes = 0;
+  };
+  std::int64_t replaceInputsOfKind(const Scope& scope, std::string_view kind,
+                                   const std::vector<NewInput>& inputs, std::string_view now);
+
   std::optional<Snapshot> latestSnapshot(std::int64_t scope_id);
   std::optional<Snapshot> snapshot(std::int64_t snapshot_id);
   std::vector<Snapshot> snapshots(std::int64_t scope_id);  // newest first, without inputs
@@ -90,6 +103,8 @@ class SnapshotStore {
 
  private:
   std::vector<StoredInput> inputsOf(std::int64_t snapshot_id);
+  // The scope's open snapshot, opened (with the latest one's inputs) when there is none.
+  std::int64_t openSnapshot(const Scope& scope, const std::optional<Snapshot>& latest, std::string_view now);
   Database& db_;
 };
 

@@ -58,6 +58,12 @@ struct Config {
   int max_input_age_hours = 24;        // older inputs make a scheduled run warn
   std::filesystem::path zoneinfo_dir;  // default /usr/share/zoneinfo
 
+  // Collecting clusters (PUT /api/v1/clusters/{c}/source, schedules with "collect"): kubeconfig sources name
+  // a file in this folder (none: only in-cluster sources); in-cluster sources use this service account.
+  std::filesystem::path kubeconfig_dir;
+  std::filesystem::path service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
+  std::chrono::milliseconds collect_timeout{60'000};  // each request to a cluster's API server
+
   // HTTPS from PEM files (both or neither); renewed files are picked up every `tls_reload_interval`.
   std::filesystem::path tls_certificate;
   std::filesystem::path tls_private_key;

@@ -5,9 +5,14 @@
 
 #include <memory>
 
+#include "sgaudit/schedule/scheduler.hpp"
 #include "sgaudit/service/app_context.hpp"
 
 namespace sgaudit::service {
+
+// What the scheduler runs for a schedule: collect the cluster first when the schedule says so, then audit
+// its newest snapshots as POST /api/v1/audits does.
+std::unique_ptr<schedule::AuditRunner> makeScopeAuditRunner(AppContext& context);
 
 class ScheduledAudits {
  public:

@@ -33,6 +33,8 @@ struct ScheduleSpec {
   std::vector<NotificationTarget> targets;
   bool enabled = true;
   bool catch_up = true;  // after downtime, run once for the missed due times (false: skip them)
+  bool collect =
+      false;  // fetch the cluster from its source (PUT /api/v1/clusters/{c}/source) before auditing
 };
 
 struct Schedule {

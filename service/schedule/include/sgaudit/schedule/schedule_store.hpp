@@ -31,6 +31,7 @@ struct ScheduleRun {
   nlohmann::json diff;    // {"new": [finding...], "resolved": [fingerprint...]} or null
   nlohmann::json inputs;  // [{"kind", "name", "taken_at", "age_seconds", "stale"}] or null
   std::optional<std::string> error;
+  nlohmann::json collection;  // what collecting the cluster did first ({"state", "message", ...}) or null
 };
 
 struct DeliveryAttempt {

@@ -51,6 +51,9 @@ struct RunOutcome {
   std::vector<RunFinding> findings;
   std::vector<InputSnapshot> inputs;
   std::optional<std::string> error;
+  // Set when the schedule collects: what the collection did ({"state": "complete"|"partial"|"failed",
+  // "message", ...}). A collection that is not complete is a warning of the run, which audits what it has.
+  std::optional<nlohmann::json> collection;
 };
 
 // Runs the audit of a schedule (cluster, accounts, policy) over the latest snapshots and stores it. Called
