@@ -149,15 +149,16 @@ AddedInput SnapshotStore::addInput(const Scope& scope, std::string_view kind, st
                                    std::string_view sha256, std::int64_t size_bytes,
                                    std::string_view encoding, std::string_view now) {
   std::optional<Snapshot> latest = latestSnapshot(scope.id);
-  // The same bytes under the same name are already the scope's picture: nothing to do.
+  // The same bytes under the same name are already the scope's picture: nothing to do. (The same bytes under
+  // another name are another input: two nodes may print the same sockets.)
   if (latest) {
     for (const StoredInput& input : latest->inputs) {
       if (input.name == name && input.sha256 == sha256 && input.kind == kind) return {input, false};
     }
   }
   const std::int64_t snapshot_id = openSnapshot(scope, latest, now);
-  auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND (name = ?2 OR sha256 = ?3)");
-  remove.bind(1, snapshot_id).bind(2, name).bind(3, sha256).run();
+  auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND name = ?2");
+  remove.bind(1, snapshot_id).bind(2, name).run();
   auto insert = db_.prepare(
       "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)");
@@ -196,12 +197,12 @@ std::int64_t SnapshotStore::replaceInputsOfKind(const Scope& scope, std::string_
       .bind(1, snapshot_id)
       .bind(2, kind)
       .run();
-  auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND (name = ?2 OR sha256 = ?3)");
+  auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND name = ?2");
   auto insert = db_.prepare(
       "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, 'identity', NULL, ?6)");
   for (const auto& input : inputs) {
-    remove.bind(1, snapshot_id).bind(2, input.name).bind(3, input.sha256).run();
+    remove.bind(1, snapshot_id).bind(2, input.name).run();
     remove.reset();
     insert.bind(1, snapshot_id)
         .bind(2, kind)

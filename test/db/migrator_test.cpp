@@ -148,5 +148,39 @@ TEST(MigratorTest, InitSchemaEnforcesConstraints) {
   EXPECT_THROW(bad_severity.run(), DbError);
 }
 
+// Test that schema 6 rebuilds inputs without losing a row, and then takes the same bytes under a second name
+// (a database of schema 5, with inputs, upgraded by the embedded migrations).
+TEST(MigratorTest, Schema6KeepsInputsAndAllowsSharedContent) {
+  TempDir dir;
+  auto db = Database::open(dir / "v5.db");
+  std::vector<Migration> up_to_5;
+  const Migrator all = Migrator::embedded();
+  for (const auto& migration : all.migrations())
+    if (migration.version <= 5) up_to_5.push_back(migration);
+  Migrator(up_to_5).migrate(db);
+  db.exec("INSERT INTO scopes (id, kind, name, created_at) VALUES (1, 'cluster', 'c', 't')");
+  db.exec("INSERT INTO snapshots (id, scope_id, state, created_at) VALUES (1, 1, 'open', 't')");
+  db.exec(
+      "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, received_at) VALUES "
+      "(1, 'node.sockets', 'a.txt', 'h1', 10, 't'), (1, 'kubectl.json', 'pods.json', 'h2', 20, 't')");
+  EXPECT_THROW(db.exec("INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, received_at) VALUES "
+                       "(1, 'node.sockets', 'b.txt', 'h1', 10, 't')"),
+               DbError);
+  all.migrate(db);
+  auto count = db.prepare("SELECT count(*), group_concat(name) FROM inputs ORDER BY name");
+  ASSERT_TRUE(count.step());
+  EXPECT_EQ(count.getInt64(0), 2);
+  db.exec(
+      "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, received_at) VALUES "
+      "(1, 'node.sockets', 'b.txt', 'h1', 10, 't')");
+  EXPECT_THROW(db.exec("INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, received_at) VALUES "
+                       "(1, 'node.sockets', 'b.txt', 'h3', 10, 't')"),
+               DbError);  // a name is still one input per snapshot
+  db.exec("DELETE FROM snapshots WHERE id = 1");
+  auto left = db.prepare("SELECT count(*) FROM inputs");
+  ASSERT_TRUE(left.step());
+  EXPECT_EQ(left.getInt64(0), 0) << "inputs still go with their snapshot";
+}
+
 }  // namespace
 }  // namespace sgaudit::db

@@ -55,6 +55,25 @@ TEST_F(SnapshotStoreTest, SnapshotsInheritAndReplaceByName) {
   EXPECT_EQ(store_.snapshot(first->id)->inputs[1].sha256, std::string(64, 'b'));  // the old one is untouched
 }
 
+// Test that the same bytes under two names are two inputs sharing one blob (two nodes may print the same
+// sockets), and that replacing one by name leaves the other (schema 6; schema 1 dropped the first).
+TEST_F(SnapshotStoreTest, SameBytesUnderTwoNamesAreTwoInputs) {
+  const Scope scope = store_.ensureScope(ScopeKind::Cluster, "c", "t0");
+  EXPECT_TRUE(add(scope, "10.0.0.1.txt", 's', "t1").created);
+  EXPECT_TRUE(add(scope, "10.0.0.2.txt", 's', "t1").created);
+  auto latest = store_.latestSnapshot(scope.id);
+  ASSERT_EQ(latest->inputs.size(), 2U);
+  EXPECT_EQ(latest->inputs[0].sha256, latest->inputs[1].sha256);
+  EXPECT_TRUE(add(scope, "10.0.0.1.txt", 't', "t2").created);
+  latest = store_.latestSnapshot(scope.id);
+  ASSERT_EQ(latest->inputs.size(), 2U);
+  EXPECT_EQ(latest->inputs[0].sha256, std::string(64, 't'));
+  EXPECT_EQ(latest->inputs[1].sha256, std::string(64, 's'));
+  // Retention keeps the shared blob while an input names it.
+  store_.prune(1);
+  EXPECT_TRUE(store_.hasBlob(std::string(64, 's')));
+}
+
 // Test that a blob's bytes come back exactly, through incremental blob I/O.
 TEST_F(SnapshotStoreTest, BlobRoundTrip) {
   store_.putBlob(std::string(64, 'f'), 99, dir_ / "blob.gz", "t");
