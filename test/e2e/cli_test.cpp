@@ -314,5 +314,22 @@ TEST(CliTest, AgentFindsAListenerThisTestOpens) {
                         "\",pid=" + std::to_string(getpid()) + "))"));
 }
 
+// Test that unreadable inputs end in one line and exit 2, never an abort: a read error (EIO from
+// /proc/self/mem, which reports no size) and a folder holding a symlink to itself.
+TEST(CliTest, UnreadableInputsAreOneLineNotAnAbort) {
+  auto result = sgaudit({"audit", "/proc/self/mem"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err, "sgaudit: error: /proc/self/mem: cannot read: Input/output error\n");
+
+  TempDir dir;
+  std::filesystem::create_directories(dir / "cluster");
+  std::filesystem::copy_file(test::testDataDir() / "scenarios" / "cce-seed" / "nodes.json",
+                             dir / "cluster" / "nodes.json");
+  std::filesystem::create_directory_symlink(dir / "cluster", dir / "cluster" / "loop");
+  result = sgaudit({"audit", (dir / "cluster").string(), "--format", "json"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(nlohmann::json::parse(result.out).at("inputs").size(), 1u);
+}
+
 }  // namespace
 }  // namespace sgaudit

@@ -1,6 +1,7 @@
 #include "sgaudit/cloud/inputs/loader.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -353,6 +354,16 @@ std::optional<InputError> InputLoader::addFile(const std::filesystem::path& file
 
 std::optional<InputError> InputLoader::readFile(const std::filesystem::path& file, const std::string& name,
                                                 bool walked) {
+  // A read error deep in a reader (EIO, a file that vanished) is this file's error, never an abort.
+  try {
+    return readFileUnchecked(file, name, walked);
+  } catch (const std::exception& error) {
+    return InputError{name, "", std::string("cannot read: ") + error.what()};
+  }
+}
+
+std::optional<InputError> InputLoader::readFileUnchecked(const std::filesystem::path& file,
+                                                         const std::string& name, bool walked) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);
   if (ec) return InputError{name, "", "cannot read: " + ec.message()};
@@ -374,7 +385,19 @@ std::optional<InputError> InputLoader::readFile(const std::filesystem::path& fil
     in.clear();
     in.seekg(0);
   }
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Read whole only within the bound, checked before and while reading: a file can grow, and /proc and
+  // device files report no size.
+  const InputError too_large{name, "", "larger than " + std::to_string(kMaxDocumentBytes >> 20) + " MiB"};
+  if (size > kMaxDocumentBytes) return too_large;
+  std::string bytes;
+  bytes.reserve(static_cast<std::size_t>(size));
+  std::vector<char> chunk(1 << 16);
+  while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())), in.gcount() > 0) {
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (bytes.size() + got > kMaxDocumentBytes) return too_large;
+    bytes.append(chunk.data(), got);
+  }
+  if (in.bad()) return InputError{name, "", "cannot read: " + std::string(std::strerror(errno))};
   return read(bytes, name, walked);
 }
 

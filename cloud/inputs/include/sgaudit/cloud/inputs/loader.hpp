@@ -71,6 +71,8 @@ class InputLoader {
   // `walked`: found in a folder, so not being an input skips the file rather than failing.
   std::optional<InputError> read(std::string_view bytes, const std::string& name, bool walked);
   std::optional<InputError> readFile(const std::filesystem::path& file, const std::string& name, bool walked);
+  std::optional<InputError> readFileUnchecked(const std::filesystem::path& file, const std::string& name,
+                                              bool walked);
   std::optional<InputError> addJson(const nlohmann::json& document, const std::string& name, bool walked);
   std::optional<InputError> addContainerLog(std::string_view bytes, const std::filesystem::path* file,
                                             const std::string& name, bool walked);
