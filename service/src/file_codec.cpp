@@ -86,7 +86,9 @@ std::optional<CodecError> gunzipFile(const std::filesystem::path& in, const std:
     }
     decoded.size += produced;
     if (decoded.size > limit) {
-      return CodecError{"the body decodes to more than " + std::to_string(limit) + " bytes", true};
+      return CodecError{"the body decodes to more than " + std::to_string(limit) +
+                            " bytes (--upload-decoded-limit); decoding stopped there",
+                        true};
     }
     hash.update(output.data(), produced);
     sink.write(reinterpret_cast<const char*>(output.data()), static_cast<std::streamsize>(produced));

@@ -335,6 +335,29 @@ TEST(ApiTest, GzipUploads) {
   expectProblem(server.upload("clusters/c", "pods3.json", pods, "Content-Encoding: br\r\n"), 415);
 }
 
+// Test that a gzip bomb stops decoding at --upload-decoded-limit with a 413 naming the setting, leaves
+// nothing in the spool, and that the same bytes under two names are two inputs (issue 23).
+TEST(ApiTest, DecodedLimitAndSharedContent) {
+  TempDir dir;
+  ApiServer server(dir, {"--upload-decoded-limit", "1048576"});
+  const std::string bomb = gzip(std::string(16u << 20, ' '));
+  ASSERT_LT(bomb.size(), 100000u);
+  const auto refused = server.upload("clusters/c", "bomb.json", bomb,
+                                     "Content-Type: application/json\r\nContent-Encoding: gzip\r\n");
+  EXPECT_EQ(refused.status, 413) << refused.body;
+  EXPECT_NE(refused.body.find("more than 1048576 bytes (--upload-decoded-limit)"), std::string::npos)
+      << refused.body;
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / "spool", ignored))
+    EXPECT_FALSE(entry.is_regular_file()) << entry.path();
+
+  const std::string sockets = readFile(kScenario / "node-sockets" / "10.1.0.55.txt");
+  EXPECT_EQ(server.upload("clusters/c", "10.1.0.55.txt", sockets).status, 201);
+  EXPECT_EQ(server.upload("clusters/c", "10.1.0.56.txt", sockets).status, 201);
+  const json cluster = json::parse(server.call("GET", "/api/v1/clusters/c", {}, server.reader).body);
+  EXPECT_EQ(cluster.at("latest_snapshot").at("inputs").size(), 2u) << cluster.dump();
+}
+
 // Test that an upload as curl sends it (`curl --data-binary @rules.json`, which labels every body
 // application/x-www-form-urlencoded) is stored, as is one under any other declared type, while an unknown
 // Content-Encoding is still refused.

@@ -71,6 +71,12 @@ class Serve final : public Command {
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
         ->capture_default_str();
     serve
+        ->add_option("--upload-decoded-limit", config.upload_decoded_limit,
+                     "Largest upload in bytes once gunzipped; decoding stops there (larger: 413)")
+        ->envname("SGAUDIT_UPLOAD_DECODED_LIMIT")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
+        ->capture_default_str();
+    serve
         ->add_option("--spool-dir", config.spool_dir,
                      "Folder for uploads in transit (default: spool/ beside the database)")
         ->envname("SGAUDIT_SPOOL_DIR");
