@@ -155,6 +155,7 @@ int runAuditCommand(const AuditOptions& options) {
     }
   }
   cloud::inputs::InputLoader loader;
+  loader.setObjectBudget(options.max_objects);
   std::vector<std::filesystem::path> skip;
   if (options.policy) skip.push_back(*options.policy);
   if (options.node_map) skip.push_back(*options.node_map);

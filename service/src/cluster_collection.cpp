@@ -190,6 +190,7 @@ json collectCluster(AppContext& context, const std::string& cluster) {
     Packed item{std::string(list.list.resource) + ".json", hashFile(list.file),
                 folder.path / (std::string(list.list.resource) + ".json.gz")};
     cloud::inputs::InputLoader loader;
+    loader.setObjectBudget(config.max_objects);
     if (auto error = loader.addFile(list.file, item.name))
       return fail("the API server's " + error->toString());
     gzipFile(list.file, item.gzip);

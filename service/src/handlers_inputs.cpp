@@ -81,7 +81,7 @@ bool acceptableInputName(std::string_view name) {
 int statusForInputError(const cloud::InputError& error) {
   const std::string& message = error.message;
   if (message.starts_with("not valid JSON") || message.starts_with("JSON nested deeper")) return 400;
-  if (message.starts_with("larger than")) return 413;
+  if (message.starts_with("larger than") || message.starts_with("more than")) return 413;
   return 422;
 }
 
@@ -144,6 +144,7 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
   // Read it with the CLI's readers; nothing is stored unless it reads clean.
   const std::string display_name = name_param.value_or("upload");
   cloud::inputs::InputLoader loader;
+  loader.setObjectBudget(context.config().max_objects);
   if (auto error = loader.addFile(document, display_name)) {
     HttpResponse response =
         error->where.starts_with("/")

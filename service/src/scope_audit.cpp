@@ -122,6 +122,7 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   auto policy = core::parsePolicy(plan.policy);
   if (!policy) return {std::nullopt, ScopeAuditError{422, "policy: " + policy.error().message, "/policy"}};
   cloud::inputs::InputLoader loader;
+  loader.setObjectBudget(context.config().max_objects);
   for (std::size_t i = 0; i < plan.inputs.size(); ++i) {
     TempFile decoded(spool, "audit-doc");
     DecodedFile info;

@@ -339,7 +339,11 @@ TEST(ApiTest, GzipUploads) {
 // nothing in the spool, and that the same bytes under two names are two inputs (issue 23).
 TEST(ApiTest, DecodedLimitAndSharedContent) {
   TempDir dir;
-  ApiServer server(dir, {"--upload-decoded-limit", "1048576"});
+  ApiServer server(dir, {"--upload-decoded-limit", "1048576", "--max-objects", "1"});
+  const auto pods = server.upload("clusters/c", "pods.json", readFile(kScenario / "pods.json"));
+  EXPECT_EQ(pods.status, 413) << pods.body;
+  EXPECT_NE(pods.body.find("more than 1 objects (the object budget, --max-objects)"), std::string::npos)
+      << pods.body;
   const std::string bomb = gzip(std::string(16u << 20, ' '));
   ASSERT_LT(bomb.size(), 100000u);
   const auto refused = server.upload("clusters/c", "bomb.json", bomb,

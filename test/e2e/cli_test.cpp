@@ -317,7 +317,11 @@ TEST(CliTest, AgentFindsAListenerThisTestOpens) {
 // Test that unreadable inputs end in one line and exit 2, never an abort: a read error (EIO from
 // /proc/self/mem, which reports no size) and a folder holding a symlink to itself.
 TEST(CliTest, UnreadableInputsAreOneLineNotAnAbort) {
-  auto result = sgaudit({"audit", "/proc/self/mem"});
+  auto result =
+      sgaudit({"audit", (test::testDataDir() / "scenarios" / "cce-seed").string(), "--max-objects", "2"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("more than 2 objects (the object budget, --max-objects)"));
+  result = sgaudit({"audit", "/proc/self/mem"});
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_EQ(result.err, "sgaudit: error: /proc/self/mem: cannot read: Input/output error\n");
 

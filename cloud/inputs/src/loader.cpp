@@ -203,14 +203,27 @@ std::optional<InputError> InputLoader::notAnInput(InputError error, bool walked)
   return std::nullopt;
 }
 
-void InputLoader::addKubernetes(kubernetes::KubernetesObjects&& objects, const std::string& name,
-                                std::string kind) {
+kubernetes::ReadLimits InputLoader::limits() const {
+  kubernetes::ReadLimits limits;
+  limits.max_objects = object_budget_ > objects_read_ ? object_budget_ - objects_read_ : 0;
+  return limits;
+}
+
+std::optional<InputError> InputLoader::addKubernetes(kubernetes::KubernetesObjects&& objects,
+                                                     const std::string& name, std::string kind) {
+  const std::size_t count = objects.nodes.size() + objects.pods.size() + objects.workloads.size() +
+                            objects.services.size() + objects.config_maps.size();
+  if (objects_read_ + count > object_budget_)
+    return InputError{name, "",
+                      kubernetes::objectBudgetMessage(object_budget_) + " with the inputs before it"};
+  objects_read_ += count;
   for (const auto& warning : objects.warnings) {
     inventory_.warnings.push_back(name + (warning.where.empty() ? "" : ": " + warning.where) + ": " +
                                   warning.message);
   }
   mergeKubernetes(inventory_.cluster, std::move(objects));
   inventory_.inputs.push_back({name, std::move(kind)});
+  return std::nullopt;
 }
 
 std::optional<InputError> InputLoader::addJson(const json& document, const std::string& name, bool walked) {
@@ -248,10 +261,9 @@ std::optional<InputError> InputLoader::addJson(const json& document, const std::
     list = &wrapped;
   }
   std::istringstream stream(list->dump());
-  auto objects = kubernetes::readKubectlJson(stream, name);
+  auto objects = kubernetes::readKubectlJson(stream, name, limits());
   if (!objects) return objects.error();
-  addKubernetes(std::move(objects).value(), name, "kubectl.json");
-  return std::nullopt;
+  return addKubernetes(std::move(objects).value(), name, "kubectl.json");
 }
 
 // A log named <namespace>_<pod>_<container>.log, or one in a sonobuoy or must-gather dump's layout; read from
@@ -292,7 +304,7 @@ static bool hasTopLevelKind(std::string_view text) {
 }
 
 std::optional<InputError> InputLoader::addBytes(std::string_view bytes, const std::string& name) {
-  return read(bytes, name, false);
+  return budgetError(read(bytes, name, false));
 }
 
 std::optional<InputError> InputLoader::read(std::string_view bytes, const std::string& name, bool walked) {
@@ -334,10 +346,9 @@ std::optional<InputError> InputLoader::read(std::string_view bytes, const std::s
       return notAnInput(InputError{name, "", "YAML without a top-level kind: (not a Kubernetes manifest)"},
                         true);
     }
-    auto objects = kubernetes::readManifests(bytes, name);
+    auto objects = kubernetes::readManifests(bytes, name, limits());
     if (!objects) return objects.error();
-    addKubernetes(std::move(objects).value(), name, "kubernetes.manifest");
-    return std::nullopt;
+    return addKubernetes(std::move(objects).value(), name, "kubernetes.manifest");
   }
   return notAnInput(
       InputError{name, "",
@@ -356,10 +367,19 @@ std::optional<InputError> InputLoader::readFile(const std::filesystem::path& fil
                                                 bool walked) {
   // A read error deep in a reader (EIO, a file that vanished) is this file's error, never an abort.
   try {
-    return readFileUnchecked(file, name, walked);
+    return budgetError(readFileUnchecked(file, name, walked));
   } catch (const std::exception& error) {
     return InputError{name, "", std::string("cannot read: ") + error.what()};
   }
+}
+
+std::optional<InputError> InputLoader::budgetError(std::optional<InputError> error) const {
+  // A reader is given what is left of the budget; the message names the whole budget.
+  if (error && error->message == kubernetes::objectBudgetMessage(limits().max_objects)) {
+    error->message = kubernetes::objectBudgetMessage(object_budget_);
+    if (objects_read_ > 0) error->message += " with the inputs before it";
+  }
+  return error;
 }
 
 std::optional<InputError> InputLoader::readFileUnchecked(const std::filesystem::path& file,
@@ -377,10 +397,9 @@ std::optional<InputError> InputLoader::readFileUnchecked(const std::filesystem::
     const std::string_view start =
         trimmedStart(std::string_view(head, static_cast<std::size_t>(in.gcount())));
     if (start.starts_with("{") && start.find("\"apiVersion\"") != std::string_view::npos) {
-      auto objects = kubernetes::readKubectlJsonFile(file);
+      auto objects = kubernetes::readKubectlJsonFile(file, limits());
       if (!objects) return InputError{name, objects.error().where, objects.error().message};
-      addKubernetes(std::move(objects).value(), name, "kubectl.json");
-      return std::nullopt;
+      return addKubernetes(std::move(objects).value(), name, "kubectl.json");
     }
     in.clear();
     in.seekg(0);

@@ -235,6 +235,8 @@ class StreamingReader {
   // items: the list's kind says what they are. It comes before `items` in what the server writes.
   bool convertItem() {
     std::string pointer = itemPointer();
+    if (item_index_ >= limits_.max_objects)
+      return fail(std::move(pointer), objectBudgetMessage(limits_.max_objects));
     ++item_index_;
     const auto kind = item_.find("kind");
     const bool kindless = kind == item_.end() || kind->is_null();
@@ -414,6 +416,10 @@ Parsed<KubernetesObjects> readKubectlJsonDocument(const nlohmann::json& document
   if (!document.is_object()) {
     return InputError{std::string(source), "", "expected a Kubernetes object or a List"};
   }
+  if (const auto items = document.find("items");
+      items != document.end() && items->is_array() && items->size() > limits.max_objects)
+    return InputError{std::string(source), "/items/" + std::to_string(limits.max_objects),
+                      objectBudgetMessage(limits.max_objects)};
   if (auto failure = appendObject(document, "", {std::string(source), 0}, out, limits)) {
     return InputError{std::string(source), std::move(failure->pointer), std::move(failure->message)};
   }

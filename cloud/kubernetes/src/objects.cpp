@@ -695,6 +695,10 @@ std::string pointerToken(std::string_view key) {
   return result;
 }
 
+std::string objectBudgetMessage(std::size_t budget) {
+  return "more than " + std::to_string(budget) + " objects (the object budget, --max-objects)";
+}
+
 std::string itemKindOfList(std::string_view list_kind) {
   if (list_kind.size() <= 4 || !list_kind.ends_with("List")) return {};
   return std::string(list_kind.substr(0, list_kind.size() - 4));

@@ -32,6 +32,11 @@ class Audit final : public Command {
         ->capture_default_str();
     audit->add_option("--today", options_.today,
                       "The date suppressions expire against (YYYY-MM-DD; default today)");
+    audit
+        ->add_option("--max-objects", options_.max_objects,
+                     "Most Kubernetes objects the inputs may hold together (each costs about 1 KB of memory)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}))
+        ->capture_default_str();
     audit->add_flag(
         "--no-verify-fixes", no_verify_,
         "Do not prove fixes by auditing again with them applied (faster on large fleets; fixes then "

@@ -71,6 +71,12 @@ class Serve final : public Command {
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40))
         ->capture_default_str();
     serve
+        ->add_option("--max-objects", config.max_objects,
+                     "Most Kubernetes objects one upload, and one audit's inputs, may hold (larger: 413)")
+        ->envname("SGAUDIT_MAX_OBJECTS")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}))
+        ->capture_default_str();
+    serve
         ->add_option("--upload-decoded-limit", config.upload_decoded_limit,
                      "Largest upload in bytes once gunzipped; decoding stops there (larger: 413)")
         ->envname("SGAUDIT_UPLOAD_DECODED_LIMIT")

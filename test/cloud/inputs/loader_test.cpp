@@ -72,6 +72,21 @@ TEST(InputLoaderTest, RecognisesEveryProjectInputKind) {
 
 // Test that a document of no known shape is named with its top-level keys, and other bytes with what was
 // expected.
+// Test that the object budget spans every input: a document that would pass it is refused whole, naming the
+// budget, and what came before stays.
+TEST(InputLoaderTest, ObjectBudgetSpansTheInputs) {
+  const std::string three = R"({"apiVersion":"v1","kind":"NodeList","items":[{"metadata":{"name":"a"}},)"
+                            R"({"metadata":{"name":"b"}},{"metadata":{"name":"c"}}]})";
+  InputLoader loader;
+  loader.setObjectBudget(5);
+  EXPECT_FALSE(loader.addBytes(three, "nodes-1.json").has_value());
+  const auto refused = loader.addBytes(three, "nodes-2.json");
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_THAT(refused->toString(), HasSubstr("more than 5 objects (the object budget, --max-objects)"));
+  EXPECT_EQ(loader.inventory().cluster.nodes.size(), 3u);
+  EXPECT_EQ(loader.objectsRead(), 3u);
+}
+
 TEST(InputLoaderTest, UnknownInputsSaySo) {
   EXPECT_EQ(errorOf(R"({"hello": 1, "world": [2]})", "x.json"),
             "x.json: not a known input (top-level keys: hello, world)");

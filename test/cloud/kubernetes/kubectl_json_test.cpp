@@ -122,6 +122,32 @@ TEST(KubectlJsonTest, PodListFillsTheModel) {
 }
 
 // Test that a Node list gives provider ids, addresses by type, taints, readiness and cordoning.
+// Test that a List with more items than the object budget is refused at the first item over it, while it is
+// streamed: 200,000 minimal pods (2.6 MB) never become 200,000 objects in memory (issue 23).
+TEST(KubectlJsonTest, ObjectBudgetStopsAHugeListWhileItIsRead) {
+  std::string text = R"({"apiVersion":"v1","kind":"PodList","items":[)";
+  for (int i = 0; i < 200000; ++i)
+    text += std::string(i > 0 ? "," : "") + R"({"metadata":{"name":"p)" + std::to_string(i) + R"("}})";
+  text += "]}";
+  ReadLimits limits;
+  limits.max_objects = 1000;
+  std::istringstream in(text);
+  const auto parsed = readKubectlJson(in, "pods.json", limits);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().toString(),
+            "pods.json: /items/1000: more than 1000 objects (the object budget, --max-objects)");
+  limits.max_objects = 200000;
+  std::istringstream again(text);
+  const auto within = readKubectlJson(again, "pods.json", limits);
+  ASSERT_TRUE(within.ok()) << within.error().toString();
+  EXPECT_EQ(within.value().pods.size(), 200000u);
+  // An already parsed document is held to the same budget.
+  limits.max_objects = 10;
+  const auto document = readKubectlJsonDocument(nlohmann::json::parse(text), "pods.json", limits);
+  ASSERT_FALSE(document.ok());
+  EXPECT_EQ(document.error().where, "/items/10");
+}
+
 TEST(KubectlJsonTest, NodeListFillsTheModel) {
   const auto objects = readOk(readTestData("kubernetes/nodes.json"));
   ASSERT_EQ(objects.nodes.size(), 2u);

@@ -24,6 +24,7 @@ struct AuditOptions {
   std::string today;  // YYYY-MM-DD; default: today's UTC date
   bool color = false;
   bool verify_fixes = true;  // prove every fix by a re-audit (--no-verify-fixes skips it: faster, unproven)
+  std::size_t max_objects = 1000000;  // Kubernetes objects all inputs may hold (--max-objects)
 };
 
 inline constexpr int kAuditClean = 0;

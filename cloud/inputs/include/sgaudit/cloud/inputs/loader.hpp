@@ -61,6 +61,11 @@ class InputLoader {
   std::vector<InputError> addPath(const std::filesystem::path& path,
                                   const std::vector<std::filesystem::path>& skip = {});
 
+  // The most Kubernetes objects all inputs together may hold (each costs about 1 KB): a document that would
+  // pass it is refused ("more than N objects (the object budget, --max-objects)") while it is read.
+  void setObjectBudget(std::size_t objects) { object_budget_ = objects; }
+  std::size_t objectsRead() const { return objects_read_; }
+
   // What is read so far, as read.
   const Inventory& inventory() const { return inventory_; }
   // Everything read, with each provider's cross-document joins made (Provider::link): call once, when every
@@ -71,14 +76,21 @@ class InputLoader {
   // `walked`: found in a folder, so not being an input skips the file rather than failing.
   std::optional<InputError> read(std::string_view bytes, const std::string& name, bool walked);
   std::optional<InputError> readFile(const std::filesystem::path& file, const std::string& name, bool walked);
+  // Read limits with what is left of the object budget, and a reader's budget error restated as the whole.
+  kubernetes::ReadLimits limits() const;
+  std::optional<InputError> budgetError(std::optional<InputError> error) const;
   std::optional<InputError> readFileUnchecked(const std::filesystem::path& file, const std::string& name,
                                               bool walked);
   std::optional<InputError> addJson(const nlohmann::json& document, const std::string& name, bool walked);
   std::optional<InputError> addContainerLog(std::string_view bytes, const std::filesystem::path* file,
                                             const std::string& name, bool walked);
   std::optional<InputError> notAnInput(InputError error, bool walked);
-  void addKubernetes(kubernetes::KubernetesObjects&& objects, const std::string& name, std::string kind);
+  // Keeps the objects, or refuses them all when they would pass the object budget.
+  std::optional<InputError> addKubernetes(kubernetes::KubernetesObjects&& objects, const std::string& name,
+                                          std::string kind);
   Inventory inventory_;
+  std::size_t object_budget_ = kubernetes::ReadLimits{}.max_objects;
+  std::size_t objects_read_ = 0;
 };
 
 // The message of a provider's error response ({"error_code": ..., "error_msg": ...} of Huawei Cloud,
