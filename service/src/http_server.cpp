@@ -214,6 +214,7 @@ ServerOptions ServerOptions::from(const Config& config) {
   options.io_threads = config.io_threads;
   options.workers = config.workers;
   options.read_timeout = config.read_timeout;
+  options.max_connections = config.max_connections;
   options.header_limit = config.header_limit;
   options.body_limit = config.body_limit;
   options.shutdown_grace = config.shutdown_grace;
@@ -248,6 +249,7 @@ struct HttpServer::Impl {
     workers.stop();
     workers.join();
     acceptor.close();
+    accept_timer.cancel();
     drain_timer.cancel();
     signals.reset();
   }
@@ -275,6 +277,12 @@ struct HttpServer::Impl {
   net::executor_work_guard<net::io_context::executor_type> work_guard;
   tcp::acceptor acceptor;
   net::steady_timer drain_timer;
+  net::steady_timer accept_timer{acceptor.get_executor()};
+  std::chrono::milliseconds accept_backoff{0};
+  std::size_t accept_failures = 0;
+  std::size_t refused_connections = 0;
+  Clock::time_point accept_logged{};
+  Clock::time_point refused_logged{};
   std::optional<net::signal_set> signals;
   std::atomic<bool> stopping{false};
   std::atomic<bool> finished{false};
@@ -405,20 +413,34 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (refuse_plain_) {
       return reject(400, "this port speaks HTTPS: use https:// instead of http://");
     }
-    if (server_.options.precheck) {
+    if (!server_.options.precheck) return afterPrecheck(std::nullopt);
+    // On a worker: a token lookup waits on SQLite, which an I/O thread must never do (every connection it
+    // serves would stall behind a large upload's commit). The strand reads nothing meanwhile.
+    busy_ = true;
+    net::post(server_.workers, [self = shared_from_this()]() mutable {
       std::optional<HttpResponse> refusal;
       try {
-        refusal = server_.options.precheck(request_);
+        refusal = self->server_.options.precheck(self->request_);
       } catch (const std::exception& e) {
-        logEvent(LogLevel::Error, "precheck failed", {{"path", request_.path}, {"error", e.what()}});
+        logEvent(LogLevel::Error, "precheck failed", {{"path", self->request_.path}, {"error", e.what()}});
         refusal = HttpResponse::problem(500, "the server failed to handle this request; see its log");
       }
-      if (refusal) {
-        // The body (if any) is not read: answer and close, lingering so the client sees the answer.
-        busy_ = true;
-        return write(request_.method, request_.path, std::move(*refusal), false, message.version());
-      }
+      auto executor = self->stream_.get_executor();
+      net::post(executor, [self = std::move(self), refusal = std::move(refusal)]() mutable {
+        self->busy_ = false;
+        self->afterPrecheck(std::move(refusal));
+      });
+    });
+  }
+
+  void afterPrecheck(std::optional<HttpResponse> refusal) {
+    auto& message = header_parser_->get();
+    if (refusal) {
+      // The body (if any) is not read: answer and close, lingering so the client sees the answer.
+      busy_ = true;
+      return write(request_.method, request_.path, std::move(*refusal), false, message.version());
     }
+    if (server_.stopping) return close();
     const bool spool = server_.options.spool_body && server_.options.spool_body(request_);
     if (spool) body_limit_ = server_.options.spool_body_limit;
     // Beast checks a declared Content-Length against the limit only while the header is parsed: check here.
@@ -460,18 +482,39 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     readBody();
   }
 
+  // The body is read a part at a time, the deadline renewed before each: `read_timeout` is how long the
+  // client may stay silent, not how long an upload may take (161 MB at 4 MB/s is 40 s).
   void readBody() {
+    // Beast reads at most the buffer's free capacity (512 bytes by default): give uploads room, so a
+    // 700 MB body is not 1.4 million reads, file writes and timer resets.
+    if (file_parser_) buffer_.reserve(256 * 1024);
+    // No body, or all of it came with the headers: nothing to wait for.
+    if (file_parser_ ? file_parser_->is_done() : string_parser_->is_done()) return onRead({}, 0);
+    readMoreBody();
+  }
+
+  void readMoreBody() {
     lowest().expires_after(server_.options.read_timeout);
     if (file_parser_) {
-      // Beast reads at most the buffer's free capacity (512 bytes by default): give uploads room, so a
-      // 700 MB body is not 1.4 million reads, file writes and timer resets.
-      buffer_.reserve(256 * 1024);
-      http::async_read(stream_, buffer_, *file_parser_,
-                       beast::bind_front_handler(&Session::onRead, shared_from_this()));
+      http::async_read_some(stream_, buffer_, *file_parser_,
+                            beast::bind_front_handler(&Session::onBodyPart, shared_from_this()));
     } else {
-      http::async_read(stream_, buffer_, *string_parser_,
-                       beast::bind_front_handler(&Session::onRead, shared_from_this()));
+      http::async_read_some(stream_, buffer_, *string_parser_,
+                            beast::bind_front_handler(&Session::onBodyPart, shared_from_this()));
     }
+  }
+
+  void onBodyPart(beast::error_code ec, std::size_t) {
+    if (ec == beast::error::timeout) {
+      logEvent(LogLevel::Info, "request body stalled",
+               {{"method", request_.method},
+                {"path", request_.path},
+                {"remote", remote_},
+                {"idle_ms", static_cast<std::int64_t>(server_.options.read_timeout.count())}});
+    }
+    const bool done = !ec && (file_parser_ ? file_parser_->is_done() : string_parser_->is_done());
+    if (ec || done) return onRead(ec, 0);
+    readMoreBody();
   }
 
   void onRead(beast::error_code ec, std::size_t) {
@@ -686,7 +729,38 @@ void HttpServer::Impl::doAccept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || stopping) return;
     if (ec) {
-      logEvent(LogLevel::Warn, "accept failed", {{"error", ec.message()}});
+      // Out of descriptors (EMFILE) the next accept fails at once: wait, doubling up to a second, and log at
+      // most once a second with the count, instead of spinning a core and flooding the log.
+      ++accept_failures;
+      const auto now = Clock::now();
+      if (now - accept_logged >= std::chrono::seconds(1)) {
+        logEvent(LogLevel::Warn, "accept failed",
+                 {{"error", ec.message()}, {"failures", static_cast<std::int64_t>(accept_failures)}});
+        accept_failures = 0;
+        accept_logged = now;
+      }
+      accept_backoff = std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds(1000), std::max(std::chrono::milliseconds(10), accept_backoff * 2));
+      accept_timer.expires_after(accept_backoff);
+      accept_timer.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !stopping) doAccept();
+      });
+      return;
+    }
+    accept_backoff = std::chrono::milliseconds(0);
+    if (sessionCount() >= options.max_connections) {
+      // Over the cap: closed at once (the kernel's backlog holds the rest), counted and logged once a second.
+      ++refused_connections;
+      const auto now = Clock::now();
+      if (now - refused_logged >= std::chrono::seconds(1)) {
+        logEvent(LogLevel::Warn, "connection refused: too many open",
+                 {{"max_connections", static_cast<std::int64_t>(options.max_connections)},
+                  {"refused", static_cast<std::int64_t>(refused_connections)}});
+        refused_connections = 0;
+        refused_logged = now;
+      }
+      beast::error_code ignored;
+      socket.close(ignored);
     } else {
       startSession(std::move(socket));
     }
@@ -739,6 +813,7 @@ void HttpServer::Impl::beginStop() {
   if (on_stopping) on_stopping();
   beast::error_code ec;
   acceptor.close(ec);
+  accept_timer.cancel();
   std::vector<std::shared_ptr<SessionBase>> live;
   {
     std::lock_guard lock(sessions_mutex);

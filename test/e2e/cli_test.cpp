@@ -12,6 +12,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "sgaudit/db/migrator.hpp"
 #include "support/http_client.hpp"
@@ -333,6 +334,58 @@ TEST(CliTest, UnreadableInputsAreOneLineNotAnAbort) {
   result = sgaudit({"audit", (dir / "cluster").string(), "--format", "json"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(nlohmann::json::parse(result.out).at("inputs").size(), 1u);
+}
+
+// Test that a server out of file descriptors backs off instead of spinning: with `ulimit -n 64` and 100
+// connections waiting, it uses little CPU and logs "accept failed" at most once a second, and serves again
+// once they close (issue 23; it burned a core and wrote 776 MB of log in 10 s).
+TEST(CliTest, OutOfDescriptorsBacksOffInsteadOfSpinning) {
+  TempDir dir;
+  const auto log = dir / "serve.log";
+  test::ChildProcess server(
+      {"/bin/sh", "-c", "ulimit -n 64 && exec \"$0\" serve --no-scheduler", test::sgauditBinary().string()},
+      {{"SGAUDIT_LISTEN", "127.0.0.1:0"}, {"SGAUDIT_DB", (dir / "serve.db").string()}}, dir.path(), log);
+  const std::string text = test::waitForText(log, "127.0.0.1:", 10s);
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(text, match, std::regex(R"(http://127\.0\.0\.1:(\d+))"))) << text;
+  const auto port = static_cast<std::uint16_t>(std::stoi(match[1]));
+
+  std::vector<int> clients;
+  for (int i = 0; i < 100; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    clients.push_back(fd);
+  }
+  auto cpu_ticks = [&] {
+    std::istringstream stat(test::readFile("/proc/" + std::to_string(server.pid()) + "/stat"));
+    std::string field;
+    long ticks = 0;
+    for (int i = 1; i <= 15 && stat >> field; ++i)
+      if (i == 14 || i == 15) ticks += std::stol(field);
+    return ticks;
+  };
+  std::this_thread::sleep_for(500ms);
+  const long before = cpu_ticks();
+  std::this_thread::sleep_for(2s);
+  const long used = cpu_ticks() - before;
+  EXPECT_LT(used, sysconf(_SC_CLK_TCK) / 2) << "ticks in 2 s";
+  const std::string logged = test::readFile(log);
+  std::size_t failures = 0;
+  for (std::size_t at = logged.find("accept failed"); at != std::string::npos;
+       at = logged.find("accept failed", at + 1))
+    ++failures;
+  EXPECT_GE(failures, 1u);
+  EXPECT_LE(failures, 4u) << logged;
+  for (const int fd : clients)
+    close(fd);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(test::httpGet(port, "/healthz").status, 200);
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(10s), std::optional<int>(0));
 }
 
 }  // namespace

@@ -234,5 +234,74 @@ TEST_F(ServerTest, ConcurrentClientsAllServed) {
     EXPECT_EQ(client.get(), 20);
 }
 
+// Test that the read timeout is a deadline for headers but an idle timeout for a body: an upload that keeps
+// sending for three times the timeout is served, one that goes silent is closed (issue 23).
+TEST_F(ServerTest, SlowBodyIsServedAndAStalledOneIsClosed) {
+  ServerOptions options;
+  options.read_timeout = 500ms;
+  start(options, [](const HttpRequest& request) {
+    return HttpResponse::json(200, json{{"bytes", request.body.size()}}.dump());
+  });
+  HttpConnection slow(port_, 10000);
+  const std::size_t parts = 8;
+  slow.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(parts * 1000) +
+            "\r\n\r\n");
+  for (std::size_t i = 0; i < parts; ++i) {
+    std::this_thread::sleep_for(200ms);  // 1.6 s in all, each pause under the timeout
+    slow.send(std::string(1000, 'x'));
+  }
+  const auto served = slow.read();
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(json::parse(served.body).at("bytes"), parts * 1000);
+
+  HttpConnection stalled(port_, 10000);
+  stalled.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + std::string(1000, 'x'));
+  EXPECT_TRUE(stalled.waitClosed(3000));
+}
+
+// Test that the precheck (which may wait on SQLite for a token) runs on a worker: while one request's
+// precheck blocks, the single I/O thread still answers another connection at once (issue 23).
+TEST_F(ServerTest, PrecheckNeverBlocksTheIoThread) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.workers = 4;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  options.precheck = [released](const HttpRequest& request) -> std::optional<HttpResponse> {
+    if (request.path == "/slow") released.wait_for(5s);
+    return std::nullopt;
+  };
+  start(options, [](const HttpRequest& request) {
+    return HttpResponse::json(200, json{{"path", request.path}}.dump());
+  });
+  HttpConnection blocked(port_, 10000);
+  blocked.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(100ms);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(httpGet(port_, "/healthz").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+  release.set_value();
+  EXPECT_EQ(blocked.read().status, 200);
+}
+
+// Test that connections over --max-connections are closed as they are accepted, and that one freed is
+// taken again (issue 23).
+TEST_F(ServerTest, ConnectionsOverTheCapAreClosed) {
+  ServerOptions options;
+  options.max_connections = 3;
+  start(options);
+  std::vector<std::unique_ptr<HttpConnection>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<HttpConnection>(port_));
+    EXPECT_EQ(open.back()->request("GET", "/healthz").status, 200);
+  }
+  HttpConnection extra(port_);
+  EXPECT_TRUE(extra.waitClosed(3000));
+  open.pop_back();
+  std::this_thread::sleep_for(200ms);  // the server sees the close
+  HttpConnection again(port_);
+  EXPECT_EQ(again.request("GET", "/healthz").status, 200);
+}
+
 }  // namespace
 }  // namespace sgaudit::service

@@ -52,9 +52,17 @@ class Serve final : public Command {
         ->envname("SGAUDIT_IO_THREADS")
         ->check(CLI::Range(1U, 64U))
         ->capture_default_str();
-    serve->add_option("--read-timeout", read_timeout_s_, "Seconds a connection may take to send a request")
+    serve
+        ->add_option("--read-timeout", read_timeout_s_,
+                     "Seconds a request's headers may take, and a body may stay silent between reads")
         ->envname("SGAUDIT_READ_TIMEOUT")
         ->check(CLI::Range(1U, 3600U))
+        ->capture_default_str();
+    serve
+        ->add_option("--max-connections", config.max_connections,
+                     "Connections open at once; more are closed as they are accepted")
+        ->envname("SGAUDIT_MAX_CONNECTIONS")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
         ->capture_default_str();
     serve->add_option("--body-limit", config.body_limit, "Largest request body in bytes (larger: 413)")
         ->envname("SGAUDIT_BODY_LIMIT")

@@ -29,7 +29,8 @@ struct Config {
   LogFormat log_format = LogFormat::Text;
   unsigned workers = 4;     // threads that run handlers (SQLite, audits), off the I/O threads
   unsigned io_threads = 1;  // threads that move bytes
-  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds read_timeout{30'000};  // headers' deadline, and the body's idle timeout
+  std::size_t max_connections = 1024;
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 8 * 1024 * 1024;
   std::chrono::milliseconds shutdown_grace{10'000};

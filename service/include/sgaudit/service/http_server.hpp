@@ -23,14 +23,18 @@ struct ServerOptions {
   ListenAddress listen;
   unsigned io_threads = 1;
   unsigned workers = 4;
+  // Headers must arrive within `read_timeout` of the request's start; a body may take as long as it needs as
+  // long as no read waits longer than `read_timeout` (an idle timeout: a slow upload is not cut).
   std::chrono::milliseconds read_timeout{30'000};
+  std::size_t max_connections = 1024;  // open at once; more are closed as they are accepted
   std::size_t header_limit = 16 * 1024;
   std::size_t body_limit = 8 * 1024 * 1024;
   std::chrono::milliseconds shutdown_grace{10'000};
   bool handle_signals = false;  // SIGINT/SIGTERM begin a graceful stop; a second one stops at once
 
   // Asked once a request's headers are in, before its body is read: a response refuses the request
-  // at once (a missing token, an unknown route), so a large body is never received for nothing.
+  // at once (a missing token, an unknown route), so a large body is never received for nothing. It runs on
+  // a worker, never on an I/O thread (it may look a token up in SQLite).
   std::function<std::optional<HttpResponse>(const HttpRequest&)> precheck;
   // Requests for which this says yes have their body written to a file in `spool_dir` (uploads of
   // hundreds of MB), up to `spool_body_limit` bytes, instead of being held in memory.
