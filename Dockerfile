@@ -10,8 +10,8 @@ COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSGAUDIT_BUILD_BENCH=OFF \
  && ninja -C /build \
  && ctest --test-dir /build --output-on-failure -j"$(nproc)" \
-      -E 'OpenApiTest.RedoclyLintIsClean|SarifSchemaTest|BrowserTest'
-# (The tests that need Node.js tools and Chromium run in CI, .ci/run, not in the image build.)
+      -E 'OpenApiTest.RedoclyLintIsClean|SarifSchemaTest|BrowserTest|DeployManifestsRenderAndAuditClean'
+# (The tests that need Node.js tools, Chromium and kubectl run in CI, .ci/run, not in the image build.)
 
 # Runtime stage: the binary, its shared libraries, a non-root user, the database on a volume.
 FROM debian:bookworm-slim
@@ -19,12 +19,13 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libsqlite3-0 libjemalloc2 libssl3 libspdlog1.10 libfmt9 libyaml-cpp0.7 zlib1g tzdata curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && groupadd --system sgaudit \
- && useradd --system --gid sgaudit --home-dir /var/lib/sgaudit --shell /usr/sbin/nologin sgaudit \
+ && groupadd --system --gid 10001 sgaudit \
+ && useradd --system --uid 10001 --gid sgaudit --home-dir /var/lib/sgaudit --shell /usr/sbin/nologin sgaudit \
  && mkdir -p /var/lib/sgaudit \
  && chown sgaudit:sgaudit /var/lib/sgaudit
 COPY --from=build /build/service/sgaudit /usr/local/bin/sgaudit
-USER sgaudit
+# A fixed numeric user, so that Kubernetes can check runAsNonRoot (deploy/kubernetes runs it as 10001).
+USER 10001:10001
 WORKDIR /var/lib/sgaudit
 ENV SGAUDIT_LISTEN=0.0.0.0:8080 \
     SGAUDIT_DB=/var/lib/sgaudit/sgaudit.db \

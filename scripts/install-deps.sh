@@ -15,6 +15,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# kubectl renders deploy/kubernetes in the tests (scripts/check-deploy.sh): Debian's kubernetes-client when the
+# machine has no kubectl (a kubectl from elsewhere is kept: the packages would conflict).
+if ! command -v kubectl >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+fi
+
 # Node.js tools the tests run (OpenAPI linter, JSON-schema validator), pinned by tools/npm/package-lock.json.
 # Node comes from Debian's nodejs and npm packages when the machine has none.
 if ! command -v npm >/dev/null 2>&1; then
