@@ -6,6 +6,7 @@
 #include "sgaudit/db/migrator.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
 #include "sgaudit/schedule/stored_audit.hpp"
+#include "sgaudit/service/auth.hpp"
 #include "sgaudit/service/embedded.hpp"
 #include "sgaudit/service/scope_audit.hpp"
 
@@ -95,10 +96,18 @@ HttpResponse metrics(const ApiRequest& request) {
       }
     }
   }
+  // What names the estate (schedule names, findings by severity) is for a reader, or for everyone when the
+  // operator says so (--metrics-detail); request, ingest and audit counts are for any scraper.
+  bool detail = request.context.config().metrics_detail;
+  if (!detail && request.context.hasDatabase()) {
+    if (const auto header = request.http.header("Authorization"))
+      detail = request.context.withDatabase([&](db::Database& db) { return authenticate(db, *header); })
+                   .has_value();
+  }
   HttpResponse response;
   response.status = 200;
   response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8";
-  response.body = request.context.metrics().render();
+  response.body = request.context.metrics().render(detail);
   return response;
 }
 

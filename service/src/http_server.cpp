@@ -569,6 +569,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // rest of the request may still be on the wire.
   void reject(int status, const std::string& detail) {
     busy_ = true;
+    if (server_.options.on_refused) server_.options.on_refused(status);
     std::string method = "-";
     std::string path = "-";
     if (!request_.method.empty()) {
@@ -751,6 +752,7 @@ void HttpServer::Impl::doAccept() {
     if (sessionCount() >= options.max_connections) {
       // Over the cap: closed at once (the kernel's backlog holds the rest), counted and logged once a second.
       ++refused_connections;
+      if (options.on_connection_refused) options.on_connection_refused();
       const auto now = Clock::now();
       if (now - refused_logged >= std::chrono::seconds(1)) {
         logEvent(LogLevel::Warn, "connection refused: too many open",

@@ -92,7 +92,12 @@ void Metrics::removeGauge(std::string_view name, const std::map<std::string, std
   if (found != gauges_.end()) found->second.values.erase(labels);
 }
 
-std::string Metrics::render() const {
+void Metrics::addRefusedConnection() {
+  std::lock_guard lock(mutex_);
+  ++refused_connections_;
+}
+
+std::string Metrics::render(bool detail) const {
   std::lock_guard lock(mutex_);
   std::string out;
   out += "# HELP sgaudit_http_requests_total HTTP requests by method, route and status.\n";
@@ -124,6 +129,10 @@ std::string Metrics::render() const {
   out += "# TYPE sgaudit_audit_duration_seconds histogram\n";
   histogramLines(out, "sgaudit_audit_duration_seconds", "", audit_seconds_.buckets, audit_seconds_.count,
                  audit_seconds_.sum);
+  out += "# HELP sgaudit_connections_refused_total Connections closed as accepted, over --max-connections.\n";
+  out += "# TYPE sgaudit_connections_refused_total counter\n";
+  out += "sgaudit_connections_refused_total " + std::to_string(refused_connections_) + "\n";
+  if (!detail) return out;
   out += "# HELP sgaudit_findings_total Findings reported by audits, by severity.\n";
   out += "# TYPE sgaudit_findings_total counter\n";
   for (const auto& [severity, count] : findings_) {

@@ -161,9 +161,15 @@ RouteMatch matchRoute(std::string_view method, std::string_view path) {
 
 std::optional<HttpResponse> precheckRequest(const HttpRequest& request, AppContext& context) {
   const RouteMatch match = matchRoute(request.method, request.path);
-  if (auto refusal = refuseUnrouted(request, match)) return refusal;
+  std::optional<HttpResponse> refusal = refuseUnrouted(request, match);
   Principal principal;
-  return authorize(request, *match.spec, context, principal);
+  if (!refusal) refusal = authorize(request, *match.spec, context, principal);
+  // Refused before routing (a missing or unknown token, no such route): counted like any request, so that
+  // a brute force shows in /metrics.
+  if (refusal)
+    context.metrics().recordRequest(request.method == "HEAD" ? "GET" : request.method, routeLabel(match),
+                                    refusal->status, 0);
+  return refusal;
 }
 
 bool spoolsBody(const HttpRequest& request) {

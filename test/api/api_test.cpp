@@ -520,7 +520,22 @@ TEST(ApiTest, MetricsAndIndexPage) {
   ApiServer server(dir);
   uploadScenario(server);
   runAudit(server);
-  const auto metrics = server.call("GET", "/metrics");
+  // Refused before routing: counted by route and status (a brute force shows), and by the server itself.
+  for (int i = 0; i < 3; ++i)
+    expectProblem(server.call("GET", "/api/v1/audits", {}, "sga_not-a-token"), 401);
+  auto raw = server.connect();
+  raw->send("GARBAGE\r\n\r\n");
+  EXPECT_EQ(raw->read().status, 400);
+  // Without a token: no findings, no schedule names (only with one, or --metrics-detail).
+  const auto open = server.call("GET", "/metrics");
+  EXPECT_THAT(open.body, ::testing::Not(HasSubstr("sgaudit_findings_total")));
+  EXPECT_THAT(
+      open.body,
+      HasSubstr("sgaudit_http_requests_total{method=\"GET\",route=\"/api/v1/audits\",status=\"401\"} 3"));
+  EXPECT_THAT(open.body,
+              HasSubstr("sgaudit_http_requests_total{method=\"-\",route=\"refused\",status=\"400\"} 1"));
+  EXPECT_THAT(open.body, HasSubstr("sgaudit_connections_refused_total 0"));
+  const auto metrics = server.call("GET", "/metrics", {}, server.reader);
   ASSERT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.headers.at("content-type"), HasSubstr("text/plain; version=0.0.4"));
   EXPECT_THAT(
@@ -640,8 +655,9 @@ TEST(ApiScheduleTest, SchedulesCrudValidationAndMetrics) {
   EXPECT_EQ(json::parse(server.call("GET", "/api/v1/schedules", {}, server.reader).body).at("items").size(),
             1U);
   EXPECT_EQ(json::parse(server.call("GET", url + "/runs", {}, server.reader).body).at("items").size(), 0U);
-  EXPECT_THAT(server.call("GET", "/metrics").body,
+  EXPECT_THAT(server.call("GET", "/metrics", {}, server.reader).body,
               HasSubstr("sgaudit_schedule_next_run_timestamp_seconds{schedule=\"nightly\"}"));
+  EXPECT_THAT(server.call("GET", "/metrics").body, ::testing::Not(HasSubstr("nightly")));
 
   EXPECT_EQ(server.call("DELETE", url, {}, server.admin).status, 204);
   expectProblem(server.call("GET", url, {}, server.reader), 404);

@@ -107,6 +107,10 @@ class Serve final : public Command {
         ->check(CLI::Range(1, 36500))
         ->capture_default_str();
     serve
+        ->add_flag("--metrics-detail", config.metrics_detail,
+                   "Let /metrics show schedule names and findings by severity without a token")
+        ->envname("SGAUDIT_METRICS_DETAIL");
+    serve
         ->add_flag("--public-read", config.public_read,
                    "Let requests without a token read (never for a shared network)")
         ->envname("SGAUDIT_PUBLIC_READ");
@@ -196,6 +200,10 @@ class Serve final : public Command {
     options.handle_signals = true;
     options.precheck = [&context](const HttpRequest& request) { return precheckRequest(request, context); };
     options.spool_body = [](const HttpRequest& request) { return spoolsBody(request); };
+    options.on_refused = [&context](int status) {
+      context.metrics().recordRequest("-", "refused", status, 0);
+    };
+    options.on_connection_refused = [&context] { context.metrics().addRefusedConnection(); };
     HttpServer server(
         options, [&context](const HttpRequest& request) { return route(request, context); },
         [&context] { context.beginShutdown(); });

@@ -51,7 +51,8 @@ struct Config {
 
   // Unauthenticated requests act as a reader (a demo or a dashboard behind a trusted proxy). Off by default.
   bool public_read = false;
-  bool demo = false;  // load the bundled cce-seed scenario into an empty database and audit it
+  bool demo = false;            // load the bundled cce-seed scenario into an empty database and audit it
+  bool metrics_detail = false;  // /metrics shows schedule names and findings to callers without a token
 
   // Scheduled audits (service/schedule): on by default in `serve`.
   bool scheduler = true;

@@ -39,6 +39,10 @@ struct ServerOptions {
   // Requests for which this says yes have their body written to a file in `spool_dir` (uploads of
   // hundreds of MB), up to `spool_body_limit` bytes, instead of being held in memory.
   std::function<bool(const HttpRequest&)> spool_body;
+  // Told of what the server refuses itself, before any handler: a malformed or oversized request (its status)
+  // and a connection over max_connections. For /metrics.
+  std::function<void(int status)> on_refused;
+  std::function<void()> on_connection_refused;
   std::filesystem::path spool_dir;
   std::size_t spool_body_limit = 1024ULL * 1024 * 1024;
 

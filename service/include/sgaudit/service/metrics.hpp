@@ -26,7 +26,12 @@ class Metrics {
                 double value);
   void removeGauge(std::string_view name, const std::map<std::string, std::string>& labels);
 
-  std::string render() const;
+  // A connection closed as accepted (over --max-connections).
+  void addRefusedConnection();
+
+  // `detail`: also what names or counts the audited estate (schedule names, findings by severity), which a
+  // caller without a token sees only when the server runs with --metrics-detail.
+  std::string render(bool detail = true) const;
 
  private:
   struct Histogram {
@@ -42,6 +47,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> audits_;  // by outcome
   Histogram audit_seconds_;
   std::map<std::string, std::uint64_t> findings_;
+  std::uint64_t refused_connections_ = 0;
   struct Gauge {
     std::string help;
     std::map<std::map<std::string, std::string>, double> values;
