@@ -80,7 +80,9 @@ bool acceptableInputName(std::string_view name) {
 
 int statusForInputError(const cloud::InputError& error) {
   const std::string& message = error.message;
-  if (message.starts_with("not valid JSON") || message.starts_with("JSON nested deeper")) return 400;
+  // Malformed is 400; well-formed but over a limit or of the wrong shape is 422 (a nesting limit the same
+  // whether the document was streamed or read whole), too large 413.
+  if (message.starts_with("not valid JSON")) return 400;
   if (message.starts_with("larger than") || message.starts_with("more than")) return 413;
   return 422;
 }

@@ -1,5 +1,6 @@
 #include "sgaudit/cloud/kubernetes/manifest.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -327,6 +328,45 @@ std::vector<ManifestDocument> splitManifestDocuments(std::string_view text) {
   return documents;
 }
 
+namespace {
+
+// The offset of the first byte that is not well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, at most
+// U+10FFFF), or nullopt.
+std::optional<std::size_t> firstInvalidUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;
+    if (byte >= 0xC2 && byte <= 0xDF) {
+      length = 2;
+    } else if (byte >= 0xE0 && byte <= 0xEF) {
+      length = 3;
+      if (byte == 0xE0) low = 0xA0;
+      if (byte == 0xED) high = 0x9F;
+    } else if (byte >= 0xF0 && byte <= 0xF4) {
+      length = 4;
+      if (byte == 0xF0) low = 0x90;
+      if (byte == 0xF4) high = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xBF)) return i;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Parsed<KubernetesObjects> readManifests(std::string_view text, std::string_view source,
                                         const ReadLimits& limits) {
   const std::string source_name(source);
@@ -334,6 +374,12 @@ Parsed<KubernetesObjects> readManifests(std::string_view text, std::string_view 
     return InputError{source_name, "",
                       "manifest of " + std::to_string(text.size()) + " bytes is larger than the limit of " +
                           std::to_string(limits.max_manifest_bytes)};
+  }
+  // YAML is UTF-8 (YAML 1.2, 5.2): bytes that are not are refused here, never stored or echoed in a report.
+  if (const auto bad = firstInvalidUtf8(text)) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n');
+    return InputError{source_name, lineText(static_cast<int>(line)),
+                      "not UTF-8 (a YAML manifest is UTF-8 text)"};
   }
   const auto documents = splitManifestDocuments(text);
   if (documents.size() > limits.max_documents) {

@@ -74,6 +74,18 @@ TEST(ManifestTest, MultiDocumentManifest) {
 }
 
 // Test that the cce-seed Deployment manifest reads like its kubectl JSON twin, minus the server defaults.
+// Test that a manifest that is not UTF-8 is refused at the line of the first bad byte (overlong forms,
+// surrogates and truncated sequences included), and that any valid UTF-8 is read.
+TEST(ManifestTest, OnlyUtf8IsRead) {
+  const std::string head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: ";
+  for (const std::string bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82", "\xf4\x90\x80\x80"}) {
+    const auto parsed = readManifests(head + bad + "\n", "cm.yaml");
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().toString(), "cm.yaml: line 6: not UTF-8 (a YAML manifest is UTF-8 text)");
+  }
+  EXPECT_TRUE(readManifests(head + "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x80\"\n", "cm.yaml").ok());
+}
+
 TEST(ManifestTest, CceSeedDeployment) {
   auto parsed = readManifestFile(test::testDataDir() / "scenarios/cce-seed/deployment.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.error().toString();
@@ -264,10 +276,10 @@ TEST(ManifestTest, LimitsAreErrors) {
 }
 
 // Test that a value that is not UTF-8 is shown in an error without failing itself (found by fuzzing).
-TEST(ManifestTest, InvalidUtf8InAnErrorMessage) {
-  EXPECT_EQ(
-      readError("kind: Pod\nspec:\n  hostNetwork: \"\xff\xfe\"\n"),
-      "deploy.yaml: line 3: /spec/hostNetwork: expected true or false, got \"\xef\xbf\xbd\xef\xbf\xbd\"");
+// (It used to be read, and echoed with U+FFFD in the message; now it is refused before it is parsed.)
+TEST(ManifestTest, InvalidUtf8IsRefusedBeforeItIsRead) {
+  EXPECT_EQ(readError("kind: Pod\nspec:\n  hostNetwork: \"\xff\xfe\"\n"),
+            "deploy.yaml: line 3: not UTF-8 (a YAML manifest is UTF-8 text)");
 }
 
 // Test that a missing file is an error naming it.
