@@ -413,6 +413,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (refuse_plain_) {
       return reject(400, "this port speaks HTTPS: use https:// instead of http://");
     }
+    if (server_.options.inline_answer && header_parser_->is_done()) {
+      if (auto answer = server_.options.inline_answer(request_)) {
+        busy_ = true;
+        return write(request_.method, request_.path, std::move(*answer), message.keep_alive(),
+                     message.version());
+      }
+    }
     if (!server_.options.precheck) return afterPrecheck(std::nullopt);
     // On a worker: a token lookup waits on SQLite, which an I/O thread must never do (every connection it
     // serves would stall behind a large upload's commit). The strand reads nothing meanwhile.

@@ -303,5 +303,30 @@ TEST_F(ServerTest, ConnectionsOverTheCapAreClosed) {
   EXPECT_EQ(again.request("GET", "/healthz").status, 200);
 }
 
+// Test that an inline answer (sgaudit serve's /healthz) is written by the I/O thread while the only worker is
+// busy, and the busy request still completes after (issue 23: /healthz never waits on SQLite).
+TEST_F(ServerTest, InlineAnswerNeedsNoWorker) {
+  ServerOptions options;
+  options.workers = 1;
+  options.inline_answer = [](const HttpRequest& request) -> std::optional<HttpResponse> {
+    if (request.path != "/healthz") return std::nullopt;
+    return HttpResponse::json(200, R"({"status":"ok"})");
+  };
+  start(options, [](const HttpRequest& request) {
+    if (request.path == "/block") std::this_thread::sleep_for(1500ms);
+    return HttpResponse::json(200, json{{"path", request.path}}.dump());
+  });
+  HttpConnection blocked(port_, 10000);
+  blocked.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(100ms);
+  HttpConnection health(port_);
+  for (int i = 0; i < 3; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(health.request("GET", "/healthz").status, 200);  // kept alive between answers
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
+  }
+  EXPECT_EQ(blocked.read().status, 200);
+}
+
 }  // namespace
 }  // namespace sgaudit::service

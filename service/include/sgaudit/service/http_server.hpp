@@ -39,6 +39,9 @@ struct ServerOptions {
   // Requests for which this says yes have their body written to a file in `spool_dir` (uploads of
   // hundreds of MB), up to `spool_body_limit` bytes, instead of being held in memory.
   std::function<bool(const HttpRequest&)> spool_body;
+  // Asked on the I/O thread once a bodiless request's headers are in: a response is written at once, without
+  // a worker (liveness: /healthz answers while every worker waits on SQLite). Must not block.
+  std::function<std::optional<HttpResponse>(const HttpRequest&)> inline_answer;
   // Told of what the server refuses itself, before any handler: a malformed or oversized request (its status)
   // and a connection over max_connections. For /metrics.
   std::function<void(int status)> on_refused;
