@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <iostream>
 #include <regex>
 #include <set>
 #include <thread>
@@ -360,6 +361,44 @@ TEST(ApiTest, DecodedLimitAndSharedContent) {
   EXPECT_EQ(server.upload("clusters/c", "10.1.0.56.txt", sockets).status, 201);
   const json cluster = json::parse(server.call("GET", "/api/v1/clusters/c", {}, server.reader).body);
   EXPECT_EQ(cluster.at("latest_snapshot").at("inputs").size(), 2u) << cluster.dump();
+}
+
+// The server's peak resident memory (VmHWM) in MB.
+long peakRssMb(pid_t pid) {
+  std::istringstream status(readFile("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6)) / 1024;
+  return -1;
+}
+
+// Test the hostile uploads of the hardening probe (issue 23), scaled down: each is refused with its status
+// and the limit it hit, and the server's peak memory stays bounded throughout.
+TEST(ApiTest, HostileUploadsAreRefusedWithinBoundedMemory) {
+  TempDir dir;
+  ApiServer server(dir, {"--max-objects", "1000"});
+  const std::string json_type = "Content-Type: application/json\r\n";
+  const std::string gzipped = json_type + "Content-Encoding: gzip\r\n";
+  // 200,000 minimal pods (a 300 KB gzip): refused at the 1,001st, never 200,000 objects.
+  std::string pods = R"({"apiVersion":"v1","kind":"PodList","items":[)";
+  for (int i = 0; i < 200000; ++i)
+    pods += std::string(i > 0 ? "," : "") + R"({"metadata":{"name":"p)" + std::to_string(i) + R"("}})";
+  pods += "]}";
+  auto response = server.upload("clusters/c", "pods.json", gzip(pods), gzipped);
+  expectProblem(response, 413);
+  EXPECT_THAT(json::parse(response.body).at("detail").get<std::string>(),
+              HasSubstr("more than 1000 objects (the object budget, --max-objects)"));
+  // 300 MiB of blanks (a 300 KB gzip): decoded to the spool in chunks, refused by its size before it is read.
+  response = server.upload("clusters/c", "blank.json", gzip(std::string(300u << 20, ' ')), gzipped);
+  expectProblem(response, 413);
+  EXPECT_THAT(json::parse(response.body).at("detail").get<std::string>(), HasSubstr("larger than 256 MiB"));
+  // 60,000 open brackets: 422 at the nesting limit.
+  expectProblem(server.upload("clusters/c", "deep.json", std::string(60000, '['), json_type), 422);
+  EXPECT_EQ(json::parse(server.call("GET", "/api/v1/clusters", {}, server.reader).body).at("items").size(),
+            0u);
+  const long peak = peakRssMb(server.process->pid());
+  EXPECT_GT(peak, 0);
+  EXPECT_LT(peak, 200) << "MB at peak";
+  std::cout << "server peak RSS after the hostile uploads: " << peak << " MB\n";
 }
 
 // Test that an upload as curl sends it (`curl --data-binary @rules.json`, which labels every body
