@@ -156,6 +156,7 @@ int runAuditCommand(const AuditOptions& options) {
   }
   cloud::inputs::InputLoader loader;
   loader.setObjectBudget(options.max_objects);
+  loader.setDocumentLimit(options.max_document_bytes);
   std::vector<std::filesystem::path> skip;
   if (options.policy) skip.push_back(*options.policy);
   if (options.node_map) skip.push_back(*options.node_map);

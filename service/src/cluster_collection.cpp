@@ -191,6 +191,7 @@ json collectCluster(AppContext& context, const std::string& cluster) {
                 folder.path / (std::string(list.list.resource) + ".json.gz")};
     cloud::inputs::InputLoader loader;
     loader.setObjectBudget(config.max_objects);
+    loader.setDocumentLimit(config.max_document_bytes);
     if (auto error = loader.addFile(list.file, item.name))
       return fail("the API server's " + error->toString());
     gzipFile(list.file, item.gzip);

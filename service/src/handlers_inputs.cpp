@@ -147,6 +147,7 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
   const std::string display_name = name_param.value_or("upload");
   cloud::inputs::InputLoader loader;
   loader.setObjectBudget(context.config().max_objects);
+  loader.setDocumentLimit(context.config().max_document_bytes);
   if (auto error = loader.addFile(document, display_name)) {
     HttpResponse response =
         error->where.starts_with("/")

@@ -123,6 +123,7 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   if (!policy) return {std::nullopt, ScopeAuditError{422, "policy: " + policy.error().message, "/policy"}};
   cloud::inputs::InputLoader loader;
   loader.setObjectBudget(context.config().max_objects);
+  loader.setDocumentLimit(context.config().max_document_bytes);
   for (std::size_t i = 0; i < plan.inputs.size(); ++i) {
     TempFile decoded(spool, "audit-doc");
     DecodedFile info;

@@ -19,7 +19,6 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::size_t kMaxDocumentBytes = 256u << 20;  // provider JSON, manifests, logs: read whole
 constexpr std::size_t kMaxJsonDepth = 128;
 
 std::string_view trimmedStart(std::string_view text) {
@@ -203,6 +202,15 @@ std::optional<InputError> InputLoader::notAnInput(InputError error, bool walked)
   return std::nullopt;
 }
 
+std::string InputLoader::documentLimitMessage() const {
+  const std::size_t mib = max_document_bytes_ >> 20;
+  return "larger than " +
+         (mib > 0 && (max_document_bytes_ & ((1u << 20) - 1)) == 0
+              ? std::to_string(mib) + " MiB"
+              : std::to_string(max_document_bytes_) + " bytes") +
+         " (a document read whole; the limit is --max-document-bytes)";
+}
+
 kubernetes::ReadLimits InputLoader::limits() const {
   kubernetes::ReadLimits limits;
   limits.max_objects = object_budget_ > objects_read_ ? object_budget_ - objects_read_ : 0;
@@ -308,8 +316,8 @@ std::optional<InputError> InputLoader::addBytes(std::string_view bytes, const st
 }
 
 std::optional<InputError> InputLoader::read(std::string_view bytes, const std::string& name, bool walked) {
-  if (bytes.size() > kMaxDocumentBytes) {
-    return InputError{name, "", "larger than " + std::to_string(kMaxDocumentBytes >> 20) + " MiB"};
+  if (bytes.size() > max_document_bytes_) {
+    return InputError{name, "", documentLimitMessage()};
   }
   const std::string base = baseName(name);
   const std::string_view start = trimmedStart(bytes);
@@ -406,14 +414,14 @@ std::optional<InputError> InputLoader::readFileUnchecked(const std::filesystem::
   }
   // Read whole only within the bound, checked before and while reading: a file can grow, and /proc and
   // device files report no size.
-  const InputError too_large{name, "", "larger than " + std::to_string(kMaxDocumentBytes >> 20) + " MiB"};
-  if (size > kMaxDocumentBytes) return too_large;
+  const InputError too_large{name, "", documentLimitMessage()};
+  if (size > max_document_bytes_) return too_large;
   std::string bytes;
   bytes.reserve(static_cast<std::size_t>(size));
   std::vector<char> chunk(1 << 16);
   while (in.read(chunk.data(), static_cast<std::streamsize>(chunk.size())), in.gcount() > 0) {
     const auto got = static_cast<std::size_t>(in.gcount());
-    if (bytes.size() + got > kMaxDocumentBytes) return too_large;
+    if (bytes.size() + got > max_document_bytes_) return too_large;
     bytes.append(chunk.data(), got);
   }
   if (in.bad()) return InputError{name, "", "cannot read: " + std::string(std::strerror(errno))};

@@ -37,6 +37,12 @@ class Audit final : public Command {
                      "Most Kubernetes objects the inputs may hold together (each costs about 1 KB of memory)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}))
         ->capture_default_str();
+    audit
+        ->add_option(
+            "--max-document-bytes", options_.max_document_bytes,
+            "Largest document read whole (provider JSON, manifests; parsing takes about 10 times it)")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 34))
+        ->capture_default_str();
     audit->add_flag(
         "--no-verify-fixes", no_verify_,
         "Do not prove fixes by auditing again with them applied (faster on large fleets; fixes then "

@@ -85,6 +85,13 @@ class Serve final : public Command {
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}))
         ->capture_default_str();
     serve
+        ->add_option(
+            "--max-document-bytes", config.max_document_bytes,
+            "Largest document read whole: provider JSON, manifests (parsing takes about 10 times it; 413)")
+        ->envname("SGAUDIT_MAX_DOCUMENT_BYTES")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 34))
+        ->capture_default_str();
+    serve
         ->add_option("--upload-decoded-limit", config.upload_decoded_limit,
                      "Largest upload in bytes once gunzipped; decoding stops there (larger: 413)")
         ->envname("SGAUDIT_UPLOAD_DECODED_LIMIT")

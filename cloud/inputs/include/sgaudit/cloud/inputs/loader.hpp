@@ -64,6 +64,9 @@ class InputLoader {
   // The most Kubernetes objects all inputs together may hold (each costs about 1 KB): a document that would
   // pass it is refused ("more than N objects (the object budget, --max-objects)") while it is read.
   void setObjectBudget(std::size_t objects) { object_budget_ = objects; }
+  // The largest document read whole (provider JSON, manifests, small kubectl files: parsing takes about ten
+  // times its size); kubectl lists over 8 MB are streamed whatever their size.
+  void setDocumentLimit(std::size_t bytes) { max_document_bytes_ = bytes; }
   std::size_t objectsRead() const { return objects_read_; }
 
   // What is read so far, as read.
@@ -91,6 +94,8 @@ class InputLoader {
   Inventory inventory_;
   std::size_t object_budget_ = kubernetes::ReadLimits{}.max_objects;
   std::size_t objects_read_ = 0;
+  std::size_t max_document_bytes_ = std::size_t{256} << 20;
+  std::string documentLimitMessage() const;
 };
 
 // The message of a provider's error response ({"error_code": ..., "error_msg": ...} of Huawei Cloud,
