@@ -390,7 +390,8 @@ TEST(ApiTest, HostileUploadsAreRefusedWithinBoundedMemory) {
   // 300 MiB of blanks (a 300 KB gzip): decoded to the spool in chunks, refused by its size before it is read.
   response = server.upload("clusters/c", "blank.json", gzip(std::string(300u << 20, ' ')), gzipped);
   expectProblem(response, 413);
-  EXPECT_THAT(json::parse(response.body).at("detail").get<std::string>(), HasSubstr("larger than 256 MiB (a document read whole; the limit is --max-document-bytes)"));
+  EXPECT_THAT(json::parse(response.body).at("detail").get<std::string>(),
+              HasSubstr("larger than 64 MiB (a document read whole; the limit is --max-document-bytes)"));
   // 60,000 open brackets: 422 at the nesting limit.
   expectProblem(server.upload("clusters/c", "deep.json", std::string(60000, '['), json_type), 422);
   EXPECT_EQ(json::parse(server.call("GET", "/api/v1/clusters", {}, server.reader).body).at("items").size(),

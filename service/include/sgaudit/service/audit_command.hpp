@@ -25,7 +25,7 @@ struct AuditOptions {
   bool color = false;
   bool verify_fixes = true;  // prove every fix by a re-audit (--no-verify-fixes skips it: faster, unproven)
   std::size_t max_objects = 1000000;  // Kubernetes objects all inputs may hold (--max-objects)
-  std::size_t max_document_bytes = std::size_t{256} << 20;  // a document read whole (--max-document-bytes)
+  std::size_t max_document_bytes = std::size_t{64} << 20;  // a document read whole (--max-document-bytes)
 };
 
 inline constexpr int kAuditClean = 0;

@@ -39,8 +39,8 @@ struct Config {
   std::size_t upload_limit = 1024ULL * 1024 * 1024;
   std::size_t upload_decoded_limit = 4ULL * 1024 * 1024 * 1024;
   std::size_t max_objects = 1000000;  // Kubernetes objects per upload and per audit (a snapshot's inputs)
-  std::size_t max_document_bytes = std::size_t{256} << 20;  // a document read whole (about 10x in memory)
-  std::filesystem::path spool_dir;                          // default: "spool" beside the database
+  std::size_t max_document_bytes = std::size_t{64} << 20;  // a document read whole (about 10x in memory)
+  std::filesystem::path spool_dir;                         // default: "spool" beside the database
   std::filesystem::path spoolDir() const {
     return spool_dir.empty() ? database_path.parent_path() / "spool" : spool_dir;
   }

@@ -94,7 +94,7 @@ class InputLoader {
   Inventory inventory_;
   std::size_t object_budget_ = kubernetes::ReadLimits{}.max_objects;
   std::size_t objects_read_ = 0;
-  std::size_t max_document_bytes_ = std::size_t{256} << 20;
+  std::size_t max_document_bytes_ = std::size_t{64} << 20;
   std::string documentLimitMessage() const;
 };
 
