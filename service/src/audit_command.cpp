@@ -123,10 +123,32 @@ nlohmann::json auditDocument(const core::AuditResult& result,
   return document;
 }
 
+namespace {
+
+// YYYY-MM-DD, a real day of the Gregorian calendar.
+bool validDate(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
+  for (const std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (text[i] < '0' || text[i] > '9') return false;
+  const int year = std::stoi(text.substr(0, 4));
+  const int month = std::stoi(text.substr(5, 2));
+  const int day = std::stoi(text.substr(8, 2));
+  if (month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
+}  // namespace
+
 int runAuditCommand(const AuditOptions& options) {
   if (options.format != "text" && options.format != "json" && options.format != "html" &&
       options.format != "sarif" && options.format != "csv") {
     return badInput("unknown format \"" + options.format + "\": expected text, json, html, sarif or csv");
+  }
+  if (!options.today.empty() && !validDate(options.today)) {
+    // Suppressions expire against it: a date that is none would expire every one without a word.
+    return badInput("--today \"" + options.today + "\": expected a date YYYY-MM-DD");
   }
   core::AuditInput input;
   json policy_document;  // shown in the HTML report as given

@@ -832,20 +832,20 @@ TEST(ApiTlsTest, BadCertificateFilesAreNamedAtStart) {
                        "--tls-key", key.string()});
   };
   const auto missing = serve(dir / "missing.crt", good.private_key);
-  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr((dir / "missing.crt").string() + ": No such file or directory"));
 
   const auto not_pem = serve(garbage, good.private_key);
-  EXPECT_EQ(not_pem.exit_code, 1);
+  EXPECT_EQ(not_pem.exit_code, 2);
   EXPECT_THAT(not_pem.err, HasSubstr("cannot use the TLS certificate " + garbage.string()));
   EXPECT_THAT(not_pem.err, HasSubstr("expected a PEM certificate chain"));
 
   const auto key_as_cert = serve(good.certificate, good.certificate);
-  EXPECT_EQ(key_as_cert.exit_code, 1);
+  EXPECT_EQ(key_as_cert.exit_code, 2);
   EXPECT_THAT(key_as_cert.err, HasSubstr("cannot use the TLS private key " + good.certificate.string()));
 
   const auto mismatch = serve(good.certificate, other.private_key);
-  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_EQ(mismatch.exit_code, 2);
   EXPECT_THAT(mismatch.err, HasSubstr("does not belong to the certificate " + good.certificate.string()));
 
   const auto half = runProcess({sgauditBinary().string(), "serve", "--db", (dir / "tls.db").string(),

@@ -388,5 +388,40 @@ TEST(CliTest, OutOfDescriptorsBacksOffInsteadOfSpinning) {
   EXPECT_EQ(server.wait(10s), std::optional<int>(0));
 }
 
+// Test that mistakes get what was probably meant (issue 22, item 5): a misspelt command or option its
+// suggestion, a bad value from an environment variable the variable's name, a date that is none exit 2, and a
+// TLS file that does not exist exit 2 before anything starts.
+TEST(CliTest, MistakesAreNamedWithWhatWasMeant) {
+  auto result = sgaudit({"audti"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(
+      result.err,
+      "sgaudit: error: unknown command \"audti\"; did you mean `sgaudit audit`? (see sgaudit --help)\n");
+  result = sgaudit({"audit", "--polcy", "p.json", "x"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("did you mean --policy?"));
+  result = sgaudit({"bogus"});
+  EXPECT_THAT(result.err,
+              HasSubstr("the commands are serve, migrate, audit, collect, agent, token, version"));
+  TempDir dir;
+  result = sgaudit({"serve", "--db", (dir / "x.db").string()}, {{"SGAUDIT_WORKERS", "abc"}});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("SGAUDIT_WORKERS (for --workers): Value abc"));
+  const auto seed = (test::testDataDir() / "scenarios" / "cce-seed").string();
+  for (const char* date : {"garbage", "2028-13-01", "2027-02-29"}) {
+    result = sgaudit({"audit", seed, "--today", date});
+    EXPECT_EQ(result.exit_code, 2) << date;
+    EXPECT_EQ(result.err,
+              "sgaudit: error: --today \"" + std::string(date) + "\": expected a date YYYY-MM-DD\n");
+  }
+  EXPECT_EQ(sgaudit({"audit", seed, "--today", "2028-02-29"}).exit_code,
+            1);  // a leap day; the seed has findings
+  result = sgaudit({"serve", "--db", (dir / "x.db").string(), "--tls-cert", (dir / "none.crt").string(),
+                    "--tls-key", (dir / "none.key").string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err,
+              HasSubstr("--tls-cert " + (dir / "none.crt").string() + ": No such file or directory"));
+}
+
 }  // namespace
 }  // namespace sgaudit

@@ -182,6 +182,18 @@ class Serve final : public Command {
     config.tls_reload_interval = std::chrono::seconds(tls_reload_s_);
     if (config.demo) config.public_read = true;
     config.scheduler = !no_scheduler_;
+    // Files named by the configuration are the caller's input: one that cannot be read is exit 2 before
+    // anything starts (what is in them is checked when the server loads them).
+    for (const auto& [flag, path] :
+         {std::pair{"--tls-cert", config.tls_certificate}, std::pair{"--tls-key", config.tls_private_key}}) {
+      if (path.empty()) continue;
+      std::error_code error;
+      if (!std::filesystem::is_regular_file(path, error))
+        return usageError(std::string(flag) + " " + path.string() + ": " +
+                          (error ? error.message() : std::string("no such file")));
+    }
+    if (!config.kubeconfig_dir.empty() && !std::filesystem::is_directory(config.kubeconfig_dir))
+      return usageError("--kubeconfig-dir " + config.kubeconfig_dir.string() + ": no such folder");
     return serve(config);
   }
 
@@ -225,7 +237,11 @@ class Serve final : public Command {
     try {
       server.listen();
     } catch (const std::exception& e) {
-      std::cerr << "sgaudit: error: " << e.what() << "\n";
+      // A port that is taken is a runtime failure (1); certificate files that do not load are configuration
+      // (2).
+      const std::string message = e.what();
+      if (message.find("TLS") != std::string::npos) return usageError(message);
+      std::cerr << "sgaudit: error: " << message << "\n";
       return kExitFailure;
     }
     ListenAddress bound = config.listen;
