@@ -121,6 +121,15 @@ std::optional<HttpResponse> authorize(const HttpRequest& request, const RouteSpe
     response.headers["WWW-Authenticate"] = "Bearer realm=\"sgaudit\"";
     return response;
   }
+  if (!header && static_cast<int>(principal.role) < static_cast<int>(spec.role)) {
+    // --public-read lets anonymous callers read; anything more needs a token, which this request lacks: 401,
+    // not 403 (no token is "who are you", not "you may not").
+    HttpResponse response = HttpResponse::problem(
+        401, "this needs a bearer token with the " + std::string(toString(spec.role)) + " role",
+        request.path);
+    response.headers["WWW-Authenticate"] = "Bearer realm=\"sgaudit\"";
+    return response;
+  }
   if (static_cast<int>(principal.role) < static_cast<int>(spec.role)) {
     return HttpResponse::problem(403,
                                  "this needs the " + std::string(toString(spec.role)) +

@@ -619,8 +619,12 @@ TEST(ApiTest, DemoLoadsTheSeedScenario) {
   ASSERT_EQ(items.size(), 1U);
   EXPECT_EQ(items.at(0).at("summary").at("findings"), 6);
   EXPECT_EQ(server.call("GET", "/").status, 200);
-  // Reads are public in the demo; writes still need a token with the role.
+  // Reads are public in the demo; writes still need a token with the role (401 without one, 403 for a
+  // reader).
   expectProblem(server.call("POST", "/api/v1/audits", R"({"cluster": "cce-demo"})", {},
+                            "Content-Type: application/json\r\n"),
+                401);
+  expectProblem(server.call("POST", "/api/v1/audits", R"({"cluster": "cce-demo"})", server.reader,
                             "Content-Type: application/json\r\n"),
                 403);
   server.stop();

@@ -187,7 +187,8 @@ TEST_F(RouterTest, TokensAreStoredHashed) {
   EXPECT_EQ(token.size(), 4U + 43U);
 }
 
-// Test that public reads (the demo) act as a reader without a token, and still may not write.
+// Test that public reads (the demo) act as a reader without a token, and still may not write: a write without
+// a token is 401 (a token is missing), and one with a reader token 403 (the token's role is too low).
 TEST(RouterPublicReadTest, PublicReadIsReaderOnly) {
   test::TempDir dir;
   Config config;
@@ -197,6 +198,12 @@ TEST(RouterPublicReadTest, PublicReadIsReaderOnly) {
   HttpRequest post = HttpRequest::make("POST", "/api/v1/audits");
   post.headers["Content-Type"] = "application/json";
   post.body = "{\"cluster\": \"x\"}";
+  const HttpResponse anonymous = route(post, context);
+  expectProblem(anonymous, 401);
+  EXPECT_EQ(anonymous.headers.at("WWW-Authenticate"), "Bearer realm=\"sgaudit\"");
+  const std::string reader = context.withDatabase(
+      [](db::Database& db) { return createToken(db, "r", Role::Reader, "2026-12-04T00:00:00Z"); });
+  post.headers["Authorization"] = "Bearer " + reader;
   expectProblem(route(post, context), 403);
 }
 

@@ -41,11 +41,12 @@ std::optional<std::string> refuseV4(std::uint32_t a, const TargetPolicy& policy)
   if (inV4(a, v4(224, 0, 0, 0), 4)) return "multicast address (224.0.0.0/4)";
   if (inV4(a, v4(240, 0, 0, 0), 4)) return "reserved address (240.0.0.0/4)";
   if (!policy.allow_private_targets) {
-    if (inV4(a, v4(127, 0, 0, 0), 8)) return "loopback address (127.0.0.0/8); allow_private_targets is off";
+    if (inV4(a, v4(127, 0, 0, 0), 8))
+      return "loopback address (127.0.0.0/8); the server runs without --allow-private-webhooks";
     for (auto [net, bits] : {std::pair{v4(10, 0, 0, 0), 8}, std::pair{v4(172, 16, 0, 0), 12},
                              std::pair{v4(192, 168, 0, 0), 16}, std::pair{v4(100, 64, 0, 0), 10},
                              std::pair{v4(192, 0, 0, 0), 24}, std::pair{v4(198, 18, 0, 0), 15}}) {
-      if (inV4(a, net, bits)) return "private address; allow_private_targets is off";
+      if (inV4(a, net, bits)) return "private address; the server runs without --allow-private-webhooks";
     }
   }
   return std::nullopt;
@@ -68,10 +69,12 @@ std::optional<std::string> refuseV6(const std::array<unsigned char, 16>& b, cons
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return "link-local address (fe80::/10)";
   if (b[0] == 0xff) return "multicast address (ff00::/8)";
   if (!policy.allow_private_targets) {
-    if (zero_prefix && b[15] == 1) return "loopback address (::1); allow_private_targets is off";
-    if ((b[0] & 0xfe) == 0xfc) return "private address (fc00::/7); allow_private_targets is off";
+    if (zero_prefix && b[15] == 1)
+      return "loopback address (::1); the server runs without --allow-private-webhooks";
+    if ((b[0] & 0xfe) == 0xfc)
+      return "private address (fc00::/7); the server runs without --allow-private-webhooks";
     if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
-      return "site-local address (fec0::/10); allow_private_targets is off";
+      return "site-local address (fec0::/10); the server runs without --allow-private-webhooks";
   }
   if (zero_prefix && b[15] != 1) return "reserved address (::/120)";
   return std::nullopt;
@@ -172,7 +175,8 @@ core::Result<TargetUrl> parseTargetUrl(std::string_view url, const TargetPolicy&
     }
   }
   if (!policy.allow_private_targets && (out.host == "localhost" || out.host.ends_with(".localhost"))) {
-    return fail("host " + out.host + " refused: loopback name; allow_private_targets is off");
+    return fail("host " + out.host +
+                " refused: loopback name; the server runs without --allow-private-webhooks");
   }
   return out;
 }

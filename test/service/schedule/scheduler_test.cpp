@@ -370,9 +370,9 @@ TEST_F(SchedulerTest, RefusedTargetFailsWithoutRequest) {
   const auto deliveries = store_.deliveries(store_.runs(id)[0].id);
   ASSERT_EQ(deliveries.size(), 1U);
   EXPECT_EQ(deliveries[0].state, "failed");
-  EXPECT_EQ(
-      *deliveries[0].last_error,
-      "target refused: host 127.0.0.1 refused: loopback address (127.0.0.0/8); allow_private_targets is off");
+  EXPECT_EQ(*deliveries[0].last_error,
+            "target refused: host 127.0.0.1 refused: loopback address (127.0.0.0/8); the server runs without "
+            "--allow-private-webhooks");
 }
 
 // Test that a failed audit is recorded with its error and is not the base of the next diff.
