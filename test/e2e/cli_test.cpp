@@ -11,6 +11,7 @@
 
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -331,9 +332,17 @@ TEST(CliTest, UnreadableInputsAreOneLineNotAnAbort) {
   std::filesystem::copy_file(test::testDataDir() / "scenarios" / "cce-seed" / "nodes.json",
                              dir / "cluster" / "nodes.json");
   std::filesystem::create_directory_symlink(dir / "cluster", dir / "cluster" / "loop");
+  std::filesystem::create_symlink(dir / "nowhere.json", dir / "cluster" / "dangling.json");
   result = sgaudit({"audit", (dir / "cluster").string(), "--format", "json"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(nlohmann::json::parse(result.out).at("inputs").size(), 1u);
+  const auto inputs = nlohmann::json::parse(result.out).at("inputs");
+  ASSERT_EQ(inputs.size(), 3u) << inputs.dump();  // nodes.json, and the two links listed as skipped
+  EXPECT_EQ(inputs.at(0).at("kind"), "kubectl.json");
+  std::set<std::string> reasons;
+  for (std::size_t i = 1; i < inputs.size(); ++i)
+    reasons.insert(inputs.at(i).value("reason", ""));
+  EXPECT_EQ(reasons, (std::set<std::string>{"a symbolic link to nothing",
+                                            "a symbolic link to a folder, not followed"}));
 }
 
 // Test that a server out of file descriptors backs off instead of spinning: with `ulimit -n 64` and 100

@@ -437,6 +437,10 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
     if (auto error = addFile(path)) errors.push_back(*error);
     return errors;
   }
+  std::filesystem::path folder = std::filesystem::absolute(path).lexically_normal();
+  if (!folder.has_filename())
+    folder = folder.parent_path();  // "cce-seed/" names the same folder as "cce-seed"
+  const std::filesystem::path root = folder.parent_path();
   std::vector<std::filesystem::path> files;
   for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
        !ec && it != std::filesystem::end(it); it.increment(ec)) {
@@ -444,6 +448,18 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
     if (name.starts_with(".")) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
+    }
+    if (it->is_symlink()) {
+      // Links are not followed (a link to its own folder would loop): named among the skipped, not dropped.
+      std::error_code target_ec;
+      const bool folder = std::filesystem::is_directory(it->path(), target_ec);
+      const bool dangling = !std::filesystem::exists(it->path(), target_ec);
+      if (folder || dangling) {
+        inventory_.skipped.push_back(
+            {std::filesystem::absolute(it->path()).lexically_normal().lexically_relative(root).string(),
+             dangling ? "a symbolic link to nothing" : "a symbolic link to a folder, not followed"});
+        continue;
+      }
     }
     if (!it->is_regular_file()) continue;
     const std::string extension = it->path().extension().string();
@@ -458,10 +474,6 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
   }
   if (ec) errors.push_back(InputError{path.string(), "", "cannot list: " + ec.message()});
   std::sort(files.begin(), files.end());
-  std::filesystem::path folder = std::filesystem::absolute(path).lexically_normal();
-  if (!folder.has_filename())
-    folder = folder.parent_path();  // "cce-seed/" names the same folder as "cce-seed"
-  const std::filesystem::path root = folder.parent_path();
   for (const auto& file : files) {
     const std::string name =
         std::filesystem::absolute(file).lexically_normal().lexically_relative(root).string();
