@@ -18,17 +18,6 @@
 #include "sgaudit/service/app_context.hpp"
 #include "sgaudit/service/logging.hpp"
 
-#ifdef SGAUDIT_WITH_JEMALLOC
-// jemalloc's options, read at its start: a background thread returns freed memory to the system within about
-// a second (by default it is returned only as later allocations happen, so a server that refused one large
-// upload stayed at that upload's high-water mark: 84 MB resident idle after a 60,000-pod upload, 17 MB with
-// this). MALLOC_CONF still overrides it.
-extern "C" {
-// NOLINTNEXTLINE: the name jemalloc looks for.
-const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
-}
-#endif
-
 namespace {
 
 // Edit distance (insertions, deletions, substitutions, transpositions of neighbours).

@@ -5,6 +5,10 @@
 #include <iostream>
 #include <optional>
 
+#ifdef SGAUDIT_WITH_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 #include "command.hpp"
 #include "sgaudit/db/migrator.hpp"
 #include "sgaudit/service/api.hpp"
@@ -29,6 +33,25 @@ CLI::Validator listenValidator() {
         return ListenAddress::parse(text, &error) ? std::string() : error;
       },
       "", "ListenAddress");
+}
+
+// A long-running server gives freed memory back to the system within about a second (jemalloc's background
+// thread and a short decay): by default it is returned only as later allocations happen, so a server that
+// refused one large upload stayed at that upload's high-water mark (84 MB resident idle after a 60,000-pod
+// upload, 17 MB with this). Only `serve`: in a one-shot audit the early purging cost 18% of the AWS stress
+// fleet's time.
+void returnFreedMemorySoon() {
+#ifdef SGAUDIT_WITH_JEMALLOC
+  bool on = true;
+  mallctl("background_thread", nullptr, nullptr, &on, sizeof on);
+  ssize_t dirty = 1000;
+  ssize_t muzzy = 0;
+  mallctl("arenas.dirty_decay_ms", nullptr, nullptr, &dirty, sizeof dirty);
+  mallctl("arenas.muzzy_decay_ms", nullptr, nullptr, &muzzy, sizeof muzzy);
+  const std::string all = "arena." + std::to_string(MALLCTL_ARENAS_ALL);
+  mallctl((all + ".dirty_decay_ms").c_str(), nullptr, nullptr, &dirty, sizeof dirty);
+  mallctl((all + ".muzzy_decay_ms").c_str(), nullptr, nullptr, &muzzy, sizeof muzzy);
+#endif
 }
 
 class Serve final : public Command {
@@ -199,6 +222,7 @@ class Serve final : public Command {
 
  private:
   static int serve(const Config& config) {
+    returnFreedMemorySoon();
     db::MigrationReport report;
     auto database = db::openAndMigrate(config.database_path, &report);
     if (!report.applied.empty()) {
