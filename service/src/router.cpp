@@ -16,7 +16,8 @@ namespace h = handlers;
 
 constexpr std::array kRoutes = {
     RouteSpec{"GET", "/", Role::Reader, &h::indexPage},
-    RouteSpec{"GET", "/healthz", Role::None, &h::healthz},
+    // Liveness never waits for a worker (they may all wait on SQLite behind a large upload's commit).
+    RouteSpec{"GET", "/healthz", Role::None, &h::healthz, false, true},
     RouteSpec{"GET", "/readyz", Role::None, &h::readyz},
     RouteSpec{"GET", "/metrics", Role::None, &h::metrics},
     RouteSpec{"GET", "/api/v1/version", Role::Reader, &h::version},
@@ -184,6 +185,12 @@ std::optional<HttpResponse> precheckRequest(const HttpRequest& request, AppConte
 bool spoolsBody(const HttpRequest& request) {
   const RouteMatch match = matchRoute(request.method, request.path);
   return match.spec != nullptr && match.spec->spool_body;
+}
+
+std::optional<HttpResponse> answerOnIoThread(const HttpRequest& request, AppContext& context) {
+  const RouteMatch match = matchRoute(request.method, request.path);
+  if (match.spec == nullptr || !match.spec->on_io_thread) return std::nullopt;
+  return route(request, context);
 }
 
 HttpResponse route(const HttpRequest& request, AppContext& context) {

@@ -6,6 +6,7 @@
 
 #include "sgaudit/db/migrator.hpp"
 #include "sgaudit/db/token_store.hpp"
+#include "sgaudit/service/api.hpp"
 #include "sgaudit/service/auth.hpp"
 #include "support/temp_dir.hpp"
 
@@ -185,6 +186,21 @@ TEST_F(RouterTest, TokensAreStoredHashed) {
   EXPECT_THAT(stored, ::testing::HasSubstr(tokenHash(token)));
   EXPECT_TRUE(token.starts_with("sga_"));
   EXPECT_EQ(token.size(), 4U + 43U);
+}
+
+// Test that only routes marked on_io_thread (liveness) are answered on the I/O thread, counted like the rest.
+TEST(RouterIoThreadTest, OnlyLivenessIsAnsweredOnTheIoThread) {
+  test::TempDir dir;
+  AppContext context(Config{}, db::openAndMigrate(dir / "io.db"));
+  const auto health = answerOnIoThread(HttpRequest::make("GET", "/healthz"), context);
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(health->body).at("status"), "ok");
+  EXPECT_TRUE(answerOnIoThread(HttpRequest::make("HEAD", "/healthz"), context).has_value());
+  EXPECT_FALSE(answerOnIoThread(HttpRequest::make("GET", "/readyz"), context).has_value());
+  EXPECT_FALSE(answerOnIoThread(HttpRequest::make("GET", "/api/v1/version"), context).has_value());
+  EXPECT_FALSE(answerOnIoThread(HttpRequest::make("POST", "/healthz"), context).has_value());
+  EXPECT_NE(context.metrics().render().find("route=\"/healthz\",status=\"200\"} 2"), std::string::npos);
 }
 
 // Test that public reads (the demo) act as a reader without a token, and still may not write: a write without

@@ -243,13 +243,8 @@ class Serve final : public Command {
     options.handle_signals = true;
     options.precheck = [&context](const HttpRequest& request) { return precheckRequest(request, context); };
     options.spool_body = [](const HttpRequest& request) { return spoolsBody(request); };
-    // Liveness never waits for a worker (they may all wait on SQLite behind a large upload's commit).
-    options.inline_answer = [&context](const HttpRequest& request) -> std::optional<HttpResponse> {
-      if (request.path != "/healthz" || (request.method != "GET" && request.method != "HEAD"))
-        return std::nullopt;
-      HttpResponse response = HttpResponse::json(200, R"({"status":"ok"})");
-      context.metrics().recordRequest("GET", "/healthz", 200, 0);
-      return response;
+    options.inline_answer = [&context](const HttpRequest& request) {
+      return answerOnIoThread(request, context);
     };
     options.on_refused = [&context](int status) {
       context.metrics().recordRequest("-", "refused", status, 0);

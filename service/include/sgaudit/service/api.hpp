@@ -37,7 +37,8 @@ struct RouteSpec {
   std::string_view pattern;  // "/api/v1/audits/{id}/findings"
   Role role;                 // Role::None: open to everyone (health, readiness, metrics)
   ApiHandler handler;
-  bool spool_body = false;  // uploads: the body goes to a file, with the upload limit
+  bool spool_body = false;    // uploads: the body goes to a file, with the upload limit
+  bool on_io_thread = false;  // answered on the I/O thread, never queued behind workers (no SQLite, no wait)
 };
 
 std::span<const RouteSpec> apiRoutes();
@@ -55,5 +56,7 @@ RouteMatch matchRoute(std::string_view method, std::string_view path);
 std::optional<HttpResponse> precheckRequest(const HttpRequest& request, AppContext& context);
 // Whether the server should spool this request's body to a file.
 bool spoolsBody(const HttpRequest& request);
+// A route marked on_io_thread (liveness), routed and counted as any request; nullopt for the others.
+std::optional<HttpResponse> answerOnIoThread(const HttpRequest& request, AppContext& context);
 
 }  // namespace sgaudit::service
