@@ -6,6 +6,7 @@
 #include <set>
 
 #include "sgaudit/collect/base64.hpp"
+#include "sgaudit/collect/files.hpp"
 
 namespace sgaudit::collect {
 namespace {
@@ -217,6 +218,20 @@ std::variant<ClusterAccess, std::string> resolveKubeconfig(const std::vector<Kub
   } catch (const YAML::Exception& error) {
     return std::string("kubeconfig: ") + error.what();
   }
+}
+
+std::variant<ClusterAccess, std::string> loadKubeconfig(const std::vector<fs::path>& paths, bool skip_missing,
+                                                        std::string_view context) {
+  std::vector<KubeconfigText> files;
+  for (const auto& path : paths) {
+    std::error_code error;
+    if (skip_missing && !fs::exists(path, error)) continue;
+    auto file = readSmallFile(path, "kubeconfig", std::uintmax_t{16} << 20);
+    if (!file.error.empty()) return file.error;
+    files.push_back({path, std::move(file.text)});
+  }
+  if (files.empty()) return std::string("none of the kubeconfig files in $KUBECONFIG exists");
+  return resolveKubeconfig(files, context);
 }
 
 std::vector<fs::path> kubeconfigPaths(const std::string& flag, const char* kubeconfig_env,

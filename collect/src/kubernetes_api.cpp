@@ -1,40 +1,12 @@
 #include "sgaudit/collect/kubernetes_api.hpp"
 
-#include <fstream>
-#include <sstream>
+#include "sgaudit/collect/files.hpp"
 
 namespace sgaudit::collect {
 namespace {
 
-namespace fs = std::filesystem;
-
+// Certificates, keys and tokens are a few KB; a megabyte is no credential.
 constexpr std::uintmax_t kCredentialFileLimit = 1 << 20;
-
-// A credential file's text, or why it cannot be read (the message names the file, never its content).
-struct FileText {
-  std::string text;
-  std::string error;
-};
-
-FileText readSmallFile(const fs::path& path, const char* what) {
-  std::error_code error;
-  const auto size = fs::file_size(path, error);
-  if (error) return {{}, std::string(what) + " " + path.string() + ": " + error.message()};
-  if (size > kCredentialFileLimit)
-    return {{}, std::string(what) + " " + path.string() + ": larger than 1 MiB"};
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && size > 0) return {{}, std::string(what) + " " + path.string() + ": cannot be read"};
-  return {text.str(), {}};
-}
-
-std::string trimmed(std::string text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
-}
 
 }  // namespace
 
@@ -55,19 +27,19 @@ std::variant<std::unique_ptr<KubernetesApi>, std::string> KubernetesApi::connect
   TlsSettings tls;
   tls.ca_pem = access.ca_pem;
   if (tls.ca_pem.empty() && !access.ca_file.empty()) {
-    auto text = readSmallFile(access.ca_file, "certificate-authority");
+    auto text = readSmallFile(access.ca_file, "certificate-authority", kCredentialFileLimit);
     if (!text.error.empty()) return text.error;
     tls.ca_pem = std::move(text.text);
   }
   tls.client_cert_pem = access.client_cert_pem;
   if (tls.client_cert_pem.empty() && !access.client_cert_file.empty()) {
-    auto text = readSmallFile(access.client_cert_file, "client-certificate");
+    auto text = readSmallFile(access.client_cert_file, "client-certificate", kCredentialFileLimit);
     if (!text.error.empty()) return text.error;
     tls.client_cert_pem = std::move(text.text);
   }
   tls.client_key_pem = access.client_key_pem;
   if (tls.client_key_pem.empty() && !access.client_key_file.empty()) {
-    auto text = readSmallFile(access.client_key_file, "client-key");
+    auto text = readSmallFile(access.client_key_file, "client-key", kCredentialFileLimit);
     if (!text.error.empty()) return text.error;
     tls.client_key_pem = std::move(text.text);
   }
@@ -99,12 +71,10 @@ KubernetesApi::Authorization KubernetesApi::bearer(bool renew) {
   if (!access_.token_file.empty()) {
     const auto now = std::chrono::steady_clock::now();
     if (file_token_.empty() || renew || now - file_token_read_ >= options_.token_file_reread) {
-      auto text = readSmallFile(access_.token_file, "tokenFile");
-      if (!text.error.empty()) return {{}, text.error};
-      file_token_ = trimmed(std::move(text.text));
+      auto token = readTokenFile(access_.token_file, "tokenFile", kCredentialFileLimit);
+      if (!token.error.empty()) return {{}, token.error};
+      file_token_ = std::move(token.text);
       file_token_read_ = now;
-      if (file_token_.empty() || file_token_.find_first_of("\r\n") != std::string::npos)
-        return {{}, "tokenFile " + access_.token_file.string() + ": expected one token"};
     }
     return {"Bearer " + file_token_, {}};
   }

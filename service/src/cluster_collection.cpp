@@ -1,9 +1,7 @@
 #include "sgaudit/service/cluster_collection.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "sgaudit/cloud/inputs/loader.hpp"
 #include "sgaudit/collect/kubernetes_api.hpp"
@@ -57,15 +55,7 @@ std::variant<collect::ClusterAccess, std::string> accessOf(const Config& config,
     return std::move(*access);
   }
   if (config.kubeconfig_dir.empty()) return std::string("the server has no --kubeconfig-dir");
-  const fs::path path = config.kubeconfig_dir / source.file;
-  std::error_code error;
-  const auto size = fs::file_size(path, error);
-  if (error) return "kubeconfig " + source.file + ": " + error.message();
-  if (size > (std::uintmax_t{16} << 20)) return "kubeconfig " + source.file + ": larger than 16 MiB";
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return collect::resolveKubeconfig({{path, text.str()}}, source.context);
+  return collect::loadKubeconfig({config.kubeconfig_dir / source.file}, false, source.context);
 }
 
 }  // namespace

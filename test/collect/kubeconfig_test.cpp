@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "sgaudit/collect/base64.hpp"
+#include "sgaudit/collect/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace sgaudit::collect {
@@ -172,6 +173,38 @@ TEST(KubeconfigTest, InClusterNeedsBothServiceVariables) {
   EXPECT_EQ(v4->token_file, "/sa/token");
   EXPECT_EQ(v4->ca_file, "/sa/ca.crt");
   EXPECT_EQ(inClusterAccess("fd00:10:96::1", "443", "/sa")->server, "https://[fd00:10:96::1]:443");
+}
+
+TEST(KubeconfigTest, LoadSkipsMissingEntriesOnlyWhenAsked) {
+  test::TempDir dir;
+  std::ofstream(dir / "config") << kEksConfig;
+  const std::vector<std::filesystem::path> paths{dir / "absent", dir / "config"};
+  const auto skipped = loadKubeconfig(paths, true, "internal");
+  ASSERT_TRUE(std::holds_alternative<ClusterAccess>(skipped)) << std::get<std::string>(skipped);
+  EXPECT_EQ(std::get<ClusterAccess>(skipped).ca_file, dir / "ca" / "cluster-ca.crt");
+  const auto named = loadKubeconfig(paths, false, "internal");
+  ASSERT_TRUE(std::holds_alternative<std::string>(named));
+  EXPECT_EQ(std::get<std::string>(named),
+            "kubeconfig " + (dir / "absent").string() + ": No such file or directory");
+  EXPECT_EQ(std::get<std::string>(loadKubeconfig({dir / "absent"}, true, "")),
+            "none of the kubeconfig files in $KUBECONFIG exists");
+}
+
+TEST(FilesTest, TokenFilesHoldOneTokenWithinTheirBound) {
+  test::TempDir dir;
+  std::ofstream(dir / "token") << "  eyJhbGciOiJSUzI1NiJ9.e30.sig\n";
+  EXPECT_EQ(readTokenFile(dir / "token", "tokenFile", 4096).text, "eyJhbGciOiJSUzI1NiJ9.e30.sig");
+  std::ofstream(dir / "two") << "one two\n";
+  EXPECT_EQ(readTokenFile(dir / "two", "tokenFile", 4096).error,
+            "tokenFile " + (dir / "two").string() + ": expected one token");
+  std::ofstream(dir / "empty") << "\n";
+  EXPECT_EQ(readTokenFile(dir / "empty", "tokenFile", 4096).error,
+            "tokenFile " + (dir / "empty").string() + ": expected one token");
+  std::ofstream(dir / "big") << std::string(5000, 'x');
+  EXPECT_EQ(readTokenFile(dir / "big", "--token-file", 4096).error,
+            "--token-file " + (dir / "big").string() + ": larger than 4096 bytes");
+  EXPECT_EQ(readSmallFile(dir / "none", "--ca-file", 4096).error,
+            "--ca-file " + (dir / "none").string() + ": No such file or directory");
 }
 
 TEST(Base64Test, DecodesWhatKubeconfigsHoldAndRefusesTheRest) {

@@ -14,11 +14,11 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "command.hpp"
 #include "sgaudit/cloud/node/proc_net.hpp"
+#include "sgaudit/collect/files.hpp"
 #include "sgaudit/collect/http_client.hpp"
 #include "sgaudit/service/api_support.hpp"
 #include "sgaudit/service/app_context.hpp"
@@ -59,31 +59,6 @@ std::optional<unsigned> parseInterval(const std::string& text) {
   if (unit == "h") scale = 3600;
   if (scale == 0 || value == 0 || value > 86400 / scale) return std::nullopt;
   return value * scale;
-}
-
-std::string readToken(const fs::path& file, std::string& error) {
-  std::error_code code;
-  const auto size = fs::file_size(file, code);
-  if (code) {
-    error = "--token-file " + file.string() + ": " + code.message();
-    return {};
-  }
-  if (size > 4096) {
-    error = "--token-file " + file.string() + ": larger than a token";
-    return {};
-  }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string token = text.str();
-  const auto first = token.find_first_not_of(" \t\r\n");
-  const auto last = token.find_last_not_of(" \t\r\n");
-  token = first == std::string::npos ? "" : token.substr(first, last - first + 1);
-  if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
-    error = "--token-file " + file.string() + ": expected one token";
-    return {};
-  }
-  return token;
 }
 
 // The server's problem+json title or detail, or the status line.
@@ -149,11 +124,9 @@ class Agent final : public Command {
         return usageError("--server \"" + server_ + "\": " + *why);
       collect::TlsSettings tls;
       if (!ca_file_.empty()) {
-        std::ifstream in(ca_file_, std::ios::binary);
-        std::ostringstream text;
-        text << in.rdbuf();
-        if (!in) return usageError("--ca-file " + ca_file_.string() + ": cannot be read");
-        tls.ca_pem = text.str();
+        auto ca = collect::readSmallFile(ca_file_, "--ca-file", std::uintmax_t{1} << 20);
+        if (!ca.error.empty()) return usageError(ca.error);
+        tls.ca_pem = std::move(ca.text);
       }
       collect::HttpClientOptions options;
       options.request_timeout = std::chrono::seconds(30);
@@ -231,12 +204,13 @@ class Agent final : public Command {
   }
 
   int push(const std::string& listing, std::size_t count) {
-    std::string error;
-    const std::string token = readToken(token_file_, error);
-    if (!error.empty()) {
-      std::cerr << "sgaudit: error: " << error << "\n";
+    // Re-read for every push: a rotated token is taken up without a restart.
+    const auto token_file = collect::readTokenFile(token_file_, "--token-file", 4096);
+    if (!token_file.error.empty()) {
+      std::cerr << "sgaudit: error: " << token_file.error << "\n";
       return kExitUsage;
     }
+    const std::string& token = token_file.text;
     collect::HttpRequest request;
     request.method = "POST";
     request.target = "/api/v1/clusters/" + cluster_ + "/inputs?name=" + node_name_ + ".txt";

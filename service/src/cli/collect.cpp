@@ -4,9 +4,7 @@
 // named with the RBAC rule it needs); 2: nothing written (unreachable server, a certificate not trusted, 401,
 // bad kubeconfig).
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "command.hpp"
 #include "sgaudit/collect/kubernetes_api.hpp"
@@ -103,23 +101,8 @@ class Collect final : public Command {
       }
       return std::string("no kubeconfig (--kubeconfig, $KUBECONFIG, ~/.kube/config) and not in a pod");
     }
-    std::vector<collect::KubeconfigText> files;
-    for (const auto& path : paths) {
-      std::error_code error;
-      const auto size = fs::file_size(path, error);
-      if (error) {
-        // kubectl skips $KUBECONFIG entries that do not exist; a file named by --kubeconfig must exist.
-        if (!kubeconfig_.empty()) return path.string() + ": " + error.message();
-        continue;
-      }
-      if (size > (std::uintmax_t{16} << 20)) return path.string() + ": larger than 16 MiB, not a kubeconfig";
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream text;
-      text << in.rdbuf();
-      files.push_back({path, text.str()});
-    }
-    if (files.empty()) return std::string("none of the kubeconfig files in $KUBECONFIG exists");
-    return collect::resolveKubeconfig(files, context_);
+    // kubectl skips $KUBECONFIG entries that do not exist; a file named by --kubeconfig must exist.
+    return collect::loadKubeconfig(paths, kubeconfig_.empty(), context_);
   }
 
   CLI::App* kubernetes_ = nullptr;

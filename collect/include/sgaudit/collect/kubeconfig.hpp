@@ -59,6 +59,11 @@ struct KubeconfigText {
 std::variant<ClusterAccess, std::string> resolveKubeconfig(const std::vector<KubeconfigText>& files,
                                                            std::string_view context);
 
+// Reads the kubeconfig files (each at most 16 MiB) and resolves `context` from them. `skip_missing`: a file
+// that does not exist is left out, as kubectl does for $KUBECONFIG's entries; otherwise it is an error.
+std::variant<ClusterAccess, std::string> loadKubeconfig(const std::vector<std::filesystem::path>& paths,
+                                                        bool skip_missing, std::string_view context);
+
 // The kubeconfig files to read, in kubectl's order of precedence: `flag` when given, else $KUBECONFIG's
 // entries (empty entries skipped), else $HOME/.kube/config when it exists. Empty: none (then in-cluster).
 std::vector<std::filesystem::path> kubeconfigPaths(const std::string& flag, const char* kubeconfig_env,
