@@ -35,40 +35,6 @@ void writePem(const std::filesystem::path& path, const auto& write) {
 
 }  // namespace
 
-CertificateFiles writeSelfSignedCertificate(const std::filesystem::path& folder, const std::string& stem,
-                                            const std::string& common_name, int days_valid) {
-  KeyPtr key(EVP_EC_gen("P-256"));
-  check(key != nullptr, "generating the key");
-  CertPtr certificate(X509_new());
-  check(certificate != nullptr, "X509_new");
-  X509_set_version(certificate.get(), 2);
-  static long serial = 1;
-  ASN1_INTEGER_set(X509_get_serialNumber(certificate.get()), serial++);
-  const long seconds = static_cast<long>(days_valid) * 86400;
-  // An expired certificate is made valid until `days_valid` ago (and from a day before that).
-  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), seconds < 0 ? seconds - 86400 : -3600);
-  X509_gmtime_adj(X509_getm_notAfter(certificate.get()), seconds);
-  X509_set_pubkey(certificate.get(), key.get());
-  X509_NAME* name = X509_get_subject_name(certificate.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
-  X509_set_issuer_name(certificate.get(), name);
-  X509V3_CTX context;
-  X509V3_set_ctx_nodb(&context);
-  X509V3_set_ctx(&context, certificate.get(), certificate.get(), nullptr, nullptr, 0);
-  ExtPtr san(X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, "IP:127.0.0.1"));
-  check(san != nullptr, "subjectAltName");
-  X509_add_ext(certificate.get(), san.get(), -1);
-  check(X509_sign(certificate.get(), key.get(), EVP_sha256()) > 0, "signing");
-
-  CertificateFiles files{folder / (stem + ".crt"), folder / (stem + ".key")};
-  writePem(files.certificate, [&](std::FILE* f) { return PEM_write_X509(f, certificate.get()) == 1; });
-  writePem(files.private_key, [&](std::FILE* f) {
-    return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  });
-  return files;
-}
-
 namespace {
 
 KeyPtr readKey(const std::filesystem::path& path) {
@@ -129,6 +95,35 @@ CertificateFiles writeFiles(const std::filesystem::path& folder, const std::stri
 
 }  // namespace
 
+CertificateFiles writeSelfSignedCertificate(const std::filesystem::path& folder, const std::string& stem,
+                                            const std::string& common_name, int days_valid) {
+  KeyPtr key(EVP_EC_gen("P-256"));
+  check(key != nullptr, "generating the key");
+  CertPtr certificate(X509_new());
+  check(certificate != nullptr, "X509_new");
+  X509_set_version(certificate.get(), 2);
+  static long serial = 1;
+  ASN1_INTEGER_set(X509_get_serialNumber(certificate.get()), serial++);
+  const long seconds = static_cast<long>(days_valid) * 86400;
+  // An expired certificate is made valid until `days_valid` ago (and from a day before that).
+  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), seconds < 0 ? seconds - 86400 : -3600);
+  X509_gmtime_adj(X509_getm_notAfter(certificate.get()), seconds);
+  X509_set_pubkey(certificate.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(certificate.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
+  X509_set_issuer_name(certificate.get(), name);
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, certificate.get(), certificate.get(), nullptr, nullptr, 0);
+  ExtPtr san(X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, "IP:127.0.0.1"));
+  check(san != nullptr, "subjectAltName");
+  X509_add_ext(certificate.get(), san.get(), -1);
+  check(X509_sign(certificate.get(), key.get(), EVP_sha256()) > 0, "signing");
+
+  return writeFiles(folder, stem, certificate.get(), key.get());
+}
+
 CertificateFiles writeCertificateAuthority(const std::filesystem::path& folder, const std::string& stem,
                                            const std::string& common_name) {
   KeyPtr key(EVP_EC_gen("P-256"));
@@ -161,11 +156,7 @@ CertificateFiles writeIssuedCertificate(const std::filesystem::path& folder, con
 }
 
 std::string certificateCommonName(const std::filesystem::path& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  check(file != nullptr, "opening the certificate");
-  CertPtr certificate(PEM_read_X509(file, nullptr, nullptr, nullptr));
-  std::fclose(file);
-  check(certificate != nullptr, "reading the certificate");
+  const CertPtr certificate = readCertificate(path);
   char buffer[256] = {};
   X509_NAME_get_text_by_NID(X509_get_subject_name(certificate.get()), NID_commonName, buffer, sizeof buffer);
   return buffer;

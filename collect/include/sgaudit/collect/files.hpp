@@ -18,8 +18,8 @@ struct FileText {
 // The file's bytes, when it holds at most `limit` of them.
 FileText readSmallFile(const std::filesystem::path& path, std::string_view what, std::uintmax_t limit);
 
-// A file holding one token (a bearer token, a service account's): its text trimmed of surrounding white space,
-// refused when empty or holding several words.
+// A file holding one token (a bearer token, a service account's): its text trimmed of surrounding white
+// space, refused when empty or holding several words.
 FileText readTokenFile(const std::filesystem::path& path, std::string_view what, std::uintmax_t limit);
 
 }  // namespace sgaudit::collect
