@@ -428,5 +428,39 @@ TEST(CheckRequired, CombinesIntervals) {
   EXPECT_TRUE(check.depends_on_unresolved);
 }
 
+// Test that a large question does not leave its scratch space pinned to the thread: a group of 50,000
+// rules of distinct sources, from priority to priority (each a separate range to sweep and paint), asked in
+// full and for verdicts, needs tens of megabytes of scratch; after the calls the thread keeps a few.
+TEST(Firewall, ScratchSpaceIsGivenBackAfterALargeQuestion) {
+  std::vector<SecurityGroupRule> rules;
+  for (int i = 0; i < 50'000; ++i) {
+    const std::string cidr = "10." + std::to_string(i / 512) + "." + std::to_string(i / 2 % 256) +
+                             (i % 2 == 0 ? ".0/25" : ".128/25");
+    rules.push_back(rule("r" + std::to_string(i), i % 3 == 0 ? RuleAction::Deny : RuleAction::Allow,
+                         Protocol::tcp(), {80, 80}, cidr, i));
+  }
+  FirewallCompiler compiler(kNoResolver);
+  const CompiledFirewall compiled =
+      compiler.compile(oneLayer(EvaluationModel::FirstMatchByPriority, {group("sg-big", std::move(rules))}));
+  const std::vector<KeyQuestion> questions{{&compiled, Protocol::tcp(), 80},
+                                           {&compiled, Protocol::tcp(), 81}};
+  std::size_t pieces = 0;
+  reachEach(questions,
+            [&](std::size_t, const PortIntervalAnswer& answer) { pieces += answer.pieces.size(); });
+  std::size_t admitted = 0;
+  verdictEach(questions, [&](std::size_t, const ReachVerdict& verdict) {
+    admitted += verdict.admitted.ranges(IpFamily::V4).size();
+  });
+  const ReachAnswer one = reach(compiled, Protocol::tcp(), PortRange{79, 81});
+  // The questions were large: port 80 alone has a piece per source.
+  EXPECT_GT(pieces, 50'000u);
+  EXPECT_GT(admitted, 15'000u);
+  ASSERT_EQ(one.intervals.size(), 3u);
+  EXPECT_GT(one.intervals[1].pieces.size(), 50'000u);
+  // Six kinds of scratch space (compiling, indexing, painting a group, one question, many questions, full
+  // answers), each trimmed to at most 4 MiB when its call returns.
+  EXPECT_LE(retainedScratchBytes(), std::size_t{6} * (4 << 20));
+}
+
 }  // namespace
 }  // namespace sgaudit::core

@@ -116,6 +116,10 @@ struct ReachAnswer {
   const PortIntervalAnswer& at(std::uint16_t key) const;
 };
 
+// The bytes of scratch space the engine keeps on the calling thread between calls, so that the next question
+// allocates little: after any call, at most a few MiB per kind of work, however large the last question was.
+std::size_t retainedScratchBytes();
+
 // Sources that can send a protocol at all: IPv4 for ICMP, IPv6 for ICMPv6, both otherwise.
 AddressSet addressUniverse(Protocol protocol);
 
