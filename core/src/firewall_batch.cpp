@@ -28,7 +28,7 @@ struct FirewallContentHash {
 // answer is and how it is evaluated:
 //   Policy::Answer, what visit(question, answer) gets, with its ports set to the key asked;
 //   Policy::kAnyProtocolApart: candidates are only the rules of the protocol asked (each layer's, with each
-//     candidate's group position in scratch.candidateGroup), in no particular order; otherwise they include
+//     candidate's group position in scratch.candidate_group), in no particular order; otherwise they include
 //     the rules of protocol any, in the layer's evaluation order;
 //   policy.start(firewall, universe, scratch), before a firewall's questions about one protocol;
 //   policy.evaluate(firewall, candidates, protocol, key, universe, scratch, answer), which writes an Answer
@@ -141,7 +141,7 @@ void answerEach(std::span<const KeyQuestion> questions, Policy&& policy, Visit&&
     for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
       const auto& groups = firewall.layers[layer].groups;
       for (std::uint32_t position = 0; position < groups.size(); ++position) {
-        const auto& byProtocol = groups[position]->byProtocol;
+        const auto& byProtocol = groups[position]->by_protocol;
         const auto index = std::find_if(byProtocol.begin(), byProtocol.end(), [&](const ProtocolIndex& i) {
           return i.protocol == protocol.number();
         });
@@ -152,7 +152,7 @@ void answerEach(std::span<const KeyQuestion> questions, Policy&& policy, Visit&&
     const AddressSet& universe = universeOf(protocol);
     auto& candidates = scratch.candidates;
     candidates.resize(std::max(candidates.size(), firewall.layers.size()));
-    scratch.candidateGroup.resize(std::max(scratch.candidateGroup.size(), firewall.layers.size()));
+    scratch.candidate_group.resize(std::max(scratch.candidate_group.size(), firewall.layers.size()));
     policy.start(firewall, universe, scratch);
     for (std::size_t k = begin; k < end; ++k) {
       const std::uint32_t question = order[k].question();
@@ -169,7 +169,7 @@ void answerEach(std::span<const KeyQuestion> questions, Policy&& policy, Visit&&
       if (moved) {
         for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {
           candidates[layer].clear();
-          scratch.candidateGroup[layer].clear();
+          scratch.candidate_group[layer].clear();
         }
         for (const GroupCursor& cursor : cursors) {
           std::span<const std::uint32_t> indexed;
@@ -181,7 +181,7 @@ void answerEach(std::span<const KeyQuestion> questions, Policy&& policy, Visit&&
           if constexpr (kAnyProtocolApart) {
             for (std::uint32_t rule : indexed) {
               candidates[cursor.layer].push_back(&cursor.group->rules[rule]);
-              scratch.candidateGroup[cursor.layer].push_back(cursor.position);
+              scratch.candidate_group[cursor.layer].push_back(cursor.position);
             }
           } else {
             appendIndexedCandidates(*cursor.group, indexed, candidates[cursor.layer]);

@@ -39,17 +39,17 @@ struct IndexScratch {
   // Where each protocol's arrays lie in the pools.
   struct Placed {
     std::int16_t protocol;
-    std::size_t starts, intervals, offsets, rules, ruleCount;
+    std::size_t starts, intervals, offsets, rules, rule_count;
   };
   std::vector<std::int16_t> protocols;
-  std::vector<std::uint16_t> startPool;
-  std::vector<std::uint32_t> indexPool;
+  std::vector<std::uint16_t> start_pool;
+  std::vector<std::uint32_t> index_pool;
   std::vector<Cover> covers;
   std::vector<Placed> placed;
 
   std::size_t capacityBytes() const {
     using sgaudit::core::capacityBytes;
-    return capacityBytes(protocols) + capacityBytes(startPool) + capacityBytes(indexPool) +
+    return capacityBytes(protocols) + capacityBytes(start_pool) + capacityBytes(index_pool) +
            capacityBytes(covers) + capacityBytes(placed);
   }
 };
@@ -121,9 +121,9 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
     }
     for (std::size_t i = 0; i < at.intervals; ++i)
       offsets[i + 1] += offsets[i];
-    at.ruleCount = offsets[at.intervals];
+    at.rule_count = offsets[at.intervals];
     at.rules = indexPool.size();
-    indexPool.resize(indexPool.size() + at.ruleCount);
+    indexPool.resize(indexPool.size() + at.rule_count);
     offsets = indexPool.data() + at.offsets;
     std::uint32_t* rules = indexPool.data() + at.rules;
     // Each interval's next free place, kept in its offset and restored below.
@@ -136,15 +136,15 @@ void buildProtocolIndex(CompiledSecurityGroup& compiled) {
     offsets[0] = 0;
     placed.push_back(at);
   }
-  compiled.startPool.assign(startPool.begin(), startPool.end());
-  compiled.indexPool.assign(indexPool.begin(), indexPool.end());
-  compiled.anyProtocol = std::span<const std::uint32_t>(compiled.indexPool.data(), anyCount);
-  compiled.byProtocol.reserve(placed.size());
+  compiled.start_pool.assign(startPool.begin(), startPool.end());
+  compiled.index_pool.assign(indexPool.begin(), indexPool.end());
+  compiled.any_protocol = std::span<const std::uint32_t>(compiled.index_pool.data(), anyCount);
+  compiled.by_protocol.reserve(placed.size());
   for (const Placed& at : placed) {
-    compiled.byProtocol.push_back(ProtocolIndex{
-        at.protocol, std::span<const std::uint16_t>(compiled.startPool.data() + at.starts, at.intervals),
-        std::span<const std::uint32_t>(compiled.indexPool.data() + at.offsets, at.intervals + 1),
-        std::span<const std::uint32_t>(compiled.indexPool.data() + at.rules, at.ruleCount)});
+    compiled.by_protocol.push_back(ProtocolIndex{
+        at.protocol, std::span<const std::uint16_t>(compiled.start_pool.data() + at.starts, at.intervals),
+        std::span<const std::uint32_t>(compiled.index_pool.data() + at.offsets, at.intervals + 1),
+        std::span<const std::uint32_t>(compiled.index_pool.data() + at.rules, at.rule_count)});
   }
 }
 
@@ -153,13 +153,13 @@ struct Pending {
   const SecurityGroupRule* rule = nullptr;
   bool resolved = true;
   const AddressSet* set = nullptr;  // null for a CIDR
-  IpFamily cidrFamily = IpFamily::V4;
-  AddressRange cidrRange;
+  IpFamily cidr_family = IpFamily::V4;
+  AddressRange cidr_range;
 
   std::span<const AddressRange> ranges(IpFamily family) const {
     if (set) return set->ranges(family);
-    if (family != cidrFamily) return {};
-    return {&cidrRange, 1};
+    if (family != cidr_family) return {};
+    return {&cidr_range, 1};
   }
 };
 
@@ -190,8 +190,8 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     Pending entry;
     entry.rule = &rule;
     if (const auto* cidr = std::get_if<Cidr>(&rule.source)) {
-      entry.cidrFamily = cidr->family();
-      entry.cidrRange = cidr->range();
+      entry.cidr_family = cidr->family();
+      entry.cidr_range = cidr->range();
     } else {
       entry.set = lookupSource(resolver, rule.source);
       entry.resolved = entry.set != nullptr;
@@ -223,10 +223,10 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
   auto compiled = std::make_shared<CompiledSecurityGroup>();
   compiled->rules.reserve(pending.size());
   // Reserved exactly, so the spans taken below stay valid.
-  compiled->portPool.reserve(portCount);
-  compiled->addressPool.reserve(addressCount);
+  compiled->port_pool.reserve(portCount);
+  compiled->address_pool.reserve(addressCount);
   auto appendAddresses = [&](std::span<const AddressRange> ranges) {
-    compiled->addressPool.insert(compiled->addressPool.end(), ranges.begin(), ranges.end());
+    compiled->address_pool.insert(compiled->address_pool.end(), ranges.begin(), ranges.end());
     return static_cast<std::uint32_t>(ranges.size());
   };
   for (Pending& entry : pending) {
@@ -237,19 +237,19 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
     out.origin = std::shared_ptr<const RuleOrigin>(group, &rule.origin);
     out.action = rule.action;
     out.protocol = static_cast<std::int16_t>(rule.protocol.number());
-    std::size_t portBegin = compiled->portPool.size();
+    std::size_t portBegin = compiled->port_pool.size();
     const auto& ports = rule.ports.ranges();
-    compiled->portPool.insert(compiled->portPool.end(), ports.begin(), ports.end());
-    out.portData = compiled->portPool.data() + portBegin;
-    out.portCount = static_cast<std::uint16_t>(ports.size());
+    compiled->port_pool.insert(compiled->port_pool.end(), ports.begin(), ports.end());
+    out.port_data = compiled->port_pool.data() + portBegin;
+    out.port_count = static_cast<std::uint16_t>(ports.size());
     if (entry.resolved) {
-      out.addresses = compiled->addressPool.data() + compiled->addressPool.size();
-      if (admits(rule.ethertype, IpFamily::V4)) out.v4Count = appendAddresses(entry.ranges(IpFamily::V4));
-      if (admits(rule.ethertype, IpFamily::V6)) out.v6Count = appendAddresses(entry.ranges(IpFamily::V6));
+      out.addresses = compiled->address_pool.data() + compiled->address_pool.size();
+      if (admits(rule.ethertype, IpFamily::V4)) out.v4_count = appendAddresses(entry.ranges(IpFamily::V4));
+      if (admits(rule.ethertype, IpFamily::V6)) out.v6_count = appendAddresses(entry.ranges(IpFamily::V6));
     } else {
       out.resolved = false;
-      out.mayMatchV4 = admits(rule.ethertype, IpFamily::V4);
-      out.mayMatchV6 = admits(rule.ethertype, IpFamily::V6);
+      out.may_match_v4 = admits(rule.ethertype, IpFamily::V4);
+      out.may_match_v6 = admits(rule.ethertype, IpFamily::V6);
     }
     compiled->rules.push_back(std::move(out));
   }

@@ -30,26 +30,26 @@ namespace sgaudit::core {
 // reads, scattered over many groups, are mostly cache misses, and the smaller the rules the more of them stay
 // cached.
 struct alignas(64) CompiledRule {
-  const AddressRange* addresses = nullptr;  // when resolved: v4Count IPv4 ranges, then v6Count IPv6 ranges
-  std::uint32_t v4Count = 0;
-  std::uint32_t v6Count = 0;
+  const AddressRange* addresses = nullptr;  // when resolved: v4_count IPv4 ranges, then v6_count IPv6 ranges
+  std::uint32_t v4_count = 0;
+  std::uint32_t v6_count = 0;
   std::shared_ptr<const RuleOrigin> origin;  // cited by answers; aliases the group, which it keeps alive
   const SecurityGroupRule* rule = nullptr;   // its source, for answers
-  const PortRange* portData = nullptr;       // key ranges, read by questions over several keys
+  const PortRange* port_data = nullptr;      // key ranges, read by questions over several keys
   std::int32_t priority = 0;                 // copied: ordering reads it for every candidate
-  std::uint16_t portCount = 0;
+  std::uint16_t port_count = 0;
   std::int16_t protocol = Protocol::kAnyNumber;
   RuleAction action = RuleAction::Allow;
   bool resolved = true;
-  bool mayMatchV4 = false;  // when unresolved: the families its ethertype admits
-  bool mayMatchV6 = false;
+  bool may_match_v4 = false;  // when unresolved: the families its ethertype admits
+  bool may_match_v6 = false;
 
   std::span<const AddressRange> ranges(IpFamily family) const {
-    return family == IpFamily::V4 ? std::span<const AddressRange>(addresses, v4Count)
-                                  : std::span<const AddressRange>(addresses + v4Count, v6Count);
+    return family == IpFamily::V4 ? std::span<const AddressRange>(addresses, v4_count)
+                                  : std::span<const AddressRange>(addresses + v4_count, v6_count);
   }
-  std::span<const PortRange> ports() const { return {portData, portCount}; }
-  bool mayMatch(IpFamily family) const { return family == IpFamily::V4 ? mayMatchV4 : mayMatchV6; }
+  std::span<const PortRange> ports() const { return {port_data, port_count}; }
+  bool mayMatch(IpFamily family) const { return family == IpFamily::V4 ? may_match_v4 : may_match_v6; }
   bool keysMatter(Protocol query) const { return protocol != Protocol::kAnyNumber && query.hasKey(); }
 };
 static_assert(sizeof(CompiledRule) == 64);
@@ -175,7 +175,7 @@ struct AnyProtocolPainting {
 
 // The rules of a group for one protocol its rules name, per elementary key interval (the keys between the
 // boundaries of the protocol's rules), so that a question about one key reads only the rules that match it.
-// Rules of protocol any are kept apart (CompiledSecurityGroup::anyProtocol) and merged in at the question.
+// Rules of protocol any are kept apart (CompiledSecurityGroup::any_protocol) and merged in at the question.
 struct ProtocolIndex {
   std::int16_t protocol = 0;
   std::span<const std::uint16_t> starts;   // first key of each interval; starts[0] == 0
@@ -186,14 +186,14 @@ struct ProtocolIndex {
 struct CompiledSecurityGroup {
   std::shared_ptr<const SecurityGroup> group;
   std::vector<CompiledRule> rules;  // ingress rules that take part, in the model's order within the group
-  std::vector<PortRange> portPool;
-  std::vector<AddressRange> addressPool;
-  std::vector<ProtocolIndex> byProtocol;
-  std::span<const std::uint32_t> anyProtocol;       // rules of protocol any, ascending
-  engine::AnyProtocolPainting anyProtocolPainting;  // theirs, for verdicts
+  std::vector<PortRange> port_pool;
+  std::vector<AddressRange> address_pool;
+  std::vector<ProtocolIndex> by_protocol;
+  std::span<const std::uint32_t> any_protocol;        // rules of protocol any, ascending
+  engine::AnyProtocolPainting any_protocol_painting;  // theirs, for verdicts
   // What the index's spans point into: every protocol's starts, and its offsets and rules.
-  std::vector<std::uint16_t> startPool;
-  std::vector<std::uint32_t> indexPool;
+  std::vector<std::uint16_t> start_pool;
+  std::vector<std::uint32_t> index_pool;
 };
 
 namespace engine {
@@ -221,8 +221,8 @@ inline std::size_t intervalContaining(std::span<const std::uint16_t> starts, std
 // evaluated before it with the opposite action, as a run of IntervalOutcome::precedents.
 struct FlatChoice {
   const CompiledRule* decider = nullptr;
-  std::uint32_t precedentBegin = 0;
-  std::uint32_t precedentEnd = 0;
+  std::uint32_t precedent_begin = 0;
+  std::uint32_t precedent_end = 0;
 
   RuleAction action() const { return decider ? decider->action : RuleAction::Deny; }
 };
@@ -230,9 +230,9 @@ struct FlatChoice {
 // A piece of one family: a run of IntervalOutcome::ranges and one choice per layer from choiceBegin.
 struct FlatPiece {
   IpFamily family = IpFamily::V4;
-  std::uint32_t rangeBegin = 0;
-  std::uint32_t rangeEnd = 0;
-  std::uint32_t choiceBegin = 0;
+  std::uint32_t range_begin = 0;
+  std::uint32_t range_end = 0;
+  std::uint32_t choice_begin = 0;
   bool admitted = false;               // every layer allows
   bool depends_on_unresolved = false;  // see AddressPiece
 };
@@ -241,7 +241,7 @@ struct FlatPiece {
 // building it costs a handful of allocations however many pieces it has.
 struct IntervalOutcome {
   PortRange ports;
-  std::size_t layerCount = 0;
+  std::size_t layer_count = 0;
   std::vector<AddressRange> ranges;
   std::vector<FlatPiece> pieces;  // IPv4 first, each family in order of its first address
   std::vector<FlatChoice> choices;
@@ -259,13 +259,13 @@ struct IntervalOutcome {
   }
 
   std::span<const AddressRange> rangesOf(const FlatPiece& piece) const {
-    return {ranges.data() + piece.rangeBegin, piece.rangeEnd - piece.rangeBegin};
+    return {ranges.data() + piece.range_begin, piece.range_end - piece.range_begin};
   }
   std::span<const FlatChoice> choicesOf(const FlatPiece& piece) const {
-    return {choices.data() + piece.choiceBegin, layerCount};
+    return {choices.data() + piece.choice_begin, layer_count};
   }
   std::span<const CompiledRule* const> precedentsOf(const FlatChoice& choice) const {
-    return {precedents.data() + choice.precedentBegin, choice.precedentEnd - choice.precedentBegin};
+    return {precedents.data() + choice.precedent_begin, choice.precedent_end - choice.precedent_begin};
   }
 
   void clear() {
@@ -282,7 +282,7 @@ struct IntervalOutcome {
 
   bool sameAs(const IntervalOutcome& other) const {
     if (unresolved != other.unresolved || pieces.size() != other.pieces.size() ||
-        layerCount != other.layerCount) {
+        layer_count != other.layer_count) {
       return false;
     }
     for (std::size_t i = 0; i < pieces.size(); ++i) {
@@ -291,7 +291,7 @@ struct IntervalOutcome {
       if (a.family != b.family || !std::ranges::equal(rangesOf(a), other.rangesOf(b))) return false;
       auto aChoices = choicesOf(a);
       auto bChoices = other.choicesOf(b);
-      for (std::size_t l = 0; l < layerCount; ++l) {
+      for (std::size_t l = 0; l < layer_count; ++l) {
         if (aChoices[l].decider != bChoices[l].decider ||
             !std::ranges::equal(precedentsOf(aChoices[l]), other.precedentsOf(bChoices[l]))) {
           return false;
@@ -324,19 +324,21 @@ struct LayerRuns {
 // addresses flip when any layer may deny; denied addresses only when every denying layer may allow.
 struct LayersVerdict {
   bool admitted = true;
-  bool anyAllowLayerMayDeny = false;
-  bool everyDenyLayerMayAllow = true;
+  bool any_allow_layer_may_deny = false;
+  bool every_deny_layer_may_allow = true;
 
   // A layer's decision, and whether an unresolved reference could reverse it.
   void add(bool allows, bool mayFlip) {
     if (allows) {
-      anyAllowLayerMayDeny = anyAllowLayerMayDeny || mayFlip;
+      any_allow_layer_may_deny = any_allow_layer_may_deny || mayFlip;
     } else {
       admitted = false;
-      everyDenyLayerMayAllow = everyDenyLayerMayAllow && mayFlip;
+      every_deny_layer_may_allow = every_deny_layer_may_allow && mayFlip;
     }
   }
-  bool dependsOnUnresolved() const { return admitted ? anyAllowLayerMayDeny : everyDenyLayerMayAllow; }
+  bool dependsOnUnresolved() const {
+    return admitted ? any_allow_layer_may_deny : every_deny_layer_may_allow;
+  }
 };
 
 // The admitted and undetermined addresses of one family, canonical.
@@ -369,46 +371,46 @@ struct PaintScratch {
 // Scratch space reused across layers, families and intervals, to keep allocation out of the inner loop.
 struct Scratch {
   std::vector<std::vector<const CompiledRule*>> candidates;  // per layer
-  std::vector<std::uint16_t> keyStarts;
+  std::vector<std::uint16_t> key_starts;
   std::vector<IntervalOutcome> outcomes;
   std::vector<std::vector<const CompiledRule*>> active;  // per layer
   std::vector<SweepEvent> events;
-  std::vector<std::uint64_t> packedEvents;  // IPv4 events: see sweepLayer
-  std::vector<std::uint64_t> covering;      // bit k: active rule k covers the sweep position
-  std::vector<LayerRuns> runs;              // per layer
-  std::vector<Uint128> runStarts;           // the runs of all layers combined
-  std::vector<std::uint32_t> runPieces;
+  std::vector<std::uint64_t> packed_events;  // IPv4 events: see sweepLayer
+  std::vector<std::uint64_t> covering;       // bit k: active rule k covers the sweep position
+  std::vector<LayerRuns> runs;               // per layer
+  std::vector<Uint128> run_starts;           // the runs of all layers combined
+  std::vector<std::uint32_t> run_pieces;
   std::vector<std::int32_t> tuple;
-  std::vector<std::uint32_t> pieceOfDecider;  // single layer: decider + 1 -> piece index + 1
-  std::vector<std::uint32_t> rangeCount;      // per piece of the family
-  std::vector<char> hasUnresolved;            // per layer: some active rule is unresolved
+  std::vector<std::uint32_t> piece_of_decider;  // single layer: decider + 1 -> piece index + 1
+  std::vector<std::uint32_t> range_count;       // per piece of the family
+  std::vector<char> has_unresolved;             // per layer: some active rule is unresolved
   // Verdicts only (verdictEach).
-  std::vector<std::vector<std::uint32_t>> candidateGroup;  // per layer: each candidate's group position
-  std::vector<AnyProtocolPainting> anyProtocol;            // per layer
+  std::vector<std::vector<std::uint32_t>> candidate_group;  // per layer: each candidate's group position
+  std::vector<AnyProtocolPainting> any_protocol;            // per layer
   std::vector<KeyedRule> keyed;
   PaintScratch<V4> paint4;
   PaintScratch<V6> paint6;
   std::vector<VerdictLabel> uncovered;  // per layer
   std::vector<VerdictLabel> labels;     // per layer
-  std::vector<std::size_t> nextRun;     // per layer
+  std::vector<std::size_t> next_run;    // per layer
   FamilyVerdict verdict;
   // Per family: the verdict when no candidate of the protocol asked can match the family, which is the rules
   // of protocol any's alone, the same for every key of the firewall and protocol (valid since
   // paintAnyProtocol).
-  std::array<FamilyVerdict, 2> anyProtocolVerdict;
-  std::array<bool, 2> anyProtocolVerdictValid{};
+  std::array<FamilyVerdict, 2> any_protocol_verdict;
+  std::array<bool, 2> any_protocol_verdict_valid{};
 
   std::size_t capacityBytes() const {
     using sgaudit::core::capacityBytes;
-    return capacityBytes(candidates) + capacityBytes(keyStarts) + capacityBytes(outcomes) +
-           capacityBytes(active) + capacityBytes(events) + capacityBytes(packedEvents) +
-           capacityBytes(covering) + capacityBytes(runs) + capacityBytes(runStarts) +
-           capacityBytes(runPieces) + capacityBytes(tuple) + capacityBytes(pieceOfDecider) +
-           capacityBytes(rangeCount) + capacityBytes(hasUnresolved) + capacityBytes(candidateGroup) +
-           capacityBytes(anyProtocol) + capacityBytes(keyed) + paint4.capacityBytes() +
+    return capacityBytes(candidates) + capacityBytes(key_starts) + capacityBytes(outcomes) +
+           capacityBytes(active) + capacityBytes(events) + capacityBytes(packed_events) +
+           capacityBytes(covering) + capacityBytes(runs) + capacityBytes(run_starts) +
+           capacityBytes(run_pieces) + capacityBytes(tuple) + capacityBytes(piece_of_decider) +
+           capacityBytes(range_count) + capacityBytes(has_unresolved) + capacityBytes(candidate_group) +
+           capacityBytes(any_protocol) + capacityBytes(keyed) + paint4.capacityBytes() +
            paint6.capacityBytes() + capacityBytes(uncovered) + capacityBytes(labels) +
-           capacityBytes(nextRun) + verdict.capacityBytes() + anyProtocolVerdict[0].capacityBytes() +
-           anyProtocolVerdict[1].capacityBytes();
+           capacityBytes(next_run) + verdict.capacityBytes() + any_protocol_verdict[0].capacityBytes() +
+           any_protocol_verdict[1].capacityBytes();
   }
 
   template <class Address>

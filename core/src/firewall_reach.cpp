@@ -26,7 +26,7 @@ void sweepLayer(const std::vector<const CompiledRule*>& active, IpFamily family,
   // and whether it opens.
   const bool packed = family == IpFamily::V4 && active.size() < (std::size_t{1} << 30);
   auto& events = scratch.events;
-  auto& packedEvents = scratch.packedEvents;
+  auto& packedEvents = scratch.packed_events;
   events.clear();
   packedEvents.clear();
   for (std::uint32_t k = 0; k < active.size(); ++k) {
@@ -103,7 +103,7 @@ FlatChoice makeChoice(const std::vector<const CompiledRule*>& active, std::int32
                       bool hasUnresolved, IntervalOutcome& outcome) {
   FlatChoice choice;
   choice.decider = decider >= 0 ? active[static_cast<std::size_t>(decider)] : nullptr;
-  choice.precedentBegin = static_cast<std::uint32_t>(outcome.precedents.size());
+  choice.precedent_begin = static_cast<std::uint32_t>(outcome.precedents.size());
   const RuleAction action = choice.action();
   // Only unresolved rules can be precedents: most layers have none, and need not be walked for each piece.
   const std::size_t end = !hasUnresolved ? 0
@@ -114,7 +114,7 @@ FlatChoice makeChoice(const std::vector<const CompiledRule*>& active, std::int32
     if (!rule->resolved && rule->mayMatch(family) && rule->action != action)
       outcome.precedents.push_back(rule);
   }
-  choice.precedentEnd = static_cast<std::uint32_t>(outcome.precedents.size());
+  choice.precedent_end = static_cast<std::uint32_t>(outcome.precedents.size());
   return choice;
 }
 
@@ -146,8 +146,8 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
     LayersVerdict verdict;
     for (std::size_t layer = 0; layer < layerCount; ++layer) {
       const FlatChoice choice =
-          makeChoice(active[layer], deciders[layer], family, scratch.hasUnresolved[layer] != 0, outcome);
-      verdict.add(choice.action() == RuleAction::Allow, choice.precedentEnd != choice.precedentBegin);
+          makeChoice(active[layer], deciders[layer], family, scratch.has_unresolved[layer] != 0, outcome);
+      verdict.add(choice.action() == RuleAction::Allow, choice.precedent_end != choice.precedent_begin);
       outcome.choices.push_back(choice);
     }
     FlatPiece& piece = outcome.pieces.back();
@@ -155,13 +155,13 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
     piece.depends_on_unresolved = verdict.dependsOnUnresolved();
     return index;
   };
-  auto& starts = scratch.runStarts;
-  auto& runPieces = scratch.runPieces;
+  auto& starts = scratch.run_starts;
+  auto& runPieces = scratch.run_pieces;
   starts.clear();
   runPieces.clear();
   if (layerCount == 1) {
     const LayerRuns& runs = scratch.runs[0];
-    auto& pieceOf = scratch.pieceOfDecider;
+    auto& pieceOf = scratch.piece_of_decider;
     pieceOf.assign(active[0].size() + 1, 0);
     auto& tuple = scratch.tuple;
     tuple.resize(1);
@@ -213,15 +213,15 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
   // Lay each piece's runs out contiguously: consecutive runs belong to different pieces, so the runs of one
   // piece are disjoint and not adjacent, as an AddressSet keeps them.
   const std::size_t pieceCount = outcome.pieces.size() - firstPiece;
-  auto& count = scratch.rangeCount;
+  auto& count = scratch.range_count;
   count.assign(pieceCount, 0);
   for (std::uint32_t piece : runPieces)
     ++count[piece];
   auto offset = static_cast<std::uint32_t>(outcome.ranges.size());
   for (std::size_t p = 0; p < pieceCount; ++p) {
     FlatPiece& piece = outcome.pieces[firstPiece + p];
-    piece.rangeBegin = offset;
-    piece.rangeEnd = offset;
+    piece.range_begin = offset;
+    piece.range_end = offset;
     offset += count[p];
   }
   outcome.ranges.resize(offset);
@@ -229,7 +229,7 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
     Uint128 last = i + 1 < starts.size() ? starts[i + 1] - 1 : familyLast;
     FlatPiece& piece = outcome.pieces[firstPiece + runPieces[i]];
     const AddressRange range{starts[i], last};
-    outcome.ranges[piece.rangeEnd++] = range;
+    outcome.ranges[piece.range_end++] = range;
     // Runs come in address order, so the admitted and undetermined sets come out canonical.
     if (piece.admitted) intervals::appendMerging(outcome.admitted[family == IpFamily::V4 ? 0 : 1], range);
     if (piece.depends_on_unresolved)
@@ -243,7 +243,7 @@ void partitionFamily(const std::vector<std::vector<const CompiledRule*>>& active
 // both in evaluation order, appended to `out`.
 void appendIndexedCandidates(const CompiledSecurityGroup& group, std::span<const std::uint32_t> indexed,
                              std::vector<const CompiledRule*>& out) {
-  const auto& any = group.anyProtocol;
+  const auto& any = group.any_protocol;
   std::size_t i = 0;
   std::size_t j = 0;
   while (i < indexed.size() || j < any.size()) {
@@ -269,7 +269,7 @@ void candidateRules(const CompiledLayer& layer, Protocol protocol, PortRange por
   for (const auto& group : layer.groups) {
     // The index answers when the keys asked lie in one of its intervals (always, for one key): that
     // interval's rules merged with the rules of protocol any, both in evaluation order.
-    const auto& byProtocol = group->byProtocol;
+    const auto& byProtocol = group->by_protocol;
     const auto index = std::find_if(byProtocol.begin(), byProtocol.end(),
                                     [&](const ProtocolIndex& i) { return i.protocol == protocol.number(); });
     std::span<const std::uint32_t> indexed;
@@ -317,16 +317,16 @@ void selectActive(std::size_t layerCount, const std::vector<std::vector<const Co
                   Scratch& scratch, std::vector<std::pair<std::size_t, const CompiledRule*>>* unresolved) {
   auto& active = scratch.active;
   active.resize(layerCount);
-  scratch.hasUnresolved.assign(layerCount, 0);
+  scratch.has_unresolved.assign(layerCount, 0);
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
     active[layer].clear();
     for (const CompiledRule* rule : candidates[layer]) {
       if (!everyCandidateMatches && !matchesKey(*rule, protocol, ports.first)) continue;
       active[layer].push_back(rule);
       if (rule->resolved) continue;
-      scratch.hasUnresolved[layer] = 1;
-      bool reachesUniverse = (rule->mayMatchV4 && !universe.ranges(IpFamily::V4).empty()) ||
-                             (rule->mayMatchV6 && !universe.ranges(IpFamily::V6).empty());
+      scratch.has_unresolved[layer] = 1;
+      bool reachesUniverse = (rule->may_match_v4 && !universe.ranges(IpFamily::V4).empty()) ||
+                             (rule->may_match_v6 && !universe.ranges(IpFamily::V6).empty());
       if (unresolved != nullptr && reachesUniverse) unresolved->emplace_back(layer, rule);
     }
   }
@@ -339,7 +339,7 @@ void evaluateInterval(const CompiledFirewall& firewall,
   outcome.clear();
   outcome.ports = ports;
   const std::size_t layerCount = firewall.layers.size();
-  outcome.layerCount = layerCount;
+  outcome.layer_count = layerCount;
   selectActive(layerCount, candidates, protocol, ports, everyCandidateMatches, universe, scratch,
                &outcome.unresolved);
   for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
@@ -432,7 +432,7 @@ ReachAnswer reach(const CompiledFirewall& firewall, Protocol protocol, PortRange
 
   // Elementary intervals: split `ports` wherever a candidate rule's key ranges start or end, so that every
   // rule matches either all keys of an interval or none.
-  auto& starts = scratch.keyStarts;
+  auto& starts = scratch.key_starts;
   starts.assign(1, ports.first);
   if (protocol.hasKey() && ports.first != ports.last) {  // one key is one interval
     for (std::size_t layer = 0; layer < firewall.layers.size(); ++layer) {

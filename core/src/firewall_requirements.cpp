@@ -1,7 +1,7 @@
 // What the firewall's answers mean for a requirement, and the model's small vocabulary: the names of models
 // and exposures, a source's addresses as the resolver knows them, the interval of an answer holding a key,
-// and the check of what a workload requires against what an answer admits (firewall.cpp computes the
-// answers).
+// and the check of what a workload requires against what an answer admits (the firewall_*.cpp files
+// compute the answers).
 #include <algorithm>
 #include <cassert>
 

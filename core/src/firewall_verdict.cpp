@@ -25,7 +25,7 @@ void paintKeyed(std::span<const KeyedRule> rules, Scratch& scratch,
   const auto familyLast = static_cast<Address>(maxAddressValue(family));
   PaintScratch<Address>& paint = scratch.paint<Address>();
   auto& block = paint.block;
-  auto& blockPacked = scratch.packedEvents;
+  auto& blockPacked = scratch.packed_events;
   auto& fresh = paint.fresh;
   auto& merged = paint.merged;
   painted.clear();
@@ -271,7 +271,7 @@ void combineLayers(std::span<const std::vector<LabelledRange<Address>>> painted,
   }
   // Several layers (combined by LayersVerdict): their painted ranges, and the gaps between them, are walked
   // together.
-  auto& next = scratch.nextRun;
+  auto& next = scratch.next_run;
   next.assign(layerCount, 0);
   auto& labels = scratch.labels;
   labels.assign(layerCount, 0);
@@ -342,17 +342,17 @@ void paintRules(std::span<const KeyedRule> rules, Scratch& scratch,
 
 }  // namespace
 
-// Paints a group's rules of protocol any (its anyProtocolPainting), keyed within the group.
+// Paints a group's rules of protocol any (its any_protocol_painting), keyed within the group.
 void paintGroupAnyProtocol(CompiledSecurityGroup& group, EvaluationModel model) {
   thread_local ThreadScratch<Scratch> pool;
   auto lease = pool.lease();
   Scratch& scratch = *lease;
   auto& keyed = scratch.keyed;
   keyed.clear();
-  for (std::uint32_t rule : group.anyProtocol)
+  for (std::uint32_t rule : group.any_protocol)
     keyed.push_back(KeyedRule{groupVerdictKey(model, group.rules[rule]), &group.rules[rule]});
   std::sort(keyed.begin(), keyed.end(), [](const KeyedRule& a, const KeyedRule& b) { return a.key < b.key; });
-  AnyProtocolPainting& any = group.anyProtocolPainting;
+  AnyProtocolPainting& any = group.any_protocol_painting;
   for (IpFamily family : {IpFamily::V4, IpFamily::V6}) {
     for (const KeyedRule& rule : keyed)
       any.unresolved[family == IpFamily::V4 ? 0 : 1].add(rule, family);
@@ -370,7 +370,7 @@ void paintLayerAnyProtocol(const CompiledLayer& layer, Scratch& scratch,
   PaintScratch<Address>& paint = scratch.paint<Address>();
   out.clear();
   for (std::uint32_t g = 0; g < layer.groups.size(); ++g) {
-    const auto& painted = layer.groups[g]->anyProtocolPainting.painted<Address>();
+    const auto& painted = layer.groups[g]->any_protocol_painting.painted<Address>();
     if (painted.empty()) continue;
     auto& adjusted = paint.next;
     adjusted.assign(painted.begin(), painted.end());
@@ -388,19 +388,19 @@ void paintLayerAnyProtocol(const CompiledLayer& layer, Scratch& scratch,
 
 }  // namespace
 
-// Paints every layer's rules of protocol any (scratch.anyProtocol) from its groups' paintings, once for all
+// Paints every layer's rules of protocol any (scratch.any_protocol) from its groups' paintings, once for all
 // the questions about `firewall` and a protocol of `universe`.
 void paintAnyProtocol(const CompiledFirewall& firewall, const AddressSet& universe, Scratch& scratch) {
   const std::size_t layerCount = firewall.layers.size();
-  scratch.anyProtocol.resize(std::max(scratch.anyProtocol.size(), layerCount));
-  scratch.anyProtocolVerdictValid = {};
+  scratch.any_protocol.resize(std::max(scratch.any_protocol.size(), layerCount));
+  scratch.any_protocol_verdict_valid = {};
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
     const CompiledLayer& compiled = firewall.layers[layer];
-    AnyProtocolPainting& any = scratch.anyProtocol[layer];
+    AnyProtocolPainting& any = scratch.any_protocol[layer];
     any.unresolved = {};
     for (std::uint32_t g = 0; g < compiled.groups.size(); ++g) {
       for (std::size_t f = 0; f < 2; ++f)
-        any.unresolved[f].add(compiled.groups[g]->anyProtocolPainting.unresolved[f], compiled.model, g);
+        any.unresolved[f].add(compiled.groups[g]->any_protocol_painting.unresolved[f], compiled.model, g);
     }
     any.v4.clear();
     any.v6.clear();
@@ -425,7 +425,7 @@ const FamilyVerdict& verdictFamily(const CompiledFirewall& firewall,
       candidatesMatter =
           candidatesMatter || (rule->resolved ? !rule->ranges(family).empty() : rule->mayMatch(family));
   }
-  if (!candidatesMatter && scratch.anyProtocolVerdictValid[f]) return scratch.anyProtocolVerdict[f];
+  if (!candidatesMatter && scratch.any_protocol_verdict_valid[f]) return scratch.any_protocol_verdict[f];
   PaintScratch<Address>& paint = scratch.paint<Address>();
   paint.painted.resize(std::max(paint.painted.size(), layerCount));
   auto& uncovered = scratch.uncovered;
@@ -433,12 +433,12 @@ const FamilyVerdict& verdictFamily(const CompiledFirewall& firewall,
   auto& keyed = scratch.keyed;
   for (std::size_t layer = 0; layer < layerCount; ++layer) {
     const CompiledLayer& compiled = firewall.layers[layer];
-    const AnyProtocolPainting& any = scratch.anyProtocol[layer];
+    const AnyProtocolPainting& any = scratch.any_protocol[layer];
     keyed.clear();
     UnresolvedKeys unresolved = any.unresolved[f];
     for (std::size_t c = 0; c < candidates[layer].size(); ++c) {
       const CompiledRule& rule = *candidates[layer][c];
-      keyed.push_back(KeyedRule{verdictKey(compiled.model, scratch.candidateGroup[layer][c], rule), &rule});
+      keyed.push_back(KeyedRule{verdictKey(compiled.model, scratch.candidate_group[layer][c], rule), &rule});
       unresolved.add(keyed.back(), family);
     }
     const auto& base = any.painted<Address>();
@@ -455,19 +455,19 @@ const FamilyVerdict& verdictFamily(const CompiledFirewall& firewall,
     labelPainting(std::span<const KeyedRange<Address>>(paint.painting), unresolved, paint.painted[layer]);
     uncovered[layer] = unresolved.uncovered();
   }
-  FamilyVerdict& out = candidatesMatter ? scratch.verdict : scratch.anyProtocolVerdict[f];
+  FamilyVerdict& out = candidatesMatter ? scratch.verdict : scratch.any_protocol_verdict[f];
   combineLayers(std::span<const std::vector<LabelledRange<Address>>>(paint.painted.data(), layerCount),
                 std::span<const VerdictLabel>(uncovered.data(), layerCount), scratch, out.admitted,
                 out.undetermined);
-  if (!candidatesMatter) scratch.anyProtocolVerdictValid[f] = true;
+  if (!candidatesMatter) scratch.any_protocol_verdict_valid[f] = true;
   return out;
 }
 
 }  // namespace
 
 // A verdict for one key, written over `verdict`, whose sets keep their memory. `candidates` are each layer's
-// rules of the key's protocol that match it (of group scratch.candidateGroup); the rules of protocol any are
-// in scratch.anyProtocol, painted by paintAnyProtocol. A few candidates are painted over those one at a time
+// rules of the key's protocol that match it (of group scratch.candidate_group); the rules of protocol any are
+// in scratch.any_protocol, painted by paintAnyProtocol. A few candidates are painted over those one at a time
 // (a painting takes the lowest key, so in any order); more are painted together first.
 void evaluateVerdict(const CompiledFirewall& firewall,
                      const std::vector<std::vector<const CompiledRule*>>& candidates, std::uint16_t key,

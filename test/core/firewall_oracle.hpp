@@ -1,7 +1,8 @@
 #pragma once
 
 // A brute-force oracle for the firewall engine: it evaluates one packet at a time, straight from the written
-// semantics of each evaluation model, with plain loops and no shared code from core/src/firewall.cpp.
+// semantics of each evaluation model, with plain loops and no shared code from the engine
+// (core/src/firewall_*.cpp).
 
 #include <cstdint>
 #include <vector>
