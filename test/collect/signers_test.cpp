@@ -1,7 +1,8 @@
-// The cloud API request signers against published vectors: AWS Signature Version 4 against AWS's signature
-// test suite (aws-sig-v4-test-suite, 2015-08-30 edition), each case's canonical request, string to sign and
-// Authorization, plus two cases of the newer suite that awslabs/aws-c-auth carries (a signed payload hash,
-// a session token the signer adds).
+// The cloud API request signers against published vectors:
+// - AWS Signature Version 4 against AWS's signature test suite (aws-sig-v4-test-suite, 2015-08-30 edition),
+//   each case's canonical request, string to sign and Authorization, plus two cases of the newer suite that
+//   awslabs/aws-c-auth carries (a signed payload hash, a session token the signer adds);
+// - Huawei Cloud's SDK-HMAC-SHA256 against the Go SDK's signer tests.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,12 +10,15 @@
 #include <stdexcept>
 
 #include "sgaudit/collect/aws_sigv4.hpp"
+#include "sgaudit/collect/huawei_signer.hpp"
 
 namespace sgaudit::collect {
 namespace {
 
 using ::testing::Contains;
 using ::testing::Pair;
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 // ---------------------------------------------------------------------------------------------------------
 // AWS Signature Version 4
@@ -796,6 +800,61 @@ TEST(AwsSignerTest, MalformedDateIsRefused) {
   EXPECT_THROW(signAws(request, credentials, "us-east-1", "service", "2015-08-30T12:36:00Z"),
                std::invalid_argument);
   EXPECT_THROW(signAws(request, credentials, "us-east-1", "service", ""), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Huawei Cloud SDK-HMAC-SHA256
+
+// Test against TestSigner_Sign of the Go SDK (github.com/huaweicloud/huaweicloud-sdk-go-v3 at
+// 1cd70eb6f730ea721771a6ec8d96352bbb801787, core/auth/signer/signer_test.go): AK "AccessKey", SK
+// "SecretKey", X-Sdk-Date 20060102T150405Z, path /path. That SDK signs no header holding '_' and no
+// Content-Type, and its request has no Host header, so x-sdk-date is the one header signed; the POST body
+// is Go's json.Encoder output for TestBody{Name: "test", Id: 1}, which ends with a newline.
+TEST(HuaweiSignerTest, MatchesGoSdkSignerTests) {
+  const HuaweiCredentials credentials{"AccessKey", "SecretKey", ""};
+  const SignableRequest get{"GET", "/path", {{"limit", "1"}}, {}, ""};
+  HuaweiSignature result = signHuawei(get, credentials, "20060102T150405Z");
+  EXPECT_EQ(result.canonical_request,
+            "GET\n/path/\nlimit=1\nx-sdk-date:20060102T150405Z\n\nx-sdk-date\n"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(result.authorization,
+            "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, "
+            "Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624");
+
+  const SignableRequest post{"POST", "/path", {{"key", "value"}}, {}, "{\"Name\":\"test\",\"Id\":1}\n"};
+  result = signHuawei(post, credentials, "20060102T150405Z");
+  EXPECT_EQ(result.authorization,
+            "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, "
+            "Signature=cecc2af119b18ab70b4d094c0750f3b42c02f254903179a0fc2cc72fc9db4f59");
+  EXPECT_EQ(result.string_to_sign.substr(0, 33), "SDK-HMAC-SHA256\n20060102T150405Z\n");
+  EXPECT_THAT(result.headers, Contains(Pair("X-Sdk-Date", "20060102T150405Z")));
+  EXPECT_THAT(result.headers, Contains(Pair("Authorization", result.authorization)));
+}
+
+// Test the canonical query string against the Go SDK's TestSigner_canonicalQueryString (same file): names
+// sorted, a multi-valued name once per value, reserved characters and UTF-8 encoded.
+TEST(HuaweiSignerTest, CanonicalQueryMatchesGoSdk) {
+  const Pairs query = {{"limit", "1"},       {"enable", "true"}, {"test", "\xE4\xB8\x80 (&=?!#%.*)"},
+                       {"path", "/tmp/123"}, {"multi", "1"},     {"multi", "2"},
+                       {"multi", "3"}};
+  EXPECT_EQ(huaweiCanonicalQuery(query),
+            "enable=true&limit=1&multi=1&multi=2&multi=3&path=%2Ftmp%2F123&"
+            "test=%E4%B8%80%20%28%26%3D%3F%21%23%25.%2A%29");
+}
+
+// Test the canonical URI as the Go SDK's canonicalURI and the Node SDK's CanonicalURI build it: every
+// segment encoded, always a trailing '/'.
+TEST(HuaweiSignerTest, CanonicalUriEndsWithSlash) {
+  EXPECT_EQ(huaweiCanonicalUri(""), "/");
+  EXPECT_EQ(huaweiCanonicalUri("/"), "/");
+  EXPECT_EQ(huaweiCanonicalUri("/path"), "/path/");
+  EXPECT_EQ(huaweiCanonicalUri("/v1/proj/"), "/v1/proj/");
+  EXPECT_EQ(huaweiCanonicalUri("/v1/a b/c:d"), "/v1/a%20b/c%3Ad/");
+}
+
+TEST(HuaweiSignerTest, MalformedDateIsRefused) {
+  const SignableRequest request{"GET", "/", {}, {{"Host", "iam.myhuaweicloud.com"}}, ""};
+  EXPECT_THROW(signHuawei(request, {"AK", "SK", ""}, "2006-01-02T15:04:05Z"), std::invalid_argument);
 }
 
 }  // namespace

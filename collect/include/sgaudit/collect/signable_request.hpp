@@ -1,7 +1,7 @@
 #pragma once
 
-// A request as the cloud API request signers (aws_sigv4.hpp) see it, and the RFC 3986 URI encoding they
-// share. Signing is pure: no clock and no network; the caller passes the time and sends the
+// A request as the cloud API signers (aws_sigv4.hpp, huawei_signer.hpp) see it, and the URI encoding both
+// signing schemes share. Signing is pure: no clock and no network; the caller passes the time and sends the
 // request.
 
 #include <string>
@@ -19,7 +19,7 @@ struct SignableRequest {
   std::string body;
 };
 
-// RFC 3986 percent-encoding as the signatures use it: the unreserved characters A-Z a-z 0-9 - _ . ~ are kept,
+// RFC 3986 percent-encoding as both schemes sign it: the unreserved characters A-Z a-z 0-9 - _ . ~ are kept,
 // every other byte (UTF-8 bytes one by one) becomes %XX with upper-case hex digits.
 std::string uriEncode(std::string_view bytes);
 
