@@ -1,16 +1,23 @@
-// The cloud API request signers against published vectors:
+// The cloud API request signers against published vectors and an independent implementation:
 // - AWS Signature Version 4 against AWS's signature test suite (aws-sig-v4-test-suite, 2015-08-30 edition),
 //   each case's canonical request, string to sign and Authorization, plus two cases of the newer suite that
 //   awslabs/aws-c-auth carries (a signed payload hash, a session token the signer adds);
-// - Huawei Cloud's SDK-HMAC-SHA256 against the Go SDK's signer tests.
+// - Huawei Cloud's SDK-HMAC-SHA256 against the Go SDK's signer tests, and against Huawei's Node.js SDK
+//   (@huaweicloud/huaweicloud-sdk-core, pinned in tools/npm) signing the same requests, run by
+//   huawei_sign_check.cjs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
 #include "sgaudit/collect/aws_sigv4.hpp"
 #include "sgaudit/collect/huawei_signer.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sgaudit::collect {
 namespace {
@@ -855,6 +862,143 @@ TEST(HuaweiSignerTest, CanonicalUriEndsWithSlash) {
 TEST(HuaweiSignerTest, MalformedDateIsRefused) {
   const SignableRequest request{"GET", "/", {}, {{"Host", "iam.myhuaweicloud.com"}}, ""};
   EXPECT_THROW(signHuawei(request, {"AK", "SK", ""}, "2006-01-02T15:04:05Z"), std::invalid_argument);
+}
+
+// Huawei's Node.js SDK signing the same requests (huawei_sign_check.cjs).
+std::filesystem::path findProgram(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const auto candidate = std::filesystem::path(dir) / name;
+    if (!dir.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return {};
+}
+
+struct SdkCase {
+  std::string name;
+  std::string method;
+  std::string path;
+  Pairs query;
+  Pairs headers;  // besides Host, which the SDK takes from the endpoint
+  std::string body;
+  std::string security_token;
+};
+
+constexpr const char* kHuaweiHost = "vpc.ap-southeast-1.myhuaweicloud.com";
+constexpr const char* kHuaweiDate = "20240517T083015Z";
+constexpr const char* kHuaweiAk = "HPUAEXAMPLEACCESSKEY";
+constexpr const char* kHuaweiSk = "gsfdOGQ3vz8lEXAMPLEsecretKEYnWdKjG1ygqEd";
+
+class HuaweiSignerSdkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    node_ = findProgram("node");
+    if (node_.empty()) GTEST_SKIP() << "node is not on PATH: run scripts/install-deps.sh";
+    if (!std::filesystem::exists(npm() / "node_modules/@huaweicloud/huaweicloud-sdk-core/package.json"))
+      GTEST_SKIP() << "tools/npm/node_modules/@huaweicloud/huaweicloud-sdk-core is missing: run "
+                      "scripts/install-deps.sh";
+  }
+
+  static std::filesystem::path npm() { return SGAUDIT_NPM_DIR; }
+
+  // The headers the SDK signed each case with.
+  std::vector<nlohmann::json> sdkSign(const std::vector<SdkCase>& cases) {
+    nlohmann::json input = nlohmann::json::array();
+    for (const auto& c : cases) {
+      nlohmann::json query = nlohmann::json::object();
+      for (const auto& [name, value] : c.query) {
+        if (!query.contains(name))
+          query[name] = value;
+        else if (query[name].is_string())
+          query[name] = nlohmann::json::array({query[name], value});
+        else
+          query[name].push_back(value);
+      }
+      nlohmann::json headers = nlohmann::json::object();
+      for (const auto& [name, value] : c.headers)
+        headers[name] = value;
+      headers["X-Sdk-Date"] = kHuaweiDate;
+      input.push_back({{"method", c.method},
+                       {"endpoint", std::string("https://") + kHuaweiHost},
+                       {"path", c.path},
+                       {"query", query},
+                       {"headers", headers},
+                       {"body", c.body},
+                       {"ak", kHuaweiAk},
+                       {"sk", kHuaweiSk},
+                       {"security_token", c.security_token}});
+    }
+    test::writeFile(dir_ / "cases.json", input.dump());
+    const auto run =
+        test::runProcess({node_.string(), std::string(SGAUDIT_COLLECT_TEST_DIR) + "/huawei_sign_check.cjs",
+                          (dir_ / "cases.json").string()},
+                         {{"SGAUDIT_NPM_DIR", npm().string()}});
+    if (run.exit_code != 0) throw std::runtime_error("huawei_sign_check.cjs failed: " + run.err);
+    return nlohmann::json::parse(run.out).get<std::vector<nlohmann::json>>();
+  }
+
+  std::filesystem::path node_;
+  test::TempDir dir_;
+};
+
+// Test that the C++ signer's Authorization (and the headers it adds) equal the SDK's for: a GET whose query
+// needs encoding (spaces, '/', '+', UTF-8, a repeated name), a POST with a JSON body, paths with and
+// without a trailing '/' and with characters to encode, temporary credentials (X-Security-Token, which the
+// SDK adds and signs), a non-JSON body whose hash is UNSIGNED-PAYLOAD, and a header with inner spaces.
+TEST_F(HuaweiSignerSdkTest, AuthorizationMatchesNodeSdk) {
+  const std::vector<SdkCase> cases = {
+      {"get-query",
+       "GET",
+       "/v1/0a1b2c3d4e5f/security-groups",
+       {{"limit", "50"}, {"name", "web sg/ext+1"}, {"marker", "\xC3\xA9t\xC3\xA9"}, {"id", "b"}, {"id", "a"}},
+       {},
+       "",
+       ""},
+      {"post-json",
+       "POST",
+       "/v1/0a1b2c3d4e5f/cloudservers/action",
+       {},
+       {{"Content-Type", "application/json"}},
+       R"({"os-stop":{"servers":[{"id":"616fb98f-46ca-475e-917e-2563e5a8cd19"}],"type":"SOFT"}})",
+       ""},
+      {"trailing-slash", "GET", "/v3/projects/", {{"name", "ap-southeast-1"}}, {}, "", ""},
+      {"path-encoding", "GET", "/v1/a:b@c/x+y,z;w=v!$&*/\xC3\xA9", {}, {}, "", ""},
+      {"security-token",
+       "GET",
+       "/v2.0/security-group-rules",
+       {{"security_group_id", "0c4a2336-b036-4fa2-bc3c-1a291ed4c431"}},
+       {{"Content-Type", "application/json"}},
+       "",
+       "gQpjbi1ub3J0aC00jBeXAMPLEsecurityTOKEN+/="},
+      {"unsigned-payload",
+       "POST",
+       "/v1/upload",
+       {},
+       {{"Content-Type", "application/octet-stream"}, {"X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD"}},
+       "",
+       ""},
+      {"inner-spaces", "GET", "/v1/x", {}, {{"X-Custom", "a  b"}, {"X-Project-Id", "0a1b2c3d4e5f"}}, "", ""},
+  };
+  const auto sdk = sdkSign(cases);
+  ASSERT_EQ(sdk.size(), cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const SdkCase& c = cases[i];
+    SCOPED_TRACE(c.name);
+    SignableRequest request{c.method, c.path, c.query, c.headers, c.body};
+    request.headers.emplace_back("Host", kHuaweiHost);
+    const HuaweiSignature result = signHuawei(request, {kHuaweiAk, kHuaweiSk, c.security_token}, kHuaweiDate);
+    EXPECT_EQ(result.authorization, sdk[i].at("Authorization").get<std::string>())
+        << result.canonical_request;
+    EXPECT_THAT(result.headers, Contains(Pair("X-Sdk-Date", sdk[i].at("X-Sdk-Date").get<std::string>())));
+    if (!c.security_token.empty()) {
+      EXPECT_THAT(result.headers,
+                  Contains(Pair("X-Security-Token", sdk[i].at("X-Security-Token").get<std::string>())));
+    } else {
+      EXPECT_FALSE(sdk[i].contains("X-Security-Token"));
+    }
+  }
 }
 
 }  // namespace
