@@ -346,8 +346,16 @@ class Auditor {
         matches.push_back(&mapping.matched[i]);
         match_by_node_.emplace(mapping.matched[i].node, i);
       }
-      for (const auto& sockets : input_.cluster.node_sockets)
+      for (const auto& sockets : input_.cluster.node_sockets) {
         sockets_by_node_[sockets.node] = &sockets;  // the last file of a node, as read
+        // A file is matched to its node by name only: one named otherwise would be dropped without a word.
+        if (node_by_name.count(sockets.node) == 0) {
+          result_.warnings.push_back(sockets.source.file + ": no node is named \"" + sockets.node +
+                                     "\" (a socket file is named after its node, as <node>.txt); its " +
+                                     std::to_string(sockets.sockets.size()) +
+                                     " listening socket(s) were not used");
+        }
+      }
     }
     for (const NodeMatch* match_pointer : matches) {
       const NodeMatch& match = *match_pointer;
@@ -387,6 +395,13 @@ class Auditor {
                               "no cluster input and no instances were given: security groups are audited on "
                               "the instances they are on, so nothing was checked (add the instances: "
                               "describe-instances, ECS or Nova servers, Azure NICs, GCP instances)");
+    }
+    const bool no_cloud = input_.cloud.instances.empty() && input_.cloud.security_groups.empty();
+    if (!no_cluster && no_cloud) {
+      result_.warnings.insert(result_.warnings.begin(),
+                              "no cloud input was given (no security groups or instances): no firewall check "
+                              "ran, so nothing was judged blocked or exposed; only the Kubernetes side was "
+                              "checked");
     }
     for (const auto& unmatched : mapping.unmatched) {
       if (scope_ != nullptr) break;

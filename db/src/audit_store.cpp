@@ -4,7 +4,9 @@ namespace sgaudit::db {
 namespace {
 
 constexpr std::string_view kAuditColumns =
-    "a.id, s.name, a.state, a.policy_name, a.policy_version, a.started_at, a.finished_at, a.summary, a.error";
+    "a.id, s.name, a.state, a.policy_name, a.policy_version, a.started_at, a.finished_at, a.summary, "
+    "a.error, "
+    "a.warnings";
 
 std::optional<std::int64_t> optionalInt(Statement& stmt, int column) {
   if (stmt.isNull(column)) return std::nullopt;
@@ -22,6 +24,7 @@ AuditRecord readAudit(Statement& stmt) {
   record.finished_at = stmt.getOptionalText(6);
   record.summary = stmt.getOptionalText(7);
   record.error = stmt.getOptionalText(8);
+  record.warnings = stmt.getText(9);
   return record;
 }
 
@@ -55,7 +58,7 @@ void bindOptional(Statement& stmt, int index, const std::optional<std::string>& 
 std::int64_t AuditStore::insert(const NewAudit& audit) {
   auto stmt = db_.prepare(
       "INSERT INTO audits (cluster_id, state, policy_name, policy_version, policy, started_at, finished_at, "
-      "summary, result) VALUES (?1, 'succeeded', ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+      "summary, result, warnings) VALUES (?1, 'succeeded', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (audit.cluster_scope_id) {
     stmt.bind(1, *audit.cluster_scope_id);
   } else {
@@ -68,7 +71,7 @@ std::int64_t AuditStore::insert(const NewAudit& audit) {
     stmt.bindNull(3);
   }
   stmt.bind(4, audit.policy).bind(5, audit.started_at).bind(6, audit.finished_at).bind(7, audit.summary);
-  stmt.bind(8, audit.result).run();
+  stmt.bind(8, audit.result).bind(9, audit.warnings).run();
   const std::int64_t id = db_.lastInsertRowId();
 
   auto link = db_.prepare("INSERT INTO audit_snapshots (audit_id, snapshot_id) VALUES (?1, ?2)");

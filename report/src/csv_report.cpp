@@ -63,6 +63,11 @@ std::string renderCsv(const ReportView& view) {
   appendRow(out,
             {"severity", "check", "title", "namespace", "node", "protocol", "port", "subjects", "location",
              "detail", "evidence", "fixes", "fingerprint", "suppressed", "suppression_reason", "change"});
+  // What the audit could not judge, first: a row each, of severity "warning", so that a spreadsheet opens
+  // on them and a filter on the findings' severities leaves them out.
+  for (const auto& warning : view.warnings)
+    appendRow(out,
+              {"warning", "sgaudit.warning", warning, "", "", "", "", "", "", "", "", "", "", "", "", ""});
   std::unordered_set<std::string> added;
   std::unordered_set<std::string> regraded;
   if (view.changes) {

@@ -53,18 +53,19 @@ const char* colorOf(core::Severity severity) {
   return "";
 }
 
-}  // namespace
+// Warnings listed in text; the JSON report has them all.
+constexpr std::size_t kWarningsListed = 20;
 
-std::string renderAuditText(const core::AuditResult& result, bool color) {
+std::string auditSummaryLine(const core::AuditResult& result, bool color) {
   const std::string reset = color ? "\033[0m" : "";
   const std::string bold = color ? "\033[1m" : "";
-  std::string out;
   std::map<core::Severity, int> counts;
   int suppressed = 0;
   for (const auto& finding : result.findings)
     finding.suppressed ? ++suppressed : ++counts[finding.severity];
-  out += bold + "sgaudit: " + std::to_string(result.findings.size() - static_cast<std::size_t>(suppressed)) +
-         " finding(s)" + reset;
+  std::string out =
+      bold + "sgaudit: " + std::to_string(result.findings.size() - static_cast<std::size_t>(suppressed)) +
+      " finding(s)" + reset;
   std::string breakdown;
   for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
     breakdown += (breakdown.empty() ? "" : ", ") + std::to_string(it->second) + " " +
@@ -72,13 +73,36 @@ std::string renderAuditText(const core::AuditResult& result, bool color) {
   }
   if (!breakdown.empty()) out += " (" + breakdown + ")";
   if (suppressed > 0) out += ", " + std::to_string(suppressed) + " suppressed";
-  out += "\n";
+  if (!result.warnings.empty()) out += ", " + std::to_string(result.warnings.size()) + " warning(s)";
+  return out;
+}
+
+std::string renderAuditWarnings(const core::AuditResult& result, std::size_t limit) {
+  std::string out;
+  for (std::size_t i = 0; i < result.warnings.size() && i < limit; ++i)
+    out += "warning: " + result.warnings[i] + "\n";
+  if (result.warnings.size() > limit) {
+    out += "warning: and " + std::to_string(result.warnings.size() - limit) +
+           " more (the JSON report lists them all)\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string renderAuditText(const core::AuditResult& result, bool color) {
+  const std::string reset = color ? "\033[0m" : "";
+  const std::string bold = color ? "\033[1m" : "";
+  std::string out = auditSummaryLine(result, color) + "\n";
   for (const auto& node : result.nodes) {
     out += "  node " + node.node +
            (node.instance_id.empty() ? ": not matched (" + node.method + ")"
                                      : " = " + node.instance_id + " (by " + node.method + ")") +
            "\n";
   }
+  // What the audit could not judge comes before what it found: a finding count means little when half the
+  // inputs were not used.
+  if (!result.warnings.empty()) out += "\n" + renderAuditWarnings(result, kWarningsListed);
   for (const auto& finding : result.findings) {
     const std::string severity(core::toString(finding.severity));
     out += "\n" + (color ? std::string(colorOf(finding.severity)) : "") + "[" + severity + "]" + reset + " " +
@@ -107,8 +131,6 @@ std::string renderAuditText(const core::AuditResult& result, bool color) {
     }
     out += "    fingerprint " + finding.fingerprint + "\n";
   }
-  for (const auto& warning : result.warnings)
-    out += "\nwarning: " + warning + "\n";
   return out;
 }
 
@@ -248,6 +270,9 @@ int runAuditCommand(const AuditOptions& options) {
   if (options.output) {
     std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
     if (!out || !(out << text)) return badInput(options.output->string() + ": cannot write");
+    // The report went to a file; the console still gets the verdict and what could not be judged.
+    std::cout << auditSummaryLine(result, false) << ", written to " << options.output->string() << "\n"
+              << renderAuditWarnings(result, kWarningsListed);
   } else {
     std::cout << text;
   }

@@ -166,6 +166,7 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   audit.started_at = started_at;
   audit.finished_at = isoTime(context.now());
   audit.summary = document.at("summary").dump();
+  audit.warnings = document.at("warnings").dump(-1, ' ', false, json::error_handler_t::replace);
   // The document's findings are result.findings in order; their node lists may be cut there, not here.
   std::size_t finding_index = 0;
   for (const auto& finding : document.at("findings")) {
@@ -221,6 +222,7 @@ json auditRecordJson(const db::AuditRecord& record) {
   if (record.policy_name)
     out["policy"] = {{"name", *record.policy_name}, {"version", *record.policy_version}};
   if (record.summary) out["summary"] = json::parse(*record.summary);
+  out["warnings"] = json::parse(record.warnings);
   if (record.error) out["error"] = *record.error;
   return out;
 }

@@ -272,6 +272,41 @@ TEST(ApiTest, GkeScenarioOverHttpMatchesCli) {
 }
 
 // Test that uploads are idempotent by content, that a changed rule set opens a new snapshot, and that the
+// Test that what an audit could not judge is in its own record, not only in its report: the answer of
+// POST /api/v1/audits and GET /api/v1/audits/{id} list a socket file named after no node, and a cluster
+// audited without its account says no firewall check ran.
+TEST(ApiTest, AuditRecordsCarryTheirWarnings) {
+  TempDir dir;
+  ApiServer server(dir);
+  uploadScenario(server);
+  ASSERT_EQ(server
+                .upload("clusters/cce", "cce-seed/node-sockets/ghost.txt",
+                        readFile(kScenario / "node-sockets" / "10.1.0.55.txt"))
+                .status,
+            201);
+  const auto created =
+      server.call("POST", "/api/v1/audits", R"({"cluster": "cce", "accounts": ["huawei"], "policy": "seed"})",
+                  server.ingest, "Content-Type: application/json\r\n");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const json answer = json::parse(created.body);
+  ASSERT_EQ(answer.at("warnings").size(), 1U) << answer.dump();
+  EXPECT_THAT(answer.at("warnings")[0].get<std::string>(),
+              HasSubstr("cce-seed/node-sockets/ghost.txt: no node is named \"ghost\""));
+  const auto read =
+      server.call("GET", "/api/v1/audits/" + std::to_string(answer.at("id").get<int>()), {}, server.reader);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(json::parse(read.body).at("warnings"), answer.at("warnings"));
+
+  const auto alone = server.call("POST", "/api/v1/audits", R"({"cluster": "cce", "policy": "seed"})",
+                                 server.ingest, "Content-Type: application/json\r\n");
+  ASSERT_EQ(alone.status, 201) << alone.body;
+  EXPECT_THAT(json::parse(alone.body).at("warnings").dump(), HasSubstr("no firewall check ran"));
+  const auto listed = json::parse(server.call("GET", "/api/v1/audits", {}, server.reader).body);
+  ASSERT_EQ(listed.at("items").size(), 2U);
+  for (const auto& item : listed.at("items"))
+    EXPECT_FALSE(item.at("warnings").empty()) << item.dump();
+}
+
 // diff against the earlier audit shows the blocked port resolved and the rest unchanged.
 TEST(ApiTest, IdempotentUploadsSnapshotsAndDiff) {
   TempDir dir;

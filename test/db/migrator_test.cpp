@@ -61,17 +61,19 @@ TEST(MigratorTest, NewerSchemaRefusedAndUntouched) {
     auto db = Database::open(path);  // rollback journal: everything lands in the main file on close
     Migrator::embedded().migrate(db);
     db.prepare("INSERT INTO schema_migrations (version, name, checksum) VALUES (?1, 'future', 'x')")
-        .bind(1, 7)
+        .bind(1, Migrator::embedded().latestVersion() + 1)
         .run();
   }
   const std::string before = readFile(path);
   const int latest = Migrator::embedded().latestVersion();
+  const int future = latest + 1;
   try {
     openAndMigrate(path);
     FAIL() << "expected SchemaError";
   } catch (const SchemaError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              "database schema 7 is newer than this build (" + std::to_string(latest) + "); upgrade sgaudit");
+    EXPECT_EQ(std::string(e.what()), "database schema " + std::to_string(future) +
+                                         " is newer than this build (" + std::to_string(latest) +
+                                         "); upgrade sgaudit");
   }
   EXPECT_EQ(readFile(path), before);
   EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));
@@ -180,6 +182,29 @@ TEST(MigratorTest, Schema6KeepsInputsAndAllowsSharedContent) {
   auto left = db.prepare("SELECT count(*) FROM inputs");
   ASSERT_TRUE(left.step());
   EXPECT_EQ(left.getInt64(0), 0) << "inputs still go with their snapshot";
+}
+
+// Test that schema 7 gives audits stored before it the warnings of their result document, an empty list to
+// those without, and refuses warnings that are not JSON.
+TEST(MigratorTest, Schema7CopiesAuditWarningsFromTheirResult) {
+  TempDir dir;
+  auto db = Database::open(dir / "v6.db");
+  std::vector<Migration> up_to_6;
+  const Migrator all = Migrator::embedded();
+  for (const auto& migration : all.migrations())
+    if (migration.version <= 6) up_to_6.push_back(migration);
+  Migrator(up_to_6).migrate(db);
+  db.exec(
+      "INSERT INTO audits (id, state, started_at, result) VALUES "
+      "(1, 'succeeded', 't', '{\"findings\": [], \"warnings\": [\"node n1 is not matched\"]}'), "
+      "(2, 'succeeded', 't', '{\"findings\": []}'), (3, 'failed', 't', NULL)");
+  all.migrate(db);
+  auto rows = db.prepare("SELECT id, warnings FROM audits ORDER BY id");
+  std::vector<std::string> warnings;
+  while (rows.step())
+    warnings.push_back(rows.getText(1));
+  EXPECT_EQ(warnings, (std::vector<std::string>{"[\"node n1 is not matched\"]", "[]", "[]"}));
+  EXPECT_THROW(db.exec("UPDATE audits SET warnings = 'not json' WHERE id = 2"), DbError);
 }
 
 }  // namespace

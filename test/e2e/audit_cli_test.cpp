@@ -198,6 +198,48 @@ TEST(AuditCliTest, BadInputExits2) {
   EXPECT_EQ(audit({(dir / "missing").string()}).exit_code, 2);
 }
 
+// Test that nothing given is dropped without a word: a socket file named after no node, the policy lying in
+// the audited folder, and a cluster given without any cloud input are each a warning, counted in the summary
+// line, listed before the findings in text and in the JSON report; with --output the console still gets the
+// summary and the warnings.
+TEST(AuditCliTest, InputsNotUsedAreWarnings) {
+  test::TempDir dir;
+  const auto folder = dir / "cce-seed";
+  std::filesystem::copy(seed(), folder, std::filesystem::copy_options::recursive);
+  std::filesystem::copy_file(folder / "node-sockets" / "10.1.0.55.txt",
+                             folder / "node-sockets" / "ghost.txt");
+
+  const auto text = audit({folder.string(), "--today", "2026-11-25"});
+  EXPECT_EQ(text.exit_code, 1) << text.err;
+  EXPECT_THAT(text.out, HasSubstr(", 2 warning(s)\n"));
+  EXPECT_THAT(text.out,
+              HasSubstr("warning: cce-seed/policy.json is an sgaudit policy and was not applied: give "
+                        "it with --policy"));
+  EXPECT_THAT(text.out, HasSubstr("warning: cce-seed/node-sockets/ghost.txt: no node is named \"ghost\""));
+  EXPECT_LT(text.out.find("warning: "), text.out.find("[critical]")) << "warnings come before the findings";
+
+  // The policy given with --policy is applied, and not warned of.
+  const auto with_policy =
+      audit({folder.string(), "--policy", (folder / "policy.json").string(), "--format", "json"});
+  ASSERT_EQ(with_policy.exit_code, 1) << with_policy.err;
+  const json doc = json::parse(with_policy.out);
+  ASSERT_EQ(doc.at("warnings").size(), 1U) << doc.at("warnings").dump();
+  EXPECT_THAT(doc.at("warnings")[0].get<std::string>(), HasSubstr("ghost.txt"));
+
+  // The cluster alone: no firewall check ran, and the summary says so.
+  const auto cluster = dir / "cluster";
+  std::filesystem::create_directories(cluster);
+  for (const char* name : {"nodes.json", "pods.json", "deployments.json"})
+    std::filesystem::copy_file(seed() / name, cluster / name);
+  const auto written = audit({cluster.string(), "--format", "html", "--output", (dir / "r.html").string()});
+  EXPECT_NE(written.exit_code, 2) << written.err;  // a verdict, not a usage error
+  EXPECT_THAT(written.out, HasSubstr(", 1 warning(s), written to "));
+  EXPECT_THAT(written.out,
+              HasSubstr("warning: no cloud input was given (no security groups or instances): no "
+                        "firewall check ran"));
+  EXPECT_THAT(test::readFile(dir / "r.html"), HasSubstr("no cloud input was given"));
+}
+
 // Test that a dump folder (the seed scenario with a sonobuoy-like folder's other files beside it) audits as
 // the scenario does, lists the files that are not inputs as skipped in the text summary, the JSON report's
 // inputs and its warnings, while the same file named on the command line is still an error.
@@ -303,7 +345,9 @@ TEST(AuditCliTest, CceSeedReportFormats) {
   test::TempDir dir;
   const auto written = auditSeedAs("html", {"--output", (dir / "report.html").string()});
   EXPECT_EQ(written.exit_code, 1) << written.err;
-  EXPECT_TRUE(written.out.empty());
+  // The report went to the file; the console still gets the one-line summary, and no report.
+  EXPECT_EQ(written.out, "sgaudit: 6 finding(s) (1 critical, 3 high, 1 medium, 1 info), written to " +
+                             (dir / "report.html").string() + "\n");
   EXPECT_EQ(test::readFile(dir / "report.html"), html.out);
 }
 

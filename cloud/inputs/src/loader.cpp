@@ -238,8 +238,13 @@ std::optional<InputError> InputLoader::addJson(const json& document, const std::
   if (auto message = apiErrorMessage(document))
     return notAnInput(InputError{name, "", "this is an error response from the API: " + *message}, walked);
   if (isPolicy(document)) {
-    // Recognised so that a folder holding its policy can be audited; the policy itself comes from --policy.
+    // Recognised so that a folder holding its policy can be audited; the policy itself is given apart (the
+    // CLI's --policy, the API's "policy"), and one lying here is not applied: said, not silently dropped.
     inventory_.inputs.push_back({name, "sgaudit.policy"});
+    inventory_.warnings.push_back(
+        name +
+        " is an sgaudit policy and was not applied: give it with --policy (over the "
+        "API, as the audit's \"policy\")");
     return std::nullopt;
   }
   if (auto claimed = claim(document)) {

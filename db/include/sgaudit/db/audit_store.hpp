@@ -37,6 +37,7 @@ struct AuditRecord {
   std::optional<std::string> finished_at;
   std::optional<std::string> summary;  // JSON
   std::optional<std::string> error;
+  std::string warnings = "[]";  // JSON array of strings: what the audit could not judge
 };
 
 struct NewAudit {
@@ -47,8 +48,9 @@ struct NewAudit {
   std::string policy;  // JSON
   std::string started_at;
   std::string finished_at;
-  std::string summary;  // JSON
-  std::string result;   // JSON: the whole audit document
+  std::string summary;          // JSON
+  std::string warnings = "[]";  // JSON array of strings
+  std::string result;           // JSON: the whole audit document
   std::vector<FindingRow> findings;
 };
 
