@@ -122,10 +122,21 @@ struct CellLook {
 
 CellLook lookOf(const MatrixCell& cell) {
   const auto& status = cell.verdict.status;
+  if (!cell.check_id.empty()) {
+    // A finding about a port no workload's requirement was judged on.
+    if (cell.check_id == core::check::kSensitivePortExposed)
+      return {"exposed to the internet", "a sensitive port", cell.suppressed ? 1 : 4};
+    if (cell.check_id == core::check::kHostPortReserved)
+      return {"reserved by the node", "", cell.suppressed ? 1 : 3};
+    return {cell.check_id, std::string(core::toString(cell.severity)),
+            cell.suppressed || cell.severity < core::Severity::High ? 2 : 3};
+  }
   switch (cell.internet) {
     case InternetReach::Blocked:
-      return {"blocked from the internet", status == "partial" ? "admitted from private sources only" : "",
-              3};
+      // As the finding says it: blocked for the internet while private sources get through is partly blocked.
+      if (status == "partial")
+        return {"partly blocked", "blocked from the internet, open to private sources", 3};
+      return {"blocked from the internet", "", 3};
     case InternetReach::Open:
       return {"open to the internet", "", 0};
     case InternetReach::Partial:
@@ -149,8 +160,10 @@ const char* classOf(int rank) {
       return "st-unknown";
     case 2:
       return "st-partial";
-    default:
+    case 3:
       return "st-blocked";
+    default:
+      return "st-exposed";
   }
 }
 
@@ -191,9 +204,15 @@ std::vector<MatrixRow> mergeRows(const CellsByNode& by_node, const std::vector<C
       for (const MatrixCell* item : found->second) {
         const CellLook look = lookOf(*item);
         row.signature += look.text + "\x1f" + look.sub + "\x1f" + toString(item->internet) + "\x1f" +
-                         (item->conflict ? "c" : "") + "\x1e";
-        row.tooltips[c].push_back(item->verdict.workload + " needs it from " +
-                                  joinLimited(item->verdict.required, 5) + ": " + item->verdict.status);
+                         (item->conflict ? "c" : "") + (item->suppressed ? "s" : "") + "\x1e";
+        if (!item->check_id.empty()) {
+          row.tooltips[c].push_back(item->check_id + " (" + std::string(core::toString(item->severity)) +
+                                    (item->suppressed ? ", suppressed" : "") + ")");
+        } else {
+          row.tooltips[c].push_back(item->verdict.workload + " needs it from " +
+                                    joinLimited(item->verdict.required, 5) + ": " + item->verdict.status +
+                                    (item->suppressed ? " (suppressed)" : ""));
+        }
       }
       row.signature += "|";
     }
@@ -246,6 +265,7 @@ void fillCells(std::vector<MatrixRow>& rows, const CellsByNode& by_node, const s
         Data verdict;
         verdict["text"] = Data(look.text);
         verdict["sub"] = Data(optional(look.sub));
+        verdict["suppressed"] = Data(item->suppressed);
         verdicts.push_back(verdict);
         if (internet.empty() || item->internet == InternetReach::Blocked) internet = toString(item->internet);
       }
@@ -747,6 +767,58 @@ void addChanges(const ReportView& view, Data& page) {
   page["regraded_more"] = Data(more(changes.severity_changed.size()));
 }
 
+// The critical and high findings first, above the fold: each with how far it reaches and its first fix,
+// worst first and, within a severity, the widest first.
+constexpr std::size_t kWorstListed = 8;
+constexpr std::size_t kFixPreviewLines = 4;
+
+void addWorst(const ReportView& view, Data& page) {
+  std::vector<const core::Finding*> worst;
+  for (const auto& finding : view.findings) {
+    if (!finding.suppressed && finding.severity >= core::Severity::High) worst.push_back(&finding);
+  }
+  auto reach = [](const core::Finding* finding) { return finding->nodes.size() + finding->nodes_left_out; };
+  std::stable_sort(worst.begin(), worst.end(), [&](const core::Finding* a, const core::Finding* b) {
+    if (a->severity != b->severity) return a->severity > b->severity;
+    return reach(a) > reach(b);
+  });
+  Data items = list();
+  for (std::size_t i = 0; i < worst.size() && i < kWorstListed; ++i) {
+    const core::Finding& finding = *worst[i];
+    Data item;
+    item["severity"] = Data(std::string(core::toString(finding.severity)));
+    item["fingerprint"] = Data(finding.fingerprint);
+    item["title"] = Data(finding.title);
+    const std::size_t nodes = reach(worst[i]);
+    item["reach"] = Data(nodes == 0   ? Data(false)
+                         : nodes == 1 ? Data("on 1 node")
+                                      : Data("on " + std::to_string(nodes) + " nodes"));
+    if (finding.fixes.empty()) {
+      item["fix"] = Data(false);
+    } else {
+      const core::Fix& fix = finding.fixes.front();
+      std::string preview;
+      std::size_t start = 0;
+      for (std::size_t line = 0; line < kFixPreviewLines && start < fix.content.size(); ++line) {
+        const std::size_t end = fix.content.find('\n', start);
+        preview += fix.content.substr(start, end == std::string::npos ? std::string::npos : end - start + 1);
+        start = end == std::string::npos ? fix.content.size() : end + 1;
+      }
+      if (start < fix.content.size()) preview += "\u2026 (the whole fix is in the finding below)";
+      Data first;
+      first["tool"] = Data(fix.tool);
+      first["title"] = Data(fixTitle(fix));
+      first["preview"] = Data(preview);
+      item["fix"] = std::move(first);
+    }
+    items.push_back(item);
+  }
+  page["has_worst"] = Data(!worst.empty());
+  page["worst"] = std::move(items);
+  page["worst_more"] =
+      Data(worst.size() > kWorstListed ? Data(std::to_string(worst.size() - kWorstListed)) : Data(false));
+}
+
 Data pageData(const ReportView& view, const std::string& csp, const detail::HtmlOptions& options) {
   Data page;
   page["csp"] = Data(csp);
@@ -784,10 +856,21 @@ Data pageData(const ReportView& view, const std::string& csp, const detail::Html
   }
   page["severities"] = std::move(severities);
 
+  std::string severity_line;
+  for (auto severity : kSeverities) {  // worst first
+    const auto found = view.by_severity.find(severity);
+    if (found == view.by_severity.end() || found->second == 0) continue;
+    severity_line += (severity_line.empty() ? "" : ", ") + std::to_string(found->second) + " " +
+                     std::string(core::toString(severity));
+  }
+  page["severity_line"] = Data(optional(severity_line));
+  addWorst(view, page);
+
   Data checks = list();
   std::set<std::string> listed;
   auto add_check = [&](const std::string& id, const std::string& description) {
     const auto it = view.by_check.find(id);
+    if (it == view.by_check.end() || it->second == 0) return;  // the checks that found nothing: not listed
     Data item;
     item["id"] = Data(id);
     item["description"] = Data(description);

@@ -9,15 +9,19 @@ std::string renderJson(const ReportView& view) {
   json by_severity = json::object();
   for (const auto& [severity, count] : view.by_severity)
     by_severity[std::string(core::toString(severity))] = count;
+  // The audit's verdicts only: the cells the view adds for findings' own ports are the findings, listed.
+  std::vector<const MatrixCell*> judged;
   std::vector<core::PortVerdict> verdicts;
-  verdicts.reserve(view.matrix.size());
-  for (const auto& cell : view.matrix)
+  for (const auto& cell : view.matrix) {
+    if (!cell.check_id.empty()) continue;
+    judged.push_back(&cell);
     verdicts.push_back(cell.verdict);
+  }
   json address_sets = json::array();
   json matrix = core::matrixToJson(verdicts, address_sets);
-  for (std::size_t i = 0; i < view.matrix.size(); ++i) {
-    matrix[i]["internet"] = toString(view.matrix[i].internet);
-    matrix[i]["conflict"] = view.matrix[i].conflict;
+  for (std::size_t i = 0; i < judged.size(); ++i) {
+    matrix[i]["internet"] = toString(judged[i]->internet);
+    matrix[i]["conflict"] = judged[i]->conflict;
   }
   json inputs = json::array();
   for (const auto& input : view.inputs)

@@ -240,12 +240,23 @@ std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::F
     }
   });
   std::set<CellKey> conflicts;
+  // Per node, port and protocol: how many findings name it, and how many of those are suppressed.
+  std::map<CellKey, std::pair<int, int>> named;
   for (const auto& finding : findings) {
     if (!finding.port || !finding.protocol) continue;
+    for (const auto& node : finding.nodes) {
+      auto& [count, suppressed] = named[{node, *finding.port, *finding.protocol}];
+      ++count;
+      if (finding.suppressed) ++suppressed;
+    }
     if (finding.check_id != core::check::kHostPortConflict) continue;
     for (const auto& node : finding.nodes)
       conflicts.emplace(node, *finding.port, *finding.protocol);
   }
+  auto allSuppressed = [&](const CellKey& key) {
+    const auto found = named.find(key);
+    return found != named.end() && found->second.first == found->second.second;
+  };
   std::vector<MatrixCell> cells;
   forEachIn(audit, "matrix", "", [&](const json& item, const std::string& at) {
     requireObject(item, at);
@@ -289,8 +300,36 @@ std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::F
     }
     cell.internet = internetReach(verdict, *required, missing);
     cell.conflict = conflicts.count({verdict.node, verdict.port, verdict.protocol}) > 0;
+    cell.suppressed = allSuppressed({verdict.node, verdict.port, verdict.protocol});
     cells.push_back(std::move(cell));
   });
+  // Every port a finding is about has a cell: one the audit gave no verdict for (SSH open to the internet on
+  // a node, a host port the node reserves) gets one per finding, active before suppressed.
+  std::set<CellKey> judged;
+  for (const auto& cell : cells)
+    judged.emplace(cell.verdict.node, cell.verdict.port, cell.verdict.protocol);
+  std::vector<MatrixCell> from_findings;
+  for (const auto& finding : findings) {
+    if (!finding.port || !finding.protocol || finding.check_id == core::check::kHostPortConflict) continue;
+    for (const auto& node : finding.nodes) {
+      if (judged.count({node, *finding.port, *finding.protocol}) > 0) continue;
+      MatrixCell cell;
+      cell.verdict.node = node;
+      cell.verdict.port = *finding.port;
+      cell.verdict.protocol = *finding.protocol;
+      cell.verdict.status = "finding";
+      cell.internet = finding.check_id == core::check::kSensitivePortExposed ? InternetReach::Open
+                                                                             : InternetReach::NotRequired;
+      cell.suppressed = finding.suppressed;
+      cell.check_id = finding.check_id;
+      cell.severity = finding.severity;
+      from_findings.push_back(std::move(cell));
+    }
+  }
+  std::stable_partition(from_findings.begin(), from_findings.end(),
+                        [](const MatrixCell& cell) { return !cell.suppressed; });
+  cells.insert(cells.end(), std::make_move_iterator(from_findings.begin()),
+               std::make_move_iterator(from_findings.end()));
   return cells;
 }
 

@@ -16,7 +16,7 @@ async function visibleFindings(page) {
 
 async function check(browser, reportPath, screenshotPath) {
   const facts = { dialogs: [], external_requests: [], csp_violations: [], page_errors: [] };
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   try {
     const page = await guardedPage(context, facts);
 
@@ -27,6 +27,15 @@ async function check(browser, reportPath, screenshotPath) {
     facts.scope = await page.textContent("#scope");
     facts.audited_at = await page.textContent("#audited-at");
     facts.total = await page.textContent("#total-findings");
+    // What a person sees before scrolling, at 1400x900: the critical and high findings, each with its fix.
+    facts.above_the_fold = await page.$$eval("#worst > li", (items) => items.map((li) => {
+      const box = li.getBoundingClientRect();
+      return {
+        severity: li.dataset.severity, title: li.querySelector(".title").textContent,
+        fix: (li.querySelector(".first-fix") || { textContent: "" }).textContent,
+        visible: box.height > 0 && box.bottom <= window.innerHeight,
+      };
+    }));
     facts.by_severity = await page.$$eval("#by-severity tbody tr", (rows) =>
       Object.fromEntries(rows.map((r) => [r.dataset.severity, r.querySelector(".count").textContent])));
     facts.by_check = await page.$$eval("#by-check tbody tr", (rows) =>

@@ -110,16 +110,34 @@ TEST_F(BrowserTest, CceSeedReport) {
   EXPECT_EQ(facts.at("by_severity"),
             (json{{"critical", "1"}, {"high", "3"}, {"medium", "1"}, {"low", "0"}, {"info", "1"}}));
   EXPECT_EQ(facts.at("by_check").at("sg.port-blocked"), "1");
-  EXPECT_EQ(facts.at("by_check").at("sg.nodepool-inconsistent"), "0");
+  EXPECT_FALSE(facts.at("by_check").contains("sg.nodepool-inconsistent"));  // no table of zeros
 
-  ASSERT_EQ(facts.at("matrix").size(), 1U);
-  const json& cell = facts.at("matrix")[0];
+  // Above the fold at 1400x900: the critical finding first, then the three high ones, each with a fix.
+  const json& fold = facts.at("above_the_fold");
+  ASSERT_EQ(fold.size(), 4U);
+  EXPECT_EQ(fold[0].at("severity"), "critical");
+  EXPECT_THAT(fold[0].at("title").get<std::string>(), HasSubstr("22/TCP is open to the whole internet"));
+  for (const json& item : fold) {
+    EXPECT_TRUE(item.at("visible")) << item.dump();
+    EXPECT_THAT(item.at("fix").get<std::string>(), Not(IsEmpty())) << item.dump();
+  }
+  EXPECT_EQ(fold[1].at("severity"), "high");
+
+  // Every port a finding is about: SSH 22, exposed, and 80, partly blocked as its finding says.
+  ASSERT_EQ(facts.at("matrix").size(), 2U);
+  const json& ssh = facts.at("matrix")[0];
+  EXPECT_EQ(ssh.at("column"), "22/TCP");
+  EXPECT_THAT(ssh.at("text").get<std::string>(), HasSubstr("exposed to the internet"));
+  EXPECT_TRUE(ssh.at("visible"));
+  const json& cell = facts.at("matrix")[1];
   EXPECT_EQ(cell.at("node"), "10.1.0.55");
   EXPECT_EQ(cell.at("column"), "80/TCP");
+  EXPECT_THAT(cell.at("text").get<std::string>(), HasSubstr("partly blocked"));
   EXPECT_THAT(cell.at("text").get<std::string>(), HasSubstr("blocked from the internet"));
   EXPECT_THAT(cell.at("text").get<std::string>(), HasSubstr("CONFLICT"));
   EXPECT_TRUE(cell.at("visible"));
   EXPECT_NE(cell.at("background"), "rgba(0, 0, 0, 0)");  // coloured by the style sheet the CSP admitted
+  EXPECT_NE(ssh.at("background"), cell.at("background"));
 
   EXPECT_EQ(facts.at("findings_visible"), 6);
   const json* high = filterResult(facts, "severity", "high");

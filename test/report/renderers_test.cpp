@@ -129,14 +129,33 @@ TEST(RenderersTest, CsvOneRowPerFinding) {
       HasSubstr(",\"scheduling: node 10.1.0.55 can host one replica"));  // ...multi-line cells are quoted
 }
 
+// Test that the audit's warnings come first in the CSV, a row each of severity "warning", before the
+// findings.
+TEST(RenderersTest, CsvStartsWithTheWarnings) {
+  json audit = seedAudit();
+  audit["warnings"] = {"node-sockets/ghost.txt: no node is named \"ghost\"", "=cmd|' /C calc'!A0"};
+  auto view = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(view) << view.error().message;
+  const auto rows = parseCsv(renderCsv(*view));
+  ASSERT_EQ(rows.size(), 9U);
+  EXPECT_EQ(rows[1][0], "warning");
+  EXPECT_EQ(rows[1][1], "sgaudit.warning");
+  EXPECT_EQ(rows[1][2], "node-sockets/ghost.txt: no node is named \"ghost\"");
+  EXPECT_EQ(rows[2][2], "'=cmd|' /C calc'!A0");  // a warning is guarded like any cell
+  EXPECT_EQ(rows[3][0], "critical");
+  for (const auto& row : rows)
+    EXPECT_EQ(row.size(), 16U);
+}
+
 // Test that cells a spreadsheet would run as formulas (= + - @) get a leading ' and quotes are doubled.
 TEST(RenderersTest, CsvGuardsAgainstFormulaInjection) {
   const auto rows = parseCsv(renderCsv(hostileView()));
-  ASSERT_EQ(rows.size(), 4U);
-  EXPECT_EQ(rows[2][2], "'=HYPERLINK(\"javascript:alert(3)\") \" onmouseover=\"alert(2)");
-  EXPECT_EQ(rows[2][9], "'+cmd|' /C calc'!A0");
-  EXPECT_EQ(rows[3][2], "'-2+3 in javascript:alert(3)");
-  EXPECT_EQ(rows[2][10], "\" onmouseover=\"alert(2): @SUM(1+1)*cmd|' /C calc'!A0 (javascript:alert(3))");
+  ASSERT_EQ(rows.size(), 5U);  // the header, the hostile warning and three findings
+  EXPECT_EQ(rows[1][0], "warning");
+  EXPECT_EQ(rows[3][2], "'=HYPERLINK(\"javascript:alert(3)\") \" onmouseover=\"alert(2)");
+  EXPECT_EQ(rows[3][9], "'+cmd|' /C calc'!A0");
+  EXPECT_EQ(rows[4][2], "'-2+3 in javascript:alert(3)");
+  EXPECT_EQ(rows[3][10], "\" onmouseover=\"alert(2): @SUM(1+1)*cmd|' /C calc'!A0 (javascript:alert(3))");
   for (const auto& row : rows) {
     for (const auto& cell : row) {
       ASSERT_FALSE(!cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@'))
@@ -246,7 +265,14 @@ TEST(RenderersTest, HtmlContent) {
   EXPECT_THAT(html, HasSubstr("<tr data-severity=\"high\"><td><span class=\"sev sev-high\">high</span></td>"
                               "<td class=\"count\">3</td></tr>"));
   EXPECT_THAT(html, HasSubstr("data-node=\"10.1.0.55\" data-port=\"80/TCP\" data-internet=\"blocked\""));
-  EXPECT_THAT(html, HasSubstr("<span class=\"verdict\">blocked from the internet</span>"));
+  // Blocked for the internet but admitted from private sources: "partly blocked", as the finding says.
+  EXPECT_THAT(html, HasSubstr("<span class=\"verdict\">partly blocked</span><span class=\"sub\">blocked from "
+                              "the internet, open to private sources</span>"));
+  // SSH open to the internet has its cell, though no workload uses 22/TCP.
+  EXPECT_THAT(html, HasSubstr("<td class=\"cell st-exposed\" data-node=\"10.1.0.55\" data-port=\"22/TCP\" "
+                              "data-internet=\"open\""));
+  // The checks that found nothing are not listed.
+  EXPECT_THAT(html, Not(HasSubstr("data-check=\"sg.nodepool-inconsistent\"")));
   EXPECT_THAT(html, HasSubstr("nginx serves the public web site directly"));  // the policy
   EXPECT_THAT(html, HasSubstr("<h4>Deciding rule</h4>"));
   std::size_t fixes = 0;
@@ -255,6 +281,38 @@ TEST(RenderersTest, HtmlContent) {
   EXPECT_EQ(countOf(html, "<button type=\"button\" class=\"copy"), fixes);
   EXPECT_EQ(countOf(html, "<details class=\"finding"), 6U);
   EXPECT_THAT(html, Not(HasSubstr("id=\"changes\"")));
+}
+
+// Test that the report leads with the worst: the critical and high findings, worst first, each with its
+// reach and the start of its first fix, come before the tables of counts and the matrix; the medium and info
+// findings and the suppressed ones are not among them.
+TEST(RenderersTest, HtmlLeadsWithTheWorst) {
+  const std::string html = renderHtml(seedView());
+  const auto worst = html.find("<ol class=\"worst\" id=\"worst\">");
+  ASSERT_NE(worst, std::string::npos);
+  EXPECT_LT(worst, html.find("<table class=\"counts\" id=\"by-severity\">"));
+  EXPECT_LT(worst, html.find("<section id=\"matrix\">"));
+  const std::string list = html.substr(worst, html.find("</ol>", worst) - worst);
+  EXPECT_EQ(countOf(list, "<li data-severity="), 4U);  // 1 critical, 3 high
+  EXPECT_EQ(list.find("<li data-severity=\"critical\">"), list.find("<li data-severity="));
+  EXPECT_THAT(list, HasSubstr("22/TCP is open to the whole internet on node 10.1.0.55"));
+  EXPECT_THAT(list, HasSubstr("<span class=\"reach\">on 1 node</span>"));
+  EXPECT_THAT(list, HasSubstr("<span class=\"fix-tool\">huawei-api</span>"));
+  EXPECT_THAT(list, HasSubstr("<pre>POST /v3/{project_id}/vpc/security-group-rules\n"));
+  EXPECT_THAT(list, Not(HasSubstr("data-severity=\"medium\"")));
+  EXPECT_THAT(html, HasSubstr("<span id=\"severity-line\">1 critical, 3 high, 1 medium, 1 info</span>"));
+
+  json audit = seedAudit();
+  for (auto& finding : audit["findings"]) {
+    if (finding["severity"] == "critical") finding["suppressed"] = {{"reason", "accepted"}};
+  }
+  auto view = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(view) << view.error().message;
+  const std::string suppressed = renderHtml(*view);
+  const auto at = suppressed.find("<ol class=\"worst\"");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_THAT(suppressed.substr(at, suppressed.find("</ol>", at) - at),
+              Not(HasSubstr("data-severity=\"critical\"")));
 }
 
 // Test that every hostile value is escaped: no injected tag or attribute survives, and the text is there
@@ -412,11 +470,9 @@ TEST(RenderersTest, HtmlMatrixMergesNodesThatReadTheSame) {
   EXPECT_THAT(matrix, HasSubstr("(500 in "));
   EXPECT_THAT(matrix, HasSubstr("10.1.0.0, "));  // the merged row names its nodes
   // cce-seed's one node keeps a row of its own, with the node on its cells.
-  EXPECT_THAT(
-      renderHtml(seedView()),
-      HasSubstr(
-          "<tr><th scope=\"row\" class=\"node\">10.1.0.55</th><td class=\"cell st-blocked has-conflict\" "
-          "data-node=\"10.1.0.55\" data-port=\"80/TCP\""));
+  EXPECT_THAT(renderHtml(seedView()),
+              HasSubstr("<tr><th scope=\"row\" class=\"node\">10.1.0.55</th><td class=\"cell st-exposed\" "
+                        "data-node=\"10.1.0.55\" data-port=\"22/TCP\""));
 }
 
 // Test that every renderer is a pure function of the view: the same view gives the same bytes.

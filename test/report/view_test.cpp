@@ -26,7 +26,16 @@ TEST(ReportViewTest, CceSeedCounts) {
   EXPECT_EQ(view.by_check.at("sg.port-blocked"), 1U);
   EXPECT_EQ(view.by_check.size(), 6U);
   EXPECT_EQ(view.suppressed, 0U);
-  ASSERT_EQ(view.matrix.size(), 1U);
+  // 80/TCP, judged for nginx; 22/TCP, no workload's port but the critical finding's: every port a finding
+  // is about has a cell.
+  ASSERT_EQ(view.matrix.size(), 2U);
+  EXPECT_EQ(view.matrix[0].verdict.port, 80);
+  EXPECT_TRUE(view.matrix[0].check_id.empty());
+  EXPECT_EQ(view.matrix[1].verdict.port, 22);
+  EXPECT_EQ(view.matrix[1].verdict.node, "10.1.0.55");
+  EXPECT_EQ(view.matrix[1].check_id, "sg.sensitive-port-exposed");
+  EXPECT_EQ(view.matrix[1].severity, core::Severity::Critical);
+  EXPECT_FALSE(view.matrix[1].suppressed);
   EXPECT_EQ(view.nodes.size(), 1U);
   EXPECT_EQ(view.inputs.size(), 11U);
   EXPECT_EQ(view.tool_version, "0.1.0");
@@ -47,6 +56,28 @@ TEST(ReportViewTest, PartialCellWithOnlyPrivateSourcesIsBlockedFromTheInternet) 
   EXPECT_EQ(cell.verdict.status, "partial");
   EXPECT_EQ(cell.internet, InternetReach::Blocked);
   EXPECT_TRUE(cell.conflict);
+}
+
+// Test that suppressing the findings about a cell marks it suppressed: a judged cell when every finding on
+// it is suppressed (one of two is not enough), a finding's own cell when its finding is, listed after the
+// active cells.
+TEST(ReportViewTest, SuppressedFindingsMarkTheirCells) {
+  json audit = seedAudit();
+  for (auto& finding : audit["findings"]) {
+    if (finding["check"] == "sg.sensitive-port-exposed" || finding["check"] == "sg.port-blocked")
+      finding["suppressed"] = {{"reason", "accepted until the migration"}, {"until", "2099-01-01"}};
+  }
+  auto view = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(view) << view.error().message;
+  ASSERT_EQ(view->matrix.size(), 2U);
+  EXPECT_FALSE(view->matrix[0].suppressed) << "the conflict and undeclared findings on 80/TCP are active";
+  EXPECT_TRUE(view->matrix[1].suppressed);
+  for (auto& finding : audit["findings"]) {
+    if (finding.value("port", 0) == 80) finding["suppressed"] = {{"reason", "known"}};
+  }
+  view = reportViewFromJson(audit, seedMeta());
+  ASSERT_TRUE(view) << view.error().message;
+  EXPECT_TRUE(view->matrix[0].suppressed);
 }
 
 // Test that a partial cell whose missing addresses leave some public space admitted reads as partly open,

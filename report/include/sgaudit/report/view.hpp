@@ -42,7 +42,12 @@ enum class InternetReach {
 struct MatrixCell {
   core::PortVerdict verdict;
   InternetReach internet = InternetReach::NotRequired;
-  bool conflict = false;  // a hostport.conflict finding names this node, port and protocol
+  bool conflict = false;    // a hostport.conflict finding names this node, port and protocol
+  bool suppressed = false;  // findings name this node, port and protocol, and every one is suppressed
+  // A cell made from a finding about a port the audit judged no workload's requirement on (a sensitive port
+  // the node itself listens on, a reserved port): the finding's check and severity; empty for a verdict.
+  std::string check_id;
+  core::Severity severity = core::Severity::Info;
 };
 
 // A finding that disappeared since the previous audit, or one whose severity changed.
