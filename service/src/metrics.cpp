@@ -78,6 +78,11 @@ void Metrics::recordAudit(bool succeeded, double seconds,
     findings_[severity] += static_cast<std::uint64_t>(count);
 }
 
+void Metrics::recordScheduleRun(bool succeeded) {
+  std::lock_guard lock(mutex_);
+  ++schedule_runs_[succeeded ? "succeeded" : "failed"];
+}
+
 void Metrics::setGauge(std::string_view name, std::string_view help,
                        std::map<std::string, std::string> labels, double value) {
   std::lock_guard lock(mutex_);
@@ -124,6 +129,13 @@ std::string Metrics::render(bool detail) const {
   out += "# TYPE sgaudit_audits_total counter\n";
   for (const auto& [outcome, count] : audits_) {
     out += "sgaudit_audits_total{outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
+  }
+  out +=
+      "# HELP sgaudit_schedule_runs_total Scheduled runs, by outcome (a failed one is logged with its "
+      "error).\n";
+  out += "# TYPE sgaudit_schedule_runs_total counter\n";
+  for (const auto& [outcome, count] : schedule_runs_) {
+    out += "sgaudit_schedule_runs_total{outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
   }
   out += "# HELP sgaudit_audit_duration_seconds Time to run an audit.\n";
   out += "# TYPE sgaudit_audit_duration_seconds histogram\n";

@@ -704,13 +704,24 @@ TEST(ApiScheduleTest, SchedulesCrudValidationAndMetrics) {
                      {"time_zone", "Europe/Berlin"},
                      {"cluster", "cce"},
                      {"accounts", {"huawei"}},
-                     {"policy_name", "seed"},
+                     {"policy", "seed"},
                      {"targets", json::array({{{"url", "https://hooks.example.com/sgaudit"},
                                                {"secret", "0123456789abcdef0123"},
                                                {"min_severity", "high"}}})}};
+  // Naming a cluster, account and policy that do not exist yet: 422, each at its pointer.
+  const auto early = server.call("POST", "/api/v1/schedules", spec.dump(), server.admin, json_type);
+  expectProblem(early, 422);
+  const json early_body = json::parse(early.body);
+  std::vector<std::string> pointers;
+  for (const auto& error : early_body.at("errors"))
+    pointers.push_back(error.at("pointer").get<std::string>());
+  EXPECT_EQ(pointers, (std::vector<std::string>{"/cluster", "/accounts/0", "/policy"}));
+  uploadScenario(server);
+
   const auto created = server.call("POST", "/api/v1/schedules", spec.dump(), server.admin, json_type);
   ASSERT_EQ(created.status, 201) << created.body;
   const json schedule = json::parse(created.body);
+  EXPECT_EQ(schedule.at("policy"), "seed");  // "policy", as audits take it
   const std::string url = "/api/v1/schedules/" + std::to_string(schedule.at("id").get<std::int64_t>());
   EXPECT_EQ(created.headers.at("location"), url);
   EXPECT_TRUE(schedule.contains("next_run_at")) << schedule.dump();
@@ -726,6 +737,12 @@ TEST(ApiScheduleTest, SchedulesCrudValidationAndMetrics) {
   expectProblem(invalid, 422);
   EXPECT_EQ(json::parse(invalid.body).at("errors").at(0).at("pointer"), "/cron");
   bad["cron"] = "* * * * *";
+  bad["policy"] = {{"workloads", json::array()}};
+  expectProblem(server.call("POST", "/api/v1/schedules", bad.dump(), server.admin, json_type), 422);
+  bad["policy"] = "seed";
+  bad["policy_name"] = "seed";
+  expectProblem(server.call("POST", "/api/v1/schedules", bad.dump(), server.admin, json_type), 422);
+  bad.erase("policy_name");
   bad["targets"][0]["url"] = "http://169.254.169.254/latest/meta-data";
   const auto metadata = server.call("POST", "/api/v1/schedules", bad.dump(), server.admin, json_type);
   expectProblem(metadata, 422);

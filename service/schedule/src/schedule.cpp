@@ -110,8 +110,9 @@ Validated<ScheduleSpec> parseScheduleSpec(const json& body, const SpecRules& rul
     }
     out = it->get<bool>();
   };
-  static const std::set<std::string> kKnown = {"name",        "cron",    "time_zone", "cluster",  "accounts",
-                                               "policy_name", "targets", "enabled",   "catch_up", "collect"};
+  static const std::set<std::string> kKnown = {"name",     "cron",     "time_zone",   "cluster",
+                                               "accounts", "policy",   "policy_name", "targets",
+                                               "enabled",  "catch_up", "collect"};
   static const std::set<std::string> kReadOnly = {"id", "next_run_at", "last_run_at", "created_at",
                                                   "updated_at"};
   for (const auto& [key, value] : body.items()) {
@@ -121,8 +122,19 @@ Validated<ScheduleSpec> parseScheduleSpec(const json& body, const SpecRules& rul
   readString(body, "cron", "/cron", spec.cron, true);
   readString(body, "time_zone", "/time_zone", spec.time_zone, false);
   readString(body, "cluster", "/cluster", spec.cluster, true);
+  // "policy" names a stored policy, as in POST /api/v1/audits; "policy_name" is its earlier name.
   std::string policy;
-  if (readString(body, "policy_name", "/policy_name", policy, false)) spec.policy_name = policy;
+  if (body.contains("policy") && body.contains("policy_name") && !body["policy"].is_null() &&
+      !body["policy_name"].is_null()) {
+    invalid("/policy_name", "give the policy once, as \"policy\"");
+  } else if (auto it = body.find("policy"); it != body.end() && it->is_object()) {
+    invalid(
+        "/policy",
+        "a schedule names a stored policy (PUT /api/v1/policies/{name}); an inline policy is for one audit");
+  } else if (readString(body, "policy", "/policy", policy, false) ||
+             readString(body, "policy_name", "/policy_name", policy, false)) {
+    spec.policy_name = policy;
+  }
   readBool("enabled", spec.enabled);
   readBool("catch_up", spec.catch_up);
   readBool("collect", spec.collect);
@@ -193,16 +205,18 @@ void to_json(json& out, const NotificationTarget& target) {
 }
 
 void to_json(json& out, const ScheduleSpec& spec) {
-  out = json{{"name", spec.name},
-             {"cron", spec.cron},
-             {"time_zone", spec.time_zone},
-             {"cluster", spec.cluster},
-             {"accounts", spec.accounts},
-             {"policy_name", spec.policy_name ? json(*spec.policy_name) : json(nullptr)},
-             {"targets", spec.targets},
-             {"enabled", spec.enabled},
-             {"catch_up", spec.catch_up},
-             {"collect", spec.collect}};
+  out =
+      json{{"name", spec.name},
+           {"cron", spec.cron},
+           {"time_zone", spec.time_zone},
+           {"cluster", spec.cluster},
+           {"accounts", spec.accounts},
+           {"policy", spec.policy_name ? json(*spec.policy_name) : json(nullptr)},
+           {"policy_name", spec.policy_name ? json(*spec.policy_name) : json(nullptr)},  // as before "policy"
+           {"targets", spec.targets},
+           {"enabled", spec.enabled},
+           {"catch_up", spec.catch_up},
+           {"collect", spec.collect}};
 }
 
 void to_json(json& out, const Schedule& schedule) {

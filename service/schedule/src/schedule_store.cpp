@@ -166,6 +166,39 @@ std::optional<FieldError> ScheduleStore::nameTaken(const std::string& name,
   return std::nullopt;
 }
 
+std::vector<FieldError> ScheduleStore::missingReferences(const ScheduleSpec& spec) {
+  // A schedule that names what does not exist would fail at every run; it is refused when written.
+  std::vector<FieldError> errors;
+  auto scope = db_.prepare("SELECT 1 FROM scopes WHERE kind = ?1 AND name = ?2");
+  auto scopeExists = [&](const char* kind, const std::string& name) {
+    scope.reset();
+    scope.bind(1, std::string(kind)).bind(2, name);
+    return scope.step();
+  };
+  if (!scopeExists("cluster", spec.cluster)) {
+    errors.push_back({FieldError::Kind::Invalid, "/cluster",
+                      "there is no cluster \"" + spec.cluster +
+                          "\" (upload its inputs or give it a source, PUT /api/v1/clusters/" + spec.cluster +
+                          "/source, first)"});
+  }
+  for (std::size_t i = 0; i < spec.accounts.size(); ++i) {
+    if (!scopeExists("account", spec.accounts[i])) {
+      errors.push_back({FieldError::Kind::Invalid, "/accounts/" + std::to_string(i),
+                        "there is no account \"" + spec.accounts[i] + "\""});
+    }
+  }
+  if (spec.policy_name) {
+    auto policy = db_.prepare("SELECT 1 FROM policies WHERE name = ?1");
+    policy.bind(1, *spec.policy_name);
+    if (!policy.step()) {
+      errors.push_back({FieldError::Kind::Invalid, "/policy",
+                        "there is no policy \"" + *spec.policy_name + "\" (PUT /api/v1/policies/" +
+                            *spec.policy_name + " first)"});
+    }
+  }
+  return errors;
+}
+
 void ScheduleStore::writeTargets(std::int64_t id, const ScheduleSpec& spec) {
   db_.prepare("DELETE FROM schedule_targets WHERE schedule_id = ?1").bind(1, id).run();
   auto insert = db_.prepare(
@@ -192,6 +225,8 @@ Validated<Schedule> ScheduleStore::create(const ScheduleSpec& spec, TimePoint no
     result.errors.push_back(*taken);
     return result;
   }
+  result.errors = missingReferences(spec);
+  if (!result.errors.empty()) return result;
   auto insert = db_.prepare(
       "INSERT INTO schedules (name, cron, time_zone, cluster, accounts, policy_name, enabled, catch_up, "
       "next_run_at, created_at, updated_at, collect) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, "
@@ -262,6 +297,8 @@ Validated<Schedule> ScheduleStore::update(std::int64_t id, const ScheduleSpec& s
     result.errors.push_back(*taken);
     return result;
   }
+  result.errors = missingReferences(spec);
+  if (!result.errors.empty()) return result;
   auto stmt = db_.prepare(
       "UPDATE schedules SET name = ?2, cron = ?3, time_zone = ?4, cluster = ?5, accounts = ?6, policy_name = "
       "?7, "

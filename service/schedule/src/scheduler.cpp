@@ -270,8 +270,10 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
     exists.bind(1, outcome.audit_id);
     if (exists.step()) record.audit_id = outcome.audit_id;
   }
+  bool recorded = true;
   if (outcome.error) {
-    if (recordFailure(record, *outcome.error)) ++report.failed;
+    recorded = recordFailure(record, *outcome.error);
+    if (recorded) ++report.failed;
   } else {
     recordSuccess(record, outcome, report);
   }
@@ -285,6 +287,10 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
       "UPDATE schedules SET lease_owner = NULL, lease_until = NULL WHERE id = ?1 AND lease_owner = ?2");
   release.bind(1, claimed.schedule.id).bind(2, options_.instance_id).run();
   tx.commit();
+  if (options_.on_run && recorded) {
+    options_.on_run(RunEnded{claimed.schedule.id, claimed.schedule.spec.name, claimed.run_id, !outcome.error,
+                             outcome.error.value_or(""), record.audit_id, record.warnings.size()});
+  }
 }
 
 namespace {

@@ -344,6 +344,7 @@ TEST(DeliveryEndToEndTest, ScheduledRunsDeliverSignedWebhooksAcrossARestart) {
   receiver.queue(500);
   receiver.queue(200);
   auto api_db = db::openAndMigrate(path);
+  api_db.exec("INSERT INTO scopes (kind, name, created_at) VALUES ('cluster', 'prod', 't')");
   SpecRules rules;
   rules.targets.allow_private_targets = true;
   ScheduleStore store(api_db, rules);

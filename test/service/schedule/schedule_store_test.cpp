@@ -1,5 +1,6 @@
 #include "sgaudit/schedule/schedule_store.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "sgaudit/db/migrator.hpp"
@@ -13,6 +14,15 @@ using sgaudit::test::TempDir;
 
 TimePoint at(std::string_view utc) {
   return parseUtc(utc).value();
+}
+
+// The cluster, account and policy nightly() names: a schedule may name only what exists.
+void addReferences(db::Database& db) {
+  db.exec(
+      "INSERT INTO scopes (kind, name, created_at) VALUES ('cluster', 'prod', 't'), ('account', "
+      "'huawei-prod', "
+      "'t');"
+      "INSERT INTO policies (name, version, body, created_at) VALUES ('default', 1, '{}', 't')");
 }
 
 ScheduleSpec nightly() {
@@ -31,6 +41,7 @@ ScheduleSpec nightly() {
 TEST(ScheduleStoreTest, CreateGetListUpdateRemove) {
   TempDir dir;
   auto db = db::openAndMigrate(dir / "s.db");
+  addReferences(db);
   ScheduleStore store(db);
   auto created = store.create(nightly(), at("2026-07-01T12:00:00Z"));
   ASSERT_TRUE(created.ok()) << created.errors.front().text();
@@ -72,6 +83,7 @@ TEST(ScheduleStoreTest, CreateGetListUpdateRemove) {
 TEST(ScheduleStoreTest, ErrorsAsValues) {
   TempDir dir;
   auto db = db::openAndMigrate(dir / "s.db");
+  addReferences(db);
   ScheduleStore store(db);
   const auto now = at("2026-07-01T12:00:00Z");
   ASSERT_TRUE(store.create(nightly(), now).ok());
@@ -157,6 +169,35 @@ TEST(ScheduleStoreTest, RefusesUnmigratedDatabase) {
   TempDir dir;
   auto db = db::Database::open(dir / "empty.db");
   EXPECT_THROW(ScheduleStore store(db), db::DbError);
+}
+
+// Test that a schedule naming a cluster, account or policy that does not exist is refused when it is written
+// (created or replaced), each at its pointer, and nothing is stored.
+TEST(ScheduleStoreTest, MissingReferencesAreRefused) {
+  TempDir dir;
+  auto db = db::openAndMigrate(dir / "s.db");
+  ScheduleStore store(db);
+  const TimePoint now = at("2026-07-01T12:00:00Z");
+  auto refused = store.create(nightly(), now);
+  ASSERT_FALSE(refused.ok());
+  std::vector<std::string> pointers;
+  for (const auto& error : refused.errors) {
+    EXPECT_EQ(error.kind, FieldError::Kind::Invalid);
+    pointers.push_back(error.pointer);
+  }
+  EXPECT_EQ(pointers, (std::vector<std::string>{"/cluster", "/accounts/0", "/policy"}));
+  EXPECT_THAT(refused.errors[0].message, ::testing::HasSubstr("there is no cluster \"prod\""));
+  EXPECT_TRUE(store.list().empty());
+
+  addReferences(db);
+  auto created = store.create(nightly(), now);
+  ASSERT_TRUE(created.ok()) << created.errors.front().text();
+  auto spec = nightly();
+  spec.policy_name = "gone";
+  auto updated = store.update(created.value->id, spec, now);
+  ASSERT_FALSE(updated.ok());
+  EXPECT_EQ(updated.errors.at(0).pointer, "/policy");
+  EXPECT_EQ(store.get(created.value->id)->spec.policy_name, "default");
 }
 
 }  // namespace

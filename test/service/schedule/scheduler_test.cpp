@@ -28,8 +28,12 @@ constexpr std::string_view kSecret = "0123456789abcdef-secret";
 // A real SQLite file under a temp dir, migrated to the current schema, with one connection for the API side.
 class SchedulerTest : public ::testing::Test {
  protected:
-  SchedulerTest()
-      : path_(dir_ / "sgaudit.db"), api_db_(db::openAndMigrate(path_)), store_(api_db_, rules()) {}
+  SchedulerTest() : path_(dir_ / "sgaudit.db"), api_db_(db::openAndMigrate(path_)), store_(api_db_, rules()) {
+    // What the schedules name: a schedule may name only what exists.
+    api_db_.exec(
+        "INSERT INTO scopes (kind, name, created_at) VALUES ('cluster', 'prod', 't'), "
+        "('account', 'huawei-prod', 't')");
+  }
 
   static SpecRules rules() {
     SpecRules r;
@@ -381,13 +385,23 @@ TEST_F(SchedulerTest, FailedRunsAreRecordedAndSkippedByDiff) {
   auto db = connect();
   FakeAuditRunner runner(path_);
   FakeTransport transport;
-  Scheduler scheduler(db, runner, transport, options("a"));
+  std::vector<RunEnded> ended;  // what the service logs and counts
+  auto with_report = options("a");
+  with_report.on_run = [&](const RunEnded& run) { ended.push_back(run); };
+  Scheduler scheduler(db, runner, transport, with_report);
   runner.setFindings({finding("fp-a", core::Severity::High)});
   scheduler.tick(at("2026-11-26T00:05:00Z"));
   runner.setFailing(true);
   EXPECT_EQ(scheduler.tick(at("2026-11-26T00:10:00Z")).failed, 1);
   runner.setFailing(false);
   scheduler.tick(at("2026-11-26T00:15:00Z"));
+  ASSERT_EQ(ended.size(), 3U);
+  EXPECT_TRUE(ended[0].succeeded);
+  EXPECT_FALSE(ended[1].succeeded);
+  EXPECT_EQ(ended[1].error, "cluster prod has no snapshot");
+  EXPECT_EQ(ended[1].schedule, "s-0");
+  EXPECT_EQ(ended[1].schedule_id, id);
+  EXPECT_TRUE(ended[2].succeeded);
   const auto runs = store_.runs(id);
   ASSERT_EQ(runs.size(), 3U);
   EXPECT_EQ(runs[1].state, "failed");
@@ -395,6 +409,7 @@ TEST_F(SchedulerTest, FailedRunsAreRecordedAndSkippedByDiff) {
   EXPECT_EQ(*runs[0].previous_run_id, runs[2].id);
   EXPECT_EQ(*runs[0].new_count, 0);
   EXPECT_EQ(transport.requests().size(), 1U);
+  EXPECT_EQ(ended[1].run_id, runs[1].id);
 }
 
 // Test that inputs older than the configured age make the run and its notification warn.

@@ -26,6 +26,9 @@ class Metrics {
                 double value);
   void removeGauge(std::string_view name, const std::map<std::string, std::string>& labels);
 
+  // A scheduled run as it ended.
+  void recordScheduleRun(bool succeeded);
+
   // A connection closed as accepted (over --max-connections).
   void addRefusedConnection();
 
@@ -44,7 +47,8 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
   std::map<std::string, Histogram> latency_;  // by route
   std::map<std::string, std::uint64_t> ingest_bytes_;
-  std::map<std::string, std::uint64_t> audits_;  // by outcome
+  std::map<std::string, std::uint64_t> audits_;                                          // by outcome
+  std::map<std::string, std::uint64_t> schedule_runs_{{"failed", 0}, {"succeeded", 0}};  // by outcome
   Histogram audit_seconds_;
   std::map<std::string, std::uint64_t> findings_;
   std::uint64_t refused_connections_ = 0;

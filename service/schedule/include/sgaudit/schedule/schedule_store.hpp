@@ -90,6 +90,8 @@ class ScheduleStore {
 
  private:
   std::optional<FieldError> nameTaken(const std::string& name, std::optional<std::int64_t> except);
+  // The cluster, accounts and policy the spec names that do not exist, each at its JSON pointer.
+  std::vector<FieldError> missingReferences(const ScheduleSpec& spec);
   void writeTargets(std::int64_t id, const ScheduleSpec& spec);
   db::Database& db_;
   SpecRules rules_;

@@ -65,6 +65,17 @@ class AuditRunner {
   virtual RunOutcome run(const Schedule& schedule) = 0;
 };
 
+// One run as it ended, for the process's logs and metrics (SchedulerOptions::on_run).
+struct RunEnded {
+  std::int64_t schedule_id = 0;
+  std::string schedule;  // its name
+  std::int64_t run_id = 0;
+  bool succeeded = false;
+  std::string error;                     // why it failed
+  std::optional<std::int64_t> audit_id;  // the audit it stored
+  std::size_t warnings = 0;
+};
+
 struct SchedulerOptions {
   std::string instance_id;                    // names this process in leases; default host:pid:random
   std::chrono::seconds lease{3600};           // a claim lapses after this (a crashed process's run is closed)
@@ -80,6 +91,9 @@ struct SchedulerOptions {
   // When set, times taken after an audit has run (finished_at, input ages, a delivery's signed timestamp)
   // are read from it rather than being the tick's `now`: an audit of a large fleet may take minutes.
   const Clock* clock = nullptr;
+  // Called on the scheduler's thread after each run is recorded, succeeded or failed; a failed run is
+  // otherwise only a row of schedule_runs.
+  std::function<void(const RunEnded&)> on_run;
 };
 
 struct TickReport {
