@@ -13,6 +13,11 @@ HttpResponse metrics(const ApiRequest& request);
 HttpResponse openapi(const ApiRequest& request);
 HttpResponse indexPage(const ApiRequest& request);
 
+// A browser's sign-in and sign-out (handlers_signin.cpp).
+HttpResponse signinPage(const ApiRequest& request);
+HttpResponse postSignin(const ApiRequest& request);
+HttpResponse postSignout(const ApiRequest& request);
+
 HttpResponse listClusters(const ApiRequest& request);
 HttpResponse getCluster(const ApiRequest& request);
 HttpResponse postClusterInput(const ApiRequest& request);
