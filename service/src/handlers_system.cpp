@@ -7,6 +7,7 @@
 #include "sgaudit/db/snapshot_store.hpp"
 #include "sgaudit/schedule/stored_audit.hpp"
 #include "sgaudit/service/auth.hpp"
+#include "sgaudit/service/browser_session.hpp"
 #include "sgaudit/service/embedded.hpp"
 #include "sgaudit/service/scope_audit.hpp"
 
@@ -93,6 +94,8 @@ HttpResponse openapi(const ApiRequest&) {
 }
 
 HttpResponse indexPage(const ApiRequest& request) {
+  // A browser gets the dashboard; API clients keep this page.
+  if (prefersHtml(request.http)) return dashboardPage(request);
   std::string scopes_html;
   std::string audits_html;
   request.context.withDatabase([&](db::Database& db) {
