@@ -111,7 +111,7 @@ TEST(ApiTest, CceSeedOverHttpMatchesCli) {
       server.call("GET", "/api/v1/audits/" + std::to_string(audit) + "/report.json", {}, server.reader);
   ASSERT_EQ(report.status, 200);
   EXPECT_EQ(report.headers.at("content-disposition"),
-            "attachment; filename=\"sgaudit-audit-" + std::to_string(audit) + ".json\"");
+            "inline; filename=\"sgaudit-audit-" + std::to_string(audit) + ".json\"");
   const json document = json::parse(report.body);
 
   // The CLI on the same files (copied under a folder named cce-seed, so the input names are the same).
