@@ -757,22 +757,6 @@ TEST(ApiScheduleTest, SchedulesCrudValidationAndMetrics) {
 namespace sgaudit::test {
 namespace {
 
-// Starts the server on HTTPS with a fresh self-signed certificate; its calls go over verified TLS.
-struct TlsServer {
-  explicit TlsServer(const TempDir& dir, std::vector<std::string> extra = {})
-      : files(writeSelfSignedCertificate(dir.path(), "server", "sgaudit-first")),
-        server(dir, withTls(files, std::move(extra))) {
-    server.tls = TlsClientOptions{files.certificate};
-  }
-  static std::vector<std::string> withTls(const CertificateFiles& files, std::vector<std::string> extra) {
-    extra.insert(extra.end(),
-                 {"--tls-cert", files.certificate.string(), "--tls-key", files.private_key.string()});
-    return extra;
-  }
-  CertificateFiles files;
-  ApiServer server;
-};
-
 // Test the seed scenario end to end over HTTPS, and what the HTTPS port does with everything else: a
 // client that trusts another certificate, plain HTTP, an offer of TLS 1.1 only, and a large upload
 // refused before its body.
