@@ -1,9 +1,9 @@
 // The dashboard a browser sees at `/`: each cluster and account with its latest audit (severity counts,
 // reports, what changed since the audit before), each schedule with its findings by severity over its
-// last runs as an inline SVG trend, and sign-out. Server-rendered, no script, every stored value escaped.
+// last runs as an inline SVG trend (stacked bars), and sign-out. Server-rendered, no script, every stored
+// value escaped.
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,43 +100,51 @@ std::string scopeRow(const ScopeRow& row) {
   return html + "</td></tr>\n";
 }
 
-// Findings by severity over the runs as one polyline per severity (a dot per run), scaled to the largest
-// count; no script, no external image.
+// Findings by severity over the runs: a bar per run (oldest left), stacked by severity with critical at the
+// bottom, scaled to the largest run. Lines per severity would hide each other where counts are equal. No
+// script, no external image; each bar's <title> gives its numbers.
 std::string trendSvg(const ScheduleCard& card) {
   constexpr int kWidth = 320;
   constexpr int kHeight = 84;
   constexpr int kPad = 6;
   int largest = 1;
-  for (const TrendPoint& point : card.runs)
-    largest = std::max(largest, *std::max_element(point.counts.begin(), point.counts.end()));
-  const auto n = static_cast<int>(card.runs.size());
-  auto x = [&](int i) { return n == 1 ? kWidth / 2 : kPad + i * (kWidth - 2 * kPad) / (n - 1); };
-  auto y = [&](int count) { return kHeight - kPad - count * (kHeight - 2 * kPad) / largest; };
-  std::string label =
-      "Findings by severity over the last " + std::to_string(n) + " runs of " + card.schedule.spec.name + ":";
-  std::string shapes;
-  for (std::size_t s = 0; s < kSeverities.size(); ++s) {
-    const std::string severity(kSeverities[s]);
-    const std::string colour(kSeverityColours[s]);
-    std::string points;
-    std::string values;
-    std::string dots;
-    for (int i = 0; i < n; ++i) {
-      const int count = card.runs[static_cast<std::size_t>(i)].counts[s];
-      const std::string at = std::to_string(x(i)) + "," + std::to_string(y(count));
-      points += (i > 0 ? " " : "") + at;
-      values += (i > 0 ? ", " : "") + std::to_string(count);
-      dots += "<circle cx=\"" + std::to_string(x(i)) + "\" cy=\"" + std::to_string(y(count)) +
-              "\" r=\"2.5\" fill=\"" + colour + "\"/>";
+  for (const TrendPoint& point : card.runs) {
+    int total = 0;
+    for (const int count : point.counts)
+      total += count;
+    largest = std::max(largest, total);
+  }
+  const int n = std::max<int>(1, static_cast<int>(card.runs.size()));
+  const int slot = (kWidth - 2 * kPad) / n;
+  const int bar = std::clamp(slot * 7 / 10, 2, 24);
+  std::string label = "Findings by severity over the last " + std::to_string(card.runs.size()) + " runs of " +
+                      card.schedule.spec.name + ", oldest first:";
+  std::string bars;
+  for (std::size_t i = 0; i < card.runs.size(); ++i) {
+    const TrendPoint& point = card.runs[i];
+    const int x = kPad + static_cast<int>(i) * slot + (slot - bar) / 2;
+    int bottom = kHeight - kPad;
+    std::string numbers;
+    std::string rects;
+    for (std::size_t s = 0; s < kSeverities.size(); ++s) {
+      const int count = point.counts[s];
+      numbers += (s > 0 ? ", " : "") + std::string(kSeverities[s]) + " " + std::to_string(count);
+      if (count == 0) continue;
+      const int height = std::max(1, count * (kHeight - 2 * kPad) / largest);
+      bottom -= height;
+      rects += "<rect data-severity=\"" + std::string(kSeverities[s]) + "\" data-count=\"" +
+               std::to_string(count) + "\" x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(bottom) +
+               "\" width=\"" + std::to_string(bar) + "\" height=\"" + std::to_string(height) + "\" fill=\"" +
+               std::string(kSeverityColours[s]) + "\"/>";
     }
-    label += " " + severity + " " + values + ";";
-    shapes += "<g class=\"series\" data-severity=\"" + severity + "\"><title>" + severity + ": " + values +
-              "</title><polyline fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"2\" points=\"" +
-              points + "\"/>" + dots + "</g>";
+    label += " " + numbers + ";";
+    bars += "<g class=\"run\" data-audit=\"" + std::to_string(point.audit_id) + "\"><title>audit #" +
+            std::to_string(point.audit_id) + " at " + escapeHtml(point.at) + ": " + numbers + "</title>" +
+            rects + "</g>";
   }
   return "<svg class=trend width=\"" + std::to_string(kWidth) + "\" height=\"" + std::to_string(kHeight) +
          "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " + std::to_string(kHeight) +
-         "\" role=\"img\" aria-label=\"" + escapeHtml(label) + "\">" + shapes + "</svg>";
+         "\" role=\"img\" aria-label=\"" + escapeHtml(label) + "\">" + bars + "</svg>";
 }
 
 std::string scheduleCard(const ScheduleCard& card) {

@@ -376,13 +376,20 @@ TEST(SigninApiTest, DashboardShowsScopesAndSchedulesEscaped) {
 
   EXPECT_THAT(page.body, HasSubstr("<section class=schedule data-schedule=\"nightly\">"));
   EXPECT_THAT(page.body, HasSubstr("<svg class=trend"));
-  std::smatch critical;
-  ASSERT_TRUE(std::regex_search(
-      page.body, critical,
-      std::regex(
-          R"re(data-severity="critical"><title>critical: 1, 1, 1</title><polyline [^>]*points="([^"]+)")re")));
-  EXPECT_EQ(std::count(critical[1].first, critical[1].second, ','), 3);  // three runs, three points
-  EXPECT_THAT(page.body, HasSubstr("<title>high: 3, 3, 3</title>"));
+  // A bar per run, oldest first, stacked by severity (no rect for a zero count).
+  const std::string seed_run = "critical 1, high 3, medium 1, low 0, info 1</title>";
+  EXPECT_THAT(page.body, HasSubstr("<g class=\"run\" data-audit=\"1\"><title>audit #1 at "));
+  std::size_t runs = 0;
+  for (auto at = page.body.find("<g class=\"run\""); at != std::string::npos;
+       at = page.body.find("<g class=\"run\"", at + 1)) {
+    ++runs;
+    const std::string group = page.body.substr(at, page.body.find("</g>", at) - at);
+    EXPECT_THAT(group, HasSubstr(seed_run));
+    EXPECT_THAT(group, HasSubstr("<rect data-severity=\"critical\" data-count=\"1\""));
+    EXPECT_THAT(group, HasSubstr("<rect data-severity=\"high\" data-count=\"3\""));
+    EXPECT_THAT(group, Not(HasSubstr("data-severity=\"low\"")));
+  }
+  EXPECT_EQ(runs, 3U);
 
   // With the form's field, sign-out works from here.
   EXPECT_EQ(csrfField(page.body).size(), 64U);
