@@ -140,6 +140,19 @@ std::vector<AuditRecord> AuditStore::list(int limit, std::int64_t before_id,
   return records;
 }
 
+std::vector<AuditRecord> AuditStore::listForScope(std::int64_t scope_id, int limit) {
+  auto stmt = db_.prepare("SELECT " + std::string(kAuditColumns) +
+                          " FROM audits a LEFT JOIN scopes s ON s.id = a.cluster_id"
+                          " WHERE a.cluster_id = ?1 OR a.id IN (SELECT l.audit_id FROM audit_snapshots l"
+                          "   JOIN snapshots n ON n.id = l.snapshot_id WHERE n.scope_id = ?1)"
+                          " ORDER BY a.id DESC LIMIT ?2");
+  stmt.bind(1, scope_id).bind(2, limit);
+  std::vector<AuditRecord> records;
+  while (stmt.step())
+    records.push_back(readAudit(stmt));
+  return records;
+}
+
 std::optional<std::string> AuditStore::result(std::int64_t id) {
   auto stmt = db_.prepare("SELECT result FROM audits WHERE id = ?1");
   stmt.bind(1, id);

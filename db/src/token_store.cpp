@@ -35,9 +35,15 @@ std::vector<TokenRecord> TokenStore::list() {
 }
 
 bool TokenStore::revoke(std::int64_t id, std::string_view now) {
+  Transaction transaction(db_);
   auto stmt = db_.prepare("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
   stmt.bind(1, id).bind(2, now).run();
-  return db_.changes() > 0;
+  const bool revoked = db_.changes() > 0;
+  // The token's browser sessions end with it (sign-ins made with it: schema 8).
+  auto sessions = db_.prepare("DELETE FROM browser_sessions WHERE token_id = ?1");
+  sessions.bind(1, id).run();
+  transaction.commit();
+  return revoked;
 }
 
 }  // namespace sgaudit::db

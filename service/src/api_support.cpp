@@ -30,6 +30,24 @@ std::optional<std::string> percentDecode(std::string_view text, bool plus_is_spa
   return out;
 }
 
+std::string percentEncode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 15]);
+    }
+  }
+  return out;
+}
+
 std::optional<QueryParams> parseQuery(std::string_view query) {
   QueryParams params;
   while (!query.empty()) {
@@ -58,6 +76,14 @@ HttpResponse problemAt(int status, std::string_view detail, std::string_view poi
 
 HttpResponse jsonResponse(int status, const nlohmann::json& body) {
   return HttpResponse::json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+HttpResponse seeOther(std::string location) {
+  HttpResponse response;
+  response.status = 303;
+  response.headers["Location"] = std::move(location);
+  response.headers["Cache-Control"] = "no-store";
+  return response;
 }
 
 std::string isoTime(std::chrono::system_clock::time_point when) {
@@ -142,6 +168,33 @@ std::optional<std::int64_t> parseId(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
   return value;
+}
+
+std::string escapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace sgaudit::service

@@ -1,3 +1,4 @@
+// Bearer tokens: drawing, hashing, and finding the principal a token stands for.
 #include "sgaudit/service/auth.hpp"
 
 #include <openssl/rand.h>
@@ -5,6 +6,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <vector>
 
 #include "sgaudit/db/token_store.hpp"
 
@@ -31,13 +33,13 @@ std::optional<Role> parseRole(std::string_view text) {
   return std::nullopt;
 }
 
-std::string generateToken() {
-  std::array<unsigned char, 32> random{};
+std::string randomBase64Url(std::size_t bytes) {
+  std::vector<unsigned char> random(bytes);
   if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    throw std::runtime_error("cannot draw random bytes for a token");
+    throw std::runtime_error("cannot draw random bytes");
   }
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string token = "sga_";
+  std::string text;
   unsigned buffer = 0;
   int bits = 0;
   for (const unsigned char byte : random) {
@@ -45,11 +47,15 @@ std::string generateToken() {
     bits += 8;
     while (bits >= 6) {
       bits -= 6;
-      token.push_back(kAlphabet[(buffer >> bits) & 63]);
+      text.push_back(kAlphabet[(buffer >> bits) & 63]);
     }
   }
-  if (bits > 0) token.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
-  return token;
+  if (bits > 0) text.push_back(kAlphabet[(buffer << (6 - bits)) & 63]);
+  return text;
+}
+
+std::string generateToken() {
+  return "sga_" + randomBase64Url(32);
 }
 
 std::string tokenHash(std::string_view token) {
@@ -82,12 +88,16 @@ std::optional<Principal> authenticate(db::Database& db, std::string_view authori
     token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ')
     token.remove_suffix(1);
+  return authenticateToken(db, token);
+}
+
+std::optional<Principal> authenticateToken(db::Database& db, std::string_view token) {
   if (token.empty() || token.size() > 512) return std::nullopt;
   const auto record = db::TokenStore(db).findLive(tokenHash(token));
   if (!record) return std::nullopt;
   const auto role = parseRole(record->role);
   if (!role) return std::nullopt;
-  return Principal{*role, record->name};
+  return Principal{*role, record->name, record->id};
 }
 
 }  // namespace sgaudit::service

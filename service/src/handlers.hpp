@@ -13,6 +13,13 @@ HttpResponse metrics(const ApiRequest& request);
 HttpResponse openapi(const ApiRequest& request);
 HttpResponse indexPage(const ApiRequest& request);
 
+// A browser's pages: sign-in and sign-out (handlers_signin.cpp), and the dashboard that `/` shows a request
+// preferring HTML (handlers_dashboard.cpp).
+HttpResponse signinPage(const ApiRequest& request);
+HttpResponse postSignin(const ApiRequest& request);
+HttpResponse postSignout(const ApiRequest& request);
+HttpResponse dashboardPage(const ApiRequest& request);
+
 HttpResponse listClusters(const ApiRequest& request);
 HttpResponse getCluster(const ApiRequest& request);
 HttpResponse postClusterInput(const ApiRequest& request);

@@ -267,15 +267,52 @@ HttpResponse diffAudits(const ApiRequest& request) {
   return jsonResponse(200, out);
 }
 
+namespace {
+
+// Reports open where they are asked for (a browser shows them: inline); `?download=1` asks for the file
+// (attachment). The file name is the same either way.
+std::variant<std::string, HttpResponse> dispositionOf(const ApiRequest& request,
+                                                      const std::string& filename) {
+  const auto download = request.queryValue("download");
+  bool attachment = false;
+  if (download) {
+    if (*download == "1" || *download == "true") {
+      attachment = true;
+    } else if (*download != "0" && *download != "false") {
+      return problemAt(400, "download is 1 or 0", "/query/download", request.http.path);
+    }
+  }
+  return std::string(attachment ? "attachment" : "inline") + "; filename=\"" + filename + "\"";
+}
+
+// The HTML report carries its own policy in a <meta> element (its style and script allowed by hash); served
+// inline, the same policy goes in the header too, where frame-ancestors also holds. Without the element
+// (a template that lost it) nothing of the page's own is allowed.
+std::string reportContentSecurityPolicy(std::string_view html) {
+  constexpr std::string_view kMeta = "<meta http-equiv=\"Content-Security-Policy\" content=\"";
+  const auto head_end = html.find("</head>");
+  const auto start = html.substr(0, head_end).find(kMeta);
+  std::string policy = "default-src 'none'";
+  if (start != std::string_view::npos) {
+    const auto from = start + kMeta.size();
+    const auto end = html.find('"', from);
+    if (end != std::string_view::npos) policy = std::string(html.substr(from, end - from));
+  }
+  return policy + "; frame-ancestors 'none'";
+}
+
+}  // namespace
+
 HttpResponse reportJson(const ApiRequest& request) {
   const auto id = auditIdOf(request);
   if (!id) return noAudit(request);
+  auto disposition = dispositionOf(request, "sgaudit-audit-" + std::to_string(*id) + ".json");
+  if (auto* problem = std::get_if<HttpResponse>(&disposition)) return std::move(*problem);
   auto result =
       request.context.withDatabase([&](db::Database& db) { return db::AuditStore(db).result(*id); });
   if (!result) return noAudit(request);
   HttpResponse response = HttpResponse::json(200, *result);
-  response.headers["Content-Disposition"] =
-      "attachment; filename=\"sgaudit-audit-" + std::to_string(*id) + ".json\"";
+  response.headers["Content-Disposition"] = std::get<std::string>(disposition);
   return response;
 }
 
@@ -287,7 +324,13 @@ enum class ReportFormat { Html, Sarif, Csv };
 HttpResponse renderStoredReport(const ApiRequest& request, ReportFormat format) {
   const auto id = auditIdOf(request);
   if (!id) return noAudit(request);
-  if (auto problem = unknownQuery(request, {"against"})) return std::move(*problem);
+  if (auto problem = unknownQuery(request, {"against", "download"})) return std::move(*problem);
+  const std::string stem = "sgaudit-audit-" + std::to_string(*id);
+  const char* extension = format == ReportFormat::Html    ? ".html"
+                          : format == ReportFormat::Sarif ? ".sarif"
+                                                          : ".csv";
+  auto disposition = dispositionOf(request, stem + extension);
+  if (auto* problem = std::get_if<HttpResponse>(&disposition)) return std::move(*problem);
   std::optional<std::int64_t> against;
   if (const auto text = request.queryValue("against")) {
     against = parseId(*text);
@@ -320,24 +363,22 @@ HttpResponse renderStoredReport(const ApiRequest& request, ReportFormat format) 
                              " does not read: " + view.error().message);
   HttpResponse response;
   response.status = 200;
-  const std::string stem = "sgaudit-audit-" + std::to_string(*id);
   switch (format) {
     case ReportFormat::Html:
       response.body = report::renderHtml(*view);
       response.headers["Content-Type"] = "text/html; charset=utf-8";
-      response.headers["Content-Disposition"] = "attachment; filename=\"" + stem + ".html\"";
+      response.headers["Content-Security-Policy"] = reportContentSecurityPolicy(response.body);
       break;
     case ReportFormat::Sarif:
       response.body = report::renderSarif(*view);
       response.headers["Content-Type"] = "application/sarif+json";
-      response.headers["Content-Disposition"] = "attachment; filename=\"" + stem + ".sarif\"";
       break;
     case ReportFormat::Csv:
       response.body = report::renderCsv(*view);
       response.headers["Content-Type"] = "text/csv; charset=utf-8; header=present";
-      response.headers["Content-Disposition"] = "attachment; filename=\"" + stem + ".csv\"";
       break;
   }
+  response.headers["Content-Disposition"] = std::move(std::get<std::string>(disposition));
   return response;
 }
 

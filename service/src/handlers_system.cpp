@@ -7,6 +7,7 @@
 #include "sgaudit/db/snapshot_store.hpp"
 #include "sgaudit/schedule/stored_audit.hpp"
 #include "sgaudit/service/auth.hpp"
+#include "sgaudit/service/browser_session.hpp"
 #include "sgaudit/service/embedded.hpp"
 #include "sgaudit/service/scope_audit.hpp"
 
@@ -14,33 +15,6 @@ namespace sgaudit::service::handlers {
 namespace {
 
 using json = nlohmann::json;
-
-std::string escapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 constexpr std::string_view kPageStyle =
     "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1f24}"
@@ -120,6 +94,8 @@ HttpResponse openapi(const ApiRequest&) {
 }
 
 HttpResponse indexPage(const ApiRequest& request) {
+  // A browser gets the dashboard; API clients keep this page.
+  if (prefersHtml(request.http)) return dashboardPage(request);
   std::string scopes_html;
   std::string audits_html;
   request.context.withDatabase([&](db::Database& db) {

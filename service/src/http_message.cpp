@@ -61,6 +61,8 @@ std::string_view reasonPhrase(int status) {
       return "Created";
     case 204:
       return "No Content";
+    case 303:
+      return "See Other";
     case 400:
       return "Bad Request";
     case 401:

@@ -1,3 +1,4 @@
+// The route table, authentication (bearer tokens, browser sessions, public reads) and the route() function.
 #include "sgaudit/service/router.hpp"
 
 #include <array>
@@ -7,6 +8,7 @@
 
 #include "handlers.hpp"
 #include "sgaudit/service/api.hpp"
+#include "sgaudit/service/browser_session.hpp"
 #include "sgaudit/service/logging.hpp"
 
 namespace sgaudit::service {
@@ -16,6 +18,10 @@ namespace h = handlers;
 
 constexpr std::array kRoutes = {
     RouteSpec{"GET", "/", Role::Reader, &h::indexPage},
+    // A browser's sign-in and sign-out (service/browser_session.hpp): open, since they make the credential.
+    RouteSpec{"GET", "/signin", Role::None, &h::signinPage},
+    RouteSpec{"POST", "/signin", Role::None, &h::postSignin},
+    RouteSpec{"POST", "/signout", Role::None, &h::postSignout},
     // Liveness never waits for a worker (they may all wait on SQLite behind a large upload's commit).
     RouteSpec{"GET", "/healthz", Role::None, &h::healthz, false, true},
     RouteSpec{"GET", "/readyz", Role::None, &h::readyz},
@@ -98,11 +104,27 @@ std::optional<HttpResponse> refuseUnrouted(const HttpRequest& request, const Rou
   return HttpResponse::problem(404, "no resource at " + request.path, request.path);
 }
 
-// The caller's role: from the bearer token, or a reader when public reads are on.
+bool changesState(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+// A browser without a credential is sent to sign in, and brought back here afterwards; a stale session
+// cookie is cleared on the way.
+HttpResponse toSignin(const HttpRequest& request, const Config& config, bool stale_cookie) {
+  HttpResponse response = seeOther("/signin?next=" + percentEncode(request.target));
+  if (stale_cookie) response.headers["Set-Cookie"] = clearedSessionCookieHeader(config);
+  return response;
+}
+
+// The caller's role: from the bearer token, else from a browser's session cookie, else a reader when public
+// reads are on. A session's writes must come from this server's own pages (CSRF); a bearer token's are not
+// asked (a browser never sends one cross-site).
 std::optional<HttpResponse> authorize(const HttpRequest& request, const RouteSpec& spec, AppContext& context,
                                       Principal& principal) {
   if (spec.role == Role::None) return std::nullopt;
   const auto header = request.header("Authorization");
+  const auto cookie = header ? std::nullopt : sessionCookieValue(request);
+  bool credential = false;
   if (header) {
     if (!context.hasDatabase()) return HttpResponse::problem(503, "no database is open", request.path);
     auto found = context.withDatabase([&](db::Database& db) { return authenticate(db, *header); });
@@ -113,16 +135,36 @@ std::optional<HttpResponse> authorize(const HttpRequest& request, const RouteSpe
       return response;
     }
     principal = *found;
-  } else if (context.config().public_read) {
-    principal = Principal{Role::Reader, "public"};
-  } else {
-    HttpResponse response = HttpResponse::problem(
-        401, "this resource needs a bearer token (create one with `sgaudit token create --role reader`)",
-        request.path);
-    response.headers["WWW-Authenticate"] = "Bearer realm=\"sgaudit\"";
-    return response;
+    credential = true;
+  } else if (cookie && context.hasDatabase()) {
+    auto found =
+        context.withDatabase([&](db::Database& db) { return sessionPrincipal(db, *cookie, context.now()); });
+    if (found) {
+      if (changesState(request.method) && !sameOrigin(request, context.config())) {
+        return HttpResponse::problem(403,
+                                     "a signed-in browser's " + request.method +
+                                         " must come from this server's own pages: its Origin (or Referer) "
+                                         "header names another site, or none",
+                                     request.path);
+      }
+      principal = *found;
+      credential = true;
+    }
   }
-  if (!header && static_cast<int>(principal.role) < static_cast<int>(spec.role)) {
+  if (!credential) {
+    if (context.config().public_read) {
+      principal = Principal{Role::Reader, "public"};
+    } else if (!changesState(request.method) && prefersHtml(request)) {
+      return toSignin(request, context.config(), cookie.has_value());
+    } else {
+      HttpResponse response = HttpResponse::problem(
+          401, "this resource needs a bearer token (create one with `sgaudit token create --role reader`)",
+          request.path);
+      response.headers["WWW-Authenticate"] = "Bearer realm=\"sgaudit\"";
+      return response;
+    }
+  }
+  if (!credential && static_cast<int>(principal.role) < static_cast<int>(spec.role)) {
     // --public-read lets anonymous callers read; anything more needs a token, which this request lacks: 401,
     // not 403 (no token is "who are you", not "you may not").
     HttpResponse response = HttpResponse::problem(
@@ -133,8 +175,9 @@ std::optional<HttpResponse> authorize(const HttpRequest& request, const RouteSpe
   }
   if (static_cast<int>(principal.role) < static_cast<int>(spec.role)) {
     return HttpResponse::problem(403,
-                                 "this needs the " + std::string(toString(spec.role)) +
-                                     " role; the token has " + std::string(toString(principal.role)),
+                                 "this needs the " + std::string(toString(spec.role)) + " role; the " +
+                                     (principal.from_session ? "session's token" : "token") + " has " +
+                                     std::string(toString(principal.role)),
                                  request.path);
   }
   return std::nullopt;

@@ -17,6 +17,7 @@
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/tls_cert.hpp"
 
 namespace sgaudit::test {
 
@@ -92,6 +93,22 @@ class ApiServer {
   std::filesystem::path db_;
   std::filesystem::path log_;
   int starts_ = 0;
+};
+
+// Starts the server on HTTPS with a fresh self-signed certificate; its calls go over verified TLS.
+struct TlsServer {
+  explicit TlsServer(const TempDir& dir, std::vector<std::string> extra = {})
+      : files(writeSelfSignedCertificate(dir.path(), "server", "sgaudit-first")),
+        server(dir, withTls(files, std::move(extra))) {
+    server.tls = TlsClientOptions{files.certificate};
+  }
+  static std::vector<std::string> withTls(const CertificateFiles& files, std::vector<std::string> extra) {
+    extra.insert(extra.end(),
+                 {"--tls-cert", files.certificate.string(), "--tls-key", files.private_key.string()});
+    return extra;
+  }
+  CertificateFiles files;
+  ApiServer server;
 };
 
 inline void expectProblem(const ClientResponse& response, int status) {

@@ -111,7 +111,7 @@ TEST(ApiTest, CceSeedOverHttpMatchesCli) {
       server.call("GET", "/api/v1/audits/" + std::to_string(audit) + "/report.json", {}, server.reader);
   ASSERT_EQ(report.status, 200);
   EXPECT_EQ(report.headers.at("content-disposition"),
-            "attachment; filename=\"sgaudit-audit-" + std::to_string(audit) + ".json\"");
+            "inline; filename=\"sgaudit-audit-" + std::to_string(audit) + ".json\"");
   const json document = json::parse(report.body);
 
   // The CLI on the same files (copied under a folder named cce-seed, so the input names are the same).
@@ -773,22 +773,6 @@ TEST(ApiScheduleTest, SchedulesCrudValidationAndMetrics) {
 
 namespace sgaudit::test {
 namespace {
-
-// Starts the server on HTTPS with a fresh self-signed certificate; its calls go over verified TLS.
-struct TlsServer {
-  explicit TlsServer(const TempDir& dir, std::vector<std::string> extra = {})
-      : files(writeSelfSignedCertificate(dir.path(), "server", "sgaudit-first")),
-        server(dir, withTls(files, std::move(extra))) {
-    server.tls = TlsClientOptions{files.certificate};
-  }
-  static std::vector<std::string> withTls(const CertificateFiles& files, std::vector<std::string> extra) {
-    extra.insert(extra.end(),
-                 {"--tls-cert", files.certificate.string(), "--tls-key", files.private_key.string()});
-    return extra;
-  }
-  CertificateFiles files;
-  ApiServer server;
-};
 
 // Test the seed scenario end to end over HTTPS, and what the HTTPS port does with everything else: a
 // client that trusts another certificate, plain HTTP, an offer of TLS 1.1 only, and a large upload

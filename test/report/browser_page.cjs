@@ -1,9 +1,9 @@
 // What every browser check of a report does with its page: records dialogs (a script that ran, say
-// alert(1)), Content-Security-Policy violations, page errors and any request that leaves the file, which
-// is aborted. The checks then assert these stay empty.
+// alert(1)), Content-Security-Policy violations, page errors and any request that leaves the file (or, given
+// `allowedOrigin`, that server), which is aborted. The checks then assert these stay empty.
 "use strict";
 
-async function guardedPage(context, facts) {
+async function guardedPage(context, facts, allowedOrigin) {
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.on("dialog", async (dialog) => {
@@ -17,6 +17,7 @@ async function guardedPage(context, facts) {
   await page.route("**/*", (route) => {
     const url = route.request().url();
     if (url.startsWith("file:")) return route.continue();
+    if (allowedOrigin && (url === allowedOrigin || url.startsWith(allowedOrigin + "/"))) return route.continue();
     facts.external_requests.push(url);
     return route.abort();
   });

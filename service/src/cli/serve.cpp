@@ -155,7 +155,11 @@ class Serve final : public Command {
         ->add_flag("--allow-private-webhooks", config.allow_private_targets,
                    "Let webhook targets be loopback or private addresses (link-local and metadata never)")
         ->envname("SGAUDIT_ALLOW_PRIVATE_WEBHOOKS");
-    serve->add_option("--public-url", config.public_url, "Base URL of links in notifications")
+    serve
+        ->add_option(
+            "--public-url", config.public_url,
+            "Base URL of links in notifications; also an origin a signed-in browser's writes may come from "
+            "(https: Secure cookies)")
         ->envname("SGAUDIT_PUBLIC_URL");
     serve
         ->add_option("--max-input-age", config.max_input_age_hours,

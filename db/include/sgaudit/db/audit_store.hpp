@@ -75,6 +75,9 @@ class AuditStore {
   // Newest first; `before_id` pages (0: from the newest).
   std::vector<AuditRecord> list(int limit, std::int64_t before_id = 0,
                                 std::optional<std::string_view> cluster = std::nullopt);
+  // The newest audits that used a snapshot of the scope (a cluster's, or an account's among an audit's
+  // accounts), newest first.
+  std::vector<AuditRecord> listForScope(std::int64_t scope_id, int limit);
   std::optional<std::string> result(std::int64_t id);
   std::vector<FindingRow> findings(std::int64_t audit_id, const FindingFilter& filter);
   // Every finding of the audit (for diffs), ordered by fingerprint.

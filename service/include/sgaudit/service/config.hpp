@@ -58,7 +58,7 @@ struct Config {
   // Scheduled audits (service/schedule): on by default in `serve`.
   bool scheduler = true;
   bool allow_private_targets = false;  // webhooks to loopback and private addresses (never link-local)
-  std::string public_url;              // base of links in notifications
+  std::string public_url;              // base of links in notifications; an origin browsers may write from
   int max_input_age_hours = 24;        // older inputs make a scheduled run warn
   std::filesystem::path zoneinfo_dir;  // default /usr/share/zoneinfo
 
