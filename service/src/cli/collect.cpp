@@ -3,10 +3,17 @@
 // files `sgaudit audit DIR` reads. Exit 0: all collected; 1: collected but some lists were forbidden (each
 // named with the RBAC rule it needs); 2: nothing written (unreachable server, a certificate not trusted, 401,
 // bad kubeconfig).
+//
+// `sgaudit collect aws`: an AWS account's security groups, rules, instances, VPCs, referenced prefix lists
+// and (--cluster) its EKS cluster, read from the EC2 and EKS APIs with credentials found as the AWS CLI finds
+// them (aws_credentials.hpp), written as the `aws ... --output json` documents the audit reads. Exit 0: all
+// collected; 2: nothing written (no region, no credentials, an API error).
 #include <cstdlib>
 #include <iostream>
 
 #include "command.hpp"
+#include "sgaudit/collect/aws_collector.hpp"
+#include "sgaudit/collect/aws_credentials.hpp"
 #include "sgaudit/collect/kubernetes_api.hpp"
 #include "sgaudit/collect/kubernetes_collector.hpp"
 #include "sgaudit/service/app_context.hpp"
@@ -47,10 +54,26 @@ class Collect final : public Command {
         "--insecure-skip-tls-verify", insecure_,
         "Accept a cluster whose kubeconfig sets insecure-skip-tls-verify (its certificate is then not "
         "checked: anyone on the path can read the credentials)");
+    aws_ = collect->add_subcommand(
+        "aws",
+        "Read security groups, their rules, instances, VPCs, the prefix lists the rules reference and (with\n"
+        "--cluster) the EKS cluster from the EC2 and EKS APIs into --out (credentials as the AWS CLI finds\n"
+        "them: environment, web identity, ~/.aws/credentials and config, container, instance metadata)");
+    aws_->add_option("--region", region_,
+                     "Region (default: $AWS_REGION, $AWS_DEFAULT_REGION, then the profile's region)");
+    aws_->add_option("--profile", profile_,
+                     "Profile of ~/.aws/credentials and ~/.aws/config (default: $AWS_PROFILE, then default)");
+    aws_->add_option("--cluster", cluster_, "EKS cluster to describe (eks-describe-cluster.json)");
+    aws_->add_option("--out", aws_out_, "Folder to write the documents into (created when missing)")
+        ->required();
+    aws_->add_option("--timeout", aws_timeout_seconds_, "Seconds for each request")
+        ->check(CLI::Range(1u, 3600u))
+        ->capture_default_str();
     return collect;
   }
 
   int run(Common&) override {
+    if (aws_->parsed()) return runAws();
     auto access = findAccess();
     if (auto* why = std::get_if<std::string>(&access)) return usageError(*why);
     collect::ApiOptions options;
@@ -90,6 +113,55 @@ class Collect final : public Command {
   }
 
  private:
+  int runAws() {
+    const auto environment = collect::AwsEnvironment::fromProcess();
+    auto files = collect::loadAwsSharedFiles(environment);
+    if (auto* why = std::get_if<std::string>(&files)) return usageError(*why);
+    const auto& shared = std::get<collect::AwsSharedFiles>(files);
+    const auto profile = collect::chooseAwsProfile(profile_, environment);
+    const auto region = collect::resolveAwsRegion(region_, environment, shared, profile);
+    if (!region)
+      return usageError(
+          "no AWS region: give --region, or set AWS_REGION, AWS_DEFAULT_REGION or the profile's "
+          "region in " +
+          shared.config_path.string());
+    auto ec2 = collect::awsServiceEndpoint(environment, "EC2", "ec2", region->name);
+    if (auto* why = std::get_if<std::string>(&ec2)) return usageError("the EC2 endpoint: " + *why);
+    auto eks = collect::awsServiceEndpoint(environment, "EKS", "eks", region->name);
+    if (auto* why = std::get_if<std::string>(&eks)) return usageError("the EKS endpoint: " + *why);
+
+    collect::HttpClientOptions http_options;
+    http_options.request_timeout = std::chrono::seconds(aws_timeout_seconds_);
+    http_options.user_agent = "sgaudit/" + std::string(service::buildInfo().version);
+    collect::AwsHttp http(http_options);
+    collect::AwsCredentialOptions credential_options;
+    credential_options.cli_profile = profile_;
+    credential_options.region = region->name;
+    credential_options.http = http_options;
+    auto credentials = collect::resolveAwsCredentials(environment, shared, credential_options, http);
+    if (auto* why = std::get_if<std::string>(&credentials)) return usageError("AWS credentials: " + *why);
+    const auto& resolved = std::get<collect::ResolvedAwsCredentials>(credentials);
+
+    collect::AwsAccount account{region->name, std::get<collect::Url>(ec2), std::get<collect::Url>(eks),
+                                resolved.credentials};
+    collect::AwsCollectOptions options;
+    options.cluster = cluster_;
+    auto result = collect::collectAws(http, account, aws_out_, options);
+    if (auto* failure = std::get_if<collect::CollectFailure>(&result))
+      return usageError(failure->message + "; " + aws_out_.string() + " is unchanged");
+    const auto& collected = std::get<collect::AwsCollectResult>(result);
+    for (const auto& file : collected.files) {
+      std::cout << file.file.string() << ": " << file.action << ", " << file.items
+                << (file.items == 1 ? " item" : " items") << " (" << file.pages
+                << (file.pages == 1 ? " page" : " pages") << ")\n";
+    }
+    std::cout << "collected region " << region->name << " (from " << region->source
+              << ") with credentials from " << resolved.source
+              << (collected.retries > 0 ? ", " + std::to_string(collected.retries) + " requests retried" : "")
+              << "\n";
+    return kExitOk;
+  }
+
   std::variant<collect::ClusterAccess, std::string> findAccess() const {
     const auto paths = collect::kubeconfigPaths(kubeconfig_, std::getenv("KUBECONFIG"), std::getenv("HOME"));
     if (paths.empty()) {
@@ -113,6 +185,13 @@ class Collect final : public Command {
   unsigned timeout_seconds_ = 60;
   unsigned exec_timeout_seconds_ = 30;
   bool insecure_ = false;
+
+  CLI::App* aws_ = nullptr;
+  std::string region_;
+  std::string profile_;
+  std::string cluster_;
+  fs::path aws_out_;
+  unsigned aws_timeout_seconds_ = 60;
 };
 
 }  // namespace
