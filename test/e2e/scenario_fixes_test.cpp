@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
+#include <regex>
+#include <sstream>
 
 #include "support/process.hpp"
 
@@ -44,6 +47,61 @@ TEST(ScenarioFixesTest, EveryFixOfEveryScenarioIsVerified) {
   }
   EXPECT_GE(scenarios, 2U);
   EXPECT_GT(verified, 0U);
+}
+
+// The resource blocks of a Terraform fix, by "type.label": from each `resource "type" "label" {` to its
+// closing line "}".
+std::map<std::string, std::string> terraformResources(const std::string& content) {
+  std::map<std::string, std::string> out;
+  static const std::regex kHead(R"re(^resource "([a-z0-9_]+)" "([A-Za-z0-9_]+)" \{$)re");
+  std::istringstream lines(content);
+  std::string line;
+  std::string key;
+  std::string block;
+  while (std::getline(lines, line)) {
+    std::smatch match;
+    if (key.empty() && std::regex_match(line, match, kHead)) {
+      key = match[1].str() + "." + match[2].str();
+      block = line + "\n";
+    } else if (!key.empty()) {
+      block += line + "\n";
+      if (line == "}") {
+        out[key] = block;
+        key.clear();
+      }
+    }
+  }
+  return out;
+}
+
+// Test that the Terraform of a report can be applied as one configuration: across every fix of every finding,
+// a resource label names one resource (the same rule proposed by two findings is written the same), as
+// Terraform refuses two different resources under one address.
+TEST(ScenarioFixesTest, TerraformResourceNamesAreUniqueAcrossAReport) {
+  std::size_t resources = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(test::testDataDir() / "scenarios")) {
+    if (!entry.is_directory()) continue;
+    const auto dir = entry.path();
+    const auto result =
+        test::runProcess({test::sgauditBinary().string(), "audit", dir.string(), "--policy",
+                          (dir / "policy.json").string(), "--format", "json", "--today", "2026-11-25"});
+    ASSERT_NE(result.exit_code, 2) << dir << ": " << result.err;
+    const json doc = json::parse(result.out);
+    std::map<std::string, std::string> seen;
+    for (const auto& finding : doc.at("findings")) {
+      for (const auto& fix : finding.at("fixes")) {
+        if (fix.at("tool") != "terraform") continue;
+        for (const auto& [address, block] : terraformResources(fix.at("content").get<std::string>())) {
+          ++resources;
+          const auto [it, added] = seen.emplace(address, block);
+          EXPECT_TRUE(added || it->second == block)
+              << dir.filename() << ": " << address << " names two resources:\n"
+              << it->second << block;
+        }
+      }
+    }
+  }
+  EXPECT_GT(resources, 4U);
 }
 
 }  // namespace

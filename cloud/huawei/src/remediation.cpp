@@ -69,7 +69,6 @@ std::vector<core::Fix> renderAllow(const core::AllowIngressPlan& plan) {
   json bodies = json::array();
   std::string cli;
   std::string terraform;
-  int index = 0;
   for (const auto& rule : rules) {
     const std::string ethertype = rule.source ? ethertypeOf(*rule.source) : "IPv4";
     json body = {{"security_group_id", plan.group_id},
@@ -95,8 +94,13 @@ std::vector<core::Fix> renderAllow(const core::AllowIngressPlan& plan) {
     }
     cli += "\n";
 
-    terraform += "resource \"huaweicloud_networking_secgroup_rule\" \"" +
-                 terraformLabel("sgaudit_" + plan.group_name + "_" + std::to_string(++index)) + "\" {\n";
+    // Named by what the rule is (group, protocol, ports, source), as the AWS and OpenStack renderers do: two
+    // different rules in one report never share a label (Terraform refuses a configuration where they do),
+    // and the same rule proposed by two findings is the same resource.
+    const std::string label = "sgaudit_" + plan.group_name + "_" + (protocol.empty() ? "all" : protocol) +
+                              "_" + (rule.multiport.empty() ? "all" : rule.multiport) + "_" +
+                              (rule.source ? rule.source->toString() : "from_" + rule.remote_group);
+    terraform += "resource \"huaweicloud_networking_secgroup_rule\" \"" + terraformLabel(label) + "\" {\n";
     terraform += "  security_group_id = " + hclString(plan.group_id) + "\n";
     terraform += "  direction         = \"ingress\"\n";
     terraform += "  ethertype         = \"" + ethertype + "\"\n";
