@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages sgaudit builds and tests with (.ci/packages.txt), only those missing.
+# Installs the Debian 12 packages sgaudit builds with (.ci/packages.txt), only those missing; with --test also
+# what only the tests need (.ci/packages-test.txt, kubectl, Node.js and the pinned Node tools), which `make run`
+# leaves out.
+#   scripts/install-deps.sh [--test]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-mapfile -t wanted < <(grep -v '^\s*#' "$here/.ci/packages.txt" | sed '/^\s*$/d')
+lists=("$here/.ci/packages.txt")
+tests=0
+if [ "${1:-}" = "--test" ]; then
+  tests=1
+  lists+=("$here/.ci/packages-test.txt")
+fi
+mapfile -t wanted < <(cat "${lists[@]}" | grep -v '^\s*#' | sed '/^\s*$/d')
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -14,6 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[ "$tests" = 1 ] || exit 0
 
 # kubectl renders deploy/kubernetes in the tests (scripts/check-deploy.sh): Debian's kubernetes-client when the
 # machine has no kubectl (a kubectl from elsewhere is kept: the packages would conflict).

@@ -1,4 +1,5 @@
 #include "sgaudit/service/cluster_collection.hpp"
+#include "sgaudit/service/demo.hpp"
 
 #include <cstdlib>
 #include <set>
@@ -188,6 +189,7 @@ json collectCluster(AppContext& context, const std::string& cluster) {
     packed.push_back(std::move(item));
   }
   const std::string now = isoTime(context.now());
+  noteScopeWritten(context, cluster);
   const std::int64_t snapshot_id = context.withDatabase([&](db::Database& db) {
     db::Transaction transaction(db);
     db::SnapshotStore store(db);

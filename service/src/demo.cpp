@@ -13,6 +13,27 @@
 
 namespace sgaudit::service {
 
+bool isDemoScope(std::string_view name) {
+  return name == "cce-demo" || name == "huawei-demo";
+}
+
+std::vector<std::string> nonDemoScopes(AppContext& context, std::size_t limit) {
+  std::vector<std::string> names;
+  context.withDatabase([&](db::Database& db) {
+    for (const auto& scope : db::SnapshotStore(db).listScopes()) {
+      if (!isDemoScope(scope.name) && names.size() < limit) names.push_back(scope.name);
+    }
+  });
+  return names;
+}
+
+void noteScopeWritten(AppContext& context, std::string_view name) {
+  if (!context.demoPublicRead() || isDemoScope(name)) return;
+  context.setDemoPublicRead(false);
+  logEvent(LogLevel::Warn, "demo: reads need a token from now on: the database holds more than the demo",
+           {{"scope", std::string(name)}});
+}
+
 std::int64_t loadDemo(AppContext& context) {
   using json = nlohmann::json;
   const bool empty =

@@ -5,6 +5,7 @@
 #include "handlers.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
 #include "sgaudit/service/cluster_collection.hpp"
+#include "sgaudit/service/demo.hpp"
 
 namespace sgaudit::service::handlers {
 
@@ -33,6 +34,7 @@ HttpResponse putClusterSource(const ApiRequest& request) {
           "/file", request.http.path);
   }
   const std::string now = isoTime(request.context.now());
+  noteScopeWritten(request.context, cluster);
   request.context.withDatabase([&](db::Database& db) {
     db::Transaction transaction(db);
     db::SnapshotStore store(db);

@@ -7,6 +7,7 @@
 #include "handlers.hpp"
 #include "sgaudit/cloud/inputs/loader.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
+#include "sgaudit/service/demo.hpp"
 #include "sgaudit/service/file_codec.hpp"
 #include "sgaudit/service/logging.hpp"
 
@@ -172,6 +173,7 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
   }
   db::AddedInput added;
   json snapshot_json;
+  noteScopeWritten(context, scope_name);
   context.withDatabase([&](db::Database& db) {
     db::Transaction transaction(db);
     db::SnapshotStore store(db);

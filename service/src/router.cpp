@@ -152,7 +152,7 @@ std::optional<HttpResponse> authorize(const HttpRequest& request, const RouteSpe
     }
   }
   if (!credential) {
-    if (context.config().public_read) {
+    if (context.publicRead()) {
       principal = Principal{Role::Reader, "public"};
     } else if (!changesState(request.method) && prefersHtml(request)) {
       return toSignin(request, context.config(), cookie.has_value());

@@ -665,7 +665,33 @@ TEST(ApiTest, DemoLoadsTheSeedScenario) {
   server.stop();
   server.start({"--demo"});
   EXPECT_EQ(json::parse(server.call("GET", "/api/v1/audits").body).at("items").size(), 1U);
+  // The demo's public reads are for the demo's data only: the first upload of anything else ends them, at
+  // once and after a restart.
+  ASSERT_EQ(server.upload("clusters/prod", "nodes.json", readFile(kScenario / "nodes.json")).status, 201);
+  expectProblem(server.call("GET", "/api/v1/audits"), 401);
+  EXPECT_EQ(server.call("GET", "/api/v1/audits", {}, server.reader).status, 200);
   server.stop();
+  server.start({"--demo"});
+  expectProblem(server.call("GET", "/api/v1/audits"), 401);
+  EXPECT_EQ(json::parse(server.call("GET", "/api/v1/audits", {}, server.reader).body).at("items").size(), 1U);
+  server.stop();
+}
+
+// Test that --demo on a database that already holds other data loads nothing and keeps reads behind tokens.
+TEST(ApiTest, DemoLeavesAnExistingDatabaseAlone) {
+  TempDir dir;
+  ApiServer server(dir);
+  uploadScenario(server);
+  server.stop();
+  server.start({"--demo"});
+  expectProblem(server.call("GET", "/api/v1/audits"), 401);
+  const auto scopes = server.call("GET", "/api/v1/clusters", {}, server.reader);
+  ASSERT_EQ(scopes.status, 200) << scopes.body;
+  EXPECT_THAT(scopes.body, ::testing::Not(HasSubstr("cce-demo")));
+  server.stop();
+  // A clear line says why, naming what the database holds.
+  EXPECT_THAT(server.logText(), HasSubstr("demo: not loaded, and reads need a token"));
+  EXPECT_THAT(server.logText(), HasSubstr("cce"));
 }
 
 // Test that policies are versioned: every PUT is a new version, and older ones stay readable.

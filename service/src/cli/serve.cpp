@@ -147,7 +147,8 @@ class Serve final : public Command {
     serve
         ->add_flag(
             "--demo", config.demo,
-            "On an empty database, load the bundled cce-seed scenario and audit it; implies --public-read")
+            "On an empty database, load the bundled cce-seed scenario and audit it; while the database holds "
+            "only the demo, reads need no token")
         ->envname("SGAUDIT_DEMO");
     serve->add_flag("--no-scheduler", no_scheduler_, "Do not run scheduled audits in this process")
         ->envname("SGAUDIT_NO_SCHEDULER");
@@ -207,7 +208,6 @@ class Serve final : public Command {
     config.read_timeout = std::chrono::seconds(read_timeout_s_);
     config.shutdown_grace = std::chrono::seconds(grace_s_);
     config.tls_reload_interval = std::chrono::seconds(tls_reload_s_);
-    if (config.demo) config.public_read = true;
     config.scheduler = !no_scheduler_;
     // Files named by the configuration are the caller's input: one that cannot be read is exit 2 before
     // anything starts (what is in them is checked when the server loads them).
@@ -281,13 +281,27 @@ class Serve final : public Command {
     return clean ? kExitOk : kExitFailure;
   }
 
+  // The demo's public reads are for the demo's database only: a database holding anything else keeps its
+  // tokens, and says so.
   static void loadDemoScenario(AppContext& context, const Config& config) {
     if (const auto audit = loadDemo(context); audit > 0) {
       logEvent(LogLevel::Info, "demo: the cce-seed scenario is loaded and audited",
                {{"audit", audit}, {"report", "/api/v1/audits/" + std::to_string(audit) + "/report.json"}});
     }
-    if (config.public_read) {
-      logEvent(LogLevel::Warn, "demo: reads need no token (--public-read); do not expose this server", {});
+    const std::vector<std::string> others = nonDemoScopes(context);
+    if (others.empty()) {
+      context.setDemoPublicRead(true);
+      logEvent(LogLevel::Warn,
+               "demo: reads need no token while this database holds only the demo; do not expose this server",
+               {{"database", config.database_path.string()}});
+    } else {
+      std::string names;
+      for (const auto& name : others)
+        names += (names.empty() ? "" : ", ") + name;
+      logEvent(
+          LogLevel::Warn,
+          "demo: not loaded, and reads need a token: the database already holds other clusters or accounts",
+          {{"database", config.database_path.string()}, {"scopes", names}});
     }
   }
 

@@ -1,6 +1,7 @@
 // `sgaudit token create|list|revoke`: the API's bearer tokens, managed on the database directly.
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <iostream>
 
 #include "command.hpp"
@@ -36,6 +37,7 @@ class Token final : public Command {
   int run(Common& common) override {
     auto db = db::openAndMigrate(common.config.database_path);
     const std::string now = service::isoTime(std::chrono::system_clock::now());
+    db_path_ = common.config.database_path;
     if (create_->parsed()) return create(db, now);
     if (list_->parsed()) return list(db);
     if (!db::TokenStore(db).revoke(revoke_id_, now)) {
@@ -51,8 +53,16 @@ class Token final : public Command {
     if (name_.empty() || name_.size() > 128) return usageError("--name is 1-128 characters");
     // The token goes to stdout alone, so `TOKEN=$(sgaudit token create ...)` works.
     std::cout << service::createToken(db, name_, *service::parseRole(role_), now) << "\n";
-    std::cerr << "sgaudit: created a " << role_ << " token \"" << name_ << "\"; it is not shown again\n";
+    // Which database: a token made in another folder's ./var/sgaudit.db than the server's is worth nothing.
+    std::cerr << "sgaudit: created " << (role_ == "reader" ? "a " : "an ") << role_ << " token \"" << name_
+              << "\" in " << databaseLabel(db_path_) << "; it is not shown again\n";
     return kExitOk;
+  }
+
+  static std::string databaseLabel(const std::filesystem::path& path) {
+    std::error_code error;
+    const auto absolute = std::filesystem::absolute(path, error);
+    return (error ? path : absolute.lexically_normal()).string();
   }
 
   static int list(db::Database& db) {
@@ -67,6 +77,7 @@ class Token final : public Command {
   CLI::App* list_ = nullptr;
   std::string role_;
   std::string name_ = "cli";
+  std::filesystem::path db_path_;
   std::int64_t revoke_id_ = 0;
 };
 

@@ -53,6 +53,12 @@ class AppContext {
   // Set by the scheduler while it runs: the schedule handlers call it so a new due time is seen at once.
   std::function<void()> onSchedulesChanged;
 
+  // Whether callers without a credential may read: --public-read, or the demo's database while it holds only
+  // the demo (`sgaudit serve --demo`; see demo.hpp), which ends for good when anything else is stored.
+  bool publicRead() const { return config_.public_read || demo_public_read_; }
+  void setDemoPublicRead(bool on) { demo_public_read_ = on; }
+  bool demoPublicRead() const { return demo_public_read_; }
+
   void beginShutdown() { shutting_down_ = true; }
   bool shuttingDown() const { return shutting_down_; }
 
@@ -65,6 +71,7 @@ class AppContext {
   std::mutex database_mutex_;
   std::optional<db::Database> database_;
   std::atomic<bool> shutting_down_{false};
+  std::atomic<bool> demo_public_read_{false};
   Metrics metrics_;
   WallClock clock_;
 };
