@@ -24,7 +24,9 @@ class Audit final : public Command {
     audit->add_option("--format", options_.format, "text, json, html, sarif or csv")
         ->check(CLI::IsMember({"text", "json", "html", "sarif", "csv"}))
         ->capture_default_str();
-    audit->add_option("--output", options_.output, "Write the result here instead of stdout");
+    audit->add_option("--output", options_.output,
+                      "Write the report here instead of stdout (the console still gets the one-line summary "
+                      "and the warnings)");
     audit
         ->add_option("--fail-on", fail_on_,
                      "Exit 1 when a finding is at or above: info, low, medium, high, critical")

@@ -28,8 +28,9 @@ constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/servi
 class Collect final : public Command {
  public:
   CLI::App* add(CLI::App& app, Common&) override {
-    auto* collect =
-        app.add_subcommand("collect", "Fetch a cluster's state from its API into files the audit reads");
+    auto* collect = app.add_subcommand("collect",
+                                       "Fetch a cluster's state, or a cloud account's security groups and "
+                                       "instances, from their APIs into files the audit reads");
     collect->require_subcommand(1);
     kubernetes_ = collect->add_subcommand(
         "kubernetes",

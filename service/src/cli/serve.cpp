@@ -58,8 +58,9 @@ class Serve final : public Command {
  public:
   CLI::App* add(CLI::App& app, Common& common) override {
     Config& config = common.config;
-    auto* serve =
-        app.add_subcommand("serve", "Run the HTTP API (health, readiness, version) on the database");
+    auto* serve = app.add_subcommand("serve",
+                                     "Serve the REST API, the browser dashboard and the reports, and run "
+                                     "scheduled audits (and collections), on the database");
     listen_ = config.listen.toString();
     serve->add_option("--listen", listen_, "Address and port to listen on (port 0: any free port)")
         ->envname("SGAUDIT_LISTEN")
