@@ -46,6 +46,20 @@ class ScopeAuditRunner : public schedule::AuditRunner {
 
 }  // namespace
 
+void recordScheduledRun(AppContext& context, const schedule::RunEnded& run) {
+  context.metrics().recordScheduleRun(run.succeeded);
+  if (run.succeeded) {
+    logEvent(LogLevel::Info, "scheduled run succeeded",
+             {{"schedule", run.schedule},
+              {"run", run.run_id},
+              {"audit", run.audit_id ? nlohmann::json(*run.audit_id) : nlohmann::json(nullptr)},
+              {"warnings", run.warnings}});
+  } else {
+    logEvent(LogLevel::Error, "scheduled run failed",
+             {{"schedule", run.schedule}, {"run", run.run_id}, {"error", run.error}});
+  }
+}
+
 std::unique_ptr<schedule::AuditRunner> makeScopeAuditRunner(AppContext& context) {
   return std::make_unique<ScopeAuditRunner>(context);
 }
@@ -63,19 +77,7 @@ struct ScheduledAudits::Parts {
     options.public_url = config.public_url;
     options.max_input_age = std::chrono::hours(config.max_input_age_hours);
     options.clock = &clock;
-    options.on_run = [&context](const schedule::RunEnded& run) {
-      context.metrics().recordScheduleRun(run.succeeded);
-      if (run.succeeded) {
-        logEvent(LogLevel::Info, "scheduled run succeeded",
-                 {{"schedule", run.schedule},
-                  {"run", run.run_id},
-                  {"audit", run.audit_id ? nlohmann::json(*run.audit_id) : nlohmann::json(nullptr)},
-                  {"warnings", run.warnings}});
-      } else {
-        logEvent(LogLevel::Error, "scheduled run failed",
-                 {{"schedule", run.schedule}, {"run", run.run_id}, {"error", run.error}});
-      }
-    };
+    options.on_run = [&context](const schedule::RunEnded& run) { recordScheduledRun(context, run); };
     scheduler = std::make_unique<schedule::Scheduler>(db, runner, *transport, options);
     loop = std::make_unique<schedule::SchedulerLoop>(
         *scheduler, clock, std::chrono::seconds{60}, [](const std::exception& e) {

@@ -11,7 +11,9 @@ int usageError(const std::string& message) {
 }
 
 void addStoreOptions(CLI::App& command, Common& common) {
-  command.add_option("--db", common.config.database_path, "SQLite database file, the server's (created when missing; relative to the current folder)")
+  command
+      .add_option("--db", common.config.database_path,
+                  "SQLite database file, the server's (created when missing; relative to the current folder)")
       ->envname("SGAUDIT_DB")
       ->capture_default_str();
   command.add_option("--log-level", common.config.log_level, "trace, debug, info, warn, error or off")

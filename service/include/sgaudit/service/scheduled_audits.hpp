@@ -14,6 +14,10 @@ namespace sgaudit::service {
 // its newest snapshots as POST /api/v1/audits does.
 std::unique_ptr<schedule::AuditRunner> makeScopeAuditRunner(AppContext& context);
 
+// What the service does with each scheduled run as it ends: counts it in /metrics
+// (sgaudit_schedule_runs_total{outcome}) and logs it, a failure as an error with its reason.
+void recordScheduledRun(AppContext& context, const schedule::RunEnded& run);
+
 class ScheduledAudits {
  public:
   // Opens the scheduler's connection and starts its loop; the context's onSchedulesChanged wakes it.
