@@ -18,7 +18,7 @@ cxx=${FUZZ_CXX:-clang++-14}
 # registered in cloud/CMakeLists.txt has its <provider>_parse target.
 providers=$(sed -n 's/^set(SGAUDIT_CLOUD_PROVIDERS \(.*\) CACHE.*/\1/p' cloud/CMakeLists.txt)
 [ -n "$providers" ] || { echo "fuzz-smoke: no SGAUDIT_CLOUD_PROVIDERS in cloud/CMakeLists.txt" >&2; exit 1; }
-all_targets="manifest:8192 kubectl_json:16384 sockets:4096 inputs:16384 kubeconfig:8192"
+all_targets="manifest:8192 kubectl_json:16384 sockets:4096 inputs:16384 kubeconfig:8192 aws_xml:8192"
 for provider in $providers; do all_targets="$all_targets ${provider}_parse:8192"; done
 targets=${FUZZ_TARGETS:-$(for t in $all_targets; do printf '%s ' "${t%%:*}"; done)}
 
