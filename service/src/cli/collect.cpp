@@ -14,6 +14,7 @@
 #include "command.hpp"
 #include "sgaudit/collect/aws_collector.hpp"
 #include "sgaudit/collect/aws_credentials.hpp"
+#include "sgaudit/collect/cloud_collect.hpp"
 #include "sgaudit/collect/kubernetes_api.hpp"
 #include "sgaudit/collect/kubernetes_collector.hpp"
 #include "sgaudit/service/app_context.hpp"
@@ -115,49 +116,29 @@ class Collect final : public Command {
 
  private:
   int runAws() {
-    const auto environment = collect::AwsEnvironment::fromProcess();
-    auto files = collect::loadAwsSharedFiles(environment);
-    if (auto* why = std::get_if<std::string>(&files)) return usageError(*why);
-    const auto& shared = std::get<collect::AwsSharedFiles>(files);
-    const auto profile = collect::chooseAwsProfile(profile_, environment);
-    const auto region = collect::resolveAwsRegion(region_, environment, shared, profile);
-    if (!region)
-      return usageError(
-          "no AWS region: give --region, or set AWS_REGION, AWS_DEFAULT_REGION or the profile's "
-          "region in " +
-          shared.config_path.string());
-    auto ec2 = collect::awsServiceEndpoint(environment, "EC2", "ec2", region->name);
-    if (auto* why = std::get_if<std::string>(&ec2)) return usageError("the EC2 endpoint: " + *why);
-    auto eks = collect::awsServiceEndpoint(environment, "EKS", "eks", region->name);
-    if (auto* why = std::get_if<std::string>(&eks)) return usageError("the EKS endpoint: " + *why);
+    collect::CloudSource source;
+    source.kind = "aws";
+    source.region = region_;
+    source.profile = profile_;
+    source.cluster = cluster_;
+    return runCloud(source, aws_out_, aws_timeout_seconds_);
+  }
 
-    collect::HttpClientOptions http_options;
-    http_options.request_timeout = std::chrono::seconds(aws_timeout_seconds_);
-    http_options.user_agent = "sgaudit/" + std::string(service::buildInfo().version);
-    collect::AwsHttp http(http_options);
-    collect::AwsCredentialOptions credential_options;
-    credential_options.cli_profile = profile_;
-    credential_options.region = region->name;
-    credential_options.http = http_options;
-    auto credentials = collect::resolveAwsCredentials(environment, shared, credential_options, http);
-    if (auto* why = std::get_if<std::string>(&credentials)) return usageError("AWS credentials: " + *why);
-    const auto& resolved = std::get<collect::ResolvedAwsCredentials>(credentials);
-
-    collect::AwsAccount account{region->name, std::get<collect::Url>(ec2), std::get<collect::Url>(eks),
-                                resolved.credentials};
-    collect::AwsCollectOptions options;
-    options.cluster = cluster_;
-    auto result = collect::collectAws(http, account, aws_out_, options);
+  // One cloud account into `out`, as the server collects an account scope's source.
+  static int runCloud(const collect::CloudSource& source, const std::filesystem::path& out,
+                      unsigned timeout) {
+    collect::CloudCollectOptions options;
+    options.request_timeout = std::chrono::seconds(timeout);
+    options.user_agent = "sgaudit/" + std::string(service::buildInfo().version);
+    auto result = collect::collectCloud(source, out, options);
     if (auto* failure = std::get_if<collect::CollectFailure>(&result))
-      return usageError(failure->message + "; " + aws_out_.string() + " is unchanged");
-    const auto& collected = std::get<collect::AwsCollectResult>(result);
-    for (const auto& file : collected.files) {
-      std::cout << file.file.string() << ": " << file.action << ", " << file.items
-                << (file.items == 1 ? " item" : " items") << " (" << file.pages
-                << (file.pages == 1 ? " page" : " pages") << ")\n";
-    }
-    std::cout << "collected region " << region->name << " (from " << region->source
-              << ") with credentials from " << resolved.source
+      return usageError(failure->message + "; " + out.string() + " is unchanged");
+    const auto& collected = std::get<collect::CloudCollectSummary>(result);
+    for (const auto& line : collected.files)
+      std::cout << (out / line).string() << "\n";
+    for (const auto& warning : collected.warnings)
+      std::cerr << "sgaudit: warning: " << warning << "\n";
+    std::cout << "collected " << collected.region << " with credentials from " << collected.credentials_from
               << (collected.retries > 0 ? ", " + std::to_string(collected.retries) + " requests retried" : "")
               << "\n";
     return kExitOk;
