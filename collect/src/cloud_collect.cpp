@@ -33,8 +33,9 @@ std::variant<CloudCollectSummary, CollectFailure> collectAwsSource(const CloudSo
   const auto profile = chooseAwsProfile(source.profile, environment);
   const auto region = resolveAwsRegion(source.region, environment, shared, profile);
   if (!region) {
-    return CollectFailure{"no AWS region: give one, or set AWS_REGION, AWS_DEFAULT_REGION or the profile's region in " +
-                          shared.config_path.string()};
+    return CollectFailure{
+        "no AWS region: give one, or set AWS_REGION, AWS_DEFAULT_REGION or the profile's region in " +
+        shared.config_path.string()};
   }
   auto ec2 = awsServiceEndpoint(environment, "EC2", "ec2", region->name);
   if (auto* why = std::get_if<std::string>(&ec2)) return CollectFailure{"the EC2 endpoint: " + *why};
@@ -50,7 +51,8 @@ std::variant<CloudCollectSummary, CollectFailure> collectAwsSource(const CloudSo
   credential_options.region = region->name;
   credential_options.http = http_options;
   auto credentials = resolveAwsCredentials(environment, shared, credential_options, http);
-  if (auto* why = std::get_if<std::string>(&credentials)) return CollectFailure{"AWS credentials: " + *why, true};
+  if (auto* why = std::get_if<std::string>(&credentials))
+    return CollectFailure{"AWS credentials: " + *why, true};
   const auto& resolved = std::get<ResolvedAwsCredentials>(credentials);
 
   const AwsAccount account{region->name, std::get<Url>(ec2), std::get<Url>(eks), resolved.credentials};
@@ -61,9 +63,9 @@ std::variant<CloudCollectSummary, CollectFailure> collectAwsSource(const CloudSo
   const auto& collected = std::get<AwsCollectResult>(result);
   CloudCollectSummary summary;
   for (const auto& file : collected.files) {
-    summary.files.push_back(file.file.filename().string() + ": " + file.action + ", " + std::to_string(file.items) +
-                            (file.items == 1 ? " item" : " items") + " (" + std::to_string(file.pages) +
-                            (file.pages == 1 ? " page" : " pages") + ")");
+    summary.files.push_back(file.file.filename().string() + ": " + file.action + ", " +
+                            std::to_string(file.items) + (file.items == 1 ? " item" : " items") + " (" +
+                            std::to_string(file.pages) + (file.pages == 1 ? " page" : " pages") + ")");
   }
   summary.credentials_from = resolved.source;
   summary.region = region->name + " (from " + region->source + ")";

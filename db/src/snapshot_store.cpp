@@ -215,6 +215,33 @@ std::int64_t SnapshotStore::replaceInputsOfKind(const Scope& scope, std::string_
   return snapshot_id;
 }
 
+std::int64_t SnapshotStore::replaceInputsNamed(const Scope& scope, std::string_view prefix,
+                                               const std::vector<NewKindedInput>& inputs,
+                                               std::string_view now) {
+  const std::int64_t snapshot_id = openSnapshot(scope, latestSnapshot(scope.id), now);
+  // substr, not LIKE: a name's '_' and '%' are not patterns.
+  db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND substr(name, 1, length(?2)) = ?2")
+      .bind(1, snapshot_id)
+      .bind(2, std::string(prefix))
+      .run();
+  auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND name = ?2");
+  auto insert = db_.prepare(
+      "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, 'identity', NULL, ?6)");
+  for (const auto& [kind, input] : inputs) {
+    remove.bind(1, snapshot_id).bind(2, input.name).run();
+    remove.reset();
+    insert.bind(1, snapshot_id)
+        .bind(2, kind)
+        .bind(3, input.name)
+        .bind(4, input.sha256)
+        .bind(5, input.size_bytes);
+    insert.bind(6, now).run();
+    insert.reset();
+  }
+  return snapshot_id;
+}
+
 std::vector<StoredInput> SnapshotStore::inputsOf(std::int64_t snapshot_id) {
   auto stmt = db_.prepare(
       "SELECT id, snapshot_id, kind, name, sha256, size_bytes, encoding, received_at FROM inputs "

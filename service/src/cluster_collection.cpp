@@ -30,22 +30,6 @@ bool plainFileName(const std::string& name) {
   return true;
 }
 
-// A folder removed with its contents at the end of the scope.
-struct TempFolder {
-  fs::path path;
-  explicit TempFolder(const fs::path& spool) {
-    fs::create_directories(spool);
-    std::string pattern = (spool / "collect-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw std::runtime_error("cannot create a folder in " + spool.string());
-    path = pattern;
-  }
-  ~TempFolder() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 std::variant<collect::ClusterAccess, std::string> accessOf(const Config& config,
                                                            const ClusterSource& source) {
   if (source.kind == ClusterSource::Kind::InCluster) {
@@ -150,8 +134,9 @@ json collectCluster(AppContext& context, const std::string& cluster) {
   auto& api = *std::get<std::unique_ptr<collect::KubernetesApi>>(connected);
 
   TempFolder folder(config.spoolDir());
+  const fs::path& folder_path = folder.path();
   auto collected =
-      collect::collectKubernetes([&api](const std::string& target) { return api.get(target); }, folder.path);
+      collect::collectKubernetes([&api](const std::string& target) { return api.get(target); }, folder_path);
   if (auto* failure = std::get_if<collect::CollectFailure>(&collected))
     return fail(api.access().server + ": " + failure->message);
   const auto& lists = std::get<collect::CollectResult>(collected);
@@ -179,7 +164,7 @@ json collectCluster(AppContext& context, const std::string& cluster) {
   std::vector<Packed> packed;
   for (const auto& list : lists.lists) {
     Packed item{std::string(list.list.resource) + ".json", hashFile(list.file),
-                folder.path / (std::string(list.list.resource) + ".json.gz")};
+                folder_path / (std::string(list.list.resource) + ".json.gz")};
     cloud::inputs::InputLoader loader;
     loader.setObjectBudget(config.max_objects);
     loader.setDocumentLimit(config.max_document_bytes);

@@ -1,5 +1,8 @@
 #include "sgaudit/service/file_codec.hpp"
 
+#include <cstdlib>
+#include <stdexcept>
+
 #include <openssl/evp.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -147,6 +150,19 @@ TempFile::TempFile(const std::filesystem::path& dir, const std::string& stem) {
 TempFile::~TempFile() {
   std::error_code ec;
   std::filesystem::remove(path_, ec);
+}
+
+TempFolder::TempFolder(const std::filesystem::path& spool) {
+  std::filesystem::create_directories(spool);
+  std::string pattern = (spool / "collect-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("cannot create a folder in " + spool.string());
+  path_ = pattern;
+}
+
+TempFolder::~TempFolder() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace sgaudit::service

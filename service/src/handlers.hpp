@@ -29,6 +29,9 @@ HttpResponse postAccountInput(const ApiRequest& request);
 HttpResponse putClusterSource(const ApiRequest& request);
 HttpResponse deleteClusterSource(const ApiRequest& request);
 HttpResponse postClusterCollect(const ApiRequest& request);
+HttpResponse putAccountSource(const ApiRequest& request);
+HttpResponse deleteAccountSource(const ApiRequest& request);
+HttpResponse postAccountCollect(const ApiRequest& request);
 
 HttpResponse postAudit(const ApiRequest& request);
 HttpResponse listAudits(const ApiRequest& request);

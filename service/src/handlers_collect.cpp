@@ -1,9 +1,11 @@
-// A cluster's collection source and collecting it now: PUT/DELETE /api/v1/clusters/{cluster}/source (admin: a
-// source makes the server reach into a cluster with its own credentials) and POST .../collect (ingest).
+// A scope's collection source and collecting it now: PUT/DELETE /api/v1/{clusters,accounts}/{name}/source
+// (admin: a source makes the server reach into a cluster with its own credentials) and POST .../collect
+// (ingest).
 #include <nlohmann/json.hpp>
 
 #include "handlers.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
+#include "sgaudit/service/account_collection.hpp"
 #include "sgaudit/service/cluster_collection.hpp"
 #include "sgaudit/service/demo.hpp"
 
@@ -76,6 +78,65 @@ HttpResponse postClusterCollect(const ApiRequest& request) {
         502, "collecting cluster \"" + cluster + "\" failed: " + collection.value("message", std::string()),
         request.http.path);
     return response;
+  }
+  return jsonResponse(200, collection);
+}
+
+// An account's source: the provider and where (region, profile, cloud); the credentials are the server's
+// own, found the provider's way, never sent.
+HttpResponse putAccountSource(const ApiRequest& request) {
+  const std::string account = request.param("account");
+  if (!isValidName(account))
+    return problemAt(400, "a scope name is 1-128 of A-Z a-z 0-9 . _ - and does not start with '.'",
+                     "/path/account", request.http.path);
+  auto body = readJsonBody(request.http);
+  if (auto* problem = std::get_if<HttpResponse>(&body)) return std::move(*problem);
+  std::string pointer, message;
+  const auto source = parseAccountSource(std::get<json>(body), pointer, message);
+  if (!source)
+    return problemAt(422, (pointer.empty() ? "" : pointer + ": ") + message, pointer, request.http.path);
+  const std::string now = isoTime(request.context.now());
+  noteScopeWritten(request.context, account);
+  request.context.withDatabase([&](db::Database& db) {
+    db::Transaction transaction(db);
+    db::SnapshotStore store(db);
+    store.setSource(store.ensureScope(db::ScopeKind::Account, account, now), json(*source).dump());
+    transaction.commit();
+  });
+  return jsonResponse(200, json{{"account", account}, {"source", *source}});
+}
+
+HttpResponse deleteAccountSource(const ApiRequest& request) {
+  const std::string account = request.param("account");
+  const bool had = request.context.withDatabase([&](db::Database& db) {
+    db::SnapshotStore store(db);
+    const auto scope = store.findScope(db::ScopeKind::Account, account);
+    if (!scope || !scope->source) return false;
+    store.setSource(*scope, std::nullopt);
+    return true;
+  });
+  if (!had) return HttpResponse::problem(404, "account \"" + account + "\" has no source", request.http.path);
+  HttpResponse response;
+  response.status = 204;
+  return response;
+}
+
+HttpResponse postAccountCollect(const ApiRequest& request) {
+  const std::string account = request.param("account");
+  const auto scope = request.context.withDatabase(
+      [&](db::Database& db) { return db::SnapshotStore(db).findScope(db::ScopeKind::Account, account); });
+  if (!scope)
+    return HttpResponse::problem(404, "there is no account named \"" + account + "\"", request.http.path);
+  if (!scope->source)
+    return HttpResponse::problem(
+        409, "account \"" + account + "\" names no source: PUT /api/v1/accounts/" + account + "/source first",
+        request.http.path);
+  json collection = collectAccount(request.context, account);
+  if (collection.value("state", "") == "failed") {
+    // The provider's API (or the server's credentials for it) failed, not the request: a gateway's error.
+    return HttpResponse::problem(
+        502, "collecting account \"" + account + "\" failed: " + collection.value("message", std::string()),
+        request.http.path);
   }
   return jsonResponse(200, collection);
 }

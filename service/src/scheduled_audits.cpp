@@ -1,9 +1,11 @@
 #include "sgaudit/service/scheduled_audits.hpp"
 
+#include "sgaudit/db/snapshot_store.hpp"
 #include "sgaudit/schedule/beast_webhook_transport.hpp"
 #include "sgaudit/schedule/clock.hpp"
 #include "sgaudit/schedule/scheduler.hpp"
 #include "sgaudit/schedule/stored_audit.hpp"
+#include "sgaudit/service/account_collection.hpp"
 #include "sgaudit/service/cluster_collection.hpp"
 #include "sgaudit/service/logging.hpp"
 #include "sgaudit/service/scope_audit.hpp"
@@ -20,7 +22,7 @@ class ScopeAuditRunner : public schedule::AuditRunner {
     // A schedule that collects fetches the cluster first; whatever the collection's fate, the audit runs on
     // the newest good snapshot, and the run keeps what the collection did.
     std::optional<nlohmann::json> collection;
-    if (schedule.spec.collect) collection = collectCluster(context_, schedule.spec.cluster);
+    if (schedule.spec.collect) collection = collectScopes(schedule.spec.cluster, schedule.spec.accounts);
     ScopeAuditRequest request;
     request.cluster = schedule.spec.cluster;
     request.accounts = schedule.spec.accounts;
@@ -41,6 +43,30 @@ class ScopeAuditRunner : public schedule::AuditRunner {
   }
 
  private:
+  // The cluster, and each account that names a source; the cluster's answer is the run's collection (a
+  // cluster without a source beside accounts that have one is not collected, and not a failure), the
+  // accounts' are under "accounts".
+  nlohmann::json collectScopes(const std::string& cluster, const std::vector<std::string>& accounts) {
+    auto hasSource = [&](db::ScopeKind kind, const std::string& name) {
+      return context_.withDatabase([&](db::Database& db) {
+        const auto scope = db::SnapshotStore(db).findScope(kind, name);
+        return scope && scope->source;
+      });
+    };
+    nlohmann::json by_account = nlohmann::json::object();
+    for (const auto& account : accounts) {
+      if (hasSource(db::ScopeKind::Account, account)) by_account[account] = collectAccount(context_, account);
+    }
+    nlohmann::json result;
+    if (!by_account.empty() && !hasSource(db::ScopeKind::Cluster, cluster)) {
+      result = {{"state", "complete"}, {"message", "cluster " + cluster + " names no source: not collected"}};
+    } else {
+      result = collectCluster(context_, cluster);
+    }
+    if (!by_account.empty()) result["accounts"] = std::move(by_account);
+    return result;
+  }
+
   AppContext& context_;
 };
 

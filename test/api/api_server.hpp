@@ -23,7 +23,10 @@ namespace sgaudit::test {
 
 class ApiServer {
  public:
-  explicit ApiServer(const TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
+  // `env`: variables the server process gets besides the test's own (a provider's credentials, say).
+  explicit ApiServer(const TempDir& dir, std::vector<std::string> extra = {},
+                     std::map<std::string, std::string> env = {})
+      : dir_(dir), env_(std::move(env)) {
     db_ = dir / "api.db";
     admin = token("admin");
     ingest = token("ingest");
@@ -46,7 +49,7 @@ class ApiServer {
     std::vector<std::string> argv = {
         sgauditBinary().string(), "serve", "--listen", "127.0.0.1:0", "--db", db_.string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    process = std::make_unique<ChildProcess>(argv, std::map<std::string, std::string>{}, dir_.path(), log_);
+    process = std::make_unique<ChildProcess>(argv, env_, dir_.path(), log_);
     const std::string text = waitForText(log_, "listening", std::chrono::seconds(15));
     std::smatch match;
     port = 0;
@@ -90,6 +93,7 @@ class ApiServer {
 
  private:
   const TempDir& dir_;
+  std::map<std::string, std::string> env_;
   std::filesystem::path db_;
   std::filesystem::path log_;
   int starts_ = 0;

@@ -261,6 +261,16 @@ void Scheduler::execute(const Claim& claimed, TimePoint now, TickReport& report)
                                 outcome.collection->value("message", std::string()) +
                                 "; audited the last good snapshot");
     }
+    // Accounts collected from their sources ("accounts": {name: answer}), each warned of the same way.
+    if (const auto accounts = outcome.collection->find("accounts");
+        accounts != outcome.collection->end() && accounts->is_object()) {
+      for (const auto& [account, answer] : accounts->items()) {
+        if (answer.value("state", std::string()) == "complete") continue;
+        record.warnings.push_back("collecting account " + account +
+                                  " failed: " + answer.value("message", std::string()) +
+                                  "; audited the last good snapshot");
+      }
+    }
   }
   record.inputs = runInputs(outcome, now, record.warnings);
 

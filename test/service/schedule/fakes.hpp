@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ class FakeAuditRunner final : public AuditRunner {
     RunOutcome outcome;
     outcome.findings = findings_;
     outcome.inputs = inputs_;
+    outcome.collection = collection_;
     // A real audits row, as the service's runner stores one.
     auto db = db::Database::open(db_path_);
     db.prepare(
@@ -64,6 +66,11 @@ class FakeAuditRunner final : public AuditRunner {
   void setFailing(bool fail) {
     std::lock_guard guard(mutex_);
     fail_ = fail;
+  }
+  // What the run's collection did, as the service's runner reports it.
+  void setCollection(nlohmann::json collection) {
+    std::lock_guard guard(mutex_);
+    collection_ = std::move(collection);
   }
   // While held, run() blocks after it has been entered (to keep a run in progress).
   void hold() {
@@ -91,6 +98,7 @@ class FakeAuditRunner final : public AuditRunner {
   std::condition_variable released_;
   bool hold_ = false;
   bool fail_ = false;
+  std::optional<nlohmann::json> collection_;
   int calls_ = 0;
   std::vector<std::string> schedules_;
   std::vector<RunFinding> findings_;

@@ -431,6 +431,31 @@ TEST_F(SchedulerTest, StaleInputsWarn) {
   EXPECT_EQ(body["warnings"], json::array({"inputs of cluster prod are 3 d 0 h old (more than 1 d 0 h)"}));
 }
 
+// Test that a collection's failures are warnings of the run and its notification, the cluster's and each
+// account's, while the run audits what it has.
+TEST_F(SchedulerTest, FailedCollectionsWarn) {
+  const auto id = create("0 * * * *", at("2026-11-26T00:00:00Z"), true, core::Severity::Info);
+  auto db = connect();
+  FakeAuditRunner runner(path_);
+  runner.setFindings({finding("fp-a", core::Severity::Info)});
+  runner.setCollection(
+      {{"state", "complete"},
+       {"message", "cluster prod names no source: not collected"},
+       {"accounts",
+        {{"huawei-prod", {{"state", "failed"}, {"message", "vpc: APIGW.0301 incorrect IAM"}}},
+         {"aws-prod", {{"state", "complete"}}}}}});
+  FakeTransport transport;
+  Scheduler scheduler(db, runner, transport, options("a"));
+  scheduler.tick(at("2026-11-26T01:00:00Z"));
+  const auto runs = store_.runs(id);
+  ASSERT_EQ(runs.size(), 1U);
+  EXPECT_EQ(runs[0].state, "succeeded");
+  const json body = json::parse(transport.requests().at(0).body);
+  EXPECT_EQ(body["warnings"],
+            json::array({"collecting account huawei-prod failed: vpc: APIGW.0301 incorrect IAM; "
+                         "audited the last good snapshot"}));
+}
+
 // Test the loop under a manual clock: it ticks at start, sleeps until the next due time as the clock
 // says, runs when the clock is moved there, and stops cleanly.
 TEST_F(SchedulerTest, LoopFollowsTheInjectedClock) {

@@ -91,6 +91,14 @@ class SnapshotStore {
   };
   std::int64_t replaceInputsOfKind(const Scope& scope, std::string_view kind,
                                    const std::vector<NewInput>& inputs, std::string_view now);
+  // The scope's next snapshot with every input named `prefix`... replaced by `inputs` (each with its kind):
+  // what a collection of a cloud account stores ("collected/describe-instances.json"); uploads stay.
+  struct NewKindedInput {
+    std::string kind;
+    NewInput input;
+  };
+  std::int64_t replaceInputsNamed(const Scope& scope, std::string_view prefix,
+                                  const std::vector<NewKindedInput>& inputs, std::string_view now);
 
   std::optional<Snapshot> latestSnapshot(std::int64_t scope_id);
   std::optional<Snapshot> snapshot(std::int64_t snapshot_id);

@@ -27,6 +27,19 @@ void gzipFile(const std::filesystem::path& in, const std::filesystem::path& out)
 // Size and SHA-256 of a file.
 DecodedFile hashFile(const std::filesystem::path& file);
 
+// A folder (spool/collect-XXXXXX) removed with its contents when this goes out of scope.
+class TempFolder {
+ public:
+  explicit TempFolder(const std::filesystem::path& spool);
+  ~TempFolder();
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // A file removed when this goes out of scope.
 class TempFile {
  public:
