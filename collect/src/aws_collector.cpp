@@ -1,4 +1,5 @@
 #include "sgaudit/collect/aws_collector.hpp"
+#include "sgaudit/collect/files.hpp"
 
 #include <unistd.h>
 
@@ -294,20 +295,10 @@ HttpRequest ec2QueryRequest(const Url& endpoint, const Fields& fields, const Aws
 std::variant<AwsCollectResult, CollectFailure> collectAws(AwsHttp& http, const AwsAccount& account,
                                                           const fs::path& folder,
                                                           const AwsCollectOptions& options) {
+  auto staged = StagingFolder::create(folder, "aws");
+  if (auto* why = std::get_if<std::string>(&staged)) return CollectFailure{*why};
+  const fs::path staging = std::get<StagingFolder>(staged).path();
   std::error_code error;
-  fs::create_directories(folder, error);
-  if (error) return CollectFailure{folder.string() + ": cannot create the folder: " + error.message()};
-  const fs::path staging = folder / (".sgaudit-collect-aws-" + std::to_string(getpid()));
-  fs::remove_all(staging, error);
-  fs::create_directories(staging, error);
-  if (error) return CollectFailure{staging.string() + ": cannot create the folder: " + error.message()};
-  struct Cleanup {
-    fs::path path;
-    ~Cleanup() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } cleanup{staging};
 
   Collector collector(http, account, options);
   AwsCollectResult result;

@@ -58,15 +58,6 @@ std::string canonicalValue(std::string_view value) {
   return out;
 }
 
-bool validAmzDate(std::string_view date) {
-  if (date.size() != 16 || date[8] != 'T' || date[15] != 'Z') return false;
-  for (std::size_t i = 0; i < 15; ++i) {
-    if (i == 8) continue;
-    if (date[i] < '0' || date[i] > '9') return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string awsCanonicalUri(std::string_view path) {
@@ -122,7 +113,7 @@ std::string formEncode(const std::vector<std::pair<std::string, std::string>>& f
 SigV4Result signAws(const SignableRequest& request, const AwsCredentials& credentials,
                     std::string_view region, std::string_view service, std::string_view amz_date,
                     const SigV4Options& options) {
-  if (!validAmzDate(amz_date))
+  if (!signing::compactUtcTime(amz_date))
     throw std::invalid_argument("AWS SigV4: the date must be of the form 20150830T123600Z");
   const std::string payload_hash = signing::sha256Hex(request.body);
   const bool with_token = !credentials.session_token.empty();

@@ -1,5 +1,7 @@
 #include "sgaudit/collect/files.hpp"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -27,6 +29,25 @@ FileText readTokenFile(const std::filesystem::path& path, std::string_view what,
   if (file.text.empty() || file.text.find_first_of(" \t\r\n") != std::string::npos)
     return {{}, std::string(what) + " " + path.string() + ": expected one token"};
   return file;
+}
+
+std::variant<StagingFolder, std::string> StagingFolder::create(const std::filesystem::path& folder,
+                                                               std::string_view tag) {
+  std::error_code error;
+  std::filesystem::create_directories(folder, error);
+  if (error) return folder.string() + ": cannot create the folder: " + error.message();
+  const std::filesystem::path staging =
+      folder / (".sgaudit-collect-" + std::string(tag) + (tag.empty() ? "" : "-") + std::to_string(getpid()));
+  std::filesystem::remove_all(staging, error);
+  std::filesystem::create_directories(staging, error);
+  if (error) return staging.string() + ": cannot create the folder: " + error.message();
+  return StagingFolder(staging);
+}
+
+StagingFolder::~StagingFolder() {
+  if (path_.empty()) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace sgaudit::collect

@@ -32,15 +32,6 @@ std::string trimmed(std::string_view text) {
   return std::string(text);
 }
 
-bool validSdkDate(std::string_view date) {
-  if (date.size() != 16 || date[8] != 'T' || date[15] != 'Z') return false;
-  for (std::size_t i = 0; i < 15; ++i) {
-    if (i == 8) continue;
-    if (date[i] < '0' || date[i] > '9') return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string huaweiCanonicalUri(std::string_view path) {
@@ -72,7 +63,7 @@ std::string huaweiCanonicalQuery(const std::vector<std::pair<std::string, std::s
 
 HuaweiSignature signHuawei(const SignableRequest& request, const HuaweiCredentials& credentials,
                            std::string_view sdk_date) {
-  if (!validSdkDate(sdk_date))
+  if (!signing::compactUtcTime(sdk_date))
     throw std::invalid_argument("Huawei Cloud signer: the date must be of the form 20060102T150405Z");
 
   HuaweiSignature result;

@@ -1,4 +1,5 @@
 #include "sgaudit/collect/kubernetes_collector.hpp"
+#include "sgaudit/collect/files.hpp"
 
 #include <unistd.h>
 
@@ -153,20 +154,10 @@ std::variant<ListResult, CollectFailure> pageList(const ApiGet& get, const Resou
 
 std::variant<CollectResult, CollectFailure> collectKubernetes(const ApiGet& get, const fs::path& folder,
                                                               const CollectOptions& options) {
+  auto staged = StagingFolder::create(folder, "");
+  if (auto* why = std::get_if<std::string>(&staged)) return CollectFailure{*why};
+  const fs::path staging = std::get<StagingFolder>(staged).path();
   std::error_code error;
-  fs::create_directories(folder, error);
-  if (error) return CollectFailure{folder.string() + ": cannot create the folder: " + error.message()};
-  const fs::path staging = folder / (".sgaudit-collect-" + std::to_string(getpid()));
-  fs::remove_all(staging, error);
-  fs::create_directories(staging, error);
-  if (error) return CollectFailure{staging.string() + ": cannot create the folder: " + error.message()};
-  struct Cleanup {
-    fs::path path;
-    ~Cleanup() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } cleanup{staging};
 
   CollectResult collected;
   for (const auto& list : collectedLists()) {

@@ -1,4 +1,5 @@
 #include "sgaudit/db/migrator.hpp"
+#include "sgaudit/core/hex.hpp"
 
 #include <openssl/evp.h>
 
@@ -44,14 +45,7 @@ std::string sha256Hex(std::string_view bytes) {
   if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
     throw DbError("SHA-256 failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
+  return core::hexLower(digest.data(), length);
 }
 
 Migrator::Migrator(std::vector<Migration> migrations) : migrations_(std::move(migrations)) {

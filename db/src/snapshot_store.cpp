@@ -197,21 +197,10 @@ std::int64_t SnapshotStore::replaceInputsOfKind(const Scope& scope, std::string_
       .bind(1, snapshot_id)
       .bind(2, kind)
       .run();
-  auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND name = ?2");
-  auto insert = db_.prepare(
-      "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, 'identity', NULL, ?6)");
-  for (const auto& input : inputs) {
-    remove.bind(1, snapshot_id).bind(2, input.name).run();
-    remove.reset();
-    insert.bind(1, snapshot_id)
-        .bind(2, kind)
-        .bind(3, input.name)
-        .bind(4, input.sha256)
-        .bind(5, input.size_bytes);
-    insert.bind(6, now).run();
-    insert.reset();
-  }
+  std::vector<NewKindedInput> kinded;
+  for (const auto& input : inputs)
+    kinded.push_back({std::string(kind), input});
+  putInputs(snapshot_id, kinded, now);
   return snapshot_id;
 }
 
@@ -224,6 +213,12 @@ std::int64_t SnapshotStore::replaceInputsNamed(const Scope& scope, std::string_v
       .bind(1, snapshot_id)
       .bind(2, std::string(prefix))
       .run();
+  putInputs(snapshot_id, inputs, now);
+  return snapshot_id;
+}
+
+void SnapshotStore::putInputs(std::int64_t snapshot_id, const std::vector<NewKindedInput>& inputs,
+                              std::string_view now) {
   auto remove = db_.prepare("DELETE FROM inputs WHERE snapshot_id = ?1 AND name = ?2");
   auto insert = db_.prepare(
       "INSERT INTO inputs (snapshot_id, kind, name, sha256, size_bytes, encoding, content, received_at) "
@@ -239,7 +234,6 @@ std::int64_t SnapshotStore::replaceInputsNamed(const Scope& scope, std::string_v
     insert.bind(6, now).run();
     insert.reset();
   }
-  return snapshot_id;
 }
 
 std::vector<StoredInput> SnapshotStore::inputsOf(std::int64_t snapshot_id) {

@@ -1,5 +1,5 @@
-// Account scopes' sources (account_collection.hpp): parsing and storing what `sgaudit collect <provider>` would
-// write, as the account's collected inputs.
+// Account scopes' sources (account_collection.hpp): parsing and storing what `sgaudit collect <provider>`
+// would write, as the account's collected inputs.
 
 #include "sgaudit/service/account_collection.hpp"
 
@@ -170,7 +170,8 @@ json collectAccount(AppContext& context, const std::string& account) {
     for (const auto& item : packed) {
       if (!store.hasBlob(item.decoded.sha256))
         store.putBlob(item.decoded.sha256, static_cast<std::int64_t>(item.decoded.size), item.gzip, now);
-      inputs.push_back({item.kind, {item.name, item.decoded.sha256, static_cast<std::int64_t>(item.decoded.size)}});
+      inputs.push_back(
+          {item.kind, {item.name, item.decoded.sha256, static_cast<std::int64_t>(item.decoded.size)}});
     }
     // The same documents as the latest snapshot's: nothing changes (no new snapshot for an idle account).
     if (const auto latest = store.latestSnapshot(current.id)) {

@@ -1,5 +1,6 @@
 // Bearer tokens: drawing, hashing, and finding the principal a token stands for.
 #include "sgaudit/service/auth.hpp"
+#include "sgaudit/core/hex.hpp"
 
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -61,13 +62,7 @@ std::string generateToken() {
 std::string tokenHash(std::string_view token) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (const unsigned char byte : digest) {
-    hex.push_back(kHex[byte >> 4]);
-    hex.push_back(kHex[byte & 15]);
-  }
-  return hex;
+  return core::hexLower(digest.data(), digest.size());
 }
 
 std::string createToken(db::Database& db, std::string_view name, Role role, std::string_view now) {

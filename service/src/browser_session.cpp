@@ -1,6 +1,7 @@
 // Browser sessions: telling a browser from an API client, the session cookie and its record, and the CSRF
 // proofs (same origin, a keyed hash in forms). See browser_session.hpp.
 #include "sgaudit/service/browser_session.hpp"
+#include "sgaudit/core/hex.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -105,17 +106,6 @@ std::optional<std::string> originOf(std::string_view url) {
   return std::string(scheme) + "://" + std::string(authority);
 }
 
-std::string hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 15]);
-  }
-  return out;
-}
-
 bool tlsServed(const Config& config) {
   return !config.tls_certificate.empty();
 }
@@ -192,7 +182,7 @@ std::string csrfToken(std::string_view session_value) {
   unsigned int size = 0;
   HMAC(EVP_sha256(), session_value.data(), static_cast<int>(session_value.size()),
        reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(), digest.data(), &size);
-  return hex(digest.data(), size);
+  return core::hexLower(digest.data(), size);
 }
 
 bool csrfTokenMatches(std::string_view session_value, std::string_view presented) {

@@ -1,4 +1,5 @@
 #include "sgaudit/service/file_codec.hpp"
+#include "sgaudit/core/hex.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
@@ -31,13 +32,7 @@ class Sha256 {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned length = 0;
     EVP_DigestFinal_ex(ctx_.get(), digest.data(), &length);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < length; ++i) {
-      out.push_back(kHex[digest[i] >> 4]);
-      out.push_back(kHex[digest[i] & 15]);
-    }
-    return out;
+    return core::hexLower(digest.data(), length);
   }
 
  private:

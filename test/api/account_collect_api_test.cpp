@@ -40,10 +40,11 @@ std::map<std::string, std::string> awsEnvironment(const FakeAws& fake, const Tem
                                             {"AWS_ENDPOINT_URL", fake.url()},
                                             {"AWS_EC2_METADATA_DISABLED", "true"},
                                             {"HOME", dir.path().string()}};
-  for (const char* name : {"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ROLE_ARN",
-                           "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-                           "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                           "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_EKS", "AWS_ENDPOINT_URL_STS"})
+  for (const char* name :
+       {"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL_EKS", "AWS_ENDPOINT_URL_STS"})
     env.emplace(name, "");
   return env;
 }
@@ -86,7 +87,8 @@ TEST(AccountCollectApiTest, CollectedAccountAuditsLikeTheScenario) {
     const json problem = json::parse(refused.body);
     EXPECT_EQ(problem.at("errors").at(0).at("pointer"), pointer) << body << ": " << refused.body;
   }
-  const std::string source = std::string(R"({"kind": "aws", "region": ")") + kRegion + R"(", "cluster": "shop"})";
+  const std::string source =
+      std::string(R"({"kind": "aws", "region": ")") + kRegion + R"(", "cluster": "shop"})";
   expectProblem(server.call("PUT", source_url, source, server.ingest, kJson), 403);
   expectProblem(server.call("POST", "/api/v1/accounts/shop-aws/collect", {}, server.ingest), 404);
   const auto put = server.call("PUT", source_url, source, server.admin, kJson);
@@ -105,12 +107,13 @@ TEST(AccountCollectApiTest, CollectedAccountAuditsLikeTheScenario) {
 
   for (const char* name : {"nodes.json", "pods.json", "daemonsets.json"})
     ASSERT_EQ(server.upload("clusters/shop", name, readFile(scenario() / name)).status, 201) << name;
-  ASSERT_EQ(server.call("PUT", "/api/v1/policies/shop", readFile(scenario() / "policy.json"), server.admin, kJson)
-                .status,
-            201);
-  const auto audit = server.call("POST", "/api/v1/audits",
-                                 R"({"cluster": "shop", "accounts": ["shop-aws"], "policy": "shop"})",
-                                 server.ingest, kJson);
+  ASSERT_EQ(
+      server.call("PUT", "/api/v1/policies/shop", readFile(scenario() / "policy.json"), server.admin, kJson)
+          .status,
+      201);
+  const auto audit =
+      server.call("POST", "/api/v1/audits",
+                  R"({"cluster": "shop", "accounts": ["shop-aws"], "policy": "shop"})", server.ingest, kJson);
   ASSERT_EQ(audit.status, 201) << audit.body;
   const auto id = json::parse(audit.body).at("id").get<std::int64_t>();
   const auto report =
@@ -129,7 +132,8 @@ TEST(AccountCollectApiTest, CollectedAccountAuditsLikeTheScenario) {
   EXPECT_EQ(json::parse(again.body).at("snapshot_id").get<std::int64_t>(), snapshot);
 
   // A refusal by AWS: 502 naming the action and AWS's code, no secret, the last good snapshot kept.
-  fake.failAction("DescribeVpcs", 403, "UnauthorizedOperation", "You are not authorized to perform this operation.");
+  fake.failAction("DescribeVpcs", 403, "UnauthorizedOperation",
+                  "You are not authorized to perform this operation.");
   const auto failed = server.call("POST", "/api/v1/accounts/shop-aws/collect", {}, server.ingest);
   expectProblem(failed, 502);
   EXPECT_THAT(failed.body, HasSubstr("UnauthorizedOperation"));

@@ -1,4 +1,5 @@
 #include "sgaudit/schedule/webhook.hpp"
+#include "sgaudit/core/hex.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -12,17 +13,6 @@
 
 namespace sgaudit::schedule {
 namespace {
-
-std::string hex(const unsigned char* data, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[data[i] >> 4]);
-    out.push_back(kHex[data[i] & 0xF]);
-  }
-  return out;
-}
 
 bool inV4(std::uint32_t a, std::uint32_t net, int bits) {
   const std::uint32_t mask = bits == 0 ? 0 : ~std::uint32_t{0} << (32 - bits);
@@ -186,7 +176,7 @@ std::string hmacSha256Hex(std::string_view key, std::string_view message) {
   unsigned int length = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  return hex(digest, length);
+  return core::hexLower(digest, length);
 }
 
 std::string webhookSignature(std::string_view secret, std::int64_t unix_seconds, std::string_view body) {

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 
 namespace sgaudit::collect {
 
@@ -21,5 +23,25 @@ FileText readSmallFile(const std::filesystem::path& path, std::string_view what,
 // A file holding one token (a bearer token, a service account's): its text trimmed of surrounding white
 // space, refused when empty or holding several words.
 FileText readTokenFile(const std::filesystem::path& path, std::string_view what, std::uintmax_t limit);
+
+// Where a collection writes before anything is kept: a folder inside `folder` (created when missing),
+// .sgaudit-collect-<tag>-<pid>, emptied first and removed with what is left when this goes. The collector
+// renames its documents out of it only once every one was read, so `folder` is all new or as it was.
+class StagingFolder {
+ public:
+  // The folder, or why it cannot be made ("<path>: cannot create the folder: ...").
+  static std::variant<StagingFolder, std::string> create(const std::filesystem::path& folder,
+                                                         std::string_view tag);
+  StagingFolder(StagingFolder&& other) noexcept : path_(std::exchange(other.path_, {})) {}
+  StagingFolder& operator=(StagingFolder&&) = delete;
+  StagingFolder(const StagingFolder&) = delete;
+  StagingFolder& operator=(const StagingFolder&) = delete;
+  ~StagingFolder();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  explicit StagingFolder(std::filesystem::path path) : path_(std::move(path)) {}
+  std::filesystem::path path_;
+};
 
 }  // namespace sgaudit::collect

@@ -100,6 +100,11 @@ class SnapshotStore {
   std::int64_t replaceInputsNamed(const Scope& scope, std::string_view prefix,
                                   const std::vector<NewKindedInput>& inputs, std::string_view now);
 
+ private:
+  // Each input into the snapshot, replacing one of the same name.
+  void putInputs(std::int64_t snapshot_id, const std::vector<NewKindedInput>& inputs, std::string_view now);
+
+ public:
   std::optional<Snapshot> latestSnapshot(std::int64_t scope_id);
   std::optional<Snapshot> snapshot(std::int64_t snapshot_id);
   std::vector<Snapshot> snapshots(std::int64_t scope_id);  // newest first, without inputs
