@@ -71,11 +71,31 @@ class Collect final : public Command {
     aws_->add_option("--timeout", aws_timeout_seconds_, "Seconds for each request")
         ->check(CLI::Range(1u, 3600u))
         ->capture_default_str();
+    huawei_ = collect->add_subcommand(
+        "huawei",
+        "Read security groups, their rules, ECS servers, VPCs, subnets and (with --cluster) the CCE cluster\n"
+        "from the VPC, ECS and CCE APIs into --out (credentials as Huawei Cloud's SDKs find them:\n"
+        "HUAWEICLOUD_SDK_AK/SK/SECURITY_TOKEN/PROJECT_ID, then ~/.huaweicloud/credentials [basic])");
+    huawei_->add_option("--region", huawei_source_.region,
+                        "Region, e.g. cn-north-4 (default: $HUAWEICLOUD_SDK_REGION)");
+    huawei_->add_option(
+        "--project-id", huawei_source_.project_id,
+        "Project id (default: $HUAWEICLOUD_SDK_PROJECT_ID or the credentials file's project_id)");
+    huawei_->add_option("--cluster", huawei_source_.cluster, "CCE cluster id to read (cce-cluster.json)");
+    huawei_->add_option("--out", huawei_out_, "Folder to write the documents into (created when missing)")
+        ->required();
+    huawei_->add_option("--timeout", huawei_timeout_seconds_, "Seconds for each request")
+        ->check(CLI::Range(1u, 3600u))
+        ->capture_default_str();
     return collect;
   }
 
   int run(Common&) override {
     if (aws_->parsed()) return runAws();
+    if (huawei_->parsed()) {
+      huawei_source_.kind = "huawei";
+      return runCloud(huawei_source_, huawei_out_, huawei_timeout_seconds_);
+    }
     auto access = findAccess();
     if (auto* why = std::get_if<std::string>(&access)) return usageError(*why);
     collect::ApiOptions options;
@@ -174,6 +194,11 @@ class Collect final : public Command {
   std::string cluster_;
   fs::path aws_out_;
   unsigned aws_timeout_seconds_ = 60;
+
+  CLI::App* huawei_ = nullptr;
+  collect::CloudSource huawei_source_;  // region, project_id, cluster from the options
+  fs::path huawei_out_;
+  unsigned huawei_timeout_seconds_ = 60;
 };
 
 }  // namespace
