@@ -9,7 +9,7 @@
 namespace sgaudit::collect {
 
 const std::vector<std::string>& cloudSourceKinds() {
-  static const std::vector<std::string> kinds = {"aws"};
+  static const std::vector<std::string> kinds = {"aws", "openstack"};
   return kinds;
 }
 
@@ -17,6 +17,7 @@ std::variant<CloudCollectSummary, CollectFailure> collectCloud(const CloudSource
                                                                const std::filesystem::path& folder,
                                                                const CloudCollectOptions& options) {
   if (source.kind == "aws") return collectAwsSource(source, folder, options);
+  if (source.kind == "openstack") return collectOpenStackSource(source, folder, options);
   std::string known;
   for (const auto& kind : cloudSourceKinds())
     known += (known.empty() ? "" : ", ") + kind;

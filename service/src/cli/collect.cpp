@@ -8,6 +8,9 @@
 // and (--cluster) its EKS cluster, read from the EC2 and EKS APIs with credentials found as the AWS CLI finds
 // them (aws_credentials.hpp), written as the `aws ... --output json` documents the audit reads. Exit 0: all
 // collected; 2: nothing written (no region, no credentials, an API error).
+//
+// `sgaudit collect openstack`: a project's Neutron security groups, rules and ports and its Nova servers,
+// with the cloud found as openstacksdk finds it (clouds.yaml and --cloud/$OS_CLOUD, else OS_* variables).
 #include <cstdlib>
 #include <iostream>
 
@@ -71,11 +74,29 @@ class Collect final : public Command {
     aws_->add_option("--timeout", aws_timeout_seconds_, "Seconds for each request")
         ->check(CLI::Range(1u, 3600u))
         ->capture_default_str();
+    openstack_ = collect->add_subcommand(
+        "openstack",
+        "Read a project's Neutron security groups, rules and ports and its Nova servers into --out (the cloud\n"
+        "as openstacksdk finds it: --cloud or $OS_CLOUD in clouds.yaml, else the OS_* variables)");
+    openstack_->add_option("--cloud", cloud_, "clouds.yaml entry (default: $OS_CLOUD, then the OS_* variables)");
+    openstack_->add_option("--region", openstack_region_, "Region (default: the cloud's region_name)");
+    openstack_->add_option("--out", openstack_out_, "Folder to write the documents into (created when missing)")
+        ->required();
+    openstack_->add_option("--timeout", openstack_timeout_seconds_, "Seconds for each request")
+        ->check(CLI::Range(1u, 3600u))
+        ->capture_default_str();
     return collect;
   }
 
   int run(Common&) override {
     if (aws_->parsed()) return runAws();
+    if (openstack_->parsed()) {
+      collect::CloudSource source;
+      source.kind = "openstack";
+      source.cloud = cloud_;
+      source.region = openstack_region_;
+      return runCloud(source, openstack_out_, openstack_timeout_seconds_);
+    }
     auto access = findAccess();
     if (auto* why = std::get_if<std::string>(&access)) return usageError(*why);
     collect::ApiOptions options;
@@ -174,6 +195,12 @@ class Collect final : public Command {
   std::string cluster_;
   fs::path aws_out_;
   unsigned aws_timeout_seconds_ = 60;
+
+  CLI::App* openstack_ = nullptr;
+  std::string cloud_;
+  std::string openstack_region_;
+  fs::path openstack_out_;
+  unsigned openstack_timeout_seconds_ = 60;
 };
 
 }  // namespace

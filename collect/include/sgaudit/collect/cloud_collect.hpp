@@ -54,5 +54,8 @@ std::variant<CloudCollectSummary, CollectFailure> collectCloud(const CloudSource
 std::variant<CloudCollectSummary, CollectFailure> collectAwsSource(const CloudSource& source,
                                                                    const std::filesystem::path& folder,
                                                                    const CloudCollectOptions& options);
+std::variant<CloudCollectSummary, CollectFailure> collectOpenStackSource(const CloudSource& source,
+                                                                         const std::filesystem::path& folder,
+                                                                         const CloudCollectOptions& options);
 
 }  // namespace sgaudit::collect
