@@ -76,11 +76,13 @@ class Collect final : public Command {
         ->capture_default_str();
     openstack_ = collect->add_subcommand(
         "openstack",
-        "Read a project's Neutron security groups, rules and ports and its Nova servers into --out (the cloud\n"
-        "as openstacksdk finds it: --cloud or $OS_CLOUD in clouds.yaml, else the OS_* variables)");
-    openstack_->add_option("--cloud", cloud_, "clouds.yaml entry (default: $OS_CLOUD, then the OS_* variables)");
+        "Read a project's Neutron security groups, rules and ports and its Nova servers into --out\n"
+        "(the cloud as openstacksdk finds it: --cloud or $OS_CLOUD in clouds.yaml, else the OS_* variables)");
+    openstack_->add_option("--cloud", cloud_,
+                           "clouds.yaml entry (default: $OS_CLOUD, then the OS_* variables)");
     openstack_->add_option("--region", openstack_region_, "Region (default: the cloud's region_name)");
-    openstack_->add_option("--out", openstack_out_, "Folder to write the documents into (created when missing)")
+    openstack_
+        ->add_option("--out", openstack_out_, "Folder to write the documents into (created when missing)")
         ->required();
     openstack_->add_option("--timeout", openstack_timeout_seconds_, "Seconds for each request")
         ->check(CLI::Range(1u, 3600u))
