@@ -9,7 +9,7 @@
 namespace sgaudit::collect {
 
 const std::vector<std::string>& cloudSourceKinds() {
-  static const std::vector<std::string> kinds = {"aws", "huawei"};
+  static const std::vector<std::string> kinds = {"aws", "huawei", "openstack"};
   return kinds;
 }
 
@@ -18,6 +18,7 @@ std::variant<CloudCollectSummary, CollectFailure> collectCloud(const CloudSource
                                                                const CloudCollectOptions& options) {
   if (source.kind == "aws") return collectAwsSource(source, folder, options);
   if (source.kind == "huawei") return collectHuaweiSource(source, folder, options);
+  if (source.kind == "openstack") return collectOpenStackSource(source, folder, options);
   std::string known;
   for (const auto& kind : cloudSourceKinds())
     known += (known.empty() ? "" : ", ") + kind;

@@ -8,6 +8,9 @@
 // and (--cluster) its EKS cluster, read from the EC2 and EKS APIs with credentials found as the AWS CLI finds
 // them (aws_credentials.hpp), written as the `aws ... --output json` documents the audit reads. Exit 0: all
 // collected; 2: nothing written (no region, no credentials, an API error).
+//
+// `sgaudit collect openstack`: a project's Neutron security groups, rules and ports and its Nova servers,
+// with the cloud found as openstacksdk finds it (clouds.yaml and --cloud/$OS_CLOUD, else OS_* variables).
 #include <cstdlib>
 #include <iostream>
 
@@ -87,6 +90,19 @@ class Collect final : public Command {
     huawei_->add_option("--timeout", huawei_timeout_seconds_, "Seconds for each request")
         ->check(CLI::Range(1u, 3600u))
         ->capture_default_str();
+    openstack_ = collect->add_subcommand(
+        "openstack",
+        "Read a project's Neutron security groups, rules and ports and its Nova servers into --out\n"
+        "(the cloud as openstacksdk finds it: --cloud or $OS_CLOUD in clouds.yaml, else the OS_* variables)");
+    openstack_->add_option("--cloud", cloud_,
+                           "clouds.yaml entry (default: $OS_CLOUD, then the OS_* variables)");
+    openstack_->add_option("--region", openstack_region_, "Region (default: the cloud's region_name)");
+    openstack_
+        ->add_option("--out", openstack_out_, "Folder to write the documents into (created when missing)")
+        ->required();
+    openstack_->add_option("--timeout", openstack_timeout_seconds_, "Seconds for each request")
+        ->check(CLI::Range(1u, 3600u))
+        ->capture_default_str();
     return collect;
   }
 
@@ -95,6 +111,13 @@ class Collect final : public Command {
     if (huawei_->parsed()) {
       huawei_source_.kind = "huawei";
       return runCloud(huawei_source_, huawei_out_, huawei_timeout_seconds_);
+    }
+    if (openstack_->parsed()) {
+      collect::CloudSource source;
+      source.kind = "openstack";
+      source.cloud = cloud_;
+      source.region = openstack_region_;
+      return runCloud(source, openstack_out_, openstack_timeout_seconds_);
     }
     auto access = findAccess();
     if (auto* why = std::get_if<std::string>(&access)) return usageError(*why);
@@ -199,6 +222,11 @@ class Collect final : public Command {
   collect::CloudSource huawei_source_;  // region, project_id, cluster from the options
   fs::path huawei_out_;
   unsigned huawei_timeout_seconds_ = 60;
+  CLI::App* openstack_ = nullptr;
+  std::string cloud_;
+  std::string openstack_region_;
+  fs::path openstack_out_;
+  unsigned openstack_timeout_seconds_ = 60;
 };
 
 }  // namespace

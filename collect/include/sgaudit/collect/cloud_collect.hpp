@@ -58,5 +58,8 @@ std::variant<CloudCollectSummary, CollectFailure> collectAwsSource(const CloudSo
 std::variant<CloudCollectSummary, CollectFailure> collectHuaweiSource(const CloudSource& source,
                                                                       const std::filesystem::path& folder,
                                                                       const CloudCollectOptions& options);
+std::variant<CloudCollectSummary, CollectFailure> collectOpenStackSource(const CloudSource& source,
+                                                                         const std::filesystem::path& folder,
+                                                                         const CloudCollectOptions& options);
 
 }  // namespace sgaudit::collect
