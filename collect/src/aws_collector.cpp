@@ -1,5 +1,6 @@
 #include "sgaudit/collect/aws_collector.hpp"
 #include "sgaudit/collect/files.hpp"
+#include "sgaudit/collect/retry.hpp"
 
 #include <unistd.h>
 
@@ -64,9 +65,12 @@ std::string epochToIso(double seconds) {
 class Collector {
  public:
   Collector(AwsHttp& http, const AwsAccount& account, const AwsCollectOptions& options)
-      : http_(http), account_(account), options_(options), random_(std::random_device{}()) {}
+      : http_(http),
+        account_(account),
+        options_(options),
+        backoff_(options.base_delay, options.max_delay, options.sleep) {}
 
-  int retries() const { return retries_; }
+  int retries() const { return backoff_.retries(); }
 
   // All pages of an EC2 action, merged into one document of `list_key`.
   std::variant<ordered_json, CollectFailure> ec2All(const std::string& action, const std::string& list_key,
@@ -125,8 +129,7 @@ class Collector {
       std::string why;
       if (auto* error = std::get_if<TransportError>(&answer)) {
         why = error->message;
-        retry = error->kind == TransportError::Kind::Connect ||
-                error->kind == TransportError::Kind::Timeout || error->kind == TransportError::Kind::Protocol;
+        retry = retryableTransport(*error);
       } else {
         const auto& response = std::get<HttpResponse>(answer);
         if (response.status == 200) {
@@ -164,7 +167,7 @@ class Collector {
       if (!retry || attempt >= options_.max_attempts)
         return CollectFailure{where + ": " + why +
                               (retry ? " (gave up after " + std::to_string(attempt) + " attempts)" : "")};
-      backOff(attempt);
+      backoff_.wait(attempt);
     }
   }
 
@@ -179,20 +182,6 @@ class Collector {
         unauthorized};
   }
 
-  // Full jitter: a wait drawn from [0, min(max, base * 2^(attempt-1))].
-  void backOff(int attempt) {
-    const auto ceiling = std::min<long long>(options_.max_delay.count(), options_.base_delay.count()
-                                                                             << std::min(attempt - 1, 20));
-    std::uniform_int_distribution<long long> draw(0, std::max<long long>(ceiling, 0));
-    const std::chrono::milliseconds wait{draw(random_)};
-    ++retries_;
-    if (options_.sleep) {
-      options_.sleep(wait);
-    } else {
-      std::this_thread::sleep_for(wait);
-    }
-  }
-
   std::variant<ordered_json, CollectFailure> ec2Call(const std::string& action, const Fields& fields) {
     for (int attempt = 1;; ++attempt) {
       const HttpRequest request =
@@ -202,8 +191,7 @@ class Collector {
       std::string why;
       if (auto* error = std::get_if<TransportError>(&answer)) {
         why = error->message;
-        retry = error->kind == TransportError::Kind::Connect ||
-                error->kind == TransportError::Kind::Timeout || error->kind == TransportError::Kind::Protocol;
+        retry = retryableTransport(*error);
       } else {
         const auto& response = std::get<HttpResponse>(answer);
         if (response.status == 200) {
@@ -223,15 +211,14 @@ class Collector {
       if (!retry || attempt >= options_.max_attempts)
         return failure(action,
                        why + (retry ? " (gave up after " + std::to_string(attempt) + " attempts)" : ""));
-      backOff(attempt);
+      backoff_.wait(attempt);
     }
   }
 
   AwsHttp& http_;
   const AwsAccount& account_;
   const AwsCollectOptions& options_;
-  std::mt19937_64 random_;
-  int retries_ = 0;
+  Backoff backoff_;
 };
 
 // The prefix lists the groups' permissions and the rules reference, in first-seen order.

@@ -2,6 +2,8 @@
 // and collectHuaweiSource, what collectCloud runs for a source of kind "huawei".
 
 #include "sgaudit/collect/huawei_collector.hpp"
+#include "sgaudit/collect/files.hpp"
+#include "sgaudit/collect/retry.hpp"
 
 #include <unistd.h>
 
@@ -63,9 +65,12 @@ std::string errorOf(const std::string& body) {
 class Collector {
  public:
   Collector(AwsHttp& http, const HuaweiAccount& account, const HuaweiCollectOptions& options)
-      : http_(http), account_(account), options_(options), random_(std::random_device{}()) {}
+      : http_(http),
+        account_(account),
+        options_(options),
+        backoff_(options.base_delay, options.max_delay, options.sleep) {}
 
-  int retries() const { return retries_; }
+  int retries() const { return backoff_.retries(); }
 
   // One GET, retried on 429, 5xx and lost connections; the answer's JSON object.
   std::variant<ordered_json, CollectFailure> get(const char* service, const Url& endpoint,
@@ -92,8 +97,7 @@ class Collector {
       std::string why;
       if (auto* error = std::get_if<TransportError>(&answer)) {
         why = error->message;
-        retry = error->kind == TransportError::Kind::Connect ||
-                error->kind == TransportError::Kind::Timeout || error->kind == TransportError::Kind::Protocol;
+        retry = retryableTransport(*error);
       } else {
         const auto& response = std::get<HttpResponse>(answer);
         if (response.status == 200) {
@@ -109,7 +113,7 @@ class Collector {
       if (!retry || attempt >= options_.max_attempts)
         return CollectFailure{where + ": " + why +
                               (retry ? " (gave up after " + std::to_string(attempt) + " attempts)" : "")};
-      backOff(attempt);
+      backoff_.wait(attempt);
     }
   }
 
@@ -225,25 +229,10 @@ class Collector {
     return options_.now ? options_.now() : std::chrono::system_clock::now();
   }
 
-  // Full jitter: a wait drawn from [0, min(max, base * 2^(attempt-1))].
-  void backOff(int attempt) {
-    const auto ceiling = std::min<long long>(options_.max_delay.count(), options_.base_delay.count()
-                                                                             << std::min(attempt - 1, 20));
-    std::uniform_int_distribution<long long> draw(0, std::max<long long>(ceiling, 0));
-    const std::chrono::milliseconds wait{draw(random_)};
-    ++retries_;
-    if (options_.sleep) {
-      options_.sleep(wait);
-    } else {
-      std::this_thread::sleep_for(wait);
-    }
-  }
-
   AwsHttp& http_;
   const HuaweiAccount& account_;
   const HuaweiCollectOptions& options_;
-  std::mt19937_64 random_;
-  int retries_ = 0;
+  Backoff backoff_;
 };
 
 }  // namespace
@@ -256,20 +245,10 @@ std::variant<HuaweiCollectResult, CollectFailure> collectHuawei(AwsHttp& http, c
                                                                 const fs::path& folder,
                                                                 const HuaweiCollectOptions& options) {
   if (account.project_id.empty()) return CollectFailure{"no Huawei Cloud project id"};
+  auto staged = StagingFolder::create(folder, "huawei");
+  if (auto* why = std::get_if<std::string>(&staged)) return CollectFailure{*why};
+  const fs::path staging = std::get<StagingFolder>(staged).path();
   std::error_code error;
-  fs::create_directories(folder, error);
-  if (error) return CollectFailure{folder.string() + ": cannot create the folder: " + error.message()};
-  const fs::path staging = folder / (".sgaudit-collect-huawei-" + std::to_string(getpid()));
-  fs::remove_all(staging, error);
-  fs::create_directories(staging, error);
-  if (error) return CollectFailure{staging.string() + ": cannot create the folder: " + error.message()};
-  struct Cleanup {
-    fs::path path;
-    ~Cleanup() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } cleanup{staging};
 
   Collector collector(http, account, options);
   HuaweiCollectResult result;

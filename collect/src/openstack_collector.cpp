@@ -16,6 +16,7 @@
 
 #include "sgaudit/collect/cloud_collect.hpp"
 #include "sgaudit/collect/files.hpp"
+#include "sgaudit/collect/retry.hpp"
 
 namespace sgaudit::collect {
 namespace {
@@ -84,9 +85,12 @@ class Clients {
 class Session {
  public:
   Session(const OpenStackCloud& cloud, const OpenStackCollectOptions& options, Clients& clients)
-      : cloud_(cloud), options_(options), clients_(clients), random_(std::random_device{}()) {}
+      : cloud_(cloud),
+        options_(options),
+        clients_(clients),
+        backoff_(options.base_delay, options.max_delay, options.sleep) {}
 
-  int retries() const { return retries_; }
+  int retries() const { return backoff_.retries(); }
   const std::string& token() const { return token_; }
 
   // Scrubs anything secret from a message (a service echoing a header or a body back).
@@ -109,8 +113,7 @@ class Session {
       std::string why;
       if (auto* error = std::get_if<TransportError>(&answer)) {
         why = error->message;
-        retry = error->kind == TransportError::Kind::Connect ||
-                error->kind == TransportError::Kind::Timeout || error->kind == TransportError::Kind::Protocol;
+        retry = retryableTransport(*error);
       } else {
         auto& response = std::get<HttpResponse>(answer);
         if (response.status >= 200 && response.status < 300) return std::move(response);
@@ -123,7 +126,7 @@ class Session {
       if (!retry || attempt >= options_.max_attempts)
         return CollectFailure{scrub(
             where + ": " + why + (retry ? " (gave up after " + std::to_string(attempt) + " attempts)" : ""))};
-      backOff(attempt);
+      backoff_.wait(attempt);
     }
   }
 
@@ -202,25 +205,11 @@ class Session {
   }
 
  private:
-  void backOff(int attempt) {
-    const auto ceiling = std::min<long long>(options_.max_delay.count(), options_.base_delay.count()
-                                                                             << std::min(attempt - 1, 20));
-    std::uniform_int_distribution<long long> draw(0, std::max<long long>(ceiling, 0));
-    const std::chrono::milliseconds wait{draw(random_)};
-    ++retries_;
-    if (options_.sleep) {
-      options_.sleep(wait);
-    } else {
-      std::this_thread::sleep_for(wait);
-    }
-  }
-
   const OpenStackCloud& cloud_;
   const OpenStackCollectOptions& options_;
   Clients& clients_;
-  std::mt19937_64 random_;
   std::string token_;
-  int retries_ = 0;
+  Backoff backoff_;
 };
 
 json domainOf(const std::string& id, const std::string& name) {
@@ -364,20 +353,10 @@ std::variant<OpenStackCollectResult, CollectFailure> collectOpenStack(
                               "): Nova servers not collected, ports only");
   }
 
+  auto staged = StagingFolder::create(folder, "openstack");
+  if (auto* why = std::get_if<std::string>(&staged)) return CollectFailure{*why};
+  const fs::path staging = std::get<StagingFolder>(staged).path();
   std::error_code error;
-  fs::create_directories(folder, error);
-  if (error) return CollectFailure{folder.string() + ": cannot create the folder: " + error.message()};
-  const fs::path staging = folder / (".sgaudit-collect-openstack-" + std::to_string(getpid()));
-  fs::remove_all(staging, error);
-  fs::create_directories(staging, error);
-  if (error) return CollectFailure{staging.string() + ": cannot create the folder: " + error.message()};
-  struct Cleanup {
-    fs::path path;
-    ~Cleanup() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
-  } cleanup{staging};
 
   struct Listing {
     const char* service;
