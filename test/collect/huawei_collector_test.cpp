@@ -153,7 +153,9 @@ TEST_F(HuaweiCollectorTest, TheScenarioRoundTrips) {
                 HasSubstr(std::string("SDK-HMAC-SHA256 Access=") + kAk + ","));
     EXPECT_FALSE(request.headers.contains("x-security-token"));
     with_marker += request.query.contains("marker") ? 1 : 0;
-    if (request.list == "servers") EXPECT_EQ(request.query.at("offset"), "1");
+    if (request.list == "servers") {
+      EXPECT_EQ(request.query.at("offset"), "1");
+    }
   }
   EXPECT_EQ(with_marker, 5 + 1);  // five more pages of rules, one more of subnets
   for (const auto& entry : fs::directory_iterator(out_)) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -23,6 +24,8 @@
 #include <nlohmann/json.hpp>
 
 namespace sgaudit::test {
+
+class LoopbackHttpServer;
 
 class FakeAws {
  public:
@@ -82,20 +85,16 @@ class FakeAws {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
   };
-  void acceptLoop();
-  void serve(int fd);
   Response answer(Seen& seen);
   Response ec2(const Seen& seen, const std::map<std::string, std::string>& form);
   Response sts(const std::map<std::string, std::string>& form, const Seen& seen);
   Response eks(const Seen& seen);
   std::string checkSignature(const Seen& seen, const std::string& service);
 
-  int listener_ = -1;
   std::uint16_t port_ = 0;
-  std::thread acceptor_;
+  // Reset first by the destructor: it answers from the state below.
+  std::unique_ptr<LoopbackHttpServer> server_;
   mutable std::mutex mutex_;
-  std::vector<std::thread> connections_;
-  bool stopping_ = false;
 
   std::map<std::string, std::pair<std::string, std::string>> keys_;  // id -> (secret, session token)
   std::string region_ = "eu-west-1";

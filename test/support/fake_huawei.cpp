@@ -1,5 +1,9 @@
 #include "support/fake_huawei.hpp"
 
+#include <memory>
+
+#include "support/loopback_http.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,12 +19,6 @@ namespace sgaudit::test {
 namespace {
 
 using nlohmann::json;
-
-std::string lowerCase(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
 
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -73,25 +71,6 @@ std::string error(const std::string& code, const std::string& message) {
       .dump();
 }
 
-const char* reasonPhrase(unsigned code) {
-  switch (code) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 429:
-      return "Too Many Requests";
-    default:
-      return "Error";
-  }
-}
-
 // Where `marker` (an item's id) is in `items`: the index after it, or npos.
 std::size_t after(const json& items, const std::string& marker) {
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -103,36 +82,27 @@ std::size_t after(const json& items, const std::string& marker) {
 }  // namespace
 
 FakeHuawei::FakeHuawei() {
-  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      listen(listener_, 16) != 0)
-    throw std::runtime_error("the fake Huawei Cloud cannot listen");
-  socklen_t length = sizeof address;
-  getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
-  acceptor_ = std::thread([this] { acceptLoop(); });
+  server_ = std::make_unique<LoopbackHttpServer>(
+      [this](const LoopbackHttpServer::Request& request) {
+        Seen seen;
+        seen.method = request.method;
+        seen.target = request.target;
+        seen.headers = request.headers;
+        const Response response = answer(seen);
+        return LoopbackHttpServer::Reply{response.status, "application/json;charset=utf8", response.body, {}};
+      },
+      "the fake Huawei Cloud");
+  port_ = server_->port();
 }
 
 FakeHuawei::~FakeHuawei() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  shutdown(listener_, SHUT_RDWR);
-  close(listener_);
-  acceptor_.join();
-  std::vector<std::thread> connections;
-  {
-    std::lock_guard lock(mutex_);
-    connections.swap(connections_);
-  }
-  for (auto& connection : connections)
-    connection.join();
+  server_.reset();  // no request is answered once the fake's state goes
+}
+
+void FakeHuawei::serve(const std::string& list, const json& document) {
+  std::lock_guard lock(mutex_);
+  lists_[list] = document;
+  lists_[list].erase("page_info");  // the fake pages by itself
 }
 
 void FakeHuawei::acceptKey(const std::string& access_key, const std::string& secret_key,
@@ -144,12 +114,6 @@ void FakeHuawei::acceptKey(const std::string& access_key, const std::string& sec
 void FakeHuawei::setProjectId(const std::string& project_id) {
   std::lock_guard lock(mutex_);
   project_id_ = project_id;
-}
-
-void FakeHuawei::serve(const std::string& list, const json& document) {
-  std::lock_guard lock(mutex_);
-  lists_[list] = document;
-  lists_[list].erase("page_info");  // the fake pages by itself
 }
 
 void FakeHuawei::serveCluster(const json& cluster) {
@@ -180,74 +144,6 @@ std::vector<FakeHuawei::Seen> FakeHuawei::requests() const {
 int FakeHuawei::signatureFailures() const {
   std::lock_guard lock(mutex_);
   return signature_failures_;
-}
-
-void FakeHuawei::acceptLoop() {
-  while (true) {
-    const int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    std::lock_guard lock(mutex_);
-    if (stopping_) {
-      if (fd >= 0) close(fd);
-      return;
-    }
-    if (fd < 0) continue;
-    connections_.emplace_back([this, fd] { serve(fd); });
-  }
-}
-
-void FakeHuawei::serve(int fd) {
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string buffer;
-  char chunk[8192];
-  while (true) {
-    auto end = buffer.find("\r\n\r\n");
-    while (end == std::string::npos) {
-      if (buffer.size() > 65536) break;
-      const auto got = recv(fd, chunk, sizeof chunk, 0);
-      if (got <= 0) break;
-      buffer.append(chunk, static_cast<std::size_t>(got));
-      end = buffer.find("\r\n\r\n");
-    }
-    if (end == std::string::npos) break;
-    Seen seen;
-    const std::string head = buffer.substr(0, end);
-    buffer.erase(0, end + 4);
-    const auto first_space = head.find(' ');
-    const auto second_space = head.find(' ', first_space + 1);
-    seen.method = head.substr(0, first_space);
-    seen.target = head.substr(first_space + 1, second_space - first_space - 1);
-    std::size_t line_start = head.find("\r\n");
-    while (line_start != std::string::npos) {
-      const auto line_end = head.find("\r\n", line_start + 2);
-      const std::string line = head.substr(line_start + 2, line_end - line_start - 2);
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        std::string value = line.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(' '));
-        seen.headers[lowerCase(line.substr(0, colon))] = value;
-      }
-      line_start = line_end;
-    }
-    std::size_t length = 0;
-    if (const auto it = seen.headers.find("content-length"); it != seen.headers.end())
-      length = std::stoul(it->second);
-    while (buffer.size() < length) {
-      const auto got = recv(fd, chunk, sizeof chunk, 0);
-      if (got <= 0) break;
-      buffer.append(chunk, static_cast<std::size_t>(got));
-    }
-    if (buffer.size() < length) break;
-    buffer.erase(0, length);
-
-    const Response response = answer(seen);
-    std::string text = "HTTP/1.1 " + std::to_string(response.status) + " " + reasonPhrase(response.status) +
-                       "\r\nContent-Type: application/json;charset=utf8\r\nContent-Length: " +
-                       std::to_string(response.body.size()) + "\r\n\r\n" + response.body;
-    if (send(fd, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size())) break;
-    if (seen.headers["connection"] == "close") break;
-  }
-  close(fd);
 }
 
 // Recomputes the request's signature with the secret key of the access key it names; "" when it matches.

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -24,6 +25,8 @@
 #include <nlohmann/json.hpp>
 
 namespace sgaudit::test {
+
+class LoopbackHttpServer;
 
 class FakeHuawei {
  public:
@@ -66,17 +69,13 @@ class FakeHuawei {
     unsigned status = 200;
     std::string body;
   };
-  void acceptLoop();
-  void serve(int fd);
   Response answer(Seen& seen);
   std::string checkSignature(const Seen& seen);
 
-  int listener_ = -1;
   std::uint16_t port_ = 0;
-  std::thread acceptor_;
+  // Reset first by the destructor: it answers from the state below.
+  std::unique_ptr<LoopbackHttpServer> server_;
   mutable std::mutex mutex_;
-  std::vector<std::thread> connections_;
-  bool stopping_ = false;
 
   std::map<std::string, std::pair<std::string, std::string>> keys_;  // ak -> (sk, security token)
   std::string project_id_;

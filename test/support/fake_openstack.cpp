@@ -1,5 +1,9 @@
 #include "support/fake_openstack.hpp"
 
+#include <memory>
+
+#include "support/loopback_http.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,33 +18,6 @@ using nlohmann::json;
 
 constexpr const char* kProjectId = "e4f50856753b4dc6afee5fa6b9b6c550";
 constexpr const char* kProjectName = "shop";
-
-std::string lowerCase(std::string text) {
-  for (auto& c : text)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-const char* reasonPhrase(unsigned code) {
-  switch (code) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Error";
-  }
-}
 
 std::map<std::string, std::string> queryPairs(const std::string& query) {
   std::map<std::string, std::string> pairs;
@@ -68,36 +45,23 @@ std::string keystoneUnauthorized() {
 }  // namespace
 
 FakeOpenStack::FakeOpenStack() {
-  listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      listen(listener_, 16) != 0)
-    throw std::runtime_error("the fake OpenStack cannot listen");
-  socklen_t length = sizeof address;
-  getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
-  acceptor_ = std::thread([this] { acceptLoop(); });
+  server_ = std::make_unique<LoopbackHttpServer>(
+      [this](const LoopbackHttpServer::Request& request) {
+        Seen seen;
+        seen.method = request.method;
+        seen.target = request.target;
+        seen.headers = request.headers;
+        seen.body = request.body;
+        const Response response = answer(seen);
+        return LoopbackHttpServer::Reply{response.status, "application/json", response.body,
+                                         response.headers};
+      },
+      "the fake OpenStack");
+  port_ = server_->port();
 }
 
 FakeOpenStack::~FakeOpenStack() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  shutdown(listener_, SHUT_RDWR);
-  close(listener_);
-  acceptor_.join();
-  std::vector<std::thread> connections;
-  {
-    std::lock_guard lock(mutex_);
-    connections.swap(connections_);
-  }
-  for (auto& connection : connections)
-    connection.join();
+  server_.reset();  // no request is answered once the fake's state goes
 }
 
 void FakeOpenStack::acceptPassword(const std::string& user, const std::string& user_domain,
@@ -146,79 +110,6 @@ std::vector<FakeOpenStack::Seen> FakeOpenStack::requests() const {
 std::vector<std::string> FakeOpenStack::tokens() const {
   std::lock_guard lock(mutex_);
   return tokens_;
-}
-
-void FakeOpenStack::acceptLoop() {
-  while (true) {
-    const int fd = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    std::lock_guard lock(mutex_);
-    if (stopping_) {
-      if (fd >= 0) close(fd);
-      return;
-    }
-    if (fd < 0) continue;
-    connections_.emplace_back([this, fd] { serveConnection(fd); });
-  }
-}
-
-void FakeOpenStack::serveConnection(int fd) {
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string buffer;
-  char chunk[8192];
-  while (true) {
-    auto end = buffer.find("\r\n\r\n");
-    while (end == std::string::npos) {
-      if (buffer.size() > 65536) break;
-      const auto got = recv(fd, chunk, sizeof chunk, 0);
-      if (got <= 0) break;
-      buffer.append(chunk, static_cast<std::size_t>(got));
-      end = buffer.find("\r\n\r\n");
-    }
-    if (end == std::string::npos) break;
-    Seen seen;
-    const std::string head = buffer.substr(0, end);
-    buffer.erase(0, end + 4);
-    const auto first_space = head.find(' ');
-    const auto second_space = head.find(' ', first_space + 1);
-    seen.method = head.substr(0, first_space);
-    seen.target = head.substr(first_space + 1, second_space - first_space - 1);
-    std::size_t line_start = head.find("\r\n");
-    while (line_start != std::string::npos) {
-      const auto line_end = head.find("\r\n", line_start + 2);
-      const std::string line = head.substr(line_start + 2, line_end - line_start - 2);
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        std::string value = line.substr(colon + 1);
-        value.erase(0, value.find_first_not_of(' '));
-        seen.headers[lowerCase(line.substr(0, colon))] = value;
-      }
-      line_start = line_end;
-    }
-    std::size_t length = 0;
-    if (const auto it = seen.headers.find("content-length"); it != seen.headers.end())
-      length = std::stoul(it->second);
-    while (buffer.size() < length) {
-      const auto got = recv(fd, chunk, sizeof chunk, 0);
-      if (got <= 0) break;
-      buffer.append(chunk, static_cast<std::size_t>(got));
-    }
-    if (buffer.size() < length) break;
-    seen.body = buffer.substr(0, length);
-    buffer.erase(0, length);
-
-    const Response response = answer(seen);
-    std::string text =
-        "HTTP/1.1 " + std::to_string(response.status) + " " + reasonPhrase(response.status) +
-        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(response.body.size()) +
-        "\r\n";
-    for (const auto& [name, value] : response.headers)
-      text += name + ": " + value + "\r\n";
-    text += "\r\n" + response.body;
-    if (send(fd, text.data(), text.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(text.size())) break;
-    if (seen.headers["connection"] == "close") break;
-  }
-  close(fd);
 }
 
 FakeOpenStack::Response FakeOpenStack::answer(const Seen& seen) {

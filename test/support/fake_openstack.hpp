@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -24,6 +25,8 @@
 #include <nlohmann/json.hpp>
 
 namespace sgaudit::test {
+
+class LoopbackHttpServer;
 
 class FakeOpenStack {
  public:
@@ -68,18 +71,14 @@ class FakeOpenStack {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
   };
-  void acceptLoop();
-  void serveConnection(int fd);
   Response answer(const Seen& seen);
   Response keystone(const Seen& seen);
   Response list(const Seen& seen, const std::string& path, const std::string& query);
 
-  int listener_ = -1;
   std::uint16_t port_ = 0;
-  std::thread acceptor_;
+  // Reset first by the destructor: it answers from the state below.
+  std::unique_ptr<LoopbackHttpServer> server_;
   mutable std::mutex mutex_;
-  std::vector<std::thread> connections_;
-  bool stopping_ = false;
 
   struct Password {
     std::string user, user_domain, password, project, project_domain;
