@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -42,6 +44,25 @@ std::variant<StagingFolder, std::string> StagingFolder::create(const std::filesy
   std::filesystem::create_directories(staging, error);
   if (error) return staging.string() + ": cannot create the folder: " + error.message();
   return StagingFolder(staging);
+}
+
+std::optional<std::string> StagingFolder::writeJson(const std::string& name,
+                                                    const nlohmann::ordered_json& document) const {
+  const std::filesystem::path path = path_ / name;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << document.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  out.close();
+  if (!out) return path.string() + ": cannot write: " + std::strerror(errno);
+  return std::nullopt;
+}
+
+std::optional<std::string> StagingFolder::publish(const std::string& name,
+                                                  const std::filesystem::path& folder) const {
+  const std::filesystem::path target = folder / name;
+  std::error_code error;
+  std::filesystem::rename(path_ / name, target, error);
+  if (error) return target.string() + ": cannot write: " + error.message();
+  return std::nullopt;
 }
 
 StagingFolder::~StagingFolder() {

@@ -247,17 +247,13 @@ std::variant<HuaweiCollectResult, CollectFailure> collectHuawei(AwsHttp& http, c
   if (account.project_id.empty()) return CollectFailure{"no Huawei Cloud project id"};
   auto staged = StagingFolder::create(folder, "huawei");
   if (auto* why = std::get_if<std::string>(&staged)) return CollectFailure{*why};
-  const fs::path staging = std::get<StagingFolder>(staged).path();
+  const StagingFolder& staging = std::get<StagingFolder>(staged);
   std::error_code error;
 
   Collector collector(http, account, options);
   HuaweiCollectResult result;
   auto write = [&](HuaweiFile file, const ordered_json& document) -> std::optional<CollectFailure> {
-    const fs::path path = staging / file.file;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << document.dump(4, ' ', false, ordered_json::error_handler_t::replace) << "\n";
-    out.close();
-    if (!out) return CollectFailure{path.string() + ": cannot write: " + std::strerror(errno)};
+    if (auto why = staging.writeJson(file.file.string(), document)) return CollectFailure{*why};
     result.files.push_back(std::move(file));
     return std::nullopt;
   };
@@ -310,10 +306,8 @@ std::variant<HuaweiCollectResult, CollectFailure> collectHuawei(AwsHttp& http, c
   // Everything was read: the new files replace the old ones.
   if (options.cluster.empty()) fs::remove(folder / "cce-cluster.json", error);
   for (auto& file : result.files) {
-    const fs::path target = folder / file.file;
-    fs::rename(staging / file.file, target, error);
-    if (error) return CollectFailure{target.string() + ": cannot write: " + error.message()};
-    file.file = target;
+    if (auto why = staging.publish(file.file.string(), folder)) return CollectFailure{*why};
+    file.file = folder / file.file;
   }
   return result;
 }

@@ -156,7 +156,8 @@ std::variant<CollectResult, CollectFailure> collectKubernetes(const ApiGet& get,
                                                               const CollectOptions& options) {
   auto staged = StagingFolder::create(folder, "");
   if (auto* why = std::get_if<std::string>(&staged)) return CollectFailure{*why};
-  const fs::path staging = std::get<StagingFolder>(staged).path();
+  const StagingFolder& staged_folder = std::get<StagingFolder>(staged);
+  const fs::path& staging = staged_folder.path();
   std::error_code error;
 
   CollectResult collected;
@@ -198,8 +199,7 @@ std::variant<CollectResult, CollectFailure> collectKubernetes(const ApiGet& get,
       fs::remove(target, error);
       continue;
     }
-    fs::rename(staging / target.filename(), target, error);
-    if (error) return CollectFailure{target.string() + ": cannot write: " + error.message()};
+    if (auto why = staged_folder.publish(target.filename().string(), folder)) return CollectFailure{*why};
   }
   return collected;
 }

@@ -355,7 +355,7 @@ std::variant<OpenStackCollectResult, CollectFailure> collectOpenStack(
 
   auto staged = StagingFolder::create(folder, "openstack");
   if (auto* why = std::get_if<std::string>(&staged)) return CollectFailure{*why};
-  const fs::path staging = std::get<StagingFolder>(staged).path();
+  const StagingFolder& staging = std::get<StagingFolder>(staged);
   std::error_code error;
 
   struct Listing {
@@ -378,11 +378,8 @@ std::variant<OpenStackCollectResult, CollectFailure> collectOpenStack(
                        0, 0};
     auto list = session.list(url, listing.service, listing.path, listing.key, file);
     if (auto* failure = std::get_if<CollectFailure>(&list)) return std::move(*failure);
-    const fs::path path = staging / file.file;
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << std::get<ordered_json>(list).dump(4, ' ', false, ordered_json::error_handler_t::replace) << "\n";
-    out.close();
-    if (!out) return CollectFailure{path.string() + ": cannot write: " + std::strerror(errno)};
+    if (auto why = staging.writeJson(file.file.string(), std::get<ordered_json>(list)))
+      return CollectFailure{*why};
     result.files.push_back(std::move(file));
   }
   result.retries = session.retries();
@@ -391,10 +388,8 @@ std::variant<OpenStackCollectResult, CollectFailure> collectOpenStack(
   // could not read are removed.
   if (!compute_url) fs::remove(folder / "nova-servers-detail.json", error);
   for (auto& file : result.files) {
-    const fs::path target = folder / file.file;
-    fs::rename(staging / file.file, target, error);
-    if (error) return CollectFailure{target.string() + ": cannot write: " + error.message()};
-    file.file = target;
+    if (auto why = staging.publish(file.file.string(), folder)) return CollectFailure{*why};
+    file.file = folder / file.file;
   }
   return result;
 }

@@ -5,10 +5,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include <nlohmann/json.hpp>
 
 namespace sgaudit::collect {
 
@@ -38,6 +41,12 @@ class StagingFolder {
   StagingFolder& operator=(const StagingFolder&) = delete;
   ~StagingFolder();
   const std::filesystem::path& path() const { return path_; }
+
+  // `document` as the file `name` here, indented by 4 as the providers' CLIs print it; or why not
+  // ("<file>: cannot write: ...").
+  std::optional<std::string> writeJson(const std::string& name, const nlohmann::ordered_json& document) const;
+  // The file `name` moved from here into `folder`, replacing the one there; or why not.
+  std::optional<std::string> publish(const std::string& name, const std::filesystem::path& folder) const;
 
  private:
   explicit StagingFolder(std::filesystem::path path) : path_(std::move(path)) {}
