@@ -23,44 +23,6 @@ namespace {
 
 using nlohmann::json;
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string formDecode(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '+') {
-      out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 &&
-               hexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, std::string>> formPairs(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('&', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string pair = text.substr(start, end - start);
-    const auto equals = pair.find('=');
-    pairs.emplace_back(formDecode(pair.substr(0, equals)),
-                       equals == std::string::npos ? "" : formDecode(pair.substr(equals + 1)));
-    start = end + 1;
-  }
-  return pairs;
-}
-
 std::string escapeXml(const std::string& text) {
   std::string out;
   for (const char c : text) {
@@ -312,7 +274,7 @@ FakeAws::Response FakeAws::answer(Seen& seen) {
   Response response;
   std::map<std::string, std::string> form;
   if (seen.method == "POST" && seen.target == "/") {
-    for (const auto& [name, value] : formPairs(seen.body))
+    for (const auto& [name, value] : decodePairs(seen.body, true))
       form[name] = value;
     seen.action = form["Action"];
   }
@@ -398,7 +360,7 @@ std::string FakeAws::checkSignature(const Seen& seen, const std::string& service
   request.method = seen.method;
   const auto question = seen.target.find('?');
   request.path = seen.target.substr(0, question);
-  if (question != std::string::npos) request.query = formPairs(seen.target.substr(question + 1));
+  if (question != std::string::npos) request.query = decodePairs(seen.target.substr(question + 1), true);
   std::stringstream names(signed_headers);
   for (std::string name; std::getline(names, name, ';');) {
     const auto header = seen.headers.find(name);

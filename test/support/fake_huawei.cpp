@@ -20,41 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percentDecode(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 && hexValue(text[i + 2]) >= 0) {
-      out += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
-}
-
-std::vector<std::pair<std::string, std::string>> queryPairs(const std::string& text) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('&', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string pair = text.substr(start, end - start);
-    const auto equals = pair.find('=');
-    pairs.emplace_back(percentDecode(pair.substr(0, equals)),
-                       equals == std::string::npos ? "" : percentDecode(pair.substr(equals + 1)));
-    start = end + 1;
-  }
-  return pairs;
-}
-
 std::vector<std::string> segments(const std::string& path) {
   std::vector<std::string> out;
   std::stringstream parts(path);
@@ -173,7 +138,7 @@ std::string FakeHuawei::checkSignature(const Seen& seen) {
   request.method = seen.method;
   const auto question = seen.target.find('?');
   request.path = seen.target.substr(0, question);
-  if (question != std::string::npos) request.query = queryPairs(seen.target.substr(question + 1));
+  if (question != std::string::npos) request.query = decodePairs(seen.target.substr(question + 1), false);
   std::stringstream names(signed_headers);
   for (std::string name; std::getline(names, name, ';');) {
     const auto header = seen.headers.find(name);
@@ -198,7 +163,7 @@ FakeHuawei::Response FakeHuawei::answer(Seen& seen) {
   const auto question = seen.target.find('?');
   seen.path = seen.target.substr(0, question);
   if (question != std::string::npos) {
-    for (const auto& [name, value] : queryPairs(seen.target.substr(question + 1)))
+    for (const auto& [name, value] : decodePairs(seen.target.substr(question + 1), false))
       seen.query[name] = value;
   }
   const auto parts = segments(seen.path);

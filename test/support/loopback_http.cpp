@@ -19,7 +19,45 @@ std::string lowerCase(std::string text) {
   return text;
 }
 
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string decode(const std::string& text, bool plus_is_space) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (plus_is_space && text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 &&
+               hexValue(text[i + 2]) >= 0) {
+      out += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::pair<std::string, std::string>> decodePairs(const std::string& text, bool plus_is_space) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('&', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string pair = text.substr(start, end - start);
+    const auto equals = pair.find('=');
+    pairs.emplace_back(decode(pair.substr(0, equals), plus_is_space),
+                       equals == std::string::npos ? "" : decode(pair.substr(equals + 1), plus_is_space));
+    start = end + 1;
+  }
+  return pairs;
+}
 
 const char* reasonPhrase(unsigned status) {
   switch (status) {

@@ -52,6 +52,10 @@ class LoopbackHttpServer {
   bool stopping_ = false;
 };
 
+// The name=value pairs of a query string or form body, percent-decoded ('+' as a space when `plus_is_space`,
+// as forms have it), in order.
+std::vector<std::pair<std::string, std::string>> decodePairs(const std::string& text, bool plus_is_space);
+
 // "OK", "Unauthorized", ...: the reason phrase of a status the fakes answer.
 const char* reasonPhrase(unsigned status);
 
