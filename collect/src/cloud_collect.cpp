@@ -8,6 +8,13 @@
 
 namespace sgaudit::collect {
 
+std::string summaryLine(const std::filesystem::path& file, const std::string& what, std::size_t items,
+                        std::size_t pages) {
+  return file.filename().string() + ": " + what + ", " + std::to_string(items) +
+         (items == 1 ? " item" : " items") + " (" + std::to_string(pages) +
+         (pages == 1 ? " page" : " pages") + ")";
+}
+
 const std::vector<std::string>& cloudSourceKinds() {
   static const std::vector<std::string> kinds = {"aws", "huawei", "openstack"};
   return kinds;
@@ -65,9 +72,7 @@ std::variant<CloudCollectSummary, CollectFailure> collectAwsSource(const CloudSo
   const auto& collected = std::get<AwsCollectResult>(result);
   CloudCollectSummary summary;
   for (const auto& file : collected.files) {
-    summary.files.push_back(file.file.filename().string() + ": " + file.action + ", " +
-                            std::to_string(file.items) + (file.items == 1 ? " item" : " items") + " (" +
-                            std::to_string(file.pages) + (file.pages == 1 ? " page" : " pages") + ")");
+    summary.files.push_back(summaryLine(file.file, file.action, file.items, file.pages));
   }
   summary.credentials_from = resolved.source;
   summary.region = region->name + " (from " + region->source + ")";

@@ -347,9 +347,7 @@ std::variant<CloudCollectSummary, CollectFailure> collectHuaweiSource(const Clou
   const auto& collected = std::get<HuaweiCollectResult>(result);
   CloudCollectSummary summary;
   for (const auto& file : collected.files) {
-    summary.files.push_back(file.file.filename().string() + ": " + file.action + ", " +
-                            std::to_string(file.items) + (file.items == 1 ? " item" : " items") + " (" +
-                            std::to_string(file.pages) + (file.pages == 1 ? " page" : " pages") + ")");
+    summary.files.push_back(summaryLine(file.file, file.action, file.items, file.pages));
   }
   summary.credentials_from = resolved.source;
   summary.region = account.region + " (from " + resolved_region.source + "), project " + account.project_id;

@@ -408,9 +408,7 @@ std::variant<CloudCollectSummary, CollectFailure> collectOpenStackSource(const C
   const auto& collected = std::get<OpenStackCollectResult>(result);
   CloudCollectSummary summary;
   for (const auto& file : collected.files) {
-    summary.files.push_back(file.file.filename().string() + ": " + file.list + ", " +
-                            std::to_string(file.items) + (file.items == 1 ? " item" : " items") + " (" +
-                            std::to_string(file.pages) + (file.pages == 1 ? " page" : " pages") + ")");
+    summary.files.push_back(summaryLine(file.file, file.list, file.items, file.pages));
   }
   summary.credentials_from = cloud.source;
   summary.region = "project " + collected.project +

@@ -7,6 +7,7 @@
 // all of them or none. Credentials are never part of a source, a result or a message.
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <variant>
@@ -39,6 +40,10 @@ struct CloudCollectSummary {
   int retries = 0;               // requests sent again after throttling or a 5xx
   std::vector<std::string> warnings;
 };
+
+// One document in a summary: "describe-vpcs.json: DescribeVpcs, 2 items (1 page)".
+std::string summaryLine(const std::filesystem::path& file, const std::string& what, std::size_t items,
+                        std::size_t pages);
 
 // The kinds collectCloud knows.
 const std::vector<std::string>& cloudSourceKinds();
