@@ -3,13 +3,13 @@
 
 #include "sgaudit/service/account_collection.hpp"
 
+#include "collected_inputs.hpp"
+
 #include <algorithm>
 #include <set>
 
-#include "sgaudit/cloud/inputs/loader.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
 #include "sgaudit/service/api_support.hpp"
-#include "sgaudit/service/demo.hpp"
 #include "sgaudit/service/file_codec.hpp"
 #include "sgaudit/service/logging.hpp"
 
@@ -136,56 +136,16 @@ json collectAccount(AppContext& context, const std::string& account) {
   if (!summary.warnings.empty()) result["warnings"] = summary.warnings;
 
   // Every document read: each is checked with the audit's own readers, packed, and stored in one transaction.
-  struct Packed {
-    std::string name;
-    std::string kind;
-    DecodedFile decoded;
-    fs::path gzip;
-  };
-  std::vector<Packed> packed;
-  std::vector<fs::path> files;
+  std::vector<std::pair<fs::path, std::string>> files;
   for (const auto& entry : fs::directory_iterator(documents))
-    if (entry.is_regular_file()) files.push_back(entry.path());
+    if (entry.is_regular_file())
+      files.emplace_back(entry.path(), std::string(kCollectedPrefix) + entry.path().filename().string());
   std::sort(files.begin(), files.end());
-  for (const auto& file : files) {
-    Packed item{std::string(kCollectedPrefix) + file.filename().string(), "", hashFile(file),
-                folder.path() / (file.filename().string() + ".gz")};
-    cloud::inputs::InputLoader loader;
-    loader.setObjectBudget(config.max_objects);
-    loader.setDocumentLimit(config.max_document_bytes);
-    if (auto error = loader.addFile(file, item.name)) return fail("the provider's " + error->toString());
-    const auto inputs = loader.take().inputs;
-    if (inputs.empty()) return fail("the provider's " + item.name + " is no input the audit reads");
-    item.kind = inputs.front().kind;
-    gzipFile(file, item.gzip);
-    packed.push_back(std::move(item));
-  }
-  const std::string now = isoTime(context.now());
-  noteScopeWritten(context, account);
-  const std::int64_t snapshot_id = context.withDatabase([&](db::Database& db) {
-    db::Transaction transaction(db);
-    db::SnapshotStore store(db);
-    const db::Scope current = store.ensureScope(db::ScopeKind::Account, account, now);
-    std::vector<db::SnapshotStore::NewKindedInput> inputs;
-    for (const auto& item : packed) {
-      if (!store.hasBlob(item.decoded.sha256))
-        store.putBlob(item.decoded.sha256, static_cast<std::int64_t>(item.decoded.size), item.gzip, now);
-      inputs.push_back(
-          {item.kind, {item.name, item.decoded.sha256, static_cast<std::int64_t>(item.decoded.size)}});
-    }
-    // The same documents as the latest snapshot's: nothing changes (no new snapshot for an idle account).
-    if (const auto latest = store.latestSnapshot(current.id)) {
-      std::set<std::pair<std::string, std::string>> stored, fresh;
-      for (const auto& input : latest->inputs)
-        if (input.name.starts_with(kCollectedPrefix)) stored.emplace(input.name, input.sha256);
-      for (const auto& input : inputs)
-        fresh.emplace(input.input.name, input.input.sha256);
-      if (stored == fresh) return latest->id;
-    }
-    const std::int64_t id = store.replaceInputsNamed(current, kCollectedPrefix, inputs, now);
-    transaction.commit();
-    return id;
-  });
+  auto packed = packDocuments(config, files, folder.path(), "the provider's");
+  if (auto* why = std::get_if<std::string>(&packed)) return fail(*why);
+  const std::int64_t snapshot_id =
+      storeDocuments(context, db::ScopeKind::Account, account, std::get<std::vector<PackedDocument>>(packed),
+                     ReplacedInputs{"", std::string(kCollectedPrefix)});
   result["state"] = "complete";
   result["message"] = "collected " + summary.region + " with credentials from " + summary.credentials_from;
   result["snapshot_id"] = snapshot_id;

@@ -1,10 +1,9 @@
 #include "sgaudit/service/cluster_collection.hpp"
-#include "sgaudit/service/demo.hpp"
+
+#include "collected_inputs.hpp"
 
 #include <cstdlib>
-#include <set>
 
-#include "sgaudit/cloud/inputs/loader.hpp"
 #include "sgaudit/collect/kubernetes_api.hpp"
 #include "sgaudit/collect/kubernetes_collector.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
@@ -155,50 +154,16 @@ json collectCluster(AppContext& context, const std::string& cluster) {
     return result;
   }
 
-  // Every list read: each is checked with the audit's own readers, packed, and stored in one transaction.
-  struct Packed {
-    std::string name;
-    DecodedFile decoded;
-    fs::path gzip;
-  };
-  std::vector<Packed> packed;
-  for (const auto& list : lists.lists) {
-    Packed item{std::string(list.list.resource) + ".json", hashFile(list.file),
-                folder_path / (std::string(list.list.resource) + ".json.gz")};
-    cloud::inputs::InputLoader loader;
-    loader.setObjectBudget(config.max_objects);
-    loader.setDocumentLimit(config.max_document_bytes);
-    if (auto error = loader.addFile(list.file, item.name))
-      return fail("the API server's " + error->toString());
-    gzipFile(list.file, item.gzip);
-    packed.push_back(std::move(item));
-  }
-  const std::string now = isoTime(context.now());
-  noteScopeWritten(context, cluster);
-  const std::int64_t snapshot_id = context.withDatabase([&](db::Database& db) {
-    db::Transaction transaction(db);
-    db::SnapshotStore store(db);
-    const db::Scope current = store.ensureScope(db::ScopeKind::Cluster, cluster, now);
-    std::vector<db::SnapshotStore::NewInput> inputs;
-    for (const auto& item : packed) {
-      if (!store.hasBlob(item.decoded.sha256))
-        store.putBlob(item.decoded.sha256, static_cast<std::int64_t>(item.decoded.size), item.gzip, now);
-      inputs.push_back(
-          {"collected/" + item.name, item.decoded.sha256, static_cast<std::int64_t>(item.decoded.size)});
-    }
-    // The same lists as the latest snapshot's: nothing changes (no new snapshot for an idle cluster).
-    if (const auto latest = store.latestSnapshot(current.id)) {
-      std::set<std::pair<std::string, std::string>> stored, fresh;
-      for (const auto& input : latest->inputs)
-        if (input.kind == kCollectedKind) stored.emplace(input.name, input.sha256);
-      for (const auto& input : inputs)
-        fresh.emplace(input.name, input.sha256);
-      if (stored == fresh) return latest->id;
-    }
-    const std::int64_t id = store.replaceInputsOfKind(current, kCollectedKind, inputs, now);
-    transaction.commit();
-    return id;
-  });
+  // Every list read: each is checked with the audit's own readers, packed, and stored in one transaction,
+  // replacing every kubectl input the cluster had.
+  std::vector<std::pair<fs::path, std::string>> files;
+  for (const auto& list : lists.lists)
+    files.emplace_back(list.file, "collected/" + std::string(list.list.resource) + ".json");
+  auto packed = packDocuments(config, files, folder_path, "the API server's");
+  if (auto* why = std::get_if<std::string>(&packed)) return fail(*why);
+  const std::int64_t snapshot_id =
+      storeDocuments(context, db::ScopeKind::Cluster, cluster, std::get<std::vector<PackedDocument>>(packed),
+                     ReplacedInputs{std::string(kCollectedKind), ""});
   result["state"] = "complete";
   result["message"] = "collected from " + api.access().server;
   result["snapshot_id"] = snapshot_id;
