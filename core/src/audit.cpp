@@ -70,24 +70,29 @@ struct GroupIndex {
         entry.first = &input;
       }
       if (entry.group->name.empty()) entry.group->name = input.group->name;
-      // The content of each rule kept so far, by key.
-      std::unordered_map<std::string, std::string> content_by_key;
-      for (const auto& rule : entry.group->rules)
-        content_by_key.emplace(rule.origin.key, contentIdentity(rule));
+      // Each rule kept so far, by key; its content is written out only when two rules share a key.
+      std::vector<SecurityGroupRule>& kept = entry.group->rules;
+      std::unordered_map<std::string, std::size_t> index_by_key;
+      for (std::size_t i = 0; i < kept.size(); ++i)
+        index_by_key.emplace(kept[i].origin.key, i);
       for (const auto& rule : input.group->rules) {
         SecurityGroupRule copy = rule;
-        std::string content = contentIdentity(copy);
         copy.origin.key = ruleKey(copy, input.group->id);
-        // One provider rule read as several (an Azure rule with several prefixes, or `*` for both families;
-        // a GCP rule with several ranges) gives parts sharing its id: each part after the first is keyed by
-        // its id and its content.
-        if (const auto it = content_by_key.find(copy.origin.key);
-            it != content_by_key.end() && it->second != content)
+        if (const auto it = index_by_key.find(copy.origin.key); it != index_by_key.end()) {
+          // The same group listed twice (a group listing and a rule listing, or one dump read twice) gives
+          // the same rules: each is kept once, by its identity.
+          std::string content = contentIdentity(copy);
+          if (contentIdentity(kept[it->second]) == content) continue;
+          // One provider rule read as several (an Azure rule with several prefixes, or `*` for both
+          // families; a GCP rule with several ranges) gives parts sharing its id: each part after the first
+          // is keyed by its id and its content.
           copy.origin.key = partKey(copy, input.group->id, content);
-        // The same group listed twice (a group listing and a rule listing, or one dump read twice) gives
-        // the same rules: each is kept once, by its identity.
-        if (!content_by_key.emplace(copy.origin.key, std::move(content)).second) continue;
-        entry.group->rules.push_back(std::move(copy));
+          if (const auto part = index_by_key.find(copy.origin.key);
+              part != index_by_key.end() && contentIdentity(kept[part->second]) == content)
+            continue;
+        }
+        index_by_key.emplace(copy.origin.key, kept.size());
+        kept.push_back(std::move(copy));
       }
     }
     for (auto& [id, entry] : by_id) {
@@ -212,19 +217,29 @@ class Auditor {
         affected_(std::move(ports)),
         proving_(&proving) {}
 
+  void step(std::string_view name) const {
+    if (input_.on_step) input_.on_step(name);
+  }
+
   AuditResult run() {
+    step("map nodes");
     buildResolver();
     mapping_ = mapNodesToInstances(input_.cluster.nodes, input_.cloud, input_.node_instance_map);
     mapNodes();
+    step("host-port model");
     HostPortOptions options;
     options.node_port_min = input_.policy.node_port_min;
     options.node_port_max = input_.policy.node_port_max;
     own_model_ = buildHostPortModel(input_.cluster, options);
+    step("host-port reach");
     checkHostPortReach();
     checkNodepoolConsistency();
+    step("sensitive ports");
     checkSensitivePorts();
+    step("host-port checks");
     std::vector<Finding> host_port_findings = checkHostPorts(input_.cluster, *model_);
     if (input_.verify_fixes) {
+      step("prove workload changes");
       verifyWorkloadChanges(input_.cluster, *model_, options, host_port_findings,
                             [this](const std::string& node, const Subject& workload, PortProtocol protocol,
                                    int port) { return blockedOn(node, workload, protocol, port); });
@@ -232,7 +247,11 @@ class Auditor {
     for (auto& finding : host_port_findings)
       result_.findings.push_back(std::move(finding));
     mergePlans();
-    if (input_.verify_fixes) verifyFixes();
+    if (input_.verify_fixes) {
+      step("prove fixes");
+      verifyFixes();
+    }
+    step("suppressions");
     applySuppressions();
     sortFindings(result_.findings);
     return std::move(result_);

@@ -32,6 +32,53 @@ std::optional<std::string> readWhole(const std::filesystem::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+// `--timings`: each step's wall time, printed to stderr when the command ends.
+class StepTimes {
+ public:
+  explicit StepTimes(bool on) : on_(on) {}
+  StepTimes(const StepTimes&) = delete;
+  StepTimes& operator=(const StepTimes&) = delete;
+  ~StepTimes() {
+    if (!on_) return;
+    begin("");
+    double total = 0;
+    std::string line;
+    for (const auto& [name, seconds] : steps_) {
+      total += seconds;
+      char text[64];
+      std::snprintf(text, sizeof text, "%.2f s", seconds);
+      line += (line.empty() ? "" : ", ") + name + " " + text;
+    }
+    char text[96];
+    std::snprintf(text, sizeof text, "; total %.2f s, peak memory %ld MB", total, peakResidentMb());
+    std::cerr << "timings: " << line << text << "\n";
+  }
+  // Ends the step under way and begins `name` (none when empty).
+  void begin(std::string_view name) {
+    if (!on_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!current_.empty())
+      steps_.emplace_back(current_, std::chrono::duration<double>(now - started_).count());
+    current_ = name;
+    started_ = now;
+  }
+
+ private:
+  static long peakResidentMb() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.starts_with("VmHWM:")) return std::atol(line.c_str() + 6) / 1024;
+    }
+    return -1;
+  }
+
+  bool on_;
+  std::string current_;
+  std::chrono::steady_clock::time_point started_;
+  std::vector<std::pair<std::string, double>> steps_;
+};
+
 int badInput(const std::string& message) {
   std::cerr << "sgaudit: error: " << message << "\n";
   return kAuditBadInput;
@@ -172,6 +219,8 @@ int runAuditCommand(const AuditOptions& options) {
     // Suppressions expire against it: a date that is none would expire every one without a word.
     return badInput("--today \"" + options.today + "\": expected a date YYYY-MM-DD");
   }
+  StepTimes times(options.timings);
+  times.begin("read inputs");
   core::AuditInput input;
   json policy_document;  // shown in the HTML report as given
   input.today = options.today.empty() ? todayUtc() : options.today;
@@ -221,7 +270,9 @@ int runAuditCommand(const AuditOptions& options) {
   input.cluster = std::move(inventory.cluster);
   input.cloud = std::move(inventory.cloud);
 
+  if (options.timings) input.on_step = [&times](std::string_view step) { times.begin(step); };
   core::AuditResult result = core::runAudit(input);
+  times.begin("render fixes");
   cloud::inputs::renderCloudFixes(result.findings);
   // What the readers warned of, and the files of a folder that were not inputs, come before what the audit
   // could not judge.
@@ -235,6 +286,7 @@ int runAuditCommand(const AuditOptions& options) {
   }
   result.warnings.insert(result.warnings.begin(), warnings.begin(), warnings.end());
 
+  times.begin("write the report");
   std::string text;
   if (options.format == "text") {
     text = renderAuditText(result, options.color && !options.output);

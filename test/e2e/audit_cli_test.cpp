@@ -352,6 +352,23 @@ TEST(AuditCliTest, CceSeedReportFormats) {
 }
 
 // Test that an unknown format is bad usage (exit 2) and names the formats there are.
+// Test that --timings names each step of the audit, with its seconds, and the peak memory on stderr, and
+// leaves the report as it was.
+TEST(AuditCliTest, TimingsNameEachStepOnStderr) {
+  const auto plain = auditSeed();
+  const auto timed = auditSeed({"--timings"});
+  ASSERT_EQ(timed.exit_code, 1) << timed.err;
+  EXPECT_EQ(json::parse(timed.out).at("findings"), json::parse(plain.out).at("findings"));
+  EXPECT_THAT(plain.err, ::testing::Not(HasSubstr("timings:")));
+  for (const char* step : {"read inputs ", "map nodes ", "host-port reach ", "sensitive ports ",
+                           "prove fixes ", "render fixes ", "write the report "})
+    EXPECT_THAT(timed.err, HasSubstr(step)) << step;
+  EXPECT_THAT(timed.err, ::testing::ContainsRegex("timings: read inputs [0-9]+\\.[0-9]{2} s, "));
+  EXPECT_THAT(timed.err, ::testing::ContainsRegex("total [0-9]+\\.[0-9]{2} s, peak memory [1-9][0-9]* MB"));
+  const auto unproven = auditSeed({"--timings", "--no-verify-fixes"});
+  EXPECT_THAT(unproven.err, ::testing::Not(HasSubstr("prove fixes")));
+}
+
 TEST(AuditCliTest, UnknownFormatExits2) {
   const auto result = auditSeedAs("pdf");
   EXPECT_EQ(result.exit_code, 2);

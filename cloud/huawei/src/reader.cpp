@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include "sgaudit/cloud/json_walk.hpp"
 
@@ -238,14 +239,15 @@ void readV1Groups(const Cursor& root, CloudInventory& inventory, const std::stri
 
 // A rule listing names its groups only by id; the audit joins them with the groups' own listing.
 void readV3Rules(const Cursor& root, CloudInventory& inventory, const std::string& source) {
+  // In the order the groups first appear; a listing of a region holds thousands of groups.
   std::vector<std::pair<std::string, std::vector<core::SecurityGroupRule>>> by_group;
+  std::unordered_map<std::string, std::size_t> index_of;
   auto readRule = [&](const Cursor& rule) {
     rule.object(true);
     const std::string group_id = rule["security_group_id"].requiredString();
-    auto it = std::find_if(by_group.begin(), by_group.end(),
-                           [&](const auto& entry) { return entry.first == group_id; });
-    if (it == by_group.end()) it = by_group.insert(by_group.end(), {group_id, {}});
-    it->second.push_back(parseRule(rule, true, group_id, ""));
+    const auto [it, added] = index_of.try_emplace(group_id, by_group.size());
+    if (added) by_group.emplace_back(group_id, std::vector<core::SecurityGroupRule>{});
+    by_group[it->second].second.push_back(parseRule(rule, true, group_id, ""));
   };
   if (!root["security_group_rule"].missing()) {
     readRule(root["security_group_rule"]);

@@ -49,6 +49,8 @@ class Audit final : public Command {
         "--no-verify-fixes", no_verify_,
         "Do not prove fixes by auditing again with them applied (faster on large fleets; fixes then "
         "carry no \"verified\")");
+    audit->add_flag("--timings", options_.timings,
+                    "Print each step's wall time and the peak memory to stderr when done");
     return audit;
   }
 

@@ -3,8 +3,10 @@
 // The audit: every host port against the firewall of the node it runs on, sensitive ports against the
 // internet, consistency across a workload's nodes, and the host-port checks; findings with fixes planned.
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sgaudit/core/finding.hpp"
@@ -25,6 +27,9 @@ struct AuditInput {
   bool verify_fixes = true;
   // Threads that prove fixes side by side; 0: one per core (at most 8).
   unsigned threads = 0;
+  // Called as each step of the audit begins ("map nodes", "host-port reach", ... "prove fixes"), so that
+  // a caller can time them (the core reads no clock).
+  std::function<void(std::string_view step)> on_step;
 };
 
 // One cell of the node-by-port matrix a report draws.

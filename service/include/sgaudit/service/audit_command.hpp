@@ -26,6 +26,7 @@ struct AuditOptions {
   bool verify_fixes = true;  // prove every fix by a re-audit (--no-verify-fixes skips it: faster, unproven)
   std::size_t max_objects = 1000000;  // Kubernetes objects all inputs may hold (--max-objects)
   std::size_t max_document_bytes = std::size_t{64} << 20;  // a document read whole (--max-document-bytes)
+  bool timings = false;  // each step's wall time and the peak memory on stderr (--timings)
 };
 
 inline constexpr int kAuditClean = 0;
