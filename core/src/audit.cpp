@@ -1384,6 +1384,21 @@ class Auditor {
               if (!cause_ports.contains(range)) cause_ports.add(range);
             }
             if (!cause.exposed.contains(rule.exposed)) cause.exposed = cause.exposed.unite(rule.exposed);
+            if (!light() && input_.verify_fixes) {
+              RuleExposure& kept = exposure_by_rule_[rule.key];
+              if (kept.by_node.empty()) {
+                kept.origin = cause.origin;
+                kept.provider = cause.provider;
+              }
+              auto [on_node, first_here] = kept.by_node.try_emplace(node_name);
+              if (first_here) exposing_rules_by_node_[node_name].push_back(&kept);
+              for (const auto& range : rule.ports.ranges()) {
+                on_node->second.ports[protocol].add(range);
+                kept.ports[protocol].add(range);
+              }
+              on_node->second.exposed = on_node->second.exposed.unite(rule.exposed);
+              if (!kept.exposed.contains(rule.exposed)) kept.exposed = kept.exposed.unite(rule.exposed);
+            }
             if (who.empty()) continue;
             if (cause.listeners.size() < kEvidenceBudget) {
               cause.listeners.push_back({"socket", "node " + node_name + ": " + who, where});
@@ -1394,6 +1409,7 @@ class Auditor {
         }
       }
     }
+    if (light()) addExposureElsewhere(causes, unchanged_groups);
     // A group's rules that open sensitive ports to the whole internet are one cause, and those that open them
     // to other public sources another: each is one change to one group (a security group is what a team
     // owns and reviews), however many rules, ports and nodes it spans.
@@ -1411,6 +1427,51 @@ class Auditor {
     for (const auto& id : unchanged_groups) {
       for (const char* extent : {"internet", "public"})
         addKnown(check::kSensitivePortExposed, {id, extent});
+    }
+  }
+
+  // A re-audit's causes with what their rules expose on the nodes it does not audit again (their groups
+  // are unchanged, and so is what they admit there): whether a rule opens a port to the whole internet or
+  // to some of it is over every node it reaches. A rule that exposed something on a node audited again and
+  // no longer does there may still be a cause elsewhere, with a smaller extent, which a fix must not hide.
+  // (The groups of `unchanged`, under the union model, are the base audit's findings as they were.)
+  void addExposureElsewhere(std::map<std::string, ExposureCause>& causes,
+                            const std::set<std::string>& unchanged) const {
+    std::vector<const RuleExposure*> rules;
+    for (const auto& node : *scope_) {
+      const auto on = base_->exposing_rules_by_node_.find(node);
+      if (on != base_->exposing_rules_by_node_.end())
+        rules.insert(rules.end(), on->second.begin(), on->second.end());
+    }
+    std::sort(rules.begin(), rules.end());
+    rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
+    for (const RuleExposure* exposure : rules) {
+      if (unchanged.count(exposure->origin.group_id) > 0) continue;
+      if (exposure->by_node.size() <= scope_->size() &&
+          std::all_of(exposure->by_node.begin(), exposure->by_node.end(),
+                      [&](const auto& on_node) { return scope_->count(on_node.first) > 0; }))
+        continue;  // every node it reaches is audited again
+      auto [entry, added] = causes.try_emplace(exposure->origin.key);
+      ExposureCause& cause = entry->second;
+      if (added) {
+        cause.origin = exposure->origin;
+        cause.provider = exposure->provider;
+      }
+      // Its ports and what it admits are written as on every node (they name the rule in a plan); only
+      // the extent of what it admits on the nodes not audited again decides whether it is still a cause
+      // of the same finding.
+      for (const auto& [protocol, set] : exposure->ports) {
+        for (const auto& range : set.ranges()) {
+          if (!cause.ports[protocol].contains(range)) cause.ports[protocol].add(range);
+        }
+      }
+      const bool all_known = cause.exposed.contains(exposure->exposed);
+      for (const auto& [node, on_node] : exposure->by_node) {
+        if (scope_->count(node) > 0) continue;
+        cause.nodes.push_back(node);
+        if (!all_known && !cause.exposed.contains(on_node.exposed))
+          cause.exposed = cause.exposed.unite(on_node.exposed);
+      }
     }
   }
 
@@ -1998,6 +2059,22 @@ class Auditor {
   std::set<std::string> warned_sources_;
   std::map<std::string, AddressSet> source_cache_;
   std::unordered_set<std::string> fingerprints_;
+  // What each rule exposes on each node, kept by the base audit when fixes are proven: the extent of a
+  // rule's exposure (the whole internet or some of it) is over every node it reaches, and a re-audit
+  // audits only some of them again (see checkSensitivePorts).
+  struct NodeExposure {
+    std::map<PortProtocol, PortSet> ports;
+    AddressSet exposed;
+  };
+  struct RuleExposure {
+    RuleOrigin origin;
+    std::string provider;
+    std::map<std::string, NodeExposure> by_node;
+    std::map<PortProtocol, PortSet> ports;  // on every node
+    AddressSet exposed;                     // on every node
+  };
+  std::unordered_map<std::string, RuleExposure> exposure_by_rule_;  // by rule key
+  std::unordered_map<std::string, std::vector<const RuleExposure*>> exposing_rules_by_node_;
   UsesByNode uses_by_node_;                                     // see usesByNode
   std::unordered_map<std::string, std::size_t> match_by_node_;  // index into mapping_.matched
   std::unordered_map<std::string, const NodeSockets*> sockets_by_node_;
