@@ -58,7 +58,7 @@ void bindOptional(Statement& stmt, int index, const std::optional<std::string>& 
 std::int64_t AuditStore::insert(const NewAudit& audit) {
   auto stmt = db_.prepare(
       "INSERT INTO audits (cluster_id, state, policy_name, policy_version, policy, started_at, finished_at, "
-      "summary, result, warnings) VALUES (?1, 'succeeded', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+      "summary, warnings) VALUES (?1, 'succeeded', ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (audit.cluster_scope_id) {
     stmt.bind(1, *audit.cluster_scope_id);
   } else {
@@ -71,8 +71,9 @@ std::int64_t AuditStore::insert(const NewAudit& audit) {
     stmt.bindNull(3);
   }
   stmt.bind(4, audit.policy).bind(5, audit.started_at).bind(6, audit.finished_at).bind(7, audit.summary);
-  stmt.bind(8, audit.result).bind(9, audit.warnings).run();
+  stmt.bind(8, audit.warnings).run();
   const std::int64_t id = db_.lastInsertRowId();
+  if (!audit.result.empty()) setResult(id, audit.result);
 
   auto link = db_.prepare("INSERT INTO audit_snapshots (audit_id, snapshot_id) VALUES (?1, ?2)");
   for (const std::int64_t snapshot : audit.snapshot_ids) {
@@ -103,7 +104,7 @@ std::int64_t AuditStore::insert(const NewAudit& audit) {
 }
 
 void AuditStore::setResult(std::int64_t id, std::string_view result) {
-  auto stmt = db_.prepare("UPDATE audits SET result = ?2 WHERE id = ?1");
+  auto stmt = db_.prepare("INSERT OR REPLACE INTO audit_results (audit_id, result) VALUES (?1, ?2)");
   stmt.bind(1, id).bind(2, result).run();
 }
 
@@ -154,7 +155,7 @@ std::vector<AuditRecord> AuditStore::listForScope(std::int64_t scope_id, int lim
 }
 
 std::optional<std::string> AuditStore::result(std::int64_t id) {
-  auto stmt = db_.prepare("SELECT result FROM audits WHERE id = ?1");
+  auto stmt = db_.prepare("SELECT result FROM audit_results WHERE audit_id = ?1");
   stmt.bind(1, id);
   if (!stmt.step()) return std::nullopt;
   return stmt.getOptionalText(0);

@@ -131,31 +131,68 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
     received = received_copy->path();
   }
 
-  TempFile decoded_file(spool, "decoded");
-  std::filesystem::path document = received;
-  DecodedFile decoded;
-  if (encoding == "gzip") {
-    if (auto error = gunzipFile(received, decoded_file.path(), config.upload_decoded_limit, decoded)) {
-      return HttpResponse::problem(error->too_large ? 413 : 400, error->message, http.path);
-    }
-    document = decoded_file.path();
-  } else {
-    decoded = hashFile(received);
-  }
-  if (decoded.size == 0) return HttpResponse::problem(400, "the body is empty", http.path);
-
-  // Read it with the CLI's readers; nothing is stored unless it reads clean.
+  // Read it with the CLI's readers; nothing is stored unless it reads clean. The first 8 MiB decoded say how:
+  // a document that ends there is read whole, a large kubectl list is checked as it is decoded (its objects
+  // dropped: the audit reads the stored bytes again), anything else larger is decoded to a file and read as
+  // the CLI reads a file.
+  const bool gzip = encoding == "gzip";
   const std::string display_name = name_param.value_or("upload");
   cloud::inputs::InputLoader loader;
   loader.setObjectBudget(context.config().max_objects);
   loader.setDocumentLimit(context.config().max_document_bytes);
-  if (auto error = loader.addFile(document, display_name)) {
-    HttpResponse response =
-        error->where.starts_with("/")
-            ? problemAt(statusForInputError(*error), error->toString(), error->where, http.path)
-            : HttpResponse::problem(statusForInputError(*error), error->toString(), http.path);
-    return response;
+  auto inputProblem = [&](const cloud::InputError& error) {
+    return error.where.starts_with("/")
+               ? problemAt(statusForInputError(error), error.toString(), error.where, http.path)
+               : HttpResponse::problem(statusForInputError(error), error.toString(), http.path);
+  };
+  auto codecProblem = [&](const CodecError& error) {
+    return HttpResponse::problem(error.too_large ? 413 : 400, error.message, http.path);
+  };
+  DecodingReader reader(received, gzip, gzip ? config.upload_decoded_limit : UINT64_MAX);
+  constexpr std::size_t kHead = (std::size_t{8} << 20) + 1;
+  std::string head = reader.readUpTo(kHead);
+  if (reader.error()) return codecProblem(*reader.error());
+  // A gzip upload is stored as received (it is gzip already, and reads back as the same decoded bytes); a
+  // plain one is packed, while it is read when it is streamed.
+  std::optional<TempFile> packed;
+  std::optional<TempFile> decoded_file;
+  std::optional<cloud::InputError> read_error;
+  if (head.size() < kHead) {
+    if (head.empty()) return HttpResponse::problem(400, "the body is empty", http.path);
+    read_error = loader.addBytes(head, display_name);
+  } else if (cloud::inputs::InputLoader::streamsAsKubectl(head, head.size(), display_name)) {
+    if (!gzip) packed.emplace(spool, "packed");
+    DecodedStream decoded_stream(reader, std::move(head),
+                                 packed ? std::optional(packed->path()) : std::nullopt);
+    read_error = loader.addKubectlStream(decoded_stream.stream(), display_name, /*keep=*/false);
+    if (read_error) {
+      decoded_stream.stop();
+      if (reader.error()) return codecProblem(*reader.error());
+    } else if (auto error = decoded_stream.finish()) {
+      return codecProblem(*error);
+    }
+  } else {
+    std::filesystem::path document = received;
+    if (gzip) {
+      decoded_file.emplace(spool, "decoded");
+      std::ofstream out(decoded_file->path(), std::ios::binary | std::ios::trunc);
+      out.write(head.data(), static_cast<std::streamsize>(head.size()));
+      std::vector<char> block(std::size_t{1} << 20);
+      while (const std::size_t got = reader.read(block.data(), block.size()))
+        out.write(block.data(), static_cast<std::streamsize>(got));
+      if (reader.error()) return codecProblem(*reader.error());
+      if (!out.flush()) throw std::runtime_error("cannot write to the spool folder " + spool.string());
+      document = decoded_file->path();
+    } else {
+      std::vector<char> block(std::size_t{1} << 20);
+      while (reader.read(block.data(), block.size()) > 0) {
+      }
+    }
+    read_error = loader.addFile(document, display_name);
   }
+  if (read_error) return inputProblem(*read_error);
+  const DecodedFile decoded = reader.decoded();
+  if (decoded.size == 0) return HttpResponse::problem(400, "the body is empty", http.path);
   const std::string detected = loader.inventory().inputs.back().kind;
   if (detected == "sgaudit.policy") {
     return HttpResponse::problem(422, "this is an sgaudit policy: store it with PUT /api/v1/policies/{name}",
@@ -166,11 +203,16 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
   const std::string now = isoTime(context.now());
   const bool blob_known =
       context.withDatabase([&](db::Database& db) { return db::SnapshotStore(db).hasBlob(decoded.sha256); });
-  std::optional<TempFile> packed;
-  if (!blob_known) {
-    packed.emplace(spool, "packed");
-    gzipFile(document, packed->path());
-  }
+  // What goes in the blob: the received gzip, the plain body packed while it was read, or packed now.
+  auto blobFile = [&]() -> std::filesystem::path {
+    if (gzip) return received;
+    if (!packed) {
+      packed.emplace(spool, "packed");
+      gzipFile(received, packed->path());
+    }
+    return packed->path();
+  };
+  if (!blob_known) blobFile();
   db::AddedInput added;
   json snapshot_json;
   noteScopeWritten(context, scope_name);
@@ -178,14 +220,9 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
     db::Transaction transaction(db);
     db::SnapshotStore store(db);
     const db::Scope scope = store.ensureScope(kind, scope_name, now);
-    if (!store.hasBlob(decoded.sha256)) {
-      if (!packed) {
-        // Pruned between the two locks: pack it now.
-        packed.emplace(spool, "packed");
-        gzipFile(document, packed->path());
-      }
-      store.putBlob(decoded.sha256, static_cast<std::int64_t>(decoded.size), packed->path(), now);
-    }
+    // (Pruned between the two locks, a plain body is packed now.)
+    if (!store.hasBlob(decoded.sha256))
+      store.putBlob(decoded.sha256, static_cast<std::int64_t>(decoded.size), blobFile(), now);
     added = store.addInput(scope, detected, name, decoded.sha256, static_cast<std::int64_t>(decoded.size),
                            encoding, now);
     const auto snapshot = store.snapshot(added.input.snapshot_id);

@@ -1,6 +1,7 @@
 #include "sgaudit/service/scope_audit.hpp"
 
 #include <chrono>
+#include <fstream>
 
 #include "sgaudit/core/policy.hpp"
 #include "sgaudit/db/policy_store.hpp"
@@ -125,17 +126,42 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   loader.setObjectBudget(context.config().max_objects);
   loader.setDocumentLimit(context.config().max_document_bytes);
   for (std::size_t i = 0; i < plan.inputs.size(); ++i) {
-    TempFile decoded(spool, "audit-doc");
-    DecodedFile info;
-    if (auto error = gunzipFile(stored[i]->path(), decoded.path(), UINT64_MAX, info)) {
-      return {std::nullopt,
-              ScopeAuditError{500, "stored input \"" + plan.inputs[i].name + "\": " + error->message, ""}};
+    const std::string& name = plan.inputs[i].name;
+    auto lost = [&](const CodecError& error) {
+      return ScopeAuditOutcome{std::nullopt,
+                               ScopeAuditError{500, "stored input \"" + name + "\": " + error.message, ""}};
+    };
+    auto unreadable = [&](const cloud::InputError& error) {
+      return ScopeAuditOutcome{
+          std::nullopt,
+          ScopeAuditError{422, "stored input no longer reads: " + error.toString(), "/cluster"}};
+    };
+    // A large kubectl list is read as it is decoded, on two threads, as the CLI streams the file; anything
+    // else is decoded to a file and read as the CLI reads that file.
+    DecodingReader reader(stored[i]->path(), true, UINT64_MAX);
+    std::string head = reader.readUpTo(std::size_t{1} << 12);
+    if (reader.error()) return lost(*reader.error());
+    if (cloud::inputs::InputLoader::streamsAsKubectl(head, plan.inputs[i].size, name)) {
+      DecodedStream decoded(reader, std::move(head));
+      if (auto error = loader.addKubectlStream(decoded.stream(), name)) {
+        decoded.stop();
+        if (reader.error()) return lost(*reader.error());
+        return unreadable(*error);
+      }
+      if (auto error = decoded.finish()) return lost(*error);
+    } else {
+      TempFile decoded(spool, "audit-doc");
+      std::ofstream out(decoded.path(), std::ios::binary | std::ios::trunc);
+      out.write(head.data(), static_cast<std::streamsize>(head.size()));
+      std::vector<char> block(std::size_t{1} << 20);
+      while (const std::size_t got = reader.read(block.data(), block.size()))
+        out.write(block.data(), static_cast<std::streamsize>(got));
+      if (reader.error()) return lost(*reader.error());
+      if (!out.flush()) throw std::runtime_error("cannot write to the spool folder " + spool.string());
+      out.close();
+      if (auto error = loader.addFile(decoded.path(), name)) return unreadable(*error);
     }
     stored[i].reset();
-    if (auto error = loader.addFile(decoded.path(), plan.inputs[i].name)) {
-      return {std::nullopt,
-              ScopeAuditError{422, "stored input no longer reads: " + error->toString(), "/cluster"}};
-    }
   }
   cloud::inputs::Inventory inventory = loader.take();
   core::AuditInput input;

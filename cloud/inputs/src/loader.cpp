@@ -20,6 +20,9 @@ namespace {
 using json = nlohmann::json;
 
 constexpr std::size_t kMaxJsonDepth = 128;
+// Files larger than this that look like kubectl JSON in their first kStreamHead bytes are streamed.
+constexpr std::uint64_t kStreamedBytes = 8u << 20;
+constexpr std::size_t kStreamHead = 4096;
 
 std::string_view trimmedStart(std::string_view text) {
   // A UTF-8 byte order mark and leading whitespace say nothing about the format.
@@ -376,6 +379,43 @@ std::optional<InputError> InputLoader::read(std::string_view bytes, const std::s
       walked);
 }
 
+bool InputLoader::streamsAsKubectl(std::string_view head, std::uint64_t size, const std::string& name) {
+  if (size <= kStreamedBytes || isContainerLogName(name)) return false;
+  const std::string_view start = trimmedStart(head.substr(0, kStreamHead));
+  return start.starts_with("{") && start.find("\"apiVersion\"") != std::string_view::npos;
+}
+
+std::optional<InputError> InputLoader::addKubectlStream(std::istream& in, const std::string& name,
+                                                        bool keep) {
+  if (keep) {
+    auto objects = kubernetes::readKubectlJson(in, name, limits());
+    if (!objects) return budgetError(InputError{name, objects.error().where, objects.error().message});
+    return budgetError(addKubernetes(std::move(objects).value(), name, "kubectl.json"));
+  }
+  // Checked as addKubernetes would keep it, without keeping it: the same count against the budget, the same
+  // warnings.
+  std::size_t count = 0;
+  std::vector<std::string> warnings;
+  const auto error = kubernetes::streamKubectlJson(
+      in, name,
+      [&](kubernetes::KubernetesObjects&& objects) {
+        count += objects.nodes.size() + objects.pods.size() + objects.workloads.size() +
+                 objects.services.size() + objects.config_maps.size();
+        for (const auto& warning : objects.warnings)
+          warnings.push_back(name + (warning.where.empty() ? "" : ": " + warning.where) + ": " +
+                             warning.message);
+      },
+      limits());
+  if (error) return budgetError(InputError{name, error->where, error->message});
+  if (objects_read_ + count > object_budget_)
+    return InputError{name, "",
+                      kubernetes::objectBudgetMessage(object_budget_) + " with the inputs before it"};
+  objects_read_ += count;
+  append(inventory_.warnings, std::move(warnings));
+  inventory_.inputs.push_back({name, "kubectl.json"});
+  return std::nullopt;
+}
+
 std::optional<InputError> InputLoader::addFile(const std::filesystem::path& file,
                                                const std::string& display_name) {
   return readFile(file, display_name.empty() ? file.string() : display_name, false);
@@ -409,12 +449,12 @@ std::optional<InputError> InputLoader::readFileUnchecked(const std::filesystem::
   std::ifstream in(file, std::ios::binary);
   if (!in) return InputError{name, "", "cannot open for reading"};
   // Large JSON is streamed: only kubectl output grows that big, and its reader never holds it whole.
-  if (size > (8u << 20)) {
-    char head[4096] = {};
+  if (size > kStreamedBytes) {
+    char head[kStreamHead] = {};
     in.read(head, sizeof head);
-    const std::string_view start =
-        trimmedStart(std::string_view(head, static_cast<std::size_t>(in.gcount())));
-    if (start.starts_with("{") && start.find("\"apiVersion\"") != std::string_view::npos) {
+    const bool streamed =
+        streamsAsKubectl(std::string_view(head, static_cast<std::size_t>(in.gcount())), size, name);
+    if (streamed) {
       auto objects = kubernetes::readKubectlJsonFile(file, limits());
       if (!objects) return InputError{name, objects.error().where, objects.error().message};
       return addKubernetes(std::move(objects).value(), name, "kubectl.json");

@@ -5,7 +5,9 @@
 // output (named after its node) and container logs (named <namespace>_<pod>_<container>.log, or by their
 // path in a sonobuoy or must-gather dump).
 
+#include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +54,13 @@ class InputLoader {
   std::optional<InputError> addBytes(std::string_view bytes, const std::string& name);
   // Reads a file; kubectl JSON is streamed, so files of hundreds of MB stay out of memory.
   std::optional<InputError> addFile(const std::filesystem::path& file, const std::string& display_name = {});
+  // Reads kubectl JSON from a stream (a body decoded as it is read) as addFile reads a large kubectl file.
+  // With `keep` false it is only checked: each object is converted, counted against the object budget and
+  // dropped, so memory stays at one item whatever the size; the input, its kind and its warnings are kept.
+  std::optional<InputError> addKubectlStream(std::istream& in, const std::string& name, bool keep = true);
+  // Whether addFile streams a file named `name` of `size` bytes that begins with `head` as kubectl JSON (what
+  // addKubectlStream reads); only the first 4 KiB of `head` are looked at.
+  static bool streamsAsKubectl(std::string_view head, std::uint64_t size, const std::string& name);
   // Reads a file, or every input file under a folder (recursively, in name order): .json, .yaml, .yml, .txt,
   // .log and files without an extension; hidden files, other extensions and `skip` are left out. Files under
   // a folder are named relative to the folder's parent ("cce-seed/logs/x.log"). A file found in a folder that
