@@ -1262,6 +1262,7 @@ class Auditor {
                                           const AddressSet& exposed, bool changed_only) const {
     std::vector<ExposingRule> found;
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
+    AddressSet scratch;
     for (const auto& id : firewall.group_ids) {
       if (changed_only && groups_.by_id.count(id) == 0) continue;
       const GroupIndex::Entry* entry = groups_.find(id);
@@ -1271,8 +1272,8 @@ class Auditor {
         if (!rule.protocol.isAny() && rule.protocol != protocol) continue;
         PortSet hit = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
         if (hit.empty()) continue;
-        const auto source = resolver.resolve(rule.source);
-        if (!source) continue;
+        const AddressSet* source = resolver.find(rule.source, scratch);
+        if (source == nullptr) continue;
         AddressSet admitted = source->intersect(exposed);
         if (admitted.empty()) continue;
         found.push_back(
@@ -2122,7 +2123,7 @@ void to_json(nlohmann::json& out, const NodeInstance& node) {
   out = {{"node", node.node}, {"instance", node.instance_id}, {"matched_by", node.method}};
 }
 
-void to_json(nlohmann::json& out, const AuditResult& result) {
+nlohmann::json summaryToJson(const AuditResult& result) {
   std::map<std::string, int> by_severity;
   std::map<std::string, int> by_check;
   for (const auto& finding : result.findings) {
@@ -2130,8 +2131,11 @@ void to_json(nlohmann::json& out, const AuditResult& result) {
     by_severity[std::string(toString(finding.severity))]++;
     by_check[finding.check_id]++;
   }
-  out = {{"summary",
-          {{"findings", result.findings.size()}, {"by_severity", by_severity}, {"by_check", by_check}}},
+  return {{"findings", result.findings.size()}, {"by_severity", by_severity}, {"by_check", by_check}};
+}
+
+void to_json(nlohmann::json& out, const AuditResult& result) {
+  out = {{"summary", summaryToJson(result)},
          {"findings", result.findings},
          {"matrix", nlohmann::json()},
          {"nodes", result.nodes},

@@ -63,6 +63,23 @@ std::optional<AddressSet> SourceResolver::resolve(const RuleSource& source) cons
   return lookup(provider_tags, std::get<ProviderTag>(source).name);
 }
 
+const AddressSet* SourceResolver::find(const RuleSource& source, AddressSet& scratch) const {
+  auto lookup = [](const std::unordered_map<std::string, AddressSet>& map,
+                   const std::string& key) -> const AddressSet* {
+    const auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
+  };
+  if (const auto* cidr = std::get_if<Cidr>(&source)) {
+    scratch = AddressSet::of(*cidr);
+    return &scratch;
+  }
+  if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
+    return lookup(security_group_members, ref->id);
+  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return lookup(address_groups, ref->id);
+  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return lookup(prefix_lists, ref->id);
+  return lookup(provider_tags, std::get<ProviderTag>(source).name);
+}
+
 const PortIntervalAnswer& ReachAnswer::at(std::uint16_t key) const {
   auto it = std::upper_bound(intervals.begin(), intervals.end(), key,
                              [](std::uint16_t k, const PortIntervalAnswer& a) { return k < a.ports.first; });

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,8 @@ std::optional<std::string> readWhole(const std::filesystem::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// `--timings`: each step's wall time, printed to stderr when the command ends.
+// `--timings`: each step's wall time and the peak memory so far at its end, printed to stderr when the
+// command ends.
 class StepTimes {
  public:
   explicit StepTimes(bool on) : on_(on) {}
@@ -43,10 +45,10 @@ class StepTimes {
     begin("");
     double total = 0;
     std::string line;
-    for (const auto& [name, seconds] : steps_) {
+    for (const auto& [name, seconds, peak] : steps_) {
       total += seconds;
       char text[64];
-      std::snprintf(text, sizeof text, "%.2f s", seconds);
+      std::snprintf(text, sizeof text, "%.2f s (%ld MB)", seconds, peak);
       line += (line.empty() ? "" : ", ") + name + " " + text;
     }
     char text[96];
@@ -58,7 +60,7 @@ class StepTimes {
     if (!on_) return;
     const auto now = std::chrono::steady_clock::now();
     if (!current_.empty())
-      steps_.emplace_back(current_, std::chrono::duration<double>(now - started_).count());
+      steps_.emplace_back(current_, std::chrono::duration<double>(now - started_).count(), peakResidentMb());
     current_ = name;
     started_ = now;
   }
@@ -76,7 +78,7 @@ class StepTimes {
   bool on_;
   std::string current_;
   std::chrono::steady_clock::time_point started_;
-  std::vector<std::pair<std::string, double>> steps_;
+  std::vector<std::tuple<std::string, double, long>> steps_;  // name, seconds, peak memory at its end
 };
 
 int badInput(const std::string& message) {
@@ -194,6 +196,28 @@ nlohmann::json auditDocument(const core::AuditResult& result,
 
 namespace {
 
+// The JSON document, compact, written a finding at a time: a fleet's report is a hundred megabytes of
+// findings, whose DOM alone took several times that. `document` is the rest of it, in key order.
+bool writeAuditJson(std::ostream& out, const core::AuditResult& result, const json& document) {
+  out << '{';
+  bool first = true;
+  for (const auto& [key, value] : document.items()) {
+    out << (first ? "" : ",") << json(key).dump() << ':';
+    first = false;
+    if (key != "findings") {
+      out << value.dump(-1, ' ', false, json::error_handler_t::replace);
+      continue;
+    }
+    out << '[';
+    for (std::size_t i = 0; i < result.findings.size(); ++i)
+      out << (i == 0 ? "" : ",")
+          << json(result.findings[i]).dump(-1, ' ', false, json::error_handler_t::replace);
+    out << ']';
+  }
+  out << "}\n";
+  return static_cast<bool>(out.flush());
+}
+
 // YYYY-MM-DD, a real day of the Gregorian calendar.
 bool validDate(const std::string& text) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
@@ -287,17 +311,43 @@ int runAuditCommand(const AuditOptions& options) {
   result.warnings.insert(result.warnings.begin(), warnings.begin(), warnings.end());
 
   times.begin("write the report");
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const auto& loaded : inventory.inputs)
+    inputs.emplace_back(loaded.name, loaded.kind);
+  auto summarise = [&] {
+    // The report went to a file; the console still gets the verdict and what could not be judged.
+    std::cout << auditSummaryLine(result, false) << ", written to " << options.output->string() << "\n"
+              << renderAuditWarnings(result, kWarningsListed);
+  };
+  // JSON for a person at a terminal is indented; for a file or a pipe it is compact and streamed.
+  const bool streamed_json = options.format == "json" && (options.output || isatty(STDOUT_FILENO) == 0);
+  if (streamed_json) {
+    std::vector<core::Finding> findings = std::move(result.findings);
+    result.findings.clear();
+    json document = auditDocument(result, inputs);
+    result.findings = std::move(findings);
+    document["summary"] = core::summaryToJson(result);
+    document["findings"] = nullptr;  // its place in key order
+    for (const auto& skipped : inventory.skipped)
+      document["inputs"].push_back({{"name", skipped.name}, {"kind", "skipped"}, {"reason", skipped.reason}});
+    if (options.output) {
+      std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
+      if (!out || !writeAuditJson(out, result, document))
+        return badInput(options.output->string() + ": cannot write");
+      summarise();
+    } else {
+      writeAuditJson(std::cout, result, document);
+    }
+  }
   std::string text;
-  if (options.format == "text") {
+  if (streamed_json) {
+  } else if (options.format == "text") {
     text = renderAuditText(result, options.color && !options.output);
     if (!inventory.skipped.empty()) {
       text += "\n" + std::to_string(inventory.inputs.size()) + " input(s) read, " +
               std::to_string(inventory.skipped.size()) + " file(s) skipped as not inputs\n";
     }
   } else {
-    std::vector<std::pair<std::string, std::string>> inputs;
-    for (const auto& loaded : inventory.inputs)
-      inputs.emplace_back(loaded.name, loaded.kind);
     json document = auditDocument(result, inputs);
     for (const auto& skipped : inventory.skipped)
       document["inputs"].push_back({{"name", skipped.name}, {"kind", "skipped"}, {"reason", skipped.reason}});
@@ -319,12 +369,11 @@ int runAuditCommand(const AuditOptions& options) {
                                          : report::renderCsv(*view);
     }
   }
-  if (options.output) {
+  if (streamed_json) {
+  } else if (options.output) {
     std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
     if (!out || !(out << text)) return badInput(options.output->string() + ": cannot write");
-    // The report went to a file; the console still gets the verdict and what could not be judged.
-    std::cout << auditSummaryLine(result, false) << ", written to " << options.output->string() << "\n"
-              << renderAuditWarnings(result, kWarningsListed);
+    summarise();
   } else {
     std::cout << text;
   }

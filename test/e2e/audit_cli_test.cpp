@@ -363,7 +363,8 @@ TEST(AuditCliTest, TimingsNameEachStepOnStderr) {
   for (const char* step : {"read inputs ", "map nodes ", "host-port reach ", "sensitive ports ",
                            "prove fixes ", "render fixes ", "write the report "})
     EXPECT_THAT(timed.err, HasSubstr(step)) << step;
-  EXPECT_THAT(timed.err, ::testing::ContainsRegex("timings: read inputs [0-9]+\\.[0-9]{2} s, "));
+  EXPECT_THAT(timed.err,
+              ::testing::ContainsRegex("timings: read inputs [0-9]+\\.[0-9]{2} s \\([0-9]+ MB\\), "));
   EXPECT_THAT(timed.err, ::testing::ContainsRegex("total [0-9]+\\.[0-9]{2} s, peak memory [1-9][0-9]* MB"));
   const auto unproven = auditSeed({"--timings", "--no-verify-fixes"});
   EXPECT_THAT(unproven.err, ::testing::Not(HasSubstr("prove fixes")));

@@ -58,6 +58,9 @@ struct SourceResolver {
 
   // The addresses `source` stands for (a CIDR always resolves), or nullopt when unknown.
   std::optional<AddressSet> resolve(const RuleSource& source) const;
+  // The same without a copy: the set the resolver holds, or `scratch` holding a CIDR's; null when unknown.
+  // (A node group's members are thousands of addresses, asked for every rule that names the group.)
+  const AddressSet* find(const RuleSource& source, AddressSet& scratch) const;
 };
 
 // A rule whose source could not be resolved, as it appears in an answer.
