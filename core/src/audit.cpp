@@ -330,6 +330,10 @@ class Auditor {
       for (const auto& address : addresses)
         set.add(address.family, {address.value, address.value});
     }
+    for (const auto& [id, set] : resolver_.security_group_members)
+      groups_with_members_.emplace_back(&id, &set);
+    std::sort(groups_with_members_.begin(), groups_with_members_.end(),
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
     for (const auto& set : input_.cloud.address_sets) {
       // A listing of prefix lists names them without entries: those stay unresolved, never "nobody".
       if (set.entries.empty() && set.addresses.empty()) continue;
@@ -1101,32 +1105,36 @@ class Auditor {
   // every group whose members the inputs know. Fails when four groups do not cover it.
   bool coverByGroups(const AddressSet& wanted, const NodeFirewall& firewall,
                      std::vector<AllowIngressPlan::GroupSource>& chosen) const {
-    std::vector<std::string> candidates = {firewall.primary_group_id};
-    candidates.insert(candidates.end(), firewall.group_ids.begin(), firewall.group_ids.end());
-    std::vector<std::string> others;
+    // The node's own groups first, then every group with members, by id.
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
-    for (const auto& [id, members] : resolver.security_group_members)
-      others.push_back(id);
-    std::sort(others.begin(), others.end());
-    candidates.insert(candidates.end(), others.begin(), others.end());
-    // One group that holds them all, the way a node pool's node group does.
-    for (const auto& id : candidates) {
+    const auto& with_members = base_ != nullptr ? base_->groups_with_members_ : groups_with_members_;
+    std::vector<std::pair<const std::string*, const AddressSet*>> candidates;
+    candidates.reserve(1 + firewall.group_ids.size() + with_members.size());
+    auto own = [&](const std::string& id) {
       const auto members = resolver.security_group_members.find(id);
-      if (members == resolver.security_group_members.end() || !members->second.contains(wanted)) continue;
-      chosen.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
+      if (members != resolver.security_group_members.end())
+        candidates.emplace_back(&members->first, &members->second);
+    };
+    own(firewall.primary_group_id);
+    for (const auto& id : firewall.group_ids)
+      own(id);
+    candidates.insert(candidates.end(), with_members.begin(), with_members.end());
+    // One group that holds them all, the way a node pool's node group does.
+    for (const auto& [id, members] : candidates) {
+      if (!members->contains(wanted)) continue;
+      chosen.push_back({*id, groups_.find(*id) ? groups_.find(*id)->group->name : ""});
       return true;
     }
     // Otherwise a few groups together (node pools with a group each).
     AddressSet left = wanted;
     std::vector<AllowIngressPlan::GroupSource> picked;
-    std::set<std::string> seen;
-    for (const auto& id : candidates) {
+    std::unordered_set<const std::string*> seen;
+    for (const auto& [id, members] : candidates) {
       if (!seen.insert(id).second) continue;
-      const auto members = resolver.security_group_members.find(id);
-      if (members == resolver.security_group_members.end() || !members->second.intersects(left)) continue;
-      if (!wanted.contains(members->second)) continue;  // it would open the port to others than asked
-      picked.push_back({id, groups_.find(id) ? groups_.find(id)->group->name : ""});
-      left = left.subtract(members->second);
+      if (!members->intersects(left)) continue;
+      if (!wanted.contains(*members)) continue;  // it would open the port to others than asked
+      picked.push_back({*id, groups_.find(*id) ? groups_.find(*id)->group->name : ""});
+      left = left.subtract(*members);
       if (left.empty() || picked.size() == 4) break;
     }
     if (!left.empty()) return false;
@@ -1391,13 +1399,17 @@ class Auditor {
                 kept.origin = cause.origin;
                 kept.provider = cause.provider;
               }
-              auto [on_node, first_here] = kept.by_node.try_emplace(node_name);
-              if (first_here) exposing_rules_by_node_[node_name].push_back(&kept);
+              // A node's rules are all seen before the next node's (firewalls_ is by node).
+              if (kept.by_node.empty() || kept.by_node.back().first != node_name) {
+                kept.by_node.emplace_back(node_name, NodeExposure{});
+                exposing_rules_by_node_[node_name].push_back(&kept);
+              }
+              NodeExposure& on_node = kept.by_node.back().second;
               for (const auto& range : rule.ports.ranges()) {
-                on_node->second.ports[protocol].add(range);
+                on_node.ports[protocol].add(range);
                 kept.ports[protocol].add(range);
               }
-              on_node->second.exposed = on_node->second.exposed.unite(rule.exposed);
+              on_node.exposed = on_node.exposed.unite(rule.exposed);
               if (!kept.exposed.contains(rule.exposed)) kept.exposed = kept.exposed.unite(rule.exposed);
             }
             if (who.empty()) continue;
@@ -1438,6 +1450,7 @@ class Auditor {
   // (The groups of `unchanged`, under the union model, are the base audit's findings as they were.)
   void addExposureElsewhere(std::map<std::string, ExposureCause>& causes,
                             const std::set<std::string>& unchanged) const {
+    const std::unordered_set<std::string_view> scope(scope_->begin(), scope_->end());
     std::vector<const RuleExposure*> rules;
     for (const auto& node : *scope_) {
       const auto on = base_->exposing_rules_by_node_.find(node);
@@ -1448,9 +1461,9 @@ class Auditor {
     rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
     for (const RuleExposure* exposure : rules) {
       if (unchanged.count(exposure->origin.group_id) > 0) continue;
-      if (exposure->by_node.size() <= scope_->size() &&
+      if (exposure->by_node.size() <= scope.size() &&
           std::all_of(exposure->by_node.begin(), exposure->by_node.end(),
-                      [&](const auto& on_node) { return scope_->count(on_node.first) > 0; }))
+                      [&](const auto& on_node) { return scope.count(on_node.first) > 0; }))
         continue;  // every node it reaches is audited again
       auto [entry, added] = causes.try_emplace(exposure->origin.key);
       ExposureCause& cause = entry->second;
@@ -1468,7 +1481,7 @@ class Auditor {
       }
       const bool all_known = cause.exposed.contains(exposure->exposed);
       for (const auto& [node, on_node] : exposure->by_node) {
-        if (scope_->count(node) > 0) continue;
+        if (scope.count(node) > 0) continue;
         cause.nodes.push_back(node);
         if (!all_known && !cause.exposed.contains(on_node.exposed))
           cause.exposed = cause.exposed.unite(on_node.exposed);
@@ -2060,6 +2073,9 @@ class Auditor {
   std::set<std::string> warned_sources_;
   std::map<std::string, AddressSet> source_cache_;
   std::unordered_set<std::string> fingerprints_;
+  // The groups with members (resolver_.security_group_members), by id: where a fix looks for a group that
+  // holds the addresses it must admit.
+  std::vector<std::pair<const std::string*, const AddressSet*>> groups_with_members_;
   // What each rule exposes on each node, kept by the base audit when fixes are proven: the extent of a
   // rule's exposure (the whole internet or some of it) is over every node it reaches, and a re-audit
   // audits only some of them again (see checkSensitivePorts).
@@ -2070,9 +2086,9 @@ class Auditor {
   struct RuleExposure {
     RuleOrigin origin;
     std::string provider;
-    std::map<std::string, NodeExposure> by_node;
-    std::map<PortProtocol, PortSet> ports;  // on every node
-    AddressSet exposed;                     // on every node
+    std::vector<std::pair<std::string, NodeExposure>> by_node;  // in node order, once each
+    std::map<PortProtocol, PortSet> ports;                      // on every node
+    AddressSet exposed;                                         // on every node
   };
   std::unordered_map<std::string, RuleExposure> exposure_by_rule_;  // by rule key
   std::unordered_map<std::string, std::vector<const RuleExposure*>> exposing_rules_by_node_;
