@@ -36,40 +36,10 @@ done
 NGINX=$(command -v nginx || true)
 [[ -n $NGINX ]] || die "nginx is missing: install it with 'apt-get install nginx-light' (or 'nginx'); it is not started as a service by this script"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sgaudit-apibench.XXXXXX")
-SERVER_PID=""
-NGINX_PID=""
-cleanup() {
-  local rc=$?
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [[ -n $NGINX_PID ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -QUIT "$NGINX_PID" 2>/dev/null || true
-    wait "$NGINX_PID" 2>/dev/null || true
-  fi
-  if [[ ${KEEP_TMP:-0} == 1 ]]; then
-    echo "kept $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_tmp sgaudit-apibench
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# Peak and current resident set of a process (and, for nginx, its workers) in MiB, from /proc.
-kib_field() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
-tree_hwm_kib() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do total=$((total + $(kib_field "$pid" VmHWM))); done
-  echo "$total"
-}
 
 # --- the document -------------------------------------------------------------------------------------------------
 DOC=$TMP/pods.json

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <memory>
 #include <set>
 #include <thread>
@@ -624,7 +625,9 @@ class Auditor {
   }
 
   // Who is admitted and by which rule, in words: "10.1.0.0/16 by rule ... of group ...; members of sg-x".
-  std::string describeAdmitted(const RequirementCheck& check, const PortIntervalAnswer& answer) const {
+  // `limit`: how many rules the text names ("and 14 more rules (see the evidence)" after them).
+  std::string describeAdmitted(const RequirementCheck& check, const PortIntervalAnswer& answer,
+                               std::size_t limit = std::numeric_limits<std::size_t>::max()) const {
     // Under the union model one rule is credited with the addresses two rules admit; a CIDR rule is shown
     // with all it admits ("10.0.0.0/8"), not with the pieces left to it (26 CIDRs around a node address).
     std::map<std::string, AddressSet> by_rule;
@@ -641,16 +644,20 @@ class Auditor {
       }
     }
     (void)check;
-    std::string text;
-    for (const auto& [rule, set] : by_rule) {
-      text += (text.empty() ? "" : "; ") + joinCidrs(set.toCidrs()) + " by " + rule;
-    }
+    std::vector<std::string> parts;
+    for (const auto& [rule, set] : by_rule)
+      parts.push_back(joinCidrs(set.toCidrs()) + " by " + rule);
     for (const auto& unresolved : answer.unresolved) {
       if (unresolved.action != RuleAction::Allow) continue;
-      text += (text.empty() ? "" : "; ") + describeSource(unresolved) + " by " +
-              groups_.describeRule(unresolved.rule);
+      parts.push_back(describeSource(unresolved) + " by " + groups_.describeRule(unresolved.rule));
     }
-    return text.empty() ? "nothing" : text;
+    if (parts.empty()) return "nothing";
+    std::string text;
+    for (std::size_t i = 0; i < parts.size() && i < limit; ++i)
+      text += (i == 0 ? "" : "; ") + parts[i];
+    if (parts.size() > limit)
+      text += "; and " + std::to_string(parts.size() - limit) + " more rules (see the evidence)";
+    return text;
   }
 
   // "0.0.0.0/0 except 10.1.0.0/16, 172.16.0.0/16" reads better than the 30 CIDRs of the difference.
@@ -916,7 +923,8 @@ class Auditor {
     const std::vector<Cidr> missing_cidrs = check.missingCidrs();
     const std::vector<AddressPiece> missing_decided_by = check.missingDecidedBy(interval);
     finding.detail = std::string(toString(protocol)) + " " + std::to_string(port) +
-                     " is admitted only from " + describeAdmitted(check, interval) +
+                     // A person reads the first few; the evidence names every rule with what it admits.
+                     " is admitted only from " + describeAdmitted(check, interval, 8) +
                      ". Not admitted: " + describeMissing(required, check, missing_cidrs) + " (" +
                      describeMissingDecision(missing_decided_by) + "). Required by " + requirement.why + ".";
     Evidence admitted{"rule", "admitted: " + describeAdmitted(check, interval), {}};
