@@ -35,3 +35,25 @@ tree_hwm_kib() {
   for pid in "$1" $(pgrep -P "$1" || true); do total=$((total + $(kib_field "$pid" VmHWM))); done
   echo "$total"
 }
+
+# start_nginx FILE: nginx in the foreground on a free loopback port, serving a copy of FILE as /findings.json
+# (nginx.conf.in: sendfile, no access log, paths in $TMP); sets NGINX_PORT and NGINX_PID once it serves
+# the same bytes. Needs ROOT, NGINX and die from the script.
+start_nginx() {
+  mkdir -p "$TMP/www" "$TMP/nginx"
+  cp "$1" "$TMP/www/findings.json"
+  NGINX_PORT=$(free_port)
+  local user_line=""
+  [[ $(id -u) == 0 ]] && user_line="user $(id -un) $(id -gn);"
+  sed -e "s|@TMP@|$TMP|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@WORKERS@|$NGINX_WORKERS|g" -e "s|@USER@|$user_line|g" \
+    "$ROOT/bench/api/nginx.conf.in" >"$TMP/nginx/nginx.conf"
+  "$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
+  NGINX_PID=$!
+  for _ in $(seq 50); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/findings.json" 2>/dev/null && break
+    kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMP/nginx/error.log" >&2; die "nginx exited"; }
+    sleep 0.1
+  done
+  cmp -s "$TMP/www/findings.json" <(curl -fsS "http://127.0.0.1:$NGINX_PORT/findings.json") ||
+    die "nginx does not serve the copied body"
+}

@@ -207,21 +207,7 @@ kill "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 
-mkdir -p "$TMP/www" "$TMP/nginx"
-cp "$TMP/first-page.json" "$TMP/www/findings.json"
-NGINX_PORT=$(free_port)
-user_line=""
-[[ $(id -u) == 0 ]] && user_line="user $(id -un) $(id -gn);"
-sed -e "s|@TMP@|$TMP|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@WORKERS@|$NGINX_WORKERS|g" -e "s|@USER@|$user_line|g" \
-  "$ROOT/bench/api/nginx.conf.in" >"$TMP/nginx/nginx.conf"
-"$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
-NGINX_PID=$!
-for _ in $(seq 50); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/findings.json" 2>/dev/null && break
-  kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMP/nginx/error.log" >&2; die "nginx exited"; }
-  sleep 0.1
-done
-cmp -s "$TMP/www/findings.json" <(curl -fsS "http://127.0.0.1:$NGINX_PORT/findings.json") || die "nginx serves other bytes"
+start_nginx "$TMP/first-page.json"
 run_wrk nginx "http://127.0.0.1:$NGINX_PORT/findings.json"
 kill -QUIT "$NGINX_PID"
 wait "$NGINX_PID" 2>/dev/null || true

@@ -183,22 +183,7 @@ FIND_THREADS=$(kib_field "$SERVER_PID" Threads)
 stop_server
 
 # --- 3. nginx, a static file of the findings body's size -----------------------------------------------------------
-mkdir -p "$TMP/www" "$TMP/nginx"
-cp "$TMP/findings.json" "$TMP/www/findings.json"
-NGINX_PORT=$(free_port)
-user_line=""
-[[ $(id -u) == 0 ]] && user_line="user $(id -un) $(id -gn);"
-sed -e "s|@TMP@|$TMP|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@WORKERS@|$NGINX_WORKERS|g" -e "s|@USER@|$user_line|g" \
-  "$ROOT/bench/api/nginx.conf.in" >"$TMP/nginx/nginx.conf"
-"$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
-NGINX_PID=$!
-for _ in $(seq 50); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/findings.json" 2>/dev/null && break
-  kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMP/nginx/error.log" >&2; die "nginx exited"; }
-  sleep 0.1
-done
-cmp -s "$TMP/www/findings.json" <(curl -fsS "http://127.0.0.1:$NGINX_PORT/findings.json") ||
-  die "nginx does not serve the copied body"
+start_nginx "$TMP/findings.json"
 NGINX_COUNT=$(($(pgrep -P "$NGINX_PID" | wc -l)))
 run_wrk nginx "http://127.0.0.1:$NGINX_PORT/findings.json"
 NGINX_HWM_KIB=$(tree_hwm_kib "$NGINX_PID")
