@@ -1409,15 +1409,13 @@ class Auditor {
               }
               // A node's rules are all seen before the next node's (firewalls_ is by node).
               if (kept.by_node.empty() || kept.by_node.back().first != node_name) {
-                kept.by_node.emplace_back(node_name, NodeExposure{});
+                kept.by_node.emplace_back(node_name, AddressSet{});
                 exposing_rules_by_node_[node_name].push_back(&kept);
               }
-              NodeExposure& on_node = kept.by_node.back().second;
-              for (const auto& range : rule.ports.ranges()) {
-                on_node.ports[protocol].add(range);
+              AddressSet& on_node = kept.by_node.back().second;
+              for (const auto& range : rule.ports.ranges())
                 kept.ports[protocol].add(range);
-              }
-              on_node.exposed = on_node.exposed.unite(rule.exposed);
+              on_node = on_node.unite(rule.exposed);
               if (!kept.exposed.contains(rule.exposed)) kept.exposed = kept.exposed.unite(rule.exposed);
             }
             if (who.empty()) continue;
@@ -1491,8 +1489,7 @@ class Auditor {
       for (const auto& [node, on_node] : exposure->by_node) {
         if (scope.count(node) > 0) continue;
         cause.nodes.push_back(node);
-        if (!all_known && !cause.exposed.contains(on_node.exposed))
-          cause.exposed = cause.exposed.unite(on_node.exposed);
+        if (!all_known && !cause.exposed.contains(on_node)) cause.exposed = cause.exposed.unite(on_node);
       }
     }
   }
@@ -2087,16 +2084,12 @@ class Auditor {
   // What each rule exposes on each node, kept by the base audit when fixes are proven: the extent of a
   // rule's exposure (the whole internet or some of it) is over every node it reaches, and a re-audit
   // audits only some of them again (see checkSensitivePorts).
-  struct NodeExposure {
-    std::map<PortProtocol, PortSet> ports;
-    AddressSet exposed;
-  };
   struct RuleExposure {
     RuleOrigin origin;
     std::string provider;
-    std::vector<std::pair<std::string, NodeExposure>> by_node;  // in node order, once each
-    std::map<PortProtocol, PortSet> ports;                      // on every node
-    AddressSet exposed;                                         // on every node
+    std::vector<std::pair<std::string, AddressSet>> by_node;  // what it exposes there, in node order
+    std::map<PortProtocol, PortSet> ports;                    // on every node
+    AddressSet exposed;                                       // on every node
   };
   std::unordered_map<std::string, RuleExposure> exposure_by_rule_;  // by rule key
   std::unordered_map<std::string, std::vector<const RuleExposure*>> exposing_rules_by_node_;
@@ -2147,7 +2140,7 @@ void to_json(nlohmann::json& out, const NodeInstance& node) {
   out = {{"node", node.node}, {"instance", node.instance_id}, {"matched_by", node.method}};
 }
 
-nlohmann::json summaryToJson(const AuditResult& result) {
+nlohmann::json resultJson(const AuditResult& result, bool with_findings) {
   std::map<std::string, int> by_severity;
   std::map<std::string, int> by_check;
   for (const auto& finding : result.findings) {
@@ -2155,18 +2148,21 @@ nlohmann::json summaryToJson(const AuditResult& result) {
     by_severity[std::string(toString(finding.severity))]++;
     by_check[finding.check_id]++;
   }
-  return {{"findings", result.findings.size()}, {"by_severity", by_severity}, {"by_check", by_check}};
-}
-
-void to_json(nlohmann::json& out, const AuditResult& result) {
-  out = {{"summary", summaryToJson(result)},
-         {"findings", result.findings},
-         {"matrix", nlohmann::json()},
-         {"nodes", result.nodes},
-         {"warnings", result.warnings}};
+  nlohmann::json out = {
+      {"summary",
+       {{"findings", result.findings.size()}, {"by_severity", by_severity}, {"by_check", by_check}}},
+      {"findings", with_findings ? nlohmann::json(result.findings) : nlohmann::json()},
+      {"matrix", nlohmann::json()},
+      {"nodes", result.nodes},
+      {"warnings", result.warnings}};
   nlohmann::json address_sets = nlohmann::json::array();
   out["matrix"] = matrixToJson(result.matrix, address_sets);
   out["address_sets"] = std::move(address_sets);
+  return out;
+}
+
+void to_json(nlohmann::json& out, const AuditResult& result) {
+  out = resultJson(result, true);
 }
 
 }  // namespace sgaudit::core

@@ -48,21 +48,6 @@ const char* toString(Exposure exposure) {
   return "blocked";
 }
 
-std::optional<AddressSet> SourceResolver::resolve(const RuleSource& source) const {
-  auto lookup = [](const std::unordered_map<std::string, AddressSet>& map,
-                   const std::string& key) -> std::optional<AddressSet> {
-    auto it = map.find(key);
-    if (it == map.end()) return std::nullopt;
-    return it->second;
-  };
-  if (const auto* cidr = std::get_if<Cidr>(&source)) return AddressSet::of(*cidr);
-  if (const auto* ref = std::get_if<SecurityGroupRef>(&source))
-    return lookup(security_group_members, ref->id);
-  if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return lookup(address_groups, ref->id);
-  if (const auto* ref = std::get_if<PrefixListRef>(&source)) return lookup(prefix_lists, ref->id);
-  return lookup(provider_tags, std::get<ProviderTag>(source).name);
-}
-
 const AddressSet* SourceResolver::find(const RuleSource& source, AddressSet& scratch) const {
   auto lookup = [](const std::unordered_map<std::string, AddressSet>& map,
                    const std::string& key) -> const AddressSet* {
@@ -78,6 +63,13 @@ const AddressSet* SourceResolver::find(const RuleSource& source, AddressSet& scr
   if (const auto* ref = std::get_if<AddressGroupRef>(&source)) return lookup(address_groups, ref->id);
   if (const auto* ref = std::get_if<PrefixListRef>(&source)) return lookup(prefix_lists, ref->id);
   return lookup(provider_tags, std::get<ProviderTag>(source).name);
+}
+
+std::optional<AddressSet> SourceResolver::resolve(const RuleSource& source) const {
+  AddressSet scratch;
+  const AddressSet* found = find(source, scratch);
+  if (found == nullptr) return std::nullopt;
+  return *found;
 }
 
 const PortIntervalAnswer& ReachAnswer::at(std::uint16_t key) const {

@@ -12,6 +12,7 @@
 #include "sgaudit/cloud/inputs/loader.hpp"
 #include "sgaudit/report/render.hpp"
 #include "sgaudit/service/app_context.hpp"
+#include "sgaudit/service/scope_audit.hpp"
 
 namespace sgaudit::service {
 namespace {
@@ -183,17 +184,6 @@ std::string renderAuditText(const core::AuditResult& result, bool color) {
   return out;
 }
 
-nlohmann::json auditDocument(const core::AuditResult& result,
-                             const std::vector<std::pair<std::string, std::string>>& inputs) {
-  json document = result;
-  json listed = json::array();
-  for (const auto& [name, kind] : inputs)
-    listed.push_back({{"name", name}, {"kind", kind}});
-  document["inputs"] = listed;
-  document["tool"] = {{"name", "sgaudit"}, {"version", buildInfo().version}};
-  return document;
-}
-
 namespace {
 
 // The JSON document, compact, written a finding at a time: a fleet's report is a hundred megabytes of
@@ -311,46 +301,45 @@ int runAuditCommand(const AuditOptions& options) {
   result.warnings.insert(result.warnings.begin(), warnings.begin(), warnings.end());
 
   times.begin("write the report");
-  std::vector<std::pair<std::string, std::string>> inputs;
-  for (const auto& loaded : inventory.inputs)
-    inputs.emplace_back(loaded.name, loaded.kind);
+  auto documentOf = [&](bool with_findings) {
+    json document = auditDocument(result, inventory.inputs, with_findings);
+    for (const auto& skipped : inventory.skipped)
+      document["inputs"].push_back({{"name", skipped.name}, {"kind", "skipped"}, {"reason", skipped.reason}});
+    return document;
+  };
   auto summarise = [&] {
     // The report went to a file; the console still gets the verdict and what could not be judged.
     std::cout << auditSummaryLine(result, false) << ", written to " << options.output->string() << "\n"
               << renderAuditWarnings(result, kWarningsListed);
   };
-  // JSON for a person at a terminal is indented; for a file or a pipe it is compact and streamed.
-  const bool streamed_json = options.format == "json" && (options.output || isatty(STDOUT_FILENO) == 0);
-  if (streamed_json) {
-    std::vector<core::Finding> findings = std::move(result.findings);
-    result.findings.clear();
-    json document = auditDocument(result, inputs);
-    result.findings = std::move(findings);
-    document["summary"] = core::summaryToJson(result);
-    document["findings"] = nullptr;  // its place in key order
-    for (const auto& skipped : inventory.skipped)
-      document["inputs"].push_back({{"name", skipped.name}, {"kind", "skipped"}, {"reason", skipped.reason}});
-    if (options.output) {
-      std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
-      if (!out || !writeAuditJson(out, result, document))
-        return badInput(options.output->string() + ": cannot write");
-      summarise();
-    } else {
-      writeAuditJson(std::cout, result, document);
+  auto exitCode = [&] {
+    for (const auto& finding : result.findings) {
+      if (!finding.suppressed && finding.severity >= options.fail_on) return kAuditFindings;
     }
+    return kAuditClean;
+  };
+  // JSON for a person at a terminal is indented; for a file or a pipe it is compact and streamed.
+  if (options.format == "json" && (options.output || isatty(STDOUT_FILENO) == 0)) {
+    const json document = documentOf(false);
+    if (!options.output) {
+      writeAuditJson(std::cout, result, document);
+      return exitCode();
+    }
+    std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
+    if (!out || !writeAuditJson(out, result, document))
+      return badInput(options.output->string() + ": cannot write");
+    summarise();
+    return exitCode();
   }
   std::string text;
-  if (streamed_json) {
-  } else if (options.format == "text") {
+  if (options.format == "text") {
     text = renderAuditText(result, options.color && !options.output);
     if (!inventory.skipped.empty()) {
       text += "\n" + std::to_string(inventory.inputs.size()) + " input(s) read, " +
               std::to_string(inventory.skipped.size()) + " file(s) skipped as not inputs\n";
     }
   } else {
-    json document = auditDocument(result, inputs);
-    for (const auto& skipped : inventory.skipped)
-      document["inputs"].push_back({{"name", skipped.name}, {"kind", "skipped"}, {"reason", skipped.reason}});
+    json document = documentOf(true);
     if (options.format == "json") {
       text = document.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
     } else {
@@ -369,18 +358,14 @@ int runAuditCommand(const AuditOptions& options) {
                                          : report::renderCsv(*view);
     }
   }
-  if (streamed_json) {
-  } else if (options.output) {
+  if (options.output) {
     std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
     if (!out || !(out << text)) return badInput(options.output->string() + ": cannot write");
     summarise();
   } else {
     std::cout << text;
   }
-  for (const auto& finding : result.findings) {
-    if (!finding.suppressed && finding.severity >= options.fail_on) return kAuditFindings;
-  }
-  return kAuditClean;
+  return exitCode();
 }
 
 }  // namespace sgaudit::service

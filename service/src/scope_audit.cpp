@@ -88,8 +88,9 @@ std::map<std::string, int> severityCounts(const json& document) {
 
 }  // namespace
 
-json auditDocument(const core::AuditResult& result, const std::vector<cloud::inputs::LoadedInput>& inputs) {
-  json document = result;
+json auditDocument(const core::AuditResult& result, const std::vector<cloud::inputs::LoadedInput>& inputs,
+                   bool with_findings) {
+  json document = core::resultJson(result, with_findings);
   json list = json::array();
   for (const auto& loaded : inputs)
     list.push_back({{"name", loaded.name}, {"kind", loaded.kind}});

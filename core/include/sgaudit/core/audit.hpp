@@ -59,8 +59,9 @@ struct AuditResult {
 AuditResult runAudit(const AuditInput& input);
 
 void to_json(nlohmann::json& out, const PortVerdict& verdict);
-// The result's "summary": findings by severity and by check (suppressed ones only in the total).
-nlohmann::json summaryToJson(const AuditResult& result);
+// The result as JSON (what to_json writes). Without findings, "findings" is null, in its place: for a writer
+// that writes them one at a time.
+nlohmann::json resultJson(const AuditResult& result, bool with_findings);
 
 // The matrix as JSON, each cell naming its required and missing CIDR lists by index ("required_set",
 // "missing_set") into `address_sets`, where each distinct list is written once: a workload's requirement is

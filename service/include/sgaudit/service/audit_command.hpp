@@ -38,9 +38,4 @@ int runAuditCommand(const AuditOptions& options);
 
 std::string renderAuditText(const core::AuditResult& result, bool color);
 
-// The audit's JSON document (`--format json`, and what the reports are rendered from): the result, the
-// inputs by name and kind, and the tool.
-nlohmann::json auditDocument(const core::AuditResult& result,
-                             const std::vector<std::pair<std::string, std::string>>& inputs);
-
 }  // namespace sgaudit::service

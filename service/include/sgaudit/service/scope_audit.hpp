@@ -19,10 +19,12 @@
 
 namespace sgaudit::service {
 
-// The audit's JSON document (`sgaudit audit --format json`): findings, matrix, nodes, summary, warnings,
-// the inputs read and the tool.
+// The audit's JSON document (`sgaudit audit --format json`, and what the reports are rendered from):
+// findings, matrix, nodes, summary, warnings, the inputs read and the tool. Without findings, "findings" is
+// null (see core::resultJson).
 nlohmann::json auditDocument(const core::AuditResult& result,
-                             const std::vector<cloud::inputs::LoadedInput>& inputs);
+                             const std::vector<cloud::inputs::LoadedInput>& inputs,
+                             bool with_findings = true);
 
 struct ScopeAuditRequest {
   std::string cluster;
