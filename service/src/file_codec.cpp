@@ -165,6 +165,18 @@ std::string DecodingReader::readUpTo(std::size_t size) {
   return out;
 }
 
+bool DecodingReader::writeRest(std::string_view head, const std::filesystem::path& file) {
+  std::ofstream out(file, std::ios::binary | std::ios::trunc);
+  out.write(head.data(), static_cast<std::streamsize>(head.size()));
+  std::vector<char> block(std::size_t{1} << 20);
+  while (const std::size_t got = read(block.data(), block.size()))
+    out.write(block.data(), static_cast<std::streamsize>(got));
+  if (error()) return false;
+  if (!out.flush())
+    throw std::runtime_error("cannot write to the spool folder " + file.parent_path().string());
+  return true;
+}
+
 const std::optional<CodecError>& DecodingReader::error() const {
   return state_->error;
 }

@@ -175,13 +175,7 @@ HttpResponse postInput(const ApiRequest& request, db::ScopeKind kind, const std:
     std::filesystem::path document = received;
     if (gzip) {
       decoded_file.emplace(spool, "decoded");
-      std::ofstream out(decoded_file->path(), std::ios::binary | std::ios::trunc);
-      out.write(head.data(), static_cast<std::streamsize>(head.size()));
-      std::vector<char> block(std::size_t{1} << 20);
-      while (const std::size_t got = reader.read(block.data(), block.size()))
-        out.write(block.data(), static_cast<std::streamsize>(got));
-      if (reader.error()) return codecProblem(*reader.error());
-      if (!out.flush()) throw std::runtime_error("cannot write to the spool folder " + spool.string());
+      if (!reader.writeRest(head, decoded_file->path())) return codecProblem(*reader.error());
       document = decoded_file->path();
     } else {
       std::vector<char> block(std::size_t{1} << 20);

@@ -1,7 +1,6 @@
 #include "sgaudit/service/scope_audit.hpp"
 
 #include <chrono>
-#include <fstream>
 
 #include "sgaudit/core/policy.hpp"
 #include "sgaudit/db/policy_store.hpp"
@@ -152,14 +151,7 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
       if (auto error = decoded.finish()) return lost(*error);
     } else {
       TempFile decoded(spool, "audit-doc");
-      std::ofstream out(decoded.path(), std::ios::binary | std::ios::trunc);
-      out.write(head.data(), static_cast<std::streamsize>(head.size()));
-      std::vector<char> block(std::size_t{1} << 20);
-      while (const std::size_t got = reader.read(block.data(), block.size()))
-        out.write(block.data(), static_cast<std::streamsize>(got));
-      if (reader.error()) return lost(*reader.error());
-      if (!out.flush()) throw std::runtime_error("cannot write to the spool folder " + spool.string());
-      out.close();
+      if (!reader.writeRest(head, decoded.path())) return lost(*reader.error());
       if (auto error = loader.addFile(decoded.path(), name)) return unreadable(*error);
     }
     stored[i].reset();

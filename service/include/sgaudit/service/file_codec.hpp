@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace sgaudit::service {
 
@@ -34,6 +35,9 @@ class DecodingReader {
   // Reads up to `size` bytes into a string (fewer only at the end or on an error).
   std::string readUpTo(std::size_t size);
   const std::optional<CodecError>& error() const;
+  // Writes `head` (bytes already taken from this reader) and everything left to `file`; false when reading
+  // failed (see error()). A failure to write the file is thrown.
+  bool writeRest(std::string_view head, const std::filesystem::path& file);
   // The size of what was read, and, once read returned 0 without an error, its SHA-256.
   DecodedFile decoded() const;
 
