@@ -728,15 +728,15 @@ class Auditor {
   struct Asked {
     const CellUses::key_type* key;
     const std::vector<const HostPortUse*>* uses;
-    AddressSet required;
+    const AddressSet* required;  // in the RequiredCache
     PortVerdict verdict;
     const NodeFirewall* firewall = nullptr;  // null: nothing to ask
     Exposure exposure = Exposure::Blocked;
-    const std::vector<std::string>* required_text = nullptr;
+    const CidrList* required_text = nullptr;
   };
-  // What a workload requires on nodes of one family set, with its text: by unit and family key.
-  using RequiredCache =
-      std::map<std::pair<std::size_t, int>, std::pair<AddressSet, std::vector<std::string>>>;
+  // What a workload requires on nodes of one family set, with its text (which its cells share): by unit and
+  // family key.
+  using RequiredCache = std::map<std::pair<std::size_t, int>, std::pair<AddressSet, CidrList>>;
 
   // Every cell's verdict, asked in one batch (verdictEach): open, blocked or partly blocked for what the
   // workload requires there; the ports that are not open are asked again in full by reportBlocked.
@@ -757,7 +757,8 @@ class Auditor {
         if (!light()) requirement_by_workload_.emplace(unit.identity.key(), requirements.at(unit_index));
       }
       const Requirement& requirement = requirements.at(unit_index);
-      Asked entry{&key, &uses, {}, PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}, {}}};
+      Asked entry{&key, &uses, nullptr,
+                  PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}, {}}};
       const auto firewall = firewalls_.find(node);
       // Only the families the node can be reached over (an IPv4-only node is not "blocked" for ::/0); a
       // requirement wholly outside them is kept, so that it is still reported.
@@ -771,14 +772,13 @@ class Auditor {
         cached->second.first = firewall == firewalls_.end()
                                    ? requirement.addresses
                                    : requiredOn(requirement.addresses, firewall->second);
-        for (const auto& cidr : cached->second.first.toCidrs())
-          cached->second.second.push_back(cidr.toString());
+        cached->second.second = cidrStrings(cached->second.first.toCidrs());
       }
-      entry.required = cached->second.first;
+      entry.required = &cached->second.first;
       entry.required_text = &cached->second.second;
       // A re-audit compares statuses, and keeps what a closed cell required (see keepPlans).
       if (!light()) entry.verdict.required = cached->second.second;
-      if (firewall != firewalls_.end() && !entry.required.empty()) {
+      if (firewall != firewalls_.end() && !entry.required->empty()) {
         entry.firewall = &firewall->second;
         questions.push_back(KeyQuestion{&firewall->second.compiled, firewallProtocol(protocol),
                                         static_cast<std::uint16_t>(port)});
@@ -786,16 +786,26 @@ class Auditor {
       }
       asked.push_back(std::move(entry));
     }
+    // Cells that miss the same share its text (the nodes of a pool, by one rule): the last few seen.
+    std::vector<std::pair<AddressSet, CidrList>> recent_missing;
     verdictEach(questions, [&](std::size_t question, const ReachVerdict& verdict) {
       Asked& entry = asked[askedOf[question]];
-      entry.exposure = exposureOf(verdict.admitted, entry.required);
+      entry.exposure = exposureOf(verdict.admitted, *entry.required);
       if (entry.exposure == Exposure::Open) return;
       if (light()) {
         entry.verdict.required = *entry.required_text;
         return;
       }
-      for (const auto& cidr : entry.required.subtract(verdict.admitted).toCidrs())
-        entry.verdict.missing.push_back(cidr.toString());
+      AddressSet missing = entry.required->subtract(verdict.admitted);
+      const auto seen = std::find_if(recent_missing.begin(), recent_missing.end(),
+                                     [&](const auto& known) { return known.first == missing; });
+      if (seen != recent_missing.end()) {
+        entry.verdict.missing = seen->second;
+        return;
+      }
+      entry.verdict.missing = cidrStrings(missing.toCidrs());
+      if (recent_missing.size() == 8) recent_missing.erase(recent_missing.begin());
+      recent_missing.emplace_back(std::move(missing), entry.verdict.missing);
     });
     return asked;
   }
@@ -849,7 +859,7 @@ class Auditor {
       }
       // A re-audit plans only the finding under proof: a finding the change would add is named, not fixed.
       const bool plan = !light() || fingerprintOf(check::kPortBlocked, cause.identity) == *proving_;
-      describeBlocked(cause, unit, requirements.at(unit_index), firewall, entry.required, protocol, port,
+      describeBlocked(cause, unit, requirements.at(unit_index), firewall, *entry.required, protocol, port,
                       plan);
     }
     for (auto& [key, cause] : causes) {
@@ -2111,18 +2121,24 @@ AuditResult runAudit(const AuditInput& input) {
 void to_json(nlohmann::json& out, const PortVerdict& verdict) {
   out = {{"node", verdict.node},     {"protocol", toString(verdict.protocol)},
          {"port", verdict.port},     {"workload", verdict.workload},
-         {"status", verdict.status}, {"required", verdict.required}};
-  if (!verdict.missing.empty()) out["missing"] = verdict.missing;
+         {"status", verdict.status}, {"required", verdict.required.items()}};
+  if (!verdict.missing.empty()) out["missing"] = verdict.missing.items();
 }
 
 nlohmann::json matrixToJson(const std::vector<PortVerdict>& matrix, nlohmann::json& address_sets) {
+  // Cells share their lists (CidrList): each list object is looked at once, and equal lists that are not
+  // the same object are found by their text.
+  std::unordered_map<const void*, std::size_t> by_identity;
   std::unordered_map<std::string, std::size_t> index;
-  auto setOf = [&](const std::vector<std::string>& cidrs) {
+  auto setOf = [&](const CidrList& cidrs) {
+    if (const auto known = by_identity.find(cidrs.identity()); known != by_identity.end())
+      return known->second;
     std::string key;
     for (const auto& cidr : cidrs)
       key += cidr + ",";
     const auto [it, added] = index.try_emplace(key, address_sets.size());
-    if (added) address_sets.push_back(cidrs);
+    if (added) address_sets.push_back(cidrs.items());
+    by_identity.emplace(cidrs.identity(), it->second);
     return it->second;
   };
   nlohmann::json cells = nlohmann::json::array();

@@ -1,5 +1,6 @@
 #include "sgaudit/report/view.hpp"
 
+#include <optional>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -229,16 +230,20 @@ InternetReach internetReach(const core::PortVerdict& verdict, const core::Addres
 }
 
 std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::Finding>& findings) {
-  std::vector<std::vector<std::string>> sets;
+  // Each list once, shared by the cells that name it, and parsed once (the first time a cell names it).
+  std::vector<core::CidrList> sets;
+  std::vector<std::optional<core::AddressSet>> parsed_sets;
   forEachIn(audit, "address_sets", "", [&](const json& list, const std::string& at) {
-    auto& set = sets.emplace_back();
+    std::vector<std::string> set;
     if (!list.is_array()) throw BadValue{at, std::string("expected an array, got ") + typeName(list)};
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (!list[i].is_string())
         throw BadValue{child(at, i), std::string("expected a string, got ") + typeName(list[i])};
       set.push_back(list[i].get<std::string>());
     }
+    sets.emplace_back(std::move(set));
   });
+  parsed_sets.resize(sets.size());
   std::set<CellKey> conflicts;
   // Per node, port and protocol: how many findings name it, and how many of those are suppressed.
   std::map<CellKey, std::pair<int, int>> named;
@@ -269,36 +274,38 @@ std::vector<MatrixCell> parseMatrix(const json& audit, const std::vector<core::F
     verdict.status = requireString(item, "status", at);
     // A list is given inline ("required", "missing": stored audits of earlier versions) or by index into the
     // document's "address_sets".
-    auto cidrList = [&](std::string_view key, std::vector<std::string>& out) {
+    // The list and its addresses; none when the cell has neither.
+    auto cidrList = [&](std::string_view key, core::CidrList& out) -> std::optional<core::AddressSet> {
       const json* value = member(item, key);
+      auto parse = [&](const core::CidrList& list) {
+        auto parsed = core::AddressSet::parse(list);
+        if (!parsed) throw BadValue{child(at, key), parsed.error().message};
+        return *parsed;
+      };
       if (value == nullptr || value->is_null()) {
         const std::string set_key = std::string(key) + "_set";
         const auto index = optionalInteger(item, set_key, at, 0, 1LL << 40);
-        if (!index) return false;
+        if (!index) return std::nullopt;
         if (*index >= static_cast<long long>(sets.size()))
           throw BadValue{child(at, set_key),
                          "expected an index into /address_sets, got " + std::to_string(*index)};
-        out = sets[static_cast<std::size_t>(*index)];
-        return true;
+        const auto i = static_cast<std::size_t>(*index);
+        out = sets[i];
+        if (!parsed_sets[i]) parsed_sets[i] = parse(out);
+        return parsed_sets[i];
       }
+      std::vector<std::string> cidrs;
       forEachIn(item, key, at, [&](const json& cidr, const std::string& cidr_at) {
         if (!cidr.is_string())
           throw BadValue{cidr_at, std::string("expected a string, got ") + typeName(cidr)};
-        out.push_back(cidr.get<std::string>());
+        cidrs.push_back(cidr.get<std::string>());
       });
-      return true;
+      out = std::move(cidrs);
+      return parse(out);
     };
-    cidrList("required", verdict.required);
-    const bool has_missing = cidrList("missing", verdict.missing);
-    auto required = core::AddressSet::parse(verdict.required);
-    if (!required) throw BadValue{child(at, "required"), required.error().message};
-    std::optional<core::AddressSet> missing;
-    if (has_missing) {
-      auto parsed = core::AddressSet::parse(verdict.missing);
-      if (!parsed) throw BadValue{child(at, "missing"), parsed.error().message};
-      missing = *parsed;
-    }
-    cell.internet = internetReach(verdict, *required, missing);
+    const core::AddressSet required = cidrList("required", verdict.required).value_or(core::AddressSet{});
+    const std::optional<core::AddressSet> missing = cidrList("missing", verdict.missing);
+    cell.internet = internetReach(verdict, required, missing);
     cell.conflict = conflicts.count({verdict.node, verdict.port, verdict.protocol}) > 0;
     cell.suppressed = allSuppressed({verdict.node, verdict.port, verdict.protocol});
     cells.push_back(std::move(cell));

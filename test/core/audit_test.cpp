@@ -671,6 +671,12 @@ TEST(AuditTest, EvidenceCarriesAddressesRulesAndNodesAsData) {
   EXPECT_TRUE(admitted_set->unite(*not_admitted).contains(*required));
   EXPECT_TRUE(required->contains(admitted_set->unite(*not_admitted)));
   EXPECT_FALSE(admitted_set->intersects(*not_admitted));
+  // The two nodes' cells require and miss the same: one list each, shared (a fleet's thousands of cells of
+  // one workload held a copy each).
+  ASSERT_EQ(result.matrix.size(), 2U);
+  EXPECT_EQ(result.matrix[0].required.identity(), result.matrix[1].required.identity());
+  EXPECT_EQ(result.matrix[0].missing.identity(), result.matrix[1].missing.identity());
+  EXPECT_NE(result.matrix[0].missing.identity(), nullptr);
 
   const Finding* exposed = only(result, check::kSensitivePortExposed);
   ASSERT_NE(exposed, nullptr);

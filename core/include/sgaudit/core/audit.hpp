@@ -4,7 +4,9 @@
 // internet, consistency across a workload's nodes, and the host-port checks; findings with fixes planned.
 
 #include <functional>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,41 @@ struct AuditInput {
   std::function<void(std::string_view step)> on_step;
 };
 
+// An immutable list of CIDRs, shared by the cells that name the same: every cell of a workload requires the
+// same sources (hundreds of CIDRs for "nodes" on a fleet), and a copy per cell was most of an audit's memory.
+// Reads as a const std::vector<std::string>.
+class CidrList {
+ public:
+  CidrList() = default;
+  CidrList(std::vector<std::string> cidrs)  // NOLINT(google-explicit-constructor): a list is a list
+      : cidrs_(cidrs.empty() ? nullptr : std::make_shared<const std::vector<std::string>>(std::move(cidrs))) {
+  }
+  CidrList(std::initializer_list<std::string> cidrs) : CidrList(std::vector<std::string>(cidrs)) {}
+
+  const std::vector<std::string>& items() const { return cidrs_ ? *cidrs_ : none(); }
+  operator const std::vector<std::string>&() const { return items(); }  // NOLINT(google-explicit-constructor)
+  bool empty() const { return items().empty(); }
+  std::size_t size() const { return items().size(); }
+  auto begin() const { return items().begin(); }
+  auto end() const { return items().end(); }
+  const std::string& front() const { return items().front(); }
+  const std::string& operator[](std::size_t i) const { return items()[i]; }
+  // The same list object (not only equal lists): a cheap key for writing each list once.
+  const void* identity() const { return cidrs_.get(); }
+
+  friend bool operator==(const CidrList& a, const CidrList& b) {
+    return a.cidrs_ == b.cidrs_ || a.items() == b.items();
+  }
+  friend bool operator==(const CidrList& a, const std::vector<std::string>& b) { return a.items() == b; }
+
+ private:
+  static const std::vector<std::string>& none() {
+    static const std::vector<std::string> empty;
+    return empty;
+  }
+  std::shared_ptr<const std::vector<std::string>> cidrs_;
+};
+
 // One cell of the node-by-port matrix a report draws.
 struct PortVerdict {
   std::string node;
@@ -39,8 +76,8 @@ struct PortVerdict {
   int port = 0;
   std::string workload;  // subject key
   std::string status;    // "open", "partial", "blocked", "conflict", "unknown" (node's firewall not known)
-  std::vector<std::string> required;  // the required sources, as CIDRs
-  std::vector<std::string> missing;   // what of them is not admitted, as CIDRs (empty when open)
+  CidrList required;     // the required sources, as CIDRs
+  CidrList missing;      // what of them is not admitted, as CIDRs (empty when open)
 };
 
 struct NodeInstance {
