@@ -1287,38 +1287,55 @@ class Auditor {
   std::vector<ExposingRule> exposingRules(const NodeFirewall& firewall, Protocol protocol, PortRange ports,
                                           const AddressSet& exposed, bool changed_only) const {
     std::vector<ExposingRule> found;
-    const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
-    AddressSet scratch;
     for (const auto& id : firewall.group_ids) {
       if (changed_only && groups_.by_id.count(id) == 0) continue;
-      const GroupIndex::Entry* entry = groups_.find(id);
-      if (entry == nullptr) continue;
-      for (const auto& rule : entry->group->rules) {
-        if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
-        if (!rule.protocol.isAny() && rule.protocol != protocol) continue;
-        PortSet hit = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
-        if (hit.empty()) continue;
-        const AddressSet* source = resolver.find(rule.source, scratch);
-        if (source == nullptr) continue;
-        AddressSet admitted = source->intersect(exposed);
-        if (admitted.empty()) continue;
-        found.push_back(
-            {&rule, entry->group.get(),
-             rule.origin.key.empty() ? GroupIndex::ruleKey(rule, entry->group->id) : rule.origin.key,
-             std::move(hit), std::move(admitted)});
-      }
+      if (const GroupIndex::Entry* entry = groups_.find(id))
+        exposingRulesOf(*entry, protocol, ports, exposed, found);
     }
     return found;
+  }
+
+  // The allow rules of one group that admit part of `exposed` on `ports`.
+  void exposingRulesOf(const GroupIndex::Entry& entry, Protocol protocol, PortRange ports,
+                       const AddressSet& exposed, std::vector<ExposingRule>& found) const {
+    const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
+    AddressSet scratch;
+    for (const auto& rule : entry.group->rules) {
+      if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
+      if (!rule.protocol.isAny() && rule.protocol != protocol) continue;
+      PortSet hit = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
+      if (hit.empty()) continue;
+      const AddressSet* source = resolver.find(rule.source, scratch);
+      if (source == nullptr) continue;
+      AddressSet admitted = source->intersect(exposed);
+      if (admitted.empty()) continue;
+      found.push_back({&rule, entry.group.get(),
+                       rule.origin.key.empty() ? GroupIndex::ruleKey(rule, entry.group->id) : rule.origin.key,
+                       std::move(hit), std::move(admitted)});
+    }
   }
 
   // One finding per rule that opens sensitive ports to the internet (one per group where several of its
   // rules open the same ports on the same nodes), listing every port and every node it reaches.
   void checkSensitivePorts() {
     std::map<std::string, ExposureCause> causes;  // by rule key
-    // By groups, protocol and ports: pools share them.
+    // By groups, protocol and ports: pools share them. Bounded: a fleet of nodes that each mix their own
+    // groups would only fill them.
     using AnswerKey = std::tuple<std::size_t, PortProtocol, std::uint16_t, std::uint16_t>;
     std::map<AnswerKey, ReachAnswer> answers;
     std::map<std::pair<AnswerKey, std::string>, std::vector<ExposingRule>> exposing_rules;  // and interval
+    // Under one layer of the union model a rule exposes what its source admits of public space, whatever
+    // the other rules say: the same on every node whose firewall holds its group. Found once per group,
+    // protocol and ports, with no firewall asked; each with the cause and kept exposure it adds to, once
+    // they are known.
+    struct GroupExposure {
+      ExposingRule rule;
+      ExposureCause* cause = nullptr;
+      RuleExposure* kept = nullptr;
+    };
+    using GroupKey = std::tuple<const SecurityGroup*, PortProtocol, std::uint16_t, std::uint16_t>;
+    std::map<GroupKey, std::vector<GroupExposure>> by_group;
+    const AddressSet public_space = AddressSet::allV4().unite(AddressSet::allV6()).subtract(nonPublicSpace());
     // Under the union model a rule exposes what its source admits of public space whatever the other rules
     // say, so a re-audit asks only the rules of the groups it changes; the others' findings are the base
     // audit's, still there (see addKnown).
@@ -1377,64 +1394,104 @@ class Auditor {
         }
         targets = std::move(narrowed);
       }
+      // What one exposing rule adds on this node; `merged` when its ports and addresses are already in its
+      // cause (and kept exposure): seen on an earlier node of its group.
+      auto addRule = [&](const ExposingRule& rule, PortProtocol protocol, const std::string& who,
+                         const SourceLocation& where, ExposureCause** cause_slot, RuleExposure** kept_slot,
+                         bool merged) {
+        // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
+        // admits only the platform's health probe address.
+        if (rule.rule->fixed) return;
+        ExposureCause* cause = cause_slot != nullptr ? *cause_slot : nullptr;
+        if (cause == nullptr) {
+          auto [entry, added] = causes.try_emplace(rule.key);
+          cause = &entry->second;
+          if (added) {
+            cause->origin = rule.rule->origin;
+            cause->origin.key = rule.key;
+            if (cause->origin.group_id.empty()) cause->origin.group_id = rule.group->id;
+            if (cause->origin.group_name.empty()) cause->origin.group_name = rule.group->name;
+            cause->provider = firewall.provider;
+          }
+          if (cause_slot != nullptr) *cause_slot = cause;
+        }
+        if (cause->nodes.empty() || cause->nodes.back() != node_name) cause->nodes.push_back(node_name);
+        if (!merged) {
+          PortSet& cause_ports = cause->ports[protocol];
+          for (const auto& range : rule.ports.ranges()) {
+            if (!cause_ports.contains(range)) cause_ports.add(range);
+          }
+          if (!cause->exposed.contains(rule.exposed)) cause->exposed = cause->exposed.unite(rule.exposed);
+        }
+        if (!light() && input_.verify_fixes) {
+          RuleExposure* kept = kept_slot != nullptr ? *kept_slot : nullptr;
+          if (kept == nullptr) {
+            kept = &exposure_by_rule_[rule.key];
+            if (kept->by_node.empty()) {
+              kept->origin = cause->origin;
+              kept->provider = cause->provider;
+            }
+            if (kept_slot != nullptr) *kept_slot = kept;
+          }
+          // A node's rules are all seen before the next node's (firewalls_ is by node).
+          if (kept->by_node.empty() || kept->by_node.back().first != node_name) {
+            kept->by_node.emplace_back(node_name, AddressSet{});
+            exposing_rules_by_node_[node_name].push_back(kept);
+          }
+          AddressSet& on_node = kept->by_node.back().second;
+          if (!on_node.contains(rule.exposed)) on_node = on_node.unite(rule.exposed);
+          if (!merged) {
+            for (const auto& range : rule.ports.ranges())
+              kept->ports[protocol].add(range);
+            if (!kept->exposed.contains(rule.exposed)) kept->exposed = kept->exposed.unite(rule.exposed);
+          }
+        }
+        if (who.empty()) return;
+        if (cause->listeners.size() < kEvidenceBudget) {
+          cause->listeners.push_back({"socket", "node " + node_name + ": " + who, where});
+        } else {
+          ++cause->listeners_left_out;
+        }
+      };
+      const bool per_group = firewall.union_only && firewall.layer_group_ids.size() == 1;
       for (const auto& [protocol, ports, who, where] : targets) {
+        if (per_group) {
+          for (const auto& id : firewall.group_ids) {
+            if (changed_only && groups_.by_id.count(id) == 0) continue;
+            const GroupIndex::Entry* group = groups_.find(id);
+            if (group == nullptr) continue;
+            auto [exposing, fresh] =
+                by_group.try_emplace(GroupKey{group->group.get(), protocol, ports.first, ports.last});
+            if (fresh) {
+              std::vector<ExposingRule> found;
+              exposingRulesOf(*group, firewallProtocol(protocol), ports, public_space, found);
+              for (auto& rule : found)
+                exposing->second.push_back({std::move(rule)});
+            }
+            for (auto& entry : exposing->second) {
+              const bool merged = entry.cause != nullptr;
+              addRule(entry.rule, protocol, who, where, &entry.cause, &entry.kept, merged);
+            }
+          }
+          continue;
+        }
         const AnswerKey answer_key{firewall.groups_index, protocol, ports.first, ports.last};
         auto found = answers.find(answer_key);
-        if (found == answers.end())
+        if (found == answers.end()) {
+          if (answers.size() > 4096) answers.clear();
           found =
               answers.emplace(answer_key, reach(firewall.compiled, firewallProtocol(protocol), ports)).first;
+        }
         for (const auto& interval : found->second.intervals) {
           const AddressSet exposed = interval.admitted.subtract(nonPublicSpace());
           if (exposed.empty()) continue;
-          // Pools share their answers; a fleet of nodes that each mix their own groups would only fill it.
           if (exposing_rules.size() > 4096) exposing_rules.clear();
           auto [exposing, fresh] = exposing_rules.try_emplace({answer_key, interval.ports.toString()});
           if (fresh)
             exposing->second =
                 exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed, changed_only);
-          for (const auto& rule : exposing->second) {
-            // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
-            // admits only the platform's health probe address.
-            if (rule.rule->fixed) continue;
-            auto [entry, added] = causes.try_emplace(rule.key);
-            ExposureCause& cause = entry->second;
-            if (added) {
-              cause.origin = rule.rule->origin;
-              cause.origin.key = rule.key;
-              if (cause.origin.group_id.empty()) cause.origin.group_id = rule.group->id;
-              if (cause.origin.group_name.empty()) cause.origin.group_name = rule.group->name;
-              cause.provider = firewall.provider;
-            }
-            if (cause.nodes.empty() || cause.nodes.back() != node_name) cause.nodes.push_back(node_name);
-            PortSet& cause_ports = cause.ports[protocol];
-            for (const auto& range : rule.ports.ranges()) {
-              if (!cause_ports.contains(range)) cause_ports.add(range);
-            }
-            if (!cause.exposed.contains(rule.exposed)) cause.exposed = cause.exposed.unite(rule.exposed);
-            if (!light() && input_.verify_fixes) {
-              RuleExposure& kept = exposure_by_rule_[rule.key];
-              if (kept.by_node.empty()) {
-                kept.origin = cause.origin;
-                kept.provider = cause.provider;
-              }
-              // A node's rules are all seen before the next node's (firewalls_ is by node).
-              if (kept.by_node.empty() || kept.by_node.back().first != node_name) {
-                kept.by_node.emplace_back(node_name, AddressSet{});
-                exposing_rules_by_node_[node_name].push_back(&kept);
-              }
-              AddressSet& on_node = kept.by_node.back().second;
-              for (const auto& range : rule.ports.ranges())
-                kept.ports[protocol].add(range);
-              on_node = on_node.unite(rule.exposed);
-              if (!kept.exposed.contains(rule.exposed)) kept.exposed = kept.exposed.unite(rule.exposed);
-            }
-            if (who.empty()) continue;
-            if (cause.listeners.size() < kEvidenceBudget) {
-              cause.listeners.push_back({"socket", "node " + node_name + ": " + who, where});
-            } else {
-              ++cause.listeners_left_out;
-            }
-          }
+          for (const auto& rule : exposing->second)
+            addRule(rule, protocol, who, where, nullptr, nullptr, false);
         }
       }
     }

@@ -252,5 +252,71 @@ TEST(FixPropertyTest, EveryHuaweiPlanIsVerified) {
   checkEveryPlanIsVerified({"huaweicloud", EvaluationModel::FirstMatchByPriority, true, true});
 }
 
+// Under one layer of allow-only groups the audit finds a rule's exposure once per group (the same on every
+// node that holds it); under several layers it asks each node's firewall. With a second layer that admits
+// everything, what each node's firewall admits is the same, and so are the findings about the first layer's
+// groups: each path is the other's oracle.
+TEST(FixPropertyTest, ExposureFoundPerGroupIsWhatEachFirewallAdmits) {
+  const std::uint64_t seed =
+      envNumber("SGAUDIT_FIX_SEED",
+                static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const long cases = static_cast<long>(envNumber("SGAUDIT_FIX_CASES", 3000));
+  long exposures = 0;
+  long failures = 0;
+  for (long i = 0; i < cases; ++i) {
+    Generator generator(seed + static_cast<std::uint64_t>(i), {"aws", EvaluationModel::Union, false, false});
+    AuditInput one_layer = generator.generate();
+    one_layer.verify_fixes = false;
+    AuditInput two_layers = one_layer;
+    auto open = std::make_shared<SecurityGroup>();
+    open->id = "acl-open";
+    for (const char* cidr : {"0.0.0.0/0", "::/0"}) {
+      SecurityGroupRule rule;
+      rule.protocol = Protocol::any();
+      rule.ports = PortSet::all();
+      rule.source = *Cidr::parse(cidr);
+      rule.origin.group_id = open->id;
+      open->rules.push_back(rule);
+    }
+    two_layers.cloud.security_groups.push_back({"aws", EvaluationModel::Union, open, "vpc-1", "", {}});
+    for (auto& instance : two_layers.cloud.instances) {
+      instance.firewall_layers = {{"security groups", std::nullopt, instance.security_group_ids},
+                                  {"network ACL", std::nullopt, {open->id}}};
+    }
+    auto exposed = [&](const AuditResult& result) {
+      std::map<std::string, std::string> found;  // by fingerprint
+      for (const auto& finding : result.findings) {
+        if (finding.check_id != check::kSensitivePortExposed || finding.fingerprint.empty()) continue;
+        if (std::any_of(finding.narrow_plans.begin(), finding.narrow_plans.end(),
+                        [&](const NarrowRulePlan& plan) { return plan.group_id == open->id; }))
+          continue;
+        std::string nodes;
+        for (const auto& node : finding.nodes)
+          nodes += node + " ";
+        found[finding.fingerprint] =
+            finding.title + "\n" + finding.detail + "\n" + nodes + "\n" + plansOf(finding);
+      }
+      return found;
+    };
+    const auto per_group = exposed(runAudit(one_layer));
+    const auto per_firewall = exposed(runAudit(two_layers));
+    exposures += static_cast<long>(per_group.size());
+    if (per_group != per_firewall && ++failures <= 3) {
+      std::string left;
+      std::string right;
+      for (const auto& [key, text] : per_group)
+        left += text + "\n";
+      for (const auto& [key, text] : per_firewall)
+        right += text + "\n";
+      ADD_FAILURE() << "case " << i << " (SGAUDIT_FIX_SEED=" << seed + i << " SGAUDIT_FIX_CASES=1)\n"
+                    << describe(one_layer) << "per group:\n"
+                    << left << "per firewall:\n"
+                    << right;
+    }
+  }
+  EXPECT_EQ(failures, 0) << "over " << cases << " cases, seed " << seed;
+  EXPECT_GT(exposures, cases / 4) << "the generator should expose something in most cases";
+}
+
 }  // namespace
 }  // namespace sgaudit::core
