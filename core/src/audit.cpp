@@ -211,7 +211,7 @@ class Auditor {
           const std::string& proving)
       : input_(base.input_),
         groups_(base.groups_, changed),
-        compiler_(base.resolver_),
+        compiler_(base.resolver_, base.compiler_),
         model_(base.model_),
         base_(&base),
         scope_(&nodes),
@@ -732,7 +732,7 @@ class Auditor {
     PortVerdict verdict;
     const NodeFirewall* firewall = nullptr;  // null: nothing to ask
     Exposure exposure = Exposure::Blocked;
-    const CidrList* required_text = nullptr;
+    CidrList* required_text = nullptr;  // in the RequiredCache; written when first needed
   };
   // What a workload requires on nodes of one family set, with its text (which its cells share): by unit and
   // family key.
@@ -772,7 +772,8 @@ class Auditor {
         cached->second.first = firewall == firewalls_.end()
                                    ? requirement.addresses
                                    : requiredOn(requirement.addresses, firewall->second);
-        cached->second.second = cidrStrings(cached->second.first.toCidrs());
+        // A re-audit writes it only for the cells that are not open.
+        if (!light()) cached->second.second = cidrStrings(cached->second.first.toCidrs());
       }
       entry.required = &cached->second.first;
       entry.required_text = &cached->second.second;
@@ -793,6 +794,7 @@ class Auditor {
       entry.exposure = exposureOf(verdict.admitted, *entry.required);
       if (entry.exposure == Exposure::Open) return;
       if (light()) {
+        if (entry.required_text->empty()) *entry.required_text = cidrStrings(entry.required->toCidrs());
         entry.verdict.required = *entry.required_text;
         return;
       }
@@ -1524,6 +1526,7 @@ class Auditor {
   void addExposureElsewhere(std::map<std::string, ExposureCause>& causes,
                             const std::set<std::string>& unchanged) const {
     const std::unordered_set<std::string_view> scope(scope_->begin(), scope_->end());
+    const std::unordered_set<std::string_view> unchanged_ids(unchanged.begin(), unchanged.end());
     std::vector<const RuleExposure*> rules;
     for (const auto& node : *scope_) {
       const auto on = base_->exposing_rules_by_node_.find(node);
@@ -1533,7 +1536,7 @@ class Auditor {
     std::sort(rules.begin(), rules.end());
     rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
     for (const RuleExposure* exposure : rules) {
-      if (unchanged.count(exposure->origin.group_id) > 0) continue;
+      if (unchanged_ids.count(exposure->origin.group_id) > 0) continue;
       if (exposure->by_node.size() <= scope.size() &&
           std::all_of(exposure->by_node.begin(), exposure->by_node.end(),
                       [&](const auto& on_node) { return scope.count(on_node.first) > 0; }))

@@ -264,18 +264,30 @@ std::shared_ptr<const CompiledSecurityGroup> compileGroup(std::shared_ptr<const 
 
 using namespace engine;
 
+namespace {
+
+template <typename Slot>
+std::size_t slotOf(const std::vector<Slot>& slots, const SecurityGroup* key, EvaluationModel keyModel) {
+  const std::size_t mask = slots.size() - 1;
+  std::size_t i =
+      static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) >> 4) * 0x9e3779b97f4a7c15ull >> 20) ^
+      static_cast<std::size_t>(keyModel);
+  for (i &= mask; slots[i].group != nullptr; i = (i + 1) & mask) {
+    if (slots[i].group == key && slots[i].model == keyModel) break;
+  }
+  return i;
+}
+
+}  // namespace
+
+std::shared_ptr<const CompiledSecurityGroup> FirewallCompiler::findShared(const SecurityGroup* group,
+                                                                          EvaluationModel model) const {
+  if (shared_ == nullptr || shared_->cache_.empty()) return nullptr;
+  return shared_->cache_[slotOf(shared_->cache_, group, model)].compiled;
+}
+
 std::shared_ptr<const CompiledSecurityGroup>& FirewallCompiler::cached(const SecurityGroup* group,
                                                                        EvaluationModel model) {
-  auto slotOf = [](const std::vector<CacheSlot>& slots, const SecurityGroup* key, EvaluationModel keyModel) {
-    const std::size_t mask = slots.size() - 1;
-    std::size_t i =
-        static_cast<std::size_t>((reinterpret_cast<std::uintptr_t>(key) >> 4) * 0x9e3779b97f4a7c15ull >> 20) ^
-        static_cast<std::size_t>(keyModel);
-    for (i &= mask; slots[i].group != nullptr; i = (i + 1) & mask) {
-      if (slots[i].group == key && slots[i].model == keyModel) break;
-    }
-    return i;
-  };
   if ((cache_used_ + 1) * 2 > cache_.size()) {
     std::vector<CacheSlot> grown(std::max<std::size_t>(64, cache_.size() * 2));
     for (CacheSlot& slot : cache_) {
@@ -300,6 +312,7 @@ CompiledFirewall FirewallCompiler::compile(const Firewall& firewall) {
     compiled.groups.reserve(layer.groups.size());
     for (const auto& group : layer.groups) {
       auto& slot = cached(group.get(), layer.model);
+      if (!slot) slot = findShared(group.get(), layer.model);
       if (!slot) slot = compileGroup(group, layer.model, resolver_);
       compiled.groups.push_back(slot);
     }

@@ -145,10 +145,18 @@ class FirewallCompiler {
  public:
   // `resolver` must outlive the compiler.
   explicit FirewallCompiler(const SourceResolver& resolver) : resolver_(resolver) {}
+  // One that first takes what `shared` (compiled with the same resolver, and no longer compiling: it is only
+  // read) has compiled: a re-audit with a few groups changed compiles only those.
+  FirewallCompiler(const SourceResolver& resolver, const FirewallCompiler& shared)
+      : resolver_(resolver), shared_(&shared) {}
 
   CompiledFirewall compile(const Firewall& firewall);
 
  private:
+  // What `shared` compiled of (group, model), or null.
+  std::shared_ptr<const CompiledSecurityGroup> findShared(const SecurityGroup* group,
+                                                          EvaluationModel model) const;
+
   struct CacheSlot {
     const SecurityGroup* group = nullptr;  // null: empty
     EvaluationModel model = EvaluationModel::Union;
@@ -159,6 +167,7 @@ class FirewallCompiler {
   std::shared_ptr<const CompiledSecurityGroup>& cached(const SecurityGroup* group, EvaluationModel model);
 
   const SourceResolver& resolver_;
+  const FirewallCompiler* shared_ = nullptr;
   std::vector<CacheSlot> cache_;
   std::size_t cache_used_ = 0;
 };
