@@ -208,13 +208,67 @@
     finding.appendChild(body);
   }
 
+  // A large matrix's group, built the first time it is opened from the matrix data island (the same markup
+  // as the template writes for a small one).
+  var matrix = null;
+  function buildMatrix(group) {
+    var holder = group.querySelector(':scope > div[data-matrix-group]');
+    if (!holder || holder.sgauditBuilt) return;
+    holder.sgauditBuilt = true;
+    if (!matrix) {
+      var source = document.getElementById('matrix-data');
+      if (!source) return;
+      matrix = JSON.parse(source.textContent);
+    }
+    var M = matrix.s;
+    var rows = matrix.g[Number(holder.getAttribute('data-matrix-group'))] || [];
+    var table = el('table', 'matrix');
+    var head = add(add(table, el('thead')), el('tr'));
+    add(head, el('th', '', 'Node')).scope = 'col';
+    matrix.c.forEach(function (label) { add(head, el('th', '', M[label])).scope = 'col'; });
+    var body = add(table, el('tbody'));
+    rows.forEach(function (row) {
+      var tr = add(body, el('tr'));
+      var single = row[1] === 1;
+      var th = add(tr, el('th'));
+      th.scope = 'row';
+      if (single) {
+        th.className = 'node';
+        th.textContent = M[row[0]];
+      } else {
+        th.className = 'node nodes';
+        var list = add(th, el('details', 'node-list'));
+        add(list, el('summary', '', row[1] + ' nodes'));
+        list.appendChild(document.createTextNode(M[row[2]]));
+      }
+      row[3].forEach(function (c) {
+        if (c === 0) { add(tr, el('td', 'cell st-none')); return; }
+        var td = add(tr, el('td', 'cell ' + M[c[0]]));
+        if (single) td.setAttribute('data-node', M[row[0]]);
+        else td.setAttribute('data-nodes', String(row[1]));
+        td.setAttribute('data-port', M[c[1]]);
+        td.setAttribute('data-internet', M[c[2]]);
+        td.title = M[c[3]];
+        for (var v = 0; v < c[5].length; v += 3) {
+          var verdict = add(td, el('span', 'verdict', M[c[5][v]]));
+          if (c[5][v + 2]) { space(verdict); add(verdict, el('span', 'badge suppressed', 'suppressed')); }
+          if (c[5][v + 1] >= 0) add(td, el('span', 'sub', M[c[5][v + 1]]));
+        }
+        if (c[4]) add(td, el('span', 'badge conflict', 'conflict'));
+      });
+    });
+    add(holder, table);
+  }
+
   // 'toggle' does not bubble, so it is caught on the way down.
   document.addEventListener('toggle', function (event) {
     var target = event.target;
     if (!target.open || !target.classList) return;
     if (target.classList.contains('finding')) fill(target);
+    else if (target.classList.contains('matrix-group')) buildMatrix(target);
     else build(target);
   }, true);
+  Array.prototype.forEach.call(document.querySelectorAll('details.matrix-group[open]'), buildMatrix);
   containers.forEach(function (range) { if (range.open) build(range); });
 
   // A link to a finding (#f-...) opens the groups around it and the finding itself.

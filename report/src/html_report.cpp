@@ -171,10 +171,28 @@ using Column = std::pair<core::PortProtocol, int>;
 
 // One row of the matrix: a node, or several nodes whose cells all read the same (a node pool behind one
 // security group), so that a fleet of 5,000 nodes reads as a few dozen rows.
+void appendJsonString(std::string& out, std::string_view text);
+
+struct VerdictLook {
+  std::string text;
+  std::string sub;
+  bool suppressed = false;
+};
+
+// A cell as the page shows it; `port` empty: no host port there.
+struct CellOut {
+  std::string css;
+  std::string port;
+  std::string internet;
+  std::string tooltip;
+  std::vector<VerdictLook> verdicts;
+  bool conflict = false;
+};
+
 struct MatrixRow {
   std::vector<std::string> nodes;
   std::vector<std::vector<std::string>> tooltips;  // per column, the distinct lines over the row's nodes
-  Data cells = list();
+  std::vector<CellOut> cells;
   std::string signature;
   int worst = 0;
   bool conflict = false;
@@ -236,65 +254,177 @@ std::vector<MatrixRow> mergeRows(const CellsByNode& by_node, const std::vector<C
   return rows;
 }
 
-// Each row's cells as the template shows them (from its first node: the others read the same), with the
-// row's worst status and whether it has a conflict.
+// Each row's cells as the page shows them (from its first node: the others read the same), with the row's
+// worst status and whether it has a conflict.
 void fillCells(std::vector<MatrixRow>& rows, const CellsByNode& by_node, const std::vector<Column>& columns) {
   for (MatrixRow& row : rows) {
     const auto& by_column = by_node.at(row.nodes.front());
-    const bool single = row.nodes.size() == 1;
     for (std::size_t c = 0; c < columns.size(); ++c) {
       const auto& column = columns[c];
-      Data cell;
+      CellOut& cell = row.cells.emplace_back();
       const auto found = by_column.find(column);
       if (found == by_column.end()) {
-        cell["class"] = Data("st-none");
-        cell["port"] = Data(false);
-        cell["verdicts"] = Data(list());
-        cell["conflict"] = Data(false);
-        row.cells.push_back(cell);
+        cell.css = "st-none";
         continue;
       }
-      Data verdicts = list();
       int worst = 0;
-      bool conflict = false;
-      std::string internet;
       for (const MatrixCell* item : found->second) {
         const CellLook look = lookOf(*item);
         worst = std::max(worst, look.rank);
-        conflict = conflict || item->conflict;
-        Data verdict;
-        verdict["text"] = Data(look.text);
-        verdict["sub"] = Data(optional(look.sub));
-        verdict["suppressed"] = Data(item->suppressed);
-        verdicts.push_back(verdict);
-        if (internet.empty() || item->internet == InternetReach::Blocked) internet = toString(item->internet);
+        cell.conflict = cell.conflict || item->conflict;
+        cell.verdicts.push_back({look.text, look.sub, item->suppressed});
+        if (cell.internet.empty() || item->internet == InternetReach::Blocked)
+          cell.internet = toString(item->internet);
       }
-      std::string tooltip;
       const auto& lines = row.tooltips[c];
       for (std::size_t i = 0; i < lines.size() && i < kTooltipLines; ++i)
-        tooltip += (i == 0 ? "" : "\n") + lines[i];
-      if (lines.size() > kTooltipLines) tooltip += "\nand more";
+        cell.tooltip += (i == 0 ? "" : "\n") + lines[i];
+      if (lines.size() > kTooltipLines) cell.tooltip += "\nand more";
       row.worst = std::max(row.worst, worst);
-      row.conflict = row.conflict || conflict;
-      cell["class"] = Data(std::string(classOf(worst)) + (conflict ? " has-conflict" : ""));
-      cell["node"] = single ? Data(row.nodes.front()) : Data(false);
-      cell["nodes"] = single ? Data(false) : Data(std::to_string(row.nodes.size()));
-      cell["port"] = Data(portLabel(column.second, column.first));
-      cell["internet"] = Data(internet);
-      cell["tooltip"] = Data(tooltip);
-      cell["verdicts"] = std::move(verdicts);
-      cell["conflict"] = Data(conflict);
-      row.cells.push_back(cell);
+      row.conflict = row.conflict || cell.conflict;
+      cell.css = std::string(classOf(worst)) + (cell.conflict ? " has-conflict" : "");
+      cell.port = portLabel(column.second, column.first);
     }
   }
 }
 
-// The rows in groups of kNodesPerGroup, each group a collapsible table (open when there is only one).
-std::string renderGroups(std::vector<MatrixRow>& rows, const Data& column_labels) {
+// The names of a row of several nodes, as its heading lists them.
+std::string rowNames(const MatrixRow& row) {
+  std::string names;
+  for (std::size_t i = 0; i < row.nodes.size() && i < kNodesNamed; ++i)
+    names += (i == 0 ? "" : ", ") + row.nodes[i];
+  if (row.nodes.size() > kNodesNamed)
+    names += " and " + std::to_string(row.nodes.size() - kNodesNamed) + " more";
+  return names;
+}
+
+Data rowData(const MatrixRow& row) {
+  const bool single = row.nodes.size() == 1;
+  Data row_data;
+  if (single) {
+    row_data["node"] = Data(row.nodes.front());
+    row_data["merged"] = Data(false);
+  } else {
+    Data merged;
+    merged["count"] = Data(std::to_string(row.nodes.size()));
+    merged["names"] = Data(rowNames(row));
+    row_data["node"] = Data(false);
+    row_data["merged"] = std::move(merged);
+  }
+  Data cells = list();
+  for (const CellOut& out : row.cells) {
+    Data cell;
+    cell["class"] = Data(out.css);
+    cell["conflict"] = Data(out.conflict);
+    Data verdicts = list();
+    for (const auto& look : out.verdicts) {
+      Data verdict;
+      verdict["text"] = Data(look.text);
+      verdict["sub"] = Data(optional(look.sub));
+      verdict["suppressed"] = Data(look.suppressed);
+      verdicts.push_back(verdict);
+    }
+    cell["verdicts"] = std::move(verdicts);
+    if (out.port.empty()) {
+      cell["port"] = Data(false);
+    } else {
+      cell["node"] = single ? Data(row.nodes.front()) : Data(false);
+      cell["nodes"] = single ? Data(false) : Data(std::to_string(row.nodes.size()));
+      cell["port"] = Data(out.port);
+      cell["internet"] = Data(out.internet);
+      cell["tooltip"] = Data(out.tooltip);
+    }
+    cells.push_back(cell);
+  }
+  row_data["cells"] = std::move(cells);
+  return row_data;
+}
+
+// The rows of a large matrix's groups for the page's script, which builds a group's table (text only, never
+// markup) when it is opened: tens of thousands of cells are a few hundred thousand DOM nodes, which a browser
+// takes seconds to parse. Strings are written once:
+//   {"s": [strings], "c": [column labels as string indices],
+//    "g": [per group: [per row: [node or -1, count of nodes (1: one), names of several or -1,
+//          [per cell: 0 (no host port) or [class, port, internet, tooltip, conflict 0/1,
+//                                           [text, sub or -1, suppressed 0/1, ...]]]]]]}
+class MatrixIsland {
+ public:
+  explicit MatrixIsland(const std::vector<std::string>& columns) {
+    out_ = ",\"c\":[";
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      out_ += (c == 0 ? "" : ",") + std::to_string(string(columns[c]));
+    out_ += "],\"g\":[";
+  }
+
+  void group(const std::vector<MatrixRow>& rows, std::size_t start, std::size_t end) {
+    out_ += groups_++ == 0 ? "[" : ",[";
+    for (std::size_t r = start; r < end; ++r) {
+      const MatrixRow& row = rows[r];
+      const bool single = row.nodes.size() == 1;
+      out_ += r == start ? "[" : ",[";
+      out_ += single ? std::to_string(string(row.nodes.front())) : "-1";
+      out_ += "," + std::to_string(row.nodes.size()) + ",";
+      out_ += single ? "-1" : std::to_string(string(rowNames(row)));
+      out_ += ",[";
+      for (std::size_t c = 0; c < row.cells.size(); ++c) {
+        const CellOut& cell = row.cells[c];
+        if (c > 0) out_ += ',';
+        if (cell.port.empty()) {
+          out_ += '0';
+          continue;
+        }
+        out_ += "[" + std::to_string(string(cell.css)) + "," + std::to_string(string(cell.port)) + "," +
+                std::to_string(string(cell.internet)) + "," + std::to_string(string(cell.tooltip)) + "," +
+                (cell.conflict ? "1" : "0") + ",[";
+        for (std::size_t v = 0; v < cell.verdicts.size(); ++v) {
+          const auto& look = cell.verdicts[v];
+          out_ += (v == 0 ? "" : ",") + std::to_string(string(look.text)) + "," +
+                  (look.sub.empty() ? std::string("-1") : std::to_string(string(look.sub))) + "," +
+                  (look.suppressed ? "1" : "0");
+        }
+        out_ += "]]";
+      }
+      out_ += "]]";
+    }
+    out_ += "]";
+  }
+
+  std::string html() const {
+    return "<script type=\"application/json\" id=\"matrix-data\">{\"s\":[" + strings_ + "]" + out_ +
+           "]}</script>\n";
+  }
+
+ private:
+  std::size_t string(const std::string& text) {
+    const auto [it, added] = index_.try_emplace(text, index_.size());
+    if (added) {
+      if (it->second > 0) strings_ += ',';
+      appendJsonString(strings_, text);
+    }
+    return it->second;
+  }
+
+  std::unordered_map<std::string, std::size_t> index_;
+  std::string strings_;
+  std::string out_;
+  std::size_t groups_ = 0;
+};
+
+// The rows in groups of kNodesPerGroup, each group a collapsible table (open when there is only one). Above
+// `inline_rows` rows, the groups' tables are built by the page's script from a data island when opened.
+std::string renderGroups(std::vector<MatrixRow>& rows, const std::vector<std::string>& columns,
+                         std::size_t inline_rows) {
   Template tmpl = compile("matrix.html.mustache");
   std::string out;
   const bool open = rows.size() <= kNodesPerGroup;
-  for (std::size_t start = 0; start < rows.size(); start += kNodesPerGroup) {
+  const bool lazy = rows.size() > inline_rows;
+  Data column_labels = list();
+  for (const auto& label : columns)
+    column_labels.push_back(Data(label));
+  std::optional<MatrixIsland> island;
+  if (lazy) island.emplace(columns);
+  std::size_t index = 0;
+  for (std::size_t start = 0; start < rows.size(); start += kNodesPerGroup, ++index) {
     const std::size_t end = std::min(rows.size(), start + kNodesPerGroup);
     Data group;
     Data row_list = list();
@@ -304,32 +434,18 @@ std::string renderGroups(std::vector<MatrixRow>& rows, const Data& column_labels
     std::string first = rows[start].nodes.front();
     std::string last = first;
     for (std::size_t r = start; r < end; ++r) {
-      MatrixRow& row = rows[r];
+      const MatrixRow& row = rows[r];
       nodes += row.nodes.size();
       if (row.worst >= 2) problems += row.nodes.size();
       if (row.conflict) conflicts += row.nodes.size();
       first = std::min(first, row.nodes.front());
       last = std::max(last, row.nodes.back());
-      Data row_data;
-      if (row.nodes.size() == 1) {
-        row_data["node"] = Data(row.nodes.front());
-        row_data["merged"] = Data(false);
-      } else {
-        Data merged;
-        merged["count"] = Data(std::to_string(row.nodes.size()));
-        std::string names;
-        for (std::size_t i = 0; i < row.nodes.size() && i < kNodesNamed; ++i)
-          names += (i == 0 ? "" : ", ") + row.nodes[i];
-        if (row.nodes.size() > kNodesNamed)
-          names += " and " + std::to_string(row.nodes.size() - kNodesNamed) + " more";
-        merged["names"] = Data(names);
-        row_data["node"] = Data(false);
-        row_data["merged"] = std::move(merged);
-      }
-      row_data["cells"] = std::move(row.cells);
-      row_list.push_back(row_data);
+      if (!lazy) row_list.push_back(rowData(row));
     }
+    if (lazy) island->group(rows, start, end);
     group["open"] = Data(open);
+    group["lazy"] = lazy ? Data(std::to_string(index)) : Data(false);
+    group["table"] = Data(!lazy);
     group["first"] = Data(first);
     group["last"] = last == first ? Data(false) : Data(last);
     group["count"] = Data(std::to_string(nodes));
@@ -340,10 +456,11 @@ std::string renderGroups(std::vector<MatrixRow>& rows, const Data& column_labels
     group["rows_list"] = std::move(row_list);
     renderInto(tmpl, group, out);
   }
+  if (island) out += island->html();
   return out;
 }
 
-std::string renderMatrix(const ReportView& view) {
+std::string renderMatrix(const ReportView& view, const detail::HtmlOptions& options) {
   std::set<Column> column_set;
   CellsByNode by_node;
   for (const auto& cell : view.matrix) {
@@ -353,13 +470,13 @@ std::string renderMatrix(const ReportView& view) {
   }
   if (by_node.empty()) return {};
   const std::vector<Column> columns(column_set.begin(), column_set.end());
-  Data column_labels = list();
+  std::vector<std::string> column_labels;
   for (const auto& [protocol, port] : columns)
     column_labels.push_back(portLabel(port, protocol));
 
   std::vector<MatrixRow> rows = mergeRows(by_node, columns);
   fillCells(rows, by_node, columns);
-  return renderGroups(rows, column_labels);
+  return renderGroups(rows, column_labels, options.inline_matrix_rows_up_to);
 }
 
 // ---- findings ----
@@ -959,7 +1076,7 @@ std::string detail::renderHtml(const ReportView& view, const HtmlOptions& option
   if (matrix_at == std::string::npos || findings_at == std::string::npos || details_at == std::string::npos ||
       findings_at < matrix_at || details_at < findings_at)
     throw std::logic_error("report.html.mustache lost its matrix, findings or details marker");
-  const std::string matrix = renderMatrix(view);
+  const std::string matrix = renderMatrix(view, options);
   const FindingsHtml findings = renderFindings(view, options);
   std::string out;
   out.reserve(page.size() + findings.list.size() + findings.details.size() + matrix.size());

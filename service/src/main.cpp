@@ -23,8 +23,8 @@
 // touches a gigabyte of fresh memory, and on a virtual machine each 4 KiB page fault is costly: with 2 MiB
 // pages the AWS stress fleet's audit took a third less wall time and a quarter of the system time
 // (bench/fleet/run.sh). The kernel's default ("madvise") gives huge pages only to memory that asks.
-// Memory an audit frees is handed back lazily (MADV_FREE, "muzzy") for 30 s before it is unmapped, so that the
-// next step reusing it does not fault it in again: 4-5% off every fleet's wall time at the same peak (the
+// Memory an audit frees is handed back lazily (MADV_FREE, "muzzy") for 30 s before it is unmapped, so that
+// the next step reusing it does not fault it in again: 4-5% off every fleet's wall time at the same peak (the
 // kernel reclaims lazily freed pages as soon as it needs them).
 extern "C" {
 // NOLINTNEXTLINE: the name and type are jemalloc's.

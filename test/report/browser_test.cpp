@@ -197,6 +197,55 @@ TEST_F(BrowserTest, HostileReportRunsNoScript) {
   EXPECT_EQ(pages[1].at("script_elements"), 2);  // the page's script and the data island, which never runs
 }
 
+// Test that a large matrix (its groups built by the page's script from a data island when opened) reads
+// exactly as the tables the template writes inline: the same groups, and in each the same rows, cells,
+// classes, data attributes, tooltips, verdicts and badges; that no table is there before a group is opened;
+// and that a small matrix stays inline, readable without the script.
+TEST_F(BrowserTest, LargeMatrixIsBuiltAsTheTemplateWritesIt) {
+  json audit = synthetic::audit(300, 40);
+  // Nodes that read differently (a port of their own each), so that there are several collapsed groups.
+  for (std::size_t i = 3; i < audit["matrix"].size(); i += 4)
+    audit["matrix"][i]["port"] = 9000 + static_cast<int>(i / 4 % 150);
+  audit["matrix"][0]["status"] = "blocked";
+  auto built = reportViewFromJson(audit, {"fleet", "2026-11-25T10:00:00Z", nullptr, {}});
+  ASSERT_TRUE(built) << built.error().message;
+  detail::HtmlOptions lazy;
+  lazy.inline_matrix_rows_up_to = 0;
+  const std::vector<json> pages =
+      inBrowser({{"matrix-inline", renderHtml(*built)}, {"matrix-lazy", detail::renderHtml(*built, lazy)}},
+                "browser_matrix_check.cjs");
+  ASSERT_EQ(pages.size(), 2U);
+  const json& inline_page = pages[0];
+  const json& lazy_page = pages[1];
+  for (const json& page : pages) {
+    ASSERT_FALSE(page.empty());
+    EXPECT_TRUE(page.at("script_ran"));
+    EXPECT_THAT(page.at("page_errors"), IsEmpty());
+    EXPECT_THAT(page.at("csp_violations"), IsEmpty());
+  }
+  EXPECT_GE(inline_page.at("groups").get<int>(), 2);
+  EXPECT_EQ(inline_page.at("groups_open"), 0);
+  EXPECT_FALSE(inline_page.at("data_island"));
+  EXPECT_EQ(inline_page.at("tables_before"), inline_page.at("groups"));
+  EXPECT_TRUE(lazy_page.at("data_island"));
+  EXPECT_EQ(lazy_page.at("tables_before"), 0);
+  ASSERT_EQ(lazy_page.at("tables").size(), inline_page.at("tables").size());
+  for (std::size_t g = 0; g < inline_page.at("tables").size(); ++g) {
+    const json& expected = inline_page.at("tables")[g];
+    ASSERT_TRUE(expected.is_string());
+    EXPECT_THAT(expected.get<std::string>(), HasSubstr("data-port=\"9"));
+    const std::string want = expected.get<std::string>();
+    const std::string got =
+        lazy_page.at("tables")[g].is_string() ? lazy_page.at("tables")[g].get<std::string>() : "";
+    std::size_t at = 0;
+    while (at < want.size() && at < got.size() && want[at] == got[at])
+      ++at;
+    const std::size_t from = at < 200 ? 0 : at - 200;
+    EXPECT_EQ(got, want) << "group " << g << " differs at " << at << ": inline \"" << want.substr(from, 400)
+                         << "\", built \"" << got.substr(from, 400) << "\"";
+  }
+}
+
 // Test that a report of 500 nodes and 5,000 findings stays usable: it opens with every check group
 // collapsed and no finding built, the matrix merges nodes that read the same, the filters count all 5,000
 // findings, opening a group builds its first 250, a filter hides the built ones that do not match,
