@@ -1305,12 +1305,12 @@ class Auditor {
     for (const auto& rule : entry.group->rules) {
       if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
       if (!rule.protocol.isAny() && rule.protocol != protocol) continue;
-      PortSet hit = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
-      if (hit.empty()) continue;
+      // Looked at before anything is built: most rules of a group miss the ports or the addresses.
+      if (rule.protocol.hasKey() && !rule.ports.intersects(ports)) continue;
       const AddressSet* source = resolver.find(rule.source, scratch);
-      if (source == nullptr) continue;
+      if (source == nullptr || !source->intersects(exposed)) continue;
+      PortSet hit = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
       AddressSet admitted = source->intersect(exposed);
-      if (admitted.empty()) continue;
       found.push_back({&rule, entry.group.get(),
                        rule.origin.key.empty() ? GroupIndex::ruleKey(rule, entry.group->id) : rule.origin.key,
                        std::move(hit), std::move(admitted)});
