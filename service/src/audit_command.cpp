@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <tuple>
 
@@ -199,9 +202,33 @@ bool writeAuditJson(std::ostream& out, const core::AuditResult& result, const js
       continue;
     }
     out << '[';
-    for (std::size_t i = 0; i < result.findings.size(); ++i)
-      out << (i == 0 ? "" : ",")
-          << json(result.findings[i]).dump(-1, ' ', false, json::error_handler_t::replace);
+    // In blocks, two turned into text side by side (the audit's threads are done) while the one before
+    // them is written: on a fleet, writing was a single core's second.
+    const auto& findings = result.findings;
+    constexpr std::size_t kBlock = 256;
+    auto text = [&findings](std::size_t begin) {
+      std::string block;
+      for (std::size_t i = begin; i < std::min(findings.size(), begin + kBlock); ++i) {
+        if (i > 0) block += ',';
+        block += json(findings[i]).dump(-1, ' ', false, json::error_handler_t::replace);
+      }
+      return block;
+    };
+    std::deque<std::future<std::string>> pending;
+    std::size_t next = 0;
+    auto launch = [&] {
+      if (next >= findings.size()) return;
+      pending.push_back(std::async(std::launch::async, text, next));
+      next += kBlock;
+    };
+    launch();
+    launch();
+    while (!pending.empty()) {
+      const std::string block = pending.front().get();
+      pending.pop_front();
+      launch();
+      out << block;
+    }
     out << ']';
   }
   out << "}\n";
