@@ -1,9 +1,12 @@
 #include "sgaudit/cloud/inputs/loader.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -524,10 +527,84 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
   }
   if (ec) errors.push_back(InputError{path.string(), "", "cannot list: " + ec.message()});
   std::sort(files.begin(), files.end());
-  for (const auto& file : files) {
-    const std::string name =
-        std::filesystem::absolute(file).lexically_normal().lexically_relative(root).string();
-    if (auto error = readFile(file, name, true)) errors.push_back(*error);
+  // Files are read two at a time, largest first, each by a loader of its own given what is left of the
+  // budget, and kept in name order: a fleet's cloud JSON and its pods take a second or more each. A file that
+  // fails, or whose objects would pass the budget with those kept before it, is read again here, in order,
+  // so that what is kept and every error are as a reading in order gives them.
+  struct Alone {
+    Inventory inventory;
+    std::size_t objects = 0;
+    bool failed = false;
+  };
+  auto nameOf = [&root](const std::filesystem::path& file) {
+    return std::filesystem::absolute(file).lexically_normal().lexically_relative(root).string();
+  };
+  const std::size_t budget_left = object_budget_ > objects_read_ ? object_budget_ - objects_read_ : 0;
+  std::vector<std::size_t> by_size(files.size());
+  std::vector<std::uintmax_t> sizes(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    by_size[i] = i;
+    std::error_code size_ec;
+    sizes[i] = std::filesystem::file_size(files[i], size_ec);
+    if (size_ec) sizes[i] = 0;
+  }
+  std::stable_sort(by_size.begin(), by_size.end(),
+                   [&](std::size_t a, std::size_t b) { return sizes[a] > sizes[b]; });
+  std::vector<std::optional<Alone>> done(files.size());
+  std::mutex mutex;
+  std::condition_variable ready;
+  std::size_t taken = 0;
+  auto work = [&] {
+    for (;;) {
+      std::size_t index = 0;
+      {
+        const std::lock_guard lock(mutex);
+        if (taken == by_size.size()) return;
+        index = by_size[taken++];
+      }
+      InputLoader alone;
+      alone.object_budget_ = budget_left;
+      alone.max_document_bytes_ = max_document_bytes_;
+      Alone out;
+      out.failed = alone.readFile(files[index], nameOf(files[index]), true).has_value();
+      out.objects = alone.objects_read_;
+      out.inventory = std::move(alone.inventory_);
+      {
+        const std::lock_guard lock(mutex);
+        done[index] = std::move(out);
+      }
+      ready.notify_all();
+    }
+  };
+  std::vector<std::jthread> workers;  // joined however this returns
+  for (std::size_t t = 0; t < std::min<std::size_t>(2, files.size()); ++t)
+    workers.emplace_back(work);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::filesystem::path& file = files[i];
+    Alone alone;
+    {
+      std::unique_lock lock(mutex);
+      ready.wait(lock, [&] { return done[i].has_value(); });
+      alone = std::move(*done[i]);
+      done[i].reset();
+    }
+    if (alone.failed || objects_read_ + alone.objects > object_budget_) {
+      if (auto error = readFile(file, nameOf(file), true)) errors.push_back(*error);
+      continue;
+    }
+    objects_read_ += alone.objects;
+    Inventory& from = alone.inventory;
+    append(inventory_.cluster.nodes, std::move(from.cluster.nodes));
+    append(inventory_.cluster.pods, std::move(from.cluster.pods));
+    append(inventory_.cluster.workloads, std::move(from.cluster.workloads));
+    append(inventory_.cluster.node_sockets, std::move(from.cluster.node_sockets));
+    append(inventory_.cluster.container_logs, std::move(from.cluster.container_logs));
+    append(inventory_.cluster.services, std::move(from.cluster.services));
+    append(inventory_.cluster.config_maps, std::move(from.cluster.config_maps));
+    mergeCloud(inventory_.cloud, std::move(from.cloud));
+    append(inventory_.inputs, std::move(from.inputs));
+    append(inventory_.warnings, std::move(from.warnings));
+    append(inventory_.skipped, std::move(from.skipped));
   }
   return errors;
 }

@@ -3,9 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
 
 #include "cloud/fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace sgaudit::cloud::inputs {
 namespace {
@@ -85,6 +87,62 @@ TEST(InputLoaderTest, ObjectBudgetSpansTheInputs) {
   EXPECT_THAT(refused->toString(), HasSubstr("more than 5 objects (the object budget, --max-objects)"));
   EXPECT_EQ(loader.inventory().cluster.nodes.size(), 3u);
   EXPECT_EQ(loader.objectsRead(), 3u);
+}
+
+// Test that a folder's files, read side by side (largest first), are kept as reading them one by one in name
+// order keeps them: the same objects in the same order, the same inputs, warnings and skipped files, the same
+// errors; and that the budget is spent in name order, a file that would pass it with those before it
+// refused whole whatever file finished reading first.
+TEST(InputLoaderTest, FolderReadSideBySideKeepsNameOrder) {
+  auto nodes = [](const std::string& prefix, int count) {
+    std::string text = R"({"apiVersion":"v1","kind":"NodeList","items":[)";
+    for (int i = 0; i < count; ++i)
+      text +=
+          std::string(i == 0 ? "" : ",") + R"({"metadata":{"name":")" + prefix + std::to_string(i) + R"("}})";
+    return text + "]}";
+  };
+  const test::TempDir dir;
+  const std::map<std::string, std::string> files = {
+      {"a-small.json", nodes("a", 2)},
+      {"b-large.json", nodes("b", 40)},
+      {"c-broken.json", R"({"apiVersion":"v1","kind":"NodeList","items":[{"metadata":{"name":1}}]})"},
+      {"d-other.json", R"({"status":"ok"})"},
+      {"e-medium.json", nodes("e", 9)},
+      {"f-last.json", nodes("f", 3)}};
+  for (const auto& [name, text] : files)
+    std::ofstream(dir.path() / name) << text;
+  for (const std::size_t budget : {1000U, 45U, 50U, 10U}) {
+    InputLoader in_order;
+    in_order.setObjectBudget(budget);
+    std::vector<std::string> errors_in_order;
+    for (const auto& [name, text] : files) {
+      // As addPath names and walks them: relative to the folder's parent, not inputs skipped.
+      const std::string shown = dir.path().filename().string() + "/" + name;
+      if (const auto error = in_order.addFile(dir.path() / name, shown)) {
+        if (error->message.starts_with("not a known input")) continue;
+        errors_in_order.push_back(error->toString());
+      }
+    }
+    InputLoader folder;
+    folder.setObjectBudget(budget);
+    std::vector<std::string> errors;
+    for (const auto& error : folder.addPath(dir.path()))
+      errors.push_back(error.toString());
+    EXPECT_EQ(errors, errors_in_order) << "budget " << budget;
+    std::vector<std::string> names_in_order;
+    std::vector<std::string> names;
+    for (const auto& node : in_order.inventory().cluster.nodes)
+      names_in_order.push_back(node.name);
+    for (const auto& node : folder.inventory().cluster.nodes)
+      names.push_back(node.name);
+    EXPECT_EQ(names, names_in_order) << "budget " << budget;
+    EXPECT_EQ(folder.objectsRead(), in_order.objectsRead()) << "budget " << budget;
+    ASSERT_EQ(folder.inventory().inputs.size(), in_order.inventory().inputs.size()) << "budget " << budget;
+    for (std::size_t i = 0; i < folder.inventory().inputs.size(); ++i)
+      EXPECT_EQ(folder.inventory().inputs[i].name, in_order.inventory().inputs[i].name);
+    ASSERT_EQ(folder.inventory().skipped.size(), 1U);
+    EXPECT_THAT(folder.inventory().skipped[0].name, HasSubstr("d-other.json"));
+  }
 }
 
 TEST(InputLoaderTest, UnknownInputsSaySo) {
