@@ -5,7 +5,7 @@
 // Environment: SGAUDIT_CHROMIUM (default /usr/bin/chromium).
 "use strict";
 const path = require("path");
-const { guardedPage, launchChromium } = require("./browser_page.cjs");
+const { checkEach, guardedPage } = require("./browser_page.cjs");
 
 const [npmDir, ...pages] = process.argv.slice(2);
 const { chromium } = require(path.join(npmDir, "node_modules", "playwright-core"));
@@ -122,19 +122,4 @@ async function check(browser, reportPath, screenshotPath) {
   return facts;
 }
 
-async function main() {
-  // launch() gives the browser a fresh temporary profile (--user-data-dir) and removes it on close.
-  const browser = await launchChromium(chromium);
-  const all = [];
-  try {
-    for (let i = 0; i + 1 < pages.length; i += 2) all.push(await check(browser, pages[i], pages[i + 1]));
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(all.length === 1 ? all[0] : all) + "\n");
-}
-
-main().catch((error) => {
-  process.stderr.write(String(error && error.stack ? error.stack : error) + "\n");
-  process.exit(1);
-});
+checkEach(chromium, pages, check);

@@ -6,7 +6,7 @@
 //   node browser_matrix_check.cjs NPM_DIR REPORT.html SCREENSHOT.png [REPORT.html SCREENSHOT.png ...]
 "use strict";
 const path = require("path");
-const { guardedPage, launchChromium } = require("./browser_page.cjs");
+const { checkEach, guardedPage } = require("./browser_page.cjs");
 
 const [npmDir, ...pages] = process.argv.slice(2);
 const { chromium } = require(path.join(npmDir, "node_modules", "playwright-core"));
@@ -34,18 +34,4 @@ async function check(browser, reportPath, screenshotPath) {
   return facts;
 }
 
-async function main() {
-  const browser = await launchChromium(chromium);
-  const all = [];
-  try {
-    for (let i = 0; i + 1 < pages.length; i += 2) all.push(await check(browser, pages[i], pages[i + 1]));
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(all) + "\n");
-}
-
-main().catch((error) => {
-  process.stderr.write(String(error && error.stack ? error.stack : error) + "\n");
-  process.exit(1);
-});
+checkEach(chromium, pages, check);

@@ -34,4 +34,24 @@ function launchChromium(chromium) {
   });
 }
 
-module.exports = { guardedPage, launchChromium };
+// Runs check(browser, report, screenshot) on each (report, screenshot) pair of `pages` in one browser, and
+// prints their facts as JSON: the one object for one pair, else an array. Exits 1 on an error.
+function checkEach(chromium, pages, check) {
+  const run = async () => {
+    // launch() gives the browser a fresh temporary profile (--user-data-dir) and removes it on close.
+    const browser = await launchChromium(chromium);
+    const all = [];
+    try {
+      for (let i = 0; i + 1 < pages.length; i += 2) all.push(await check(browser, pages[i], pages[i + 1]));
+    } finally {
+      await browser.close();
+    }
+    process.stdout.write(JSON.stringify(all.length === 1 ? all[0] : all) + "\n");
+  };
+  run().catch((error) => {
+    process.stderr.write(String(error && error.stack ? error.stack : error) + "\n");
+    process.exit(1);
+  });
+}
+
+module.exports = { checkEach, guardedPage, launchChromium };
