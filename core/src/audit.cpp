@@ -1358,7 +1358,10 @@ class Auditor {
       }
       if (!skip_unchanged) unchanged_groups.clear();
     }
-    for (const auto& [node_name, firewall] : firewalls_) {
+    for (const auto& [node_key, node_firewall] : firewalls_) {
+      // Named plainly: the lambdas below capture them (clang before 16 cannot capture a structured binding).
+      const std::string& node_name = node_key;
+      const NodeFirewall& firewall = node_firewall;
       const bool changed_only = skip_unchanged && firewall.union_only;
       const auto& sockets_by_node = base_ != nullptr ? base_->sockets_by_node_ : sockets_by_node_;
       const auto sockets_found = sockets_by_node.find(node_name);
