@@ -449,6 +449,32 @@ TEST(RenderersTest, HtmlDataIslandEscapesHostileValues) {
   }
 }
 
+// Test that a matrix over its inline bound carries no table cells: its groups name their data in the matrix
+// island (strings escaped so that no value can close the <script>), each says without JavaScript where its
+// cells are, and a matrix within the bound keeps its tables and has no island.
+TEST(RenderersTest, LargeHtmlMatrixTravelsAsData) {
+  const ReportView view = syntheticView(120, 10);
+  detail::HtmlOptions lazy;
+  lazy.inline_matrix_rows_up_to = 0;
+  const std::string html = detail::renderHtml(view, lazy);
+  const std::string matrix = between(html, "<section id=\"matrix\">", "</section>");
+  EXPECT_EQ(countOf(matrix, "<td"), 0U);
+  EXPECT_GT(countOf(matrix, "data-matrix-group=\""), 0U);
+  EXPECT_EQ(countOf(matrix, "<noscript>"), countOf(matrix, "data-matrix-group=\""));
+  const std::string island =
+      between(matrix, "<script type=\"application/json\" id=\"matrix-data\">", "</script>");
+  EXPECT_EQ(island.find('<'), std::string::npos);
+  const json data = json::parse(island);
+  EXPECT_EQ(data.at("g").size(), countOf(matrix, "data-matrix-group=\""));
+  const std::set<std::string> strings(data.at("s").begin(), data.at("s").end());
+  EXPECT_EQ(strings.count("80/TCP"), 1U);   // a column label, written once
+  EXPECT_EQ(strings.count("st-none"), 0U);  // a cell without a host port is a 0, not a string
+  const std::string inline_html = renderHtml(view);
+  const std::string inline_matrix = between(inline_html, "<section id=\"matrix\">", "</section>");
+  EXPECT_GT(countOf(inline_matrix, "<td"), 0U);
+  EXPECT_EQ(inline_matrix.find("matrix-data"), std::string::npos);
+}
+
 // Test that nodes whose matrix rows read the same share one row that counts and names them, and that a
 // node alone in its row keeps its own row.
 TEST(RenderersTest, HtmlMatrixMergesNodesThatReadTheSame) {
