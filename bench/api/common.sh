@@ -36,6 +36,18 @@ tree_hwm_kib() {
   echo "$total"
 }
 
+# wait_serving URL PID LOG WHAT [TRIES]: polls URL every 0.1 s until it answers, TRIES times (default 100);
+# dies with LOG when the process PID exits first, or when URL never answers. Needs die from the script.
+wait_serving() {
+  local url=$1 pid=$2 log=$3 what=$4 tries=${5:-100}
+  for _ in $(seq "$tries"); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$what exited"; }
+    sleep 0.1
+  done
+  die "$what did not answer $url within $(awk -v t="$tries" 'BEGIN {print t / 10}') s"
+}
+
 # start_nginx FILE: nginx in the foreground on a free loopback port, serving a copy of FILE as /findings.json
 # (nginx.conf.in: sendfile, no access log, paths in $TMP); sets NGINX_PORT and NGINX_PID once it serves
 # the same bytes. Needs ROOT, NGINX and die from the script.
@@ -49,11 +61,7 @@ start_nginx() {
     "$ROOT/bench/api/nginx.conf.in" >"$TMP/nginx/nginx.conf"
   "$NGINX" -e "$TMP/nginx/error.log" -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" &
   NGINX_PID=$!
-  for _ in $(seq 50); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/findings.json" 2>/dev/null && break
-    kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMP/nginx/error.log" >&2; die "nginx exited"; }
-    sleep 0.1
-  done
+  wait_serving "http://127.0.0.1:$NGINX_PORT/findings.json" "$NGINX_PID" "$TMP/nginx/error.log" nginx 50
   cmp -s "$TMP/www/findings.json" <(curl -fsS "http://127.0.0.1:$NGINX_PORT/findings.json") ||
     die "nginx does not serve the copied body"
 }

@@ -103,11 +103,7 @@ PORT=$(free_port)
   --upload-limit $((4 * 1024 * 1024 * 1024)) --upload-decoded-limit $((8 * 1024 * 1024 * 1024)) \
   --spool-dir "$TMP/spool" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 100); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; die "the server exited"; }
-  sleep 0.1
-done
+wait_serving "http://127.0.0.1:$PORT/healthz" "$SERVER_PID" "$TMP/server.log" "the server"
 BASE=http://127.0.0.1:$PORT
 declare -A HWM  # the server's VmHWM (cumulative) after each phase
 

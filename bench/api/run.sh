@@ -75,12 +75,7 @@ start_server() {  # $1: label
   [[ -n ${SGAUDIT_BENCH_IO_THREADS:-} ]] && args+=(--io-threads "$SGAUDIT_BENCH_IO_THREADS")
   "$BIN" "${args[@]}" >"$TMP/server-$label.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server-$label.log" >&2; die "the server ($label) exited"; }
-    sleep 0.1
-  done
-  die "the server ($label) did not answer /healthz within 10 s"
+  wait_serving "http://127.0.0.1:$PORT/healthz" "$SERVER_PID" "$TMP/server-$label.log" "the server ($label)"
 }
 stop_server() {
   kill "$SERVER_PID" 2>/dev/null || true
