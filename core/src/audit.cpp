@@ -1399,15 +1399,16 @@ class Auditor {
         }
         targets = std::move(narrowed);
       }
-      // What one exposing rule adds on this node; `merged` when its ports and addresses are already in its
-      // cause (and kept exposure): seen on an earlier node of its group.
+      // What one exposing rule adds on this node. With slots (a group's rule, the same on every node that
+      // holds it), its cause and kept exposure are looked up once, and once they are known its ports and
+      // addresses are already in them.
       auto addRule = [&](const ExposingRule& rule, PortProtocol protocol, const std::string& who,
-                         const SourceLocation& where, ExposureCause** cause_slot, RuleExposure** kept_slot,
-                         bool merged) {
+                         const SourceLocation& where, ExposureCause** cause_slot, RuleExposure** kept_slot) {
         // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
         // admits only the platform's health probe address.
         if (rule.rule->fixed) return;
         ExposureCause* cause = cause_slot != nullptr ? *cause_slot : nullptr;
+        const bool merged = cause != nullptr;
         if (cause == nullptr) {
           auto [entry, added] = causes.try_emplace(rule.key);
           cause = &entry->second;
@@ -1473,10 +1474,8 @@ class Auditor {
               for (auto& rule : found)
                 exposing->second.push_back({std::move(rule)});
             }
-            for (auto& entry : exposing->second) {
-              const bool merged = entry.cause != nullptr;
-              addRule(entry.rule, protocol, who, where, &entry.cause, &entry.kept, merged);
-            }
+            for (auto& entry : exposing->second)
+              addRule(entry.rule, protocol, who, where, &entry.cause, &entry.kept);
           }
           continue;
         }
@@ -1496,7 +1495,7 @@ class Auditor {
             exposing->second =
                 exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed, changed_only);
           for (const auto& rule : exposing->second)
-            addRule(rule, protocol, who, where, nullptr, nullptr, false);
+            addRule(rule, protocol, who, where, nullptr, nullptr);
         }
       }
     }

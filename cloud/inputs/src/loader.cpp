@@ -112,6 +112,21 @@ void mergeCloud(core::CloudInventory& to, core::CloudInventory&& from) {
   append(to.clusters, std::move(from.clusters));
 }
 
+// One loader's inventory after another's, as if it had read their inputs in turn (before Provider::link).
+void mergeInventory(Inventory& to, Inventory&& from) {
+  append(to.cluster.nodes, std::move(from.cluster.nodes));
+  append(to.cluster.pods, std::move(from.cluster.pods));
+  append(to.cluster.workloads, std::move(from.cluster.workloads));
+  append(to.cluster.node_sockets, std::move(from.cluster.node_sockets));
+  append(to.cluster.container_logs, std::move(from.cluster.container_logs));
+  append(to.cluster.services, std::move(from.cluster.services));
+  append(to.cluster.config_maps, std::move(from.cluster.config_maps));
+  mergeCloud(to.cloud, std::move(from.cloud));
+  append(to.inputs, std::move(from.inputs));
+  append(to.warnings, std::move(from.warnings));
+  append(to.skipped, std::move(from.skipped));
+}
+
 void mergeKubernetes(core::ClusterState& to, kubernetes::KubernetesObjects&& from) {
   append(to.nodes, std::move(from.nodes));
   append(to.pods, std::move(from.pods));
@@ -593,18 +608,7 @@ std::vector<InputError> InputLoader::addPath(const std::filesystem::path& path,
       continue;
     }
     objects_read_ += alone.objects;
-    Inventory& from = alone.inventory;
-    append(inventory_.cluster.nodes, std::move(from.cluster.nodes));
-    append(inventory_.cluster.pods, std::move(from.cluster.pods));
-    append(inventory_.cluster.workloads, std::move(from.cluster.workloads));
-    append(inventory_.cluster.node_sockets, std::move(from.cluster.node_sockets));
-    append(inventory_.cluster.container_logs, std::move(from.cluster.container_logs));
-    append(inventory_.cluster.services, std::move(from.cluster.services));
-    append(inventory_.cluster.config_maps, std::move(from.cluster.config_maps));
-    mergeCloud(inventory_.cloud, std::move(from.cloud));
-    append(inventory_.inputs, std::move(from.inputs));
-    append(inventory_.warnings, std::move(from.warnings));
-    append(inventory_.skipped, std::move(from.skipped));
+    mergeInventory(inventory_, std::move(alone.inventory));
   }
   return errors;
 }

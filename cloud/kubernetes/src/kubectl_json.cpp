@@ -416,15 +416,15 @@ Parsed<KubernetesObjects> readKubectlJson(std::istream& in, std::string_view sou
                                           const ReadLimits& limits) {
   StreamingReader reader(source, limits);
   BufferedInput input(in);
-  // A file (or any stream that can seek) says its size.
-  const auto at = in.tellg();
-  if (at != std::istream::pos_type(-1) && in.seekg(0, std::ios::end)) {
+  // A file (or any stream that can seek) says its size; a stream that cannot is left as it is.
+  if (const auto at = in.tellg(); at != std::istream::pos_type(-1)) {
+    in.seekg(0, std::ios::end);
     const auto end = in.tellg();
+    in.clear();
     in.seekg(at);
     if (end != std::istream::pos_type(-1) && end > at)
       reader.sizeHint(static_cast<std::size_t>(end - at), [&input] { return input.position(); });
   }
-  in.clear();
   const bool parsed = json::sax_parse(input.begin(), input.end(), &reader);
   return reader.finish(parsed);
 }
