@@ -22,6 +22,12 @@ std::uint64_t envNumber(const char* name, std::uint64_t fallback) {
   return std::strtoull(text, nullptr, 0);
 }
 
+// SGAUDIT_FIX_SEED, or one that varies per run.
+std::uint64_t runSeed() {
+  return envNumber("SGAUDIT_FIX_SEED",
+                   static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+}
+
 struct Provider {
   const char* name;
   EvaluationModel model;
@@ -200,9 +206,7 @@ std::string freshAuditOfFix(const AuditInput& input, const AuditResult& before, 
 }
 
 void checkEveryPlanIsVerified(Provider provider) {
-  const std::uint64_t seed =
-      envNumber("SGAUDIT_FIX_SEED",
-                static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const std::uint64_t seed = runSeed();
   const long cases = static_cast<long>(envNumber("SGAUDIT_FIX_CASES", 10000));
   long plans = 0;
   long failures = 0;
@@ -257,9 +261,7 @@ TEST(FixPropertyTest, EveryHuaweiPlanIsVerified) {
 // everything, what each node's firewall admits is the same, and so are the findings about the first layer's
 // groups: each path is the other's oracle.
 TEST(FixPropertyTest, ExposureFoundPerGroupIsWhatEachFirewallAdmits) {
-  const std::uint64_t seed =
-      envNumber("SGAUDIT_FIX_SEED",
-                static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const std::uint64_t seed = runSeed();
   const long cases = static_cast<long>(envNumber("SGAUDIT_FIX_CASES", 3000));
   long exposures = 0;
   long failures = 0;
