@@ -1320,6 +1320,17 @@ class Auditor {
   // One finding per rule that opens sensitive ports to the internet (one per group where several of its
   // rules open the same ports on the same nodes), listing every port and every node it reaches.
   void checkSensitivePorts() {
+    if (exposure_unchanged_) {
+      // The change decides nothing for public sources on sensitive ports (see changesExposure): every
+      // exposure on these nodes is the base audit's, still there.
+      for (const auto& node : *scope_) {
+        const auto on = base_->exposure_findings_by_node_.find(node);
+        if (on == base_->exposure_findings_by_node_.end()) continue;
+        for (const std::string* fingerprint : on->second)
+          addKnownFingerprint(check::kSensitivePortExposed, *fingerprint);
+      }
+      return;
+    }
     std::map<std::string, ExposureCause> causes;  // by rule key
     // By groups, protocol and ports: pools share them. Bounded: a fleet of nodes that each mix their own
     // groups would only fill them.
@@ -1343,7 +1354,7 @@ class Auditor {
     // audit's, still there (see addKnown).
     // (Unless the finding under proof is about one of them: its plans found nothing to change.)
     std::set<std::string> unchanged_groups;
-    bool skip_unchanged = light();
+    bool skip_unchanged = light() && !input_.exhaustive_proofs;
     if (light()) {
       for (const auto& [node_name, firewall] : firewalls_) {
         if (!firewall.union_only) continue;
@@ -1785,6 +1796,43 @@ class Auditor {
         });
   }
 
+  // Whether the plans can change what a sensitive port admits from public space, on any node under any
+  // model: a rule decides only for the addresses of its source, on the ports of its protocol, so a change
+  // whose every rule is about addresses inside the network (the nodes, the VPC) or about other ports leaves
+  // every exposure as it was. The part of a rule a change touches is what its source gains or loses.
+  bool changesExposure(const std::vector<AllowIngressPlan>& allow,
+                       const std::vector<NarrowRulePlan>& narrow) const {
+    const PortSet& sensitive = input_.policy.sensitive_ports;
+    auto onSensitivePorts = [&](Protocol protocol, const PortSet& ports) {
+      if (protocol.isAny()) return true;
+      if (!protocol.hasPorts()) return false;  // ICMP and others: no sensitive port is theirs
+      return std::any_of(sensitive.ranges().begin(), sensitive.ranges().end(),
+                         [&](const PortRange& range) { return ports.intersects(range); });
+    };
+    auto isPublic = [](const AddressSet& set) { return !nonPublicSpace().contains(set); };
+    for (const auto& plan : allow) {
+      if (!onSensitivePorts(plan.protocol, plan.ports)) continue;
+      for (const auto& cidr : plan.sources) {
+        if (isPublic(AddressSet::of(cidr))) return true;
+      }
+      for (const auto& group : plan.source_groups) {
+        const auto members = resolver_.security_group_members.find(group.id);
+        if (members == resolver_.security_group_members.end() || isPublic(members->second)) return true;
+      }
+    }
+    for (const auto& plan : narrow) {
+      if (!onSensitivePorts(plan.rule.protocol, plan.rule.ports)) continue;
+      AddressSet scratch;
+      const AddressSet* source = resolver_.find(plan.rule.source, scratch);
+      if (source == nullptr) return true;  // unresolved: it may stand for anyone
+      AddressSet kept;
+      for (const auto& cidr : plan.narrower)
+        kept = kept.unite(AddressSet::of(cidr));
+      if (isPublic(source->subtract(kept)) || isPublic(kept.subtract(*source))) return true;
+    }
+    return false;
+  }
+
   Trial tryPlans(const Finding& finding, const std::vector<AllowIngressPlan>& allow,
                  const std::vector<NarrowRulePlan>& narrow,
                  const std::map<CellKey, const PortVerdict*>& before,
@@ -1811,7 +1859,11 @@ class Auditor {
       const auto firewall = firewalls_.find(node);
       if (firewall == firewalls_.end() || !firewall->second.union_only) trial.ports.reset();
     }
+    if (input_.exhaustive_proofs) trial.ports.reset();
     Auditor again(*this, trial.changed, trial.nodes, trial.ports, finding.fingerprint);
+    again.exposure_unchanged_ = !input_.exhaustive_proofs &&
+                                finding.check_id != check::kSensitivePortExposed &&
+                                !changesExposure(allow, narrow);
     const AuditResult after = again.reaudit();
     for (const auto& other : after.findings) {
       trial.after_fingerprints.insert(other.fingerprint);
@@ -1957,6 +2009,10 @@ class Auditor {
     std::unordered_map<std::string, std::vector<std::size_t>> findings_on_node;
     for (std::size_t i = 0; i < result_.findings.size(); ++i) {
       const Finding& finding = result_.findings[i];
+      if (finding.check_id == check::kSensitivePortExposed) {
+        for (const auto& node : finding.nodes)
+          exposure_findings_by_node_[node].push_back(&finding.fingerprint);
+      }
       if (finding.check_id != check::kPortBlocked && finding.check_id != check::kSensitivePortExposed)
         continue;
       for (const auto& node : finding.nodes)
@@ -2125,7 +2181,9 @@ class Auditor {
   // that was done.
   bool addKnown(std::string_view check_id, const std::vector<std::string>& identity) {
     if (!light()) return false;
-    std::string fingerprint = fingerprintOf(check_id, identity);
+    return addKnownFingerprint(check_id, fingerprintOf(check_id, identity));
+  }
+  bool addKnownFingerprint(std::string_view check_id, std::string fingerprint) {
     if (fingerprint == *proving_ || base_->fingerprints_.count(fingerprint) == 0) return false;
     if (!fingerprints_.insert(fingerprint).second) return true;
     Finding& known = result_.findings.emplace_back();
@@ -2145,6 +2203,7 @@ class Auditor {
   const std::set<std::string>* scope_ = nullptr;    // a re-audit's nodes
   std::optional<std::map<int, PortSet>> affected_;  // a re-audit's ports by protocol number; none: every port
   const std::string* proving_ = nullptr;            // a re-audit's finding under proof
+  bool exposure_unchanged_ = false;  // a re-audit's change alters no exposure (changesExposure)
   std::map<std::string, NodeFirewall> firewalls_;
   std::unordered_map<std::string, const Instance*> instance_hosts_;  // audited instances that are no node
   std::set<std::string> warned_sources_;
@@ -2165,6 +2224,8 @@ class Auditor {
   };
   std::unordered_map<std::string, RuleExposure> exposure_by_rule_;  // by rule key
   std::unordered_map<std::string, std::vector<const RuleExposure*>> exposing_rules_by_node_;
+  // The base audit's exposure findings by node, for re-audits whose change alters no exposure.
+  std::unordered_map<std::string, std::vector<const std::string*>> exposure_findings_by_node_;
   UsesByNode uses_by_node_;                                     // see usesByNode
   std::unordered_map<std::string, std::size_t> match_by_node_;  // index into mapping_.matched
   std::unordered_map<std::string, const NodeSockets*> sockets_by_node_;

@@ -256,6 +256,61 @@ TEST(FixPropertyTest, EveryHuaweiPlanIsVerified) {
   checkEveryPlanIsVerified({"huaweicloud", EvaluationModel::FirstMatchByPriority, true, true});
 }
 
+// A proof asks again only what its change can alter: the ports of the rules it changes (under the union
+// model), and no exposure at all when it changes nothing public on a sensitive port. With
+// AuditInput::exhaustive_proofs it asks every port of every node the change touches: each finding's proof
+// (its verdict, why, what else the change does, the plans it ends with) must be the same both ways.
+void checkProofsAreWhatAskingEverythingFinds(Provider provider) {
+  const std::uint64_t seed = runSeed();
+  const long cases = static_cast<long>(envNumber("SGAUDIT_FIX_CASES", 2000));
+  long proofs = 0;
+  long failures = 0;
+  auto proofsOf = [](const AuditResult& result) {
+    std::map<std::string, std::string> found;  // by fingerprint
+    for (const auto& finding : result.findings) {
+      if (!finding.fix_verified) continue;
+      std::string text =
+          (*finding.fix_verified ? "verified" : "not verified: " + finding.fix_verification) + "\n";
+      for (const auto& line : finding.fix_reach)
+        text += "  " + line + "\n";
+      found[finding.fingerprint] = finding.title + "\n" + text + plansOf(finding);
+    }
+    return found;
+  };
+  for (long i = 0; i < cases; ++i) {
+    Generator generator(seed + static_cast<std::uint64_t>(i), provider);
+    const AuditInput input = generator.generate();
+    AuditInput exhaustive = input;
+    exhaustive.exhaustive_proofs = true;
+    const auto asked = proofsOf(runAudit(input));
+    const auto everything = proofsOf(runAudit(exhaustive));
+    proofs += static_cast<long>(asked.size());
+    if (asked != everything && ++failures <= 3) {
+      std::string left;
+      std::string right;
+      for (const auto& [key, text] : asked)
+        left += text + "\n";
+      for (const auto& [key, text] : everything)
+        right += text + "\n";
+      ADD_FAILURE() << provider.name << " case " << i << " (SGAUDIT_FIX_SEED=" << seed + i
+                    << " SGAUDIT_FIX_CASES=1)\n"
+                    << describe(input) << "asking what the change can alter:\n"
+                    << left << "asking everything:\n"
+                    << right;
+    }
+  }
+  EXPECT_EQ(failures, 0) << "over " << cases << " cases, seed " << seed;
+  EXPECT_GT(proofs, cases / 4) << "the generator should give most cases something to prove";
+}
+
+TEST(FixPropertyTest, AwsProofsAreWhatAskingEverythingFinds) {
+  checkProofsAreWhatAskingEverythingFinds({"aws", EvaluationModel::Union, false, false});
+}
+
+TEST(FixPropertyTest, HuaweiProofsAreWhatAskingEverythingFinds) {
+  checkProofsAreWhatAskingEverythingFinds({"huaweicloud", EvaluationModel::FirstMatchByPriority, true, true});
+}
+
 // Under one layer of allow-only groups the audit finds a rule's exposure once per group (the same on every
 // node that holds it); under several layers it asks each node's firewall. With a second layer that admits
 // everything, what each node's firewall admits is the same, and so are the findings about the first layer's

@@ -27,6 +27,9 @@ struct AuditInput {
   // Prove every security-group fix by applying it to a copy of the inputs and auditing the nodes it touches
   // again (Finding::fix_verified).
   bool verify_fixes = true;
+  // A proof asks every port of every node the change touches again, not only what the change can alter:
+  // the reference the shortcuts are tested against.
+  bool exhaustive_proofs = false;
   // Threads that prove fixes side by side; 0: one per core (at most 8).
   unsigned threads = 0;
   // Called as each step of the audit begins ("map nodes", "host-port reach", ... "prove fixes"), so that
