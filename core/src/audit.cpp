@@ -942,9 +942,9 @@ class Auditor {
     Evidence admitted{"rule", "admitted: " + describeAdmitted(check, interval), {}};
     admitted.addresses = cidrStrings(check.admitted.toCidrs());
     finding.evidence.push_back(std::move(admitted));
-    // The text names the first 64 CIDRs; the data lists them all.
+    // The text names the first 16 CIDRs; the data lists them all.
     Evidence missing{"rule",
-                     "not admitted: " + joinCidrs(missing_cidrs, 64) + " (" +
+                     "not admitted: " + joinCidrs(missing_cidrs, 16) + " (" +
                          describeMissingDecision(missing_decided_by) + ")",
                      {}};
     missing.missing = cidrStrings(missing_cidrs);

@@ -625,7 +625,7 @@ TEST(AuditTest, LongNodeListsAreCountedAndCut) {
 }
 
 // Test that the evidence carries what it names as data: a port admitted from 80 scattered public /24s and
-// required from the internet is blocked in part, its "not admitted" text names the first 64 CIDRs while the
+// required from the internet is blocked in part, its "not admitted" text names the first 16 CIDRs while the
 // data lists every one (with the admitted ones they give exactly what the cell requires); the SSH rule that
 // exposes the node is referenced by group, id and action, with what it exposes and on which nodes.
 TEST(AuditTest, EvidenceCarriesAddressesRulesAndNodesAsData) {

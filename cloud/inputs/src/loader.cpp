@@ -619,6 +619,57 @@ Inventory InputLoader::take() {
   return std::move(inventory_);
 }
 
+namespace {
+
+// The rules of one group a finding narrows or removes are one change to that group: one fix per tool that
+// makes them all, in the plans' order, not one fix per rule and tool (a group that opens SSH to the internet
+// through ten rules had thirty fixes).
+void appendNarrowFixes(std::vector<core::Fix>& fixes, const std::vector<core::NarrowRulePlan>& plans) {
+  struct Merged {
+    core::Fix fix;
+    std::vector<std::string> rules;  // by identity: the parts of one provider rule (Azure's IPv4 and IPv6
+                                     // prefixes) are one rule to the reader
+    bool removes = false;
+    bool narrows = false;
+    std::string group;
+  };
+  std::vector<Merged> merged;
+  for (const auto& plan : plans) {
+    const Provider* provider = findProvider(plan.provider);
+    if (provider == nullptr) continue;
+    for (auto& fix : provider->renderFixes(plan)) {
+      auto same = std::find_if(merged.begin(), merged.end(), [&](const Merged& m) {
+        return m.group == plan.provider + "/" + plan.group_id && m.fix.tool == fix.tool;
+      });
+      if (same == merged.end()) {
+        same = merged.insert(merged.end(),
+                             Merged{std::move(fix), {}, false, false, plan.provider + "/" + plan.group_id});
+      } else {
+        same->fix.content += fix.content;
+      }
+      const std::string& rule =
+          plan.rule.origin.rule_id.empty() ? plan.rule.origin.key : plan.rule.origin.rule_id;
+      if (rule.empty() || std::find(same->rules.begin(), same->rules.end(), rule) == same->rules.end())
+        same->rules.push_back(rule);
+      (plan.narrower.empty() ? same->removes : same->narrows) = true;
+      if (same->rules.size() == 1) continue;  // the first part's title names the rule
+      // Each provider titles a fix "what it does (tool)".
+      const std::string& title = same->fix.title;
+      const auto tool = title.rfind(" (");
+      const std::string group = plan.group_name.empty() ? plan.group_id : plan.group_name;
+      same->fix.title = std::string(same->removes && same->narrows ? "Narrow or remove "
+                                    : same->narrows                ? "Narrow "
+                                                                   : "Remove ") +
+                        std::to_string(same->rules.size()) + " rules of " + group +
+                        (tool == std::string::npos ? std::string() : title.substr(tool));
+    }
+  }
+  for (auto& m : merged)
+    fixes.push_back(std::move(m.fix));
+}
+
+}  // namespace
+
 void renderCloudFixes(std::vector<core::Finding>& findings) {
   for (auto& finding : findings) {
     const std::size_t first = finding.fixes.size();
@@ -626,8 +677,7 @@ void renderCloudFixes(std::vector<core::Finding>& findings) {
       if (const Provider* provider = findProvider(plan.provider))
         append(finding.fixes, provider->renderFixes(plan));
     };
-    for (const auto& plan : finding.narrow_plans)
-      render(plan);
+    appendNarrowFixes(finding.fixes, finding.narrow_plans);
     for (const auto& plan : finding.allow_plans)
       render(plan);
     // Each fix written from the plans carries whether the plans were proven by a re-audit.

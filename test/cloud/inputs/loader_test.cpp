@@ -349,3 +349,52 @@ TEST(InputLoaderTest, DeepNestingIsRefused) {
 
 }  // namespace
 }  // namespace sgaudit::cloud::inputs
+
+namespace sgaudit::cloud::inputs {
+namespace {
+
+core::NarrowRulePlan narrowPlan(const std::string& group, const std::string& rule_id) {
+  core::NarrowRulePlan plan;
+  plan.provider = "huaweicloud";
+  plan.group_id = group;
+  plan.group_name = group;
+  plan.rule.protocol = core::Protocol::tcp();
+  plan.rule.ports = core::PortSet::of(core::PortRange::single(22));
+  plan.rule.source = *core::Cidr::parse("0.0.0.0/0");
+  plan.rule.origin.rule_id = rule_id;
+  plan.rule.origin.group_id = group;
+  return plan;
+}
+
+// Test that the rules of one group a finding removes are one fix per tool that removes them all, titled by
+// their count, while another group's rules are a fix of their own: one change to one group.
+TEST(CloudFixesTest, RulesOfOneGroupAreOneFixPerTool) {
+  core::Finding finding;
+  finding.narrow_plans = {narrowPlan("sg-web", "rule-1"), narrowPlan("sg-web", "rule-2"),
+                          narrowPlan("sg-db", "rule-3")};
+  finding.fix_verified = true;
+  std::vector<core::Finding> findings = {finding};
+  renderCloudFixes(findings);
+  const auto& fixes = findings.front().fixes;
+  std::map<std::string, std::vector<const core::Fix*>> by_tool;
+  for (const auto& fix : fixes)
+    by_tool[fix.tool].push_back(&fix);
+  ASSERT_EQ(by_tool.size(), 3U);  // the VPC API, KooCLI, Terraform
+  for (const auto& [tool, each] : by_tool) {
+    ASSERT_EQ(each.size(), 2U) << tool;  // one per group
+    EXPECT_THAT(each[0]->title, ::testing::StartsWith("Remove 2 rules of sg-web (")) << tool;
+    EXPECT_THAT(each[0]->content, ::testing::HasSubstr("rule-1"));
+    EXPECT_THAT(each[0]->content, ::testing::HasSubstr("rule-2"));
+    EXPECT_THAT(each[0]->content, ::testing::Not(::testing::HasSubstr("rule-3")));
+    EXPECT_THAT(each[1]->title, ::testing::HasSubstr("rule-3"));  // one rule: its own title
+    EXPECT_THAT(each[1]->title, ::testing::HasSubstr("sg-db"));
+    EXPECT_EQ(each[0]->verified, std::optional<bool>(true));
+  }
+  // The order is the plans' order: the API removes rule-1 before rule-2.
+  const std::string& api = by_tool.at("huawei-api")[0]->content;
+  EXPECT_LT(api.find("rule-1"), api.find("rule-2"));
+  EXPECT_EQ(std::count(api.begin(), api.end(), '\n'), 2);
+}
+
+}  // namespace
+}  // namespace sgaudit::cloud::inputs
