@@ -416,6 +416,15 @@ bool AddressSet::intersects(const AddressSet& other) const {
   return intervals::intersects(v4_, other.v4_) || intervals::intersects(v6_, other.v6_);
 }
 
+bool AddressSet::intersects(IpFamily family, AddressRange range) const {
+  const auto& ranges = family == IpFamily::V4 ? v4_ : v6_;
+  // The first interval that does not end before the range starts.
+  const auto it =
+      std::lower_bound(ranges.begin(), ranges.end(), range.first,
+                       [](const AddressRange& r, const Uint128& first) { return r.last < first; });
+  return it != ranges.end() && it->first <= range.last;
+}
+
 namespace {
 
 // The fewest aligned blocks covering [range.first, range.last]: from the left, each time the largest block

@@ -1277,9 +1277,10 @@ class Auditor {
   struct ExposingRule {
     const SecurityGroupRule* rule = nullptr;
     const SecurityGroup* group = nullptr;
-    std::string key;  // the rule's identity (RuleOrigin::key)
-    PortSet ports;    // of the interval asked
+    std::string own_key;  // the rule's identity when it has no RuleOrigin::key (see key())
+    PortSet ports;        // of the interval asked
     AddressSet exposed;
+    const std::string& key() const { return rule->origin.key.empty() ? own_key : rule->origin.key; }
   };
 
   // Every allow rule of the node's groups that admits part of `exposed` (what reaches the node from public
@@ -1307,13 +1308,22 @@ class Auditor {
       if (!rule.protocol.isAny() && rule.protocol != protocol) continue;
       // Looked at before anything is built: most rules of a group miss the ports or the addresses.
       if (rule.protocol.hasKey() && !rule.ports.intersects(ports)) continue;
-      const AddressSet* source = resolver.find(rule.source, scratch);
-      if (source == nullptr || !source->intersects(exposed)) continue;
-      PortSet hit = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
-      AddressSet admitted = source->intersect(exposed);
-      found.push_back({&rule, entry.group.get(),
-                       rule.origin.key.empty() ? GroupIndex::ruleKey(rule, entry.group->id) : rule.origin.key,
-                       std::move(hit), std::move(admitted)});
+      const AddressSet* source = nullptr;
+      if (const auto* cidr = std::get_if<Cidr>(&rule.source)) {
+        // Most sources are one prefix: tested as its interval before a set is made of it.
+        if (!exposed.intersects(cidr->family(), cidr->range())) continue;
+        scratch = AddressSet::of(cidr->family(), cidr->range());
+        source = &scratch;
+      } else {
+        source = resolver.find(rule.source, scratch);
+        if (source == nullptr || !source->intersects(exposed)) continue;
+      }
+      ExposingRule& added = found.emplace_back();
+      added.rule = &rule;
+      added.group = entry.group.get();
+      if (rule.origin.key.empty()) added.own_key = GroupIndex::ruleKey(rule, entry.group->id);
+      added.ports = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
+      added.exposed = source->intersect(exposed);
     }
   }
 
@@ -1421,11 +1431,11 @@ class Auditor {
         ExposureCause* cause = cause_slot != nullptr ? *cause_slot : nullptr;
         const bool merged = cause != nullptr;
         if (cause == nullptr) {
-          auto [entry, added] = causes.try_emplace(rule.key);
+          auto [entry, added] = causes.try_emplace(rule.key());
           cause = &entry->second;
           if (added) {
             cause->origin = rule.rule->origin;
-            cause->origin.key = rule.key;
+            cause->origin.key = rule.key();
             if (cause->origin.group_id.empty()) cause->origin.group_id = rule.group->id;
             if (cause->origin.group_name.empty()) cause->origin.group_name = rule.group->name;
             cause->provider = firewall.provider;
@@ -1443,7 +1453,7 @@ class Auditor {
         if (!light() && input_.verify_fixes) {
           RuleExposure* kept = kept_slot != nullptr ? *kept_slot : nullptr;
           if (kept == nullptr) {
-            kept = &exposure_by_rule_[rule.key];
+            kept = &exposure_by_rule_[rule.key()];
             if (kept->by_node.empty()) {
               kept->origin = cause->origin;
               kept->provider = cause->provider;

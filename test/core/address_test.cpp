@@ -196,6 +196,15 @@ TEST(AddressSet, AlgebraMatchesBitsets) {
     ASSERT_EQ(toBits(a.subtract(b)), aBits & ~bBits);
     ASSERT_EQ(a.contains(b), (bBits & ~aBits).none());
     ASSERT_EQ(a.intersects(b), (aBits & bBits).any());
+    // One interval, tested without building a set of it.
+    Uint128 first = random() % kSize;
+    Uint128 last = random() % kSize;
+    if (first > last) std::swap(first, last);
+    std::bitset<kSize> rangeBits;
+    for (auto v = first; v <= last; ++v)
+      rangeBits.set(static_cast<std::size_t>(v));
+    ASSERT_EQ(a.intersects(IpFamily::V4, {first, last}), (aBits & rangeBits).any());
+    ASSERT_FALSE(a.intersects(IpFamily::V6, {first, last}));
     AddressSet rebuilt;
     for (const Cidr& c : a.toCidrs())
       rebuilt.add(c);

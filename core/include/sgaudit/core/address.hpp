@@ -117,6 +117,7 @@ class AddressSet {
   // True when every address of `other` is in this set.
   bool contains(const AddressSet& other) const;
   bool intersects(const AddressSet& other) const;
+  bool intersects(IpFamily family, AddressRange range) const;  // without building a set of the range
 
   const std::vector<AddressRange>& ranges(IpFamily family) const {
     return family == IpFamily::V4 ? v4_ : v6_;
