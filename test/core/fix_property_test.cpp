@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -41,7 +42,7 @@ class Generator {
 
   AuditInput generate() {
     AuditInput input;
-    input.cloud.networks.push_back({provider_.name, "vpc", "vpc-1", "vpc", "", {"10.0.0.0/16"}, {}});
+    input.cloud.networks.push_back({provider_.name, "vpc", "vpc-1", "vpc", "", {"10.0.0.0/16"}, {}, {}});
     const int groups = between(1, 3);
     for (int g = 0; g < groups; ++g) {
       auto group = std::make_shared<SecurityGroup>();
@@ -174,6 +175,14 @@ std::string plansOf(const Finding& finding) {
   return out.str();
 }
 
+// What was found, by fingerprint, as one text for a failure message.
+std::string texts(const std::map<std::string, std::string>& found) {
+  std::string out;
+  for (const auto& [fingerprint, text] : found)
+    out += text + "\n";
+  return out;
+}
+
 // The proof's oracle: the inputs with a finding's plans applied, audited from scratch (every port, every
 // node). Empty when they hold what the proof claimed: the finding gone, no finding the audit did not have,
 // and no cell that was open closed.
@@ -286,17 +295,11 @@ void checkProofsAreWhatAskingEverythingFinds(Provider provider) {
     const auto everything = proofsOf(runAudit(exhaustive));
     proofs += static_cast<long>(asked.size());
     if (asked != everything && ++failures <= 3) {
-      std::string left;
-      std::string right;
-      for (const auto& [key, text] : asked)
-        left += text + "\n";
-      for (const auto& [key, text] : everything)
-        right += text + "\n";
       ADD_FAILURE() << provider.name << " case " << i << " (SGAUDIT_FIX_SEED=" << seed + i
                     << " SGAUDIT_FIX_CASES=1)\n"
                     << describe(input) << "asking what the change can alter:\n"
-                    << left << "asking everything:\n"
-                    << right;
+                    << texts(asked) << "asking everything:\n"
+                    << texts(everything);
     }
   }
   EXPECT_EQ(failures, 0) << "over " << cases << " cases, seed " << seed;
@@ -359,16 +362,10 @@ TEST(FixPropertyTest, ExposureFoundPerGroupIsWhatEachFirewallAdmits) {
     const auto per_firewall = exposed(runAudit(two_layers));
     exposures += static_cast<long>(per_group.size());
     if (per_group != per_firewall && ++failures <= 3) {
-      std::string left;
-      std::string right;
-      for (const auto& [key, text] : per_group)
-        left += text + "\n";
-      for (const auto& [key, text] : per_firewall)
-        right += text + "\n";
       ADD_FAILURE() << "case " << i << " (SGAUDIT_FIX_SEED=" << seed + i << " SGAUDIT_FIX_CASES=1)\n"
                     << describe(one_layer) << "per group:\n"
-                    << left << "per firewall:\n"
-                    << right;
+                    << texts(per_group) << "per firewall:\n"
+                    << texts(per_firewall);
     }
   }
   EXPECT_EQ(failures, 0) << "over " << cases << " cases, seed " << seed;
