@@ -993,23 +993,40 @@ class Auditor {
   void planOpening(Finding& finding, const NodeFirewall& firewall, const RequirementCheck& check,
                    const PortIntervalAnswer& interval, const Requirement& requirement,
                    const AddressSet& required, PortProtocol protocol, int port) {
-    // A deny that decides part of the missing space must go first: an allow cannot outrank it.
+    // A deny that decides part of the missing space goes, unless the allow planned below is weighed before it
+    // (see outranks): then it stays, and keeps refusing whatever else it refuses.
+    struct Deny {
+      const LayerDecision* decision;
+      const SecurityGroupRule* rule;
+    };
+    std::vector<Deny> denies;
     std::set<std::string> narrowed;
-    for (const auto& piece : check.missingDecidedBy(interval)) {
+    const std::vector<AddressPiece> missing_decided_by = check.missingDecidedBy(interval);
+    for (const auto& piece : missing_decided_by) {
       for (const auto& decision : piece.decisions) {
         if (!decision.rule || decision.action != RuleAction::Deny) continue;
         const SecurityGroupRule* rule = groups_.rule(*decision.rule);
         // A rule the provider keeps (Azure's DenyAllInBound) is outranked by the allow below, never narrowed.
         if (rule == nullptr || rule->fixed || !narrowed.insert(decision.rule->key).second) continue;
+        denies.push_back({&decision, rule});
+      }
+    }
+    std::vector<AllowIngressPlan> plans;
+    auto removeDenies = [&] {
+      for (const auto& deny : denies) {
+        if (std::any_of(plans.begin(), plans.end(), [&](const AllowIngressPlan& allow) {
+              return outranks(firewall, allow, *deny.decision, *deny.rule);
+            }))
+          continue;
         finding.narrow_plans.push_back({firewall.provider,
-                                        decision.rule->group_id,
-                                        decision.rule->group_name,
-                                        *rule,
+                                        deny.decision->rule->group_id,
+                                        deny.decision->rule->group_name,
+                                        *deny.rule,
                                         {},
                                         "sgaudit: this deny blocks " + portLabel(port, protocol) + " for " +
                                             finding.subjects.front().key()});
       }
-    }
+    };
     AllowIngressPlan plan;
     plan.provider = firewall.provider;
     plan.group_id = firewall.primary_group_id;
@@ -1059,13 +1076,16 @@ class Auditor {
     for (const auto& group : plan.source_groups)
       text += (text.empty() ? "members of " : ", members of ") + (group.name.empty() ? group.id : group.name);
     plan.description = "sgaudit: " + finding.subjects.front().key() + " needs it from " + text;
-    if (plan.sources.empty() && plan.source_groups.empty()) return;
+    if (plan.sources.empty() && plan.source_groups.empty()) {
+      removeDenies();
+      return;
+    }
     // Every layer that refuses part of the missing space needs the allow in one of its groups: the group of
     // the rule refusing it, or the layer's first group when nothing matched. One layer: the group chosen
     // above.
     std::map<std::size_t, std::pair<std::string, std::optional<int>>>
         refusing;  // layer -> group, lowest deny
-    for (const auto& piece : check.missingDecidedBy(interval)) {
+    for (const auto& piece : missing_decided_by) {
       for (const auto& decision : piece.decisions) {
         if (decision.action != RuleAction::Deny || decision.layer >= firewall.layer_group_ids.size())
           continue;
@@ -1079,7 +1099,6 @@ class Auditor {
         }
       }
     }
-    std::vector<AllowIngressPlan> plans;
     if (firewall.layer_group_ids.size() <= 1) {
       std::optional<int> beat;
       for (const auto& [layer, refused] : refusing) {
@@ -1097,8 +1116,35 @@ class Auditor {
         if (placeAt(into, refused.second)) plans.push_back(std::move(into));
       }
     }
+    removeDenies();
     for (auto& placed : plans)
       finding.allow_plans.push_back(std::move(placed));
+  }
+
+  // Whether the allow `allow` is weighed before the deny deciding `decision` on this node, so that the deny
+  // need not go: under PriorityDenyWins by priority alone (a deny wins a tie); under first match group by
+  // group, an earlier group of the layer, or the same group at a lower priority. Never under the union model,
+  // nor across layers (every layer must admit).
+  bool outranks(const NodeFirewall& firewall, const AllowIngressPlan& allow, const LayerDecision& decision,
+                const SecurityGroupRule& deny) const {
+    if (decision.layer >= firewall.layer_group_ids.size() ||
+        decision.layer >= firewall.compiled.layers.size())
+      return false;
+    const auto& order = firewall.layer_group_ids[decision.layer];
+    const auto allow_at = std::find(order.begin(), order.end(), allow.group_id);
+    const auto deny_at = std::find(order.begin(), order.end(), decision.rule->group_id);
+    if (allow_at == order.end() || deny_at == order.end()) return false;
+    // The allow's priority is the one its fix writes (placeAt's, or 1: first, for Huawei Cloud).
+    switch (firewall.compiled.layers[decision.layer].model) {
+      case EvaluationModel::PriorityDenyWins:
+        return allow.priority < deny.priority;
+      case EvaluationModel::FirstMatchByPriority:
+        if (allow_at != deny_at) return allow_at < deny_at;
+        return allow.priority < deny.priority;
+      case EvaluationModel::Union:
+        break;
+    }
+    return false;
   }
 
   // The priority of an allow plan in its group: where the provider bounds priorities, the largest free one
@@ -1861,19 +1907,22 @@ class Auditor {
       if (const auto members = nodes_of_group.find(entry->group->id); members != nodes_of_group.end())
         trial.nodes.insert(members->second.begin(), members->second.end());
     }
-    // Under the union model a rule admits its source on its ports whatever else the firewall holds, so only
-    // the ports of the rules the plans change can answer differently, and only they are asked again.
-    // Priorities and denies make an exposure's extent depend on the other ports: there, every port.
+    // Only the ports of the rules the plans change can answer differently, and only they are asked again: a
+    // host port's verdict depends on the rules of that port alone under every model, and under the union
+    // model so does what a rule exposes. Priorities and denies make an exposure's extent depend on the other
+    // ports: there every port is asked, unless the change alters no exposure (changesExposure) and none is.
+    const bool exposure_unchanged = !input_.exhaustive_proofs &&
+                                    finding.check_id != check::kSensitivePortExposed &&
+                                    !changesExposure(allow, narrow);
     trial.ports = affectedPorts(allow, narrow);
     for (const auto& node : trial.nodes) {
       const auto firewall = firewalls_.find(node);
-      if (firewall == firewalls_.end() || !firewall->second.union_only) trial.ports.reset();
+      if (!exposure_unchanged && (firewall == firewalls_.end() || !firewall->second.union_only))
+        trial.ports.reset();
     }
     if (input_.exhaustive_proofs) trial.ports.reset();
     Auditor again(*this, trial.changed, trial.nodes, trial.ports, finding.fingerprint);
-    again.exposure_unchanged_ = !input_.exhaustive_proofs &&
-                                finding.check_id != check::kSensitivePortExposed &&
-                                !changesExposure(allow, narrow);
+    again.exposure_unchanged_ = exposure_unchanged;
     const AuditResult after = again.reaudit();
     for (const auto& other : after.findings) {
       trial.after_fingerprints.insert(other.fingerprint);

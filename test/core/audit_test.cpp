@@ -353,8 +353,8 @@ TEST(AuditTest, FixesAreVerifiedByAuditingAgain) {
 // Test the placement of an allow under PriorityDenyWins (GCP), where every rule of the layer is weighed by
 // priority whatever its group: the workload's 80 is refused by a deny at 900 in the network-wide group while
 // the node pool's group allows it at 1000. The allow goes to the node pool's group (not the network-wide one
-// whose internal rule admits 80 to some), at 899, below the deny of another group; the deny's removal is
-// offered too, and the plans are verified.
+// whose internal rule admits 80 to some), at 899, below the deny of another group, which stays (the allow is
+// weighed before it), and the plan is verified.
 TEST(AuditTest, PriorityDenyWinsAllowOutranksTheLayersLowestDeny) {
   const PortSet web = PortSet::of(PortRange::single(80));
   AuditInput input;
@@ -398,11 +398,79 @@ TEST(AuditTest, PriorityDenyWinsAllowOutranksTheLayersLowestDeny) {
   ASSERT_EQ(blocked->allow_plans.size(), 1U);
   EXPECT_EQ(blocked->allow_plans[0].group_id, "default/tags/pool-a");
   EXPECT_EQ(blocked->allow_plans[0].priority, 899);
-  ASSERT_EQ(blocked->narrow_plans.size(), 1U) << "the deny is offered for removal; the implied deny is not";
-  EXPECT_EQ(blocked->narrow_plans[0].rule.origin.rule_id, "deny-web-legacy");
-  EXPECT_TRUE(blocked->narrow_plans[0].narrower.empty());
+  EXPECT_THAT(blocked->narrow_plans, ::testing::IsEmpty()) << "the allow outranks the deny, which stays";
   ASSERT_TRUE(blocked->fix_verified.has_value());
   EXPECT_TRUE(*blocked->fix_verified) << blocked->fix_verification;
+}
+
+// Test that a deny refusing what a workload needs is removed only when the allow the fix adds cannot be
+// weighed before it. Under Huawei Cloud's first match (group by group in the instance's order, priority 1
+// first, a deny winning a tie): a deny of 8080 from anywhere at priority 50 in the node's group stays (the
+// allow at priority 1 goes first, and the deny keeps refusing the rest of the internet); the same deny at
+// priority 1 goes. A deny of part of the VPC in a group listed first, while the port is managed in a later
+// group (whose rule admits it to another part), goes too: no allow in the later group is weighed before it.
+// A deny of the internet in the first group, with nothing admitted elsewhere, takes the allow into that
+// group, before it, and stays.
+TEST(AuditTest, DenyGoesOnlyWhenTheAllowCannotOutrankIt) {
+  const PortSet app = PortSet::of(PortRange::single(8080));
+  struct Case {
+    int deny_priority;
+    const char* deny_source;
+    bool deny_in_earlier_group;
+    const char* admin_source;  // what the node's group admits 8080 from already
+    const char* allow_group;
+    bool removed;
+  };
+  for (const Case c : {Case{50, "0.0.0.0/0", false, "192.0.2.0/24", "sg-node", false},
+                       Case{1, "0.0.0.0/0", false, "192.0.2.0/24", "sg-node", true},
+                       Case{50, "10.0.128.0/17", true, "10.0.0.0/24", "sg-node", true},
+                       Case{50, "0.0.0.0/0", true, "192.0.2.0/24", "sg-base", false}}) {
+    AuditInput input;
+    input.cluster.nodes = {test::node("10.0.0.10")};
+    SecurityGroupRule deny =
+        ruleFrom(*Cidr::parse(c.deny_source), RuleAction::Deny, c.deny_priority, Protocol::tcp(), app);
+    deny.origin.rule_id = "deny-app";
+    SecurityGroupRule admin =
+        ruleFrom(*Cidr::parse(c.admin_source), RuleAction::Allow, 10, Protocol::tcp(), app);
+    admin.origin.rule_id = "allow-admin";
+    std::vector<CloudSecurityGroup> groups = {group("sg-node", "node", {admin})};
+    std::vector<std::string> order = {"sg-node"};
+    if (c.deny_in_earlier_group) {
+      groups.push_back(group("sg-base", "base", {deny}));
+      order.insert(order.begin(), "sg-base");
+    } else {
+      std::const_pointer_cast<SecurityGroup>(groups[0].group)->rules.push_back(deny);
+    }
+    for (auto& cloud_group : groups) {
+      cloud_group.provider = "huaweicloud";
+      cloud_group.model = EvaluationModel::FirstMatchByPriority;
+    }
+    input.cloud.security_groups = groups;
+    Instance vm = instance("10.0.0.10", order);
+    vm.provider = "huaweicloud";
+    input.cloud.instances = {vm};
+    input.cloud.networks.push_back({"huaweicloud", "vpc", "vpc-1", "vpc", "", {"10.0.0.0/16"}, {}, {}});
+    Workload workload =
+        test::deployment("app", 1, test::hostNetworkSpec({test::container("app", {test::port(8080)})}));
+    workload.annotations[kRequiredSourcesAnnotation] = "vpc";
+    input.cluster.workloads = {workload};
+    input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+
+    const AuditResult result = runAudit(input);
+    const Finding* blocked = only(result, check::kPortBlocked);
+    ASSERT_NE(blocked, nullptr) << c.deny_priority;
+    ASSERT_EQ(blocked->allow_plans.size(), 1U);
+    EXPECT_EQ(blocked->allow_plans[0].group_id, c.allow_group) << c.deny_source;
+    EXPECT_EQ(blocked->allow_plans[0].priority, 1);
+    if (c.removed) {
+      ASSERT_EQ(blocked->narrow_plans.size(), 1U) << c.deny_priority << " " << c.deny_in_earlier_group;
+      EXPECT_EQ(blocked->narrow_plans[0].rule.origin.rule_id, "deny-app");
+    } else {
+      EXPECT_THAT(blocked->narrow_plans, ::testing::IsEmpty());
+    }
+    ASSERT_TRUE(blocked->fix_verified.has_value());
+    EXPECT_TRUE(*blocked->fix_verified) << blocked->fix_verification;
+  }
 }
 
 // Test that a rule keeping what a workload needs, added when a rule is narrowed, takes a priority the
