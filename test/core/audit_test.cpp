@@ -167,6 +167,17 @@ TEST(AuditTest, RulesWithoutIdsAreToldApartByContent) {
   EXPECT_EQ(web.rules.size(), 2U);
 }
 
+// One replica of a hostNetwork Deployment `name` listening on `port`, requiring `sources`, on `node`: the
+// workload of most tests here.
+void addHostNetworkApp(AuditInput& input, const std::string& name, int port, const std::string& sources,
+                       const std::string& node) {
+  Workload workload =
+      test::deployment(name, 1, test::hostNetworkSpec({test::container(name, {test::port(port)})}));
+  workload.annotations[kRequiredSourcesAnnotation] = sources;
+  input.cluster.pods.push_back(test::podOf(workload, "x1", node));
+  input.cluster.workloads.push_back(std::move(workload));
+}
+
 SecurityGroupRule ruleFrom(RuleSource source, RuleAction action, int priority, Protocol protocol,
                            PortSet ports) {
   SecurityGroupRule rule;
@@ -202,11 +213,7 @@ TEST(AuditTest, EveryFirewallLayerMustAdmit) {
   vm.firewall_layers = {{"NSG of subnet nodes", EvaluationModel::FirstMatchByPriority, {"nsg-subnet"}},
                         {"NSG of nic-0", EvaluationModel::Union, {"nsg-nic"}}};
   input.cloud.instances = {vm};
-  Workload workload =
-      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(80)})}));
-  workload.annotations[kRequiredSourcesAnnotation] = "internet";
-  input.cluster.workloads = {workload};
-  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+  addHostNetworkApp(input, "web", 80, "internet", "10.0.0.10");
 
   const AuditResult layered = runAudit(input);
   const Finding* blocked = only(layered, check::kPortBlocked);
@@ -240,19 +247,15 @@ TEST(AuditTest, PartsOfOneProviderRuleSharingItsIdAreAllKept) {
   // The same NSG listed twice (as `az network nsg list` and `show` would give it) is still one rule set.
   input.cloud.security_groups = {nsg, nsg};
   input.cloud.instances = {instance("10.0.0.10", {"nsg-nic"})};
-  Workload workload =
-      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(80)})}));
-  workload.annotations[kRequiredSourcesAnnotation] = "203.0.113.0/24";
-  input.cluster.workloads = {workload};
-  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+  addHostNetworkApp(input, "web", 80, "203.0.113.0/24", "10.0.0.10");
 
   const AuditResult result = runAudit(input);
   EXPECT_EQ(only(result, check::kPortBlocked), nullptr)
       << "the second prefix of AllowPartners admits the clients";
 
-  workload.annotations[kRequiredSourcesAnnotation] = "198.51.100.0/24";
-  input.cluster.workloads = {workload};
-  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+  input.cluster.workloads.clear();
+  input.cluster.pods.clear();
+  addHostNetworkApp(input, "web", 80, "198.51.100.0/24", "10.0.0.10");
   const AuditResult refused = runAudit(input);
   const Finding* blocked = only(refused, check::kPortBlocked);
   ASSERT_NE(blocked, nullptr) << "neither prefix admits 198.51.100.0/24";
@@ -385,11 +388,7 @@ TEST(AuditTest, PriorityDenyWinsAllowOutranksTheLayersLowestDeny) {
   vm.firewall_layers = {
       {"firewall rules of network default", EvaluationModel::PriorityDenyWins, vm.security_group_ids}};
   input.cloud.instances = {vm};
-  Workload workload =
-      test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(80)})}));
-  workload.annotations[kRequiredSourcesAnnotation] = "internet";
-  input.cluster.workloads = {workload};
-  input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+  addHostNetworkApp(input, "web", 80, "internet", "10.0.0.10");
 
   const AuditResult result = runAudit(input);
   const Finding* blocked = only(result, check::kPortBlocked);
@@ -450,11 +449,7 @@ TEST(AuditTest, DenyGoesOnlyWhenTheAllowCannotOutrankIt) {
     vm.provider = "huaweicloud";
     input.cloud.instances = {vm};
     input.cloud.networks.push_back({"huaweicloud", "vpc", "vpc-1", "vpc", "", {"10.0.0.0/16"}, {}, {}});
-    Workload workload =
-        test::deployment("app", 1, test::hostNetworkSpec({test::container("app", {test::port(8080)})}));
-    workload.annotations[kRequiredSourcesAnnotation] = "vpc";
-    input.cluster.workloads = {workload};
-    input.cluster.pods = {test::podOf(workload, "x1", "10.0.0.10")};
+    addHostNetworkApp(input, "app", 8080, "vpc", "10.0.0.10");
 
     const AuditResult result = runAudit(input);
     const Finding* blocked = only(result, check::kPortBlocked);
@@ -495,11 +490,7 @@ TEST(AuditTest, KeepingRulesGetAPriorityInTheProvidersRange) {
     ops.rules_name_groups = false;
     input.cloud.security_groups = {ops};
     input.cloud.instances = {instance("10.0.0.10", {"sg-ops"})};
-    Workload web =
-        test::deployment("web", 1, test::hostNetworkSpec({test::container("web", {test::port(8080)})}));
-    web.annotations[kRequiredSourcesAnnotation] = "internet";
-    input.cluster.workloads = {web};
-    input.cluster.pods = {test::podOf(web, "x1", "10.0.0.10")};
+    addHostNetworkApp(input, "web", 8080, "internet", "10.0.0.10");
     const AuditResult result = runAudit(input);
     const Finding* exposed = only(result, check::kSensitivePortExposed);
     ASSERT_NE(exposed, nullptr) << toString(model);
