@@ -626,46 +626,54 @@ namespace {
 // through ten rules had thirty fixes).
 void appendNarrowFixes(std::vector<core::Fix>& fixes, const std::vector<core::NarrowRulePlan>& plans) {
   struct Merged {
+    std::string group_key;  // provider and group id
+    std::string group;      // as the title names it
     core::Fix fix;
     std::vector<std::string> rules;  // by identity: the parts of one provider rule (Azure's IPv4 and IPv6
                                      // prefixes) are one rule to the reader
     bool removes = false;
     bool narrows = false;
-    std::string group;
   };
   std::vector<Merged> merged;
   for (const auto& plan : plans) {
     const Provider* provider = findProvider(plan.provider);
     if (provider == nullptr) continue;
+    const std::string group_key = plan.provider + "/" + plan.group_id;
+    const std::string& rule =
+        plan.rule.origin.rule_id.empty() ? plan.rule.origin.key : plan.rule.origin.rule_id;
     for (auto& fix : provider->renderFixes(plan)) {
       auto same = std::find_if(merged.begin(), merged.end(), [&](const Merged& m) {
-        return m.group == plan.provider + "/" + plan.group_id && m.fix.tool == fix.tool;
+        return m.group_key == group_key && m.fix.tool == fix.tool;
       });
       if (same == merged.end()) {
-        same = merged.insert(merged.end(),
-                             Merged{std::move(fix), {}, false, false, plan.provider + "/" + plan.group_id});
+        same = merged.insert(merged.end(), Merged{group_key,
+                                                  plan.group_name.empty() ? plan.group_id : plan.group_name,
+                                                  std::move(fix),
+                                                  {},
+                                                  false,
+                                                  false});
       } else {
         same->fix.content += fix.content;
       }
-      const std::string& rule =
-          plan.rule.origin.rule_id.empty() ? plan.rule.origin.key : plan.rule.origin.rule_id;
       if (rule.empty() || std::find(same->rules.begin(), same->rules.end(), rule) == same->rules.end())
         same->rules.push_back(rule);
       (plan.narrower.empty() ? same->removes : same->narrows) = true;
-      if (same->rules.size() == 1) continue;  // the first part's title names the rule
-      // Each provider titles a fix "what it does (tool)".
-      const std::string& title = same->fix.title;
-      const auto tool = title.rfind(" (");
-      const std::string group = plan.group_name.empty() ? plan.group_id : plan.group_name;
-      same->fix.title = std::string(same->removes && same->narrows ? "Narrow or remove "
-                                    : same->narrows                ? "Narrow "
-                                                                   : "Remove ") +
-                        std::to_string(same->rules.size()) + " rules of " + group +
-                        (tool == std::string::npos ? std::string() : title.substr(tool));
     }
   }
-  for (auto& m : merged)
+  for (auto& m : merged) {
+    // One rule keeps its first part's title, which names it; several are counted. Each provider titles a fix
+    // "what it does (tool)".
+    if (m.rules.size() > 1) {
+      const std::string& title = m.fix.title;
+      const auto tool = title.rfind(" (");
+      m.fix.title = std::string(m.removes && m.narrows ? "Narrow or remove "
+                                : m.narrows            ? "Narrow "
+                                                       : "Remove ") +
+                    std::to_string(m.rules.size()) + " rules of " + m.group +
+                    (tool == std::string::npos ? std::string() : title.substr(tool));
+    }
     fixes.push_back(std::move(m.fix));
+  }
 }
 
 }  // namespace
