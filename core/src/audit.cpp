@@ -1915,12 +1915,14 @@ class Auditor {
                                     finding.check_id != check::kSensitivePortExposed &&
                                     !changesExposure(allow, narrow);
     trial.ports = affectedPorts(allow, narrow);
-    for (const auto& node : trial.nodes) {
-      const auto firewall = firewalls_.find(node);
-      if (!exposure_unchanged && (firewall == firewalls_.end() || !firewall->second.union_only))
-        trial.ports.reset();
-    }
-    if (input_.exhaustive_proofs) trial.ports.reset();
+    const bool every_port =
+        input_.exhaustive_proofs ||
+        (!exposure_unchanged &&
+         std::any_of(trial.nodes.begin(), trial.nodes.end(), [&](const std::string& node) {
+           const auto firewall = firewalls_.find(node);
+           return firewall == firewalls_.end() || !firewall->second.union_only;
+         }));
+    if (every_port) trial.ports.reset();
     Auditor again(*this, trial.changed, trial.nodes, trial.ports, finding.fingerprint);
     again.exposure_unchanged_ = exposure_unchanged;
     const AuditResult after = again.reaudit();
