@@ -1309,6 +1309,7 @@ class Auditor {
     }
   }
 
+  struct RuleExposure;  // see exposure_by_rule_
   // What a rule exposes: the sensitive ports it opens to public addresses, on which nodes.
   struct ExposureCause {
     RuleOrigin origin;
@@ -1318,6 +1319,9 @@ class Auditor {
     AddressSet exposed;
     std::vector<Evidence> listeners;  // within the budget
     std::size_t listeners_left_out = 0;
+    // In a re-audit, the base audit's exposures of the same rule on nodes not audited again: their nodes
+    // are in no list until a finding is written of the cause (see addExposureElsewhere).
+    std::vector<const RuleExposure*> elsewhere;
   };
 
   struct ExposingRule {
@@ -1567,6 +1571,11 @@ class Auditor {
       }
     }
     if (light()) addExposureElsewhere(causes, unchanged_groups);
+    // (Known once every node is seen: a re-audit looks at no node's set when they are all the same.)
+    for (auto& [key, kept] : exposure_by_rule_) {
+      kept.uniform = std::all_of(kept.by_node.begin(), kept.by_node.end(),
+                                 [&](const auto& on_node) { return on_node.second == kept.exposed; });
+    }
     // A group's rules that open sensitive ports to the whole internet are one cause, and those that open them
     // to other public sources another: each is one change to one group (a security group is what a team
     // owns and reviews), however many rules, ports and nodes it spans.
@@ -1619,18 +1628,38 @@ class Auditor {
       // Its ports and what it admits are written as on every node (they name the rule in a plan); only
       // the extent of what it admits on the nodes not audited again decides whether it is still a cause
       // of the same finding.
-      for (const auto& [protocol, set] : exposure->ports) {
-        for (const auto& range : set.ranges()) {
-          if (!cause.ports[protocol].contains(range)) cause.ports[protocol].add(range);
+      if (cause.ports.empty()) {
+        cause.ports = exposure->ports;
+      } else {
+        for (const auto& [protocol, set] : exposure->ports) {
+          for (const auto& range : set.ranges()) {
+            if (!cause.ports[protocol].contains(range)) cause.ports[protocol].add(range);
+          }
         }
       }
-      const bool all_known = cause.exposed.contains(exposure->exposed);
+      cause.elsewhere.push_back(exposure);
+      if (cause.exposed.contains(exposure->exposed)) continue;
+      if (exposure->uniform) {  // the same on every node: some of which are not audited again
+        cause.exposed = cause.exposed.unite(exposure->exposed);
+        continue;
+      }
       for (const auto& [node, on_node] : exposure->by_node) {
-        if (scope.count(node) > 0) continue;
-        cause.nodes.push_back(node);
-        if (!all_known && !cause.exposed.contains(on_node)) cause.exposed = cause.exposed.unite(on_node);
+        if (scope.count(node) == 0 && !cause.exposed.contains(on_node))
+          cause.exposed = cause.exposed.unite(on_node);
       }
     }
+  }
+
+  // The nodes of a re-audit's cause: those it audited again, and those of the base audit's exposures of
+  // the same rule that it did not.
+  std::vector<std::string> causeNodes(const ExposureCause& cause) const {
+    std::vector<std::string> nodes = cause.nodes;
+    for (const RuleExposure* exposure : cause.elsewhere) {
+      for (const auto& on_node : exposure->by_node) {
+        if (scope_->count(on_node.first) == 0) nodes.push_back(on_node.first);
+      }
+    }
+    return nodes;
   }
 
   static std::string portsText(const std::map<PortProtocol, PortSet>& ports, std::size_t* count = nullptr) {
@@ -1659,7 +1688,12 @@ class Auditor {
         for (const auto& range : set.ranges())
           all_ports[protocol].add(range);
       }
-      nodes.insert(nodes.end(), cause->nodes.begin(), cause->nodes.end());
+      if (cause->elsewhere.empty()) {
+        nodes.insert(nodes.end(), cause->nodes.begin(), cause->nodes.end());
+      } else {
+        std::vector<std::string> all = causeNodes(*cause);
+        nodes.insert(nodes.end(), std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()));
+      }
     }
     std::size_t port_count = 0;
     const std::string ports = portsText(all_ports, &port_count);
@@ -2282,6 +2316,7 @@ class Auditor {
     std::vector<std::pair<std::string, AddressSet>> by_node;  // what it exposes there, in node order
     std::map<PortProtocol, PortSet> ports;                    // on every node
     AddressSet exposed;                                       // on every node
+    bool uniform = false;                                     // every node's is `exposed`
   };
   std::unordered_map<std::string, RuleExposure> exposure_by_rule_;  // by rule key
   std::unordered_map<std::string, std::vector<const RuleExposure*>> exposing_rules_by_node_;
