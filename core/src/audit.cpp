@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 #include <set>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -1327,30 +1328,118 @@ class Auditor {
   struct ExposingRule {
     const SecurityGroupRule* rule = nullptr;
     const SecurityGroup* group = nullptr;
-    std::string own_key;  // the rule's identity when it has no RuleOrigin::key (see key())
-    PortSet ports;        // of the interval asked
-    AddressSet exposed;
+    std::string own_key;  // the rule's identity when it has no RuleOrigin::key
+    std::vector<std::pair<PortProtocol, PortSet>> ports;  // the sensitive ports it exposes, of those asked
+    AddressSet exposed;                                   // the public sources it admits there
+    std::vector<std::uint32_t> targets;                   // where (see nodeExposingRules)
     const std::string& key() const { return rule->origin.key.empty() ? own_key : rule->origin.key; }
   };
 
-  // Every allow rule of the node's groups that admits part of `exposed` (what reaches the node from public
-  // space) on `ports`, not only the one that decides: in an allow-only union each of them opens the port, and
-  // one shadowed by another (or by an allow of higher priority) opens it as soon as the other is narrowed.
-  // `changed_only`: only the groups a re-audit changes (see checkSensitivePorts).
-  std::vector<ExposingRule> exposingRules(const NodeFirewall& firewall, Protocol protocol, PortRange ports,
-                                          const AddressSet& exposed, bool changed_only) const {
+  // A sensitive port (or range) asked on a node, with what listens there.
+  struct SensitiveTarget {
+    PortProtocol protocol = PortProtocol::Tcp;
+    PortRange ports;
+    std::string who;  // empty: no socket data
+    SourceLocation where;
+  };
+
+  // Reach answers by groups, protocol and ports: nodes with the same groups answer alike. Bounded: a fleet
+  // of nodes that each mix their own groups would only fill it.
+  using ReachAnswers =
+      std::map<std::tuple<std::size_t, PortProtocol, std::uint16_t, std::uint16_t>, ReachAnswer>;
+
+  // Every allow rule of the node's groups that admits part of what reaches the node from public space on one
+  // of `targets`, not only the one that decides: a rule shadowed by another (or by an allow of higher
+  // priority) opens the port as soon as the other is narrowed. Each rule once, with every target it exposes
+  // (`targets` holds their indices). `changed_only`: only the groups a re-audit changes (see
+  // checkSensitivePorts).
+  std::vector<ExposingRule> nodeExposingRules(const NodeFirewall& firewall,
+                                              const std::vector<SensitiveTarget>& targets, bool changed_only,
+                                              ReachAnswers& answers) const {
+    // What reaches the node from public space, by target and run of ports.
+    struct Reaching {
+      std::uint32_t target;
+      Protocol protocol;
+      PortRange ports;
+      AddressSet exposed;
+    };
+    std::vector<Reaching> reaching;
+    for (std::uint32_t index = 0; index < targets.size(); ++index) {
+      const SensitiveTarget& target = targets[index];
+      const Protocol protocol = firewallProtocol(target.protocol);
+      const auto key =
+          std::tuple(firewall.groups_index, target.protocol, target.ports.first, target.ports.last);
+      auto found = answers.find(key);
+      if (found == answers.end()) {
+        if (answers.size() > 4096) answers.clear();
+        found = answers.emplace(key, reach(firewall.compiled, protocol, target.ports)).first;
+      }
+      for (const auto& interval : found->second.intervals) {
+        AddressSet exposed = interval.admitted.subtract(nonPublicSpace());
+        if (!exposed.empty()) reaching.push_back({index, protocol, interval.ports, std::move(exposed)});
+      }
+    }
     std::vector<ExposingRule> found;
+    if (reaching.empty()) return found;
+    const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
+    AddressSet scratch;
     for (const auto& id : firewall.group_ids) {
       if (changed_only && groups_.by_id.count(id) == 0) continue;
-      if (const GroupIndex::Entry* entry = groups_.find(id))
-        exposingRulesOf(*entry, protocol, ports, exposed, found);
+      const GroupIndex::Entry* entry = groups_.find(id);
+      if (entry == nullptr) continue;
+      for (const auto& rule : entry->group->rules) {
+        if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
+        const Cidr* cidr = std::get_if<Cidr>(&rule.source);
+        const AddressSet* source = nullptr;  // resolved when first needed
+        bool resolved = false;
+        ExposingRule* added = nullptr;
+        for (const Reaching& at : reaching) {
+          if (!rule.protocol.isAny() && rule.protocol != at.protocol) continue;
+          if (rule.protocol.hasKey() && !rule.ports.intersects(at.ports)) continue;
+          // Most sources are one prefix: tested as its interval before a set is made of it.
+          if (cidr != nullptr && !at.exposed.intersects(cidr->family(), cidr->range())) continue;
+          if (!resolved) {
+            resolved = true;
+            if (cidr != nullptr) {
+              scratch = AddressSet::of(cidr->family(), cidr->range());
+              source = &scratch;
+            } else {
+              source = resolver.find(rule.source, scratch);
+            }
+          }
+          if (source == nullptr || !source->intersects(at.exposed)) continue;
+          if (added == nullptr) {
+            added = &found.emplace_back();
+            added->rule = &rule;
+            added->group = entry->group.get();
+            if (rule.origin.key.empty()) added->own_key = GroupIndex::ruleKey(rule, entry->group->id);
+          }
+          const PortProtocol protocol = targets[at.target].protocol;
+          auto ports = std::find_if(added->ports.begin(), added->ports.end(),
+                                    [&](const auto& entry) { return entry.first == protocol; });
+          if (ports == added->ports.end()) ports = added->ports.insert(ports, {protocol, PortSet{}});
+          if (rule.protocol.hasKey()) {
+            const PortSet exposed_ports = rule.ports.intersect(at.ports);
+            for (const auto& range : exposed_ports.ranges())
+              ports->second.add(range);
+          } else {
+            ports->second.add(at.ports);
+          }
+          AddressSet exposed = source->intersect(at.exposed);
+          if (!added->exposed.contains(exposed)) added->exposed = added->exposed.unite(exposed);
+          if (added->targets.empty() || added->targets.back() != at.target)
+            added->targets.push_back(at.target);
+        }
+      }
     }
     return found;
   }
 
-  // The allow rules of one group that admit part of `exposed` on `ports`.
-  void exposingRulesOf(const GroupIndex::Entry& entry, Protocol protocol, PortRange ports,
+  // The allow rules of one group that admit part of `exposed` on `ports`: under one layer of the union model,
+  // every one of them opens the port whatever the other rules say.
+  void exposingRulesOf(const GroupIndex::Entry& entry, PortProtocol port_protocol, PortRange ports,
                        const AddressSet& exposed, std::vector<ExposingRule>& found) const {
+    const Protocol protocol = firewallProtocol(port_protocol);
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
     AddressSet scratch;
     for (const auto& rule : entry.group->rules) {
@@ -1372,7 +1461,8 @@ class Auditor {
       added.rule = &rule;
       added.group = entry.group.get();
       if (rule.origin.key.empty()) added.own_key = GroupIndex::ruleKey(rule, entry.group->id);
-      added.ports = rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports);
+      added.ports.emplace_back(port_protocol,
+                               rule.protocol.hasKey() ? rule.ports.intersect(ports) : PortSet::of(ports));
       added.exposed = source->intersect(exposed);
     }
   }
@@ -1394,9 +1484,9 @@ class Auditor {
     std::map<std::string, ExposureCause> causes;  // by rule key
     // By groups, protocol and ports: pools share them. Bounded: a fleet of nodes that each mix their own
     // groups would only fill them.
-    using AnswerKey = std::tuple<std::size_t, PortProtocol, std::uint16_t, std::uint16_t>;
-    std::map<AnswerKey, ReachAnswer> answers;
-    std::map<std::pair<AnswerKey, std::string>, std::vector<ExposingRule>> exposing_rules;  // and interval
+    ReachAnswers answers;
+    // By groups and ports (see nodeExposingRules).
+    std::unordered_map<std::string, std::vector<ExposingRule>> by_firewall;
     // Under one layer of the union model a rule exposes what its source admits of public space, whatever
     // the other rules say: the same on every node whose firewall holds its group. Found once per group,
     // protocol and ports, with no firewall asked; each with the cause and kept exposure it adds to, once
@@ -1437,8 +1527,8 @@ class Auditor {
       const auto& sockets_by_node = base_ != nullptr ? base_->sockets_by_node_ : sockets_by_node_;
       const auto sockets_found = sockets_by_node.find(node_name);
       const NodeSockets* sockets = sockets_found == sockets_by_node.end() ? nullptr : sockets_found->second;
-      // (protocol, ports) to check, with what listens there.
-      std::vector<std::tuple<PortProtocol, PortRange, std::string, SourceLocation>> targets;
+      // The ports to check, with what listens there.
+      std::vector<SensitiveTarget> targets;
       if (sockets != nullptr) {
         std::set<std::pair<PortProtocol, int>> seen;
         for (const auto& socket : sockets->sockets) {
@@ -1448,33 +1538,33 @@ class Auditor {
           if (!seen.insert({socket.protocol, socket.port}).second) continue;
           std::string who = socket.processes.empty() ? "a process" : socket.processes.front().name;
           const bool v6 = socket.address.find(':') != std::string::npos;
-          targets.emplace_back(socket.protocol, PortRange::single(static_cast<std::uint16_t>(socket.port)),
-                               who + " listens on " + (v6 ? "[" + socket.address + "]" : socket.address) +
-                                   ":" + std::to_string(socket.port),
-                               SourceLocation{sockets->source.file, socket.line});
+          targets.push_back({socket.protocol, PortRange::single(static_cast<std::uint16_t>(socket.port)),
+                             who + " listens on " + (v6 ? "[" + socket.address + "]" : socket.address) + ":" +
+                                 std::to_string(socket.port),
+                             SourceLocation{sockets->source.file, socket.line}});
         }
       } else {
         for (const auto& range : input_.policy.sensitive_ports.ranges()) {
-          targets.emplace_back(PortProtocol::Tcp, range, "", SourceLocation{});
+          targets.push_back({PortProtocol::Tcp, range, "", SourceLocation{}});
         }
       }
       if (affected_) {
         // A re-audit asks only the ports the change can alter.
-        std::vector<std::tuple<PortProtocol, PortRange, std::string, SourceLocation>> narrowed;
-        for (const auto& [protocol, ports, who, where] : targets) {
-          const auto it = affected_->find(firewallProtocol(protocol).number());
+        std::vector<SensitiveTarget> narrowed;
+        for (const auto& target : targets) {
+          const auto it = affected_->find(firewallProtocol(target.protocol).number());
           if (it == affected_->end()) continue;
-          const PortSet asked = it->second.intersect(ports);
+          const PortSet asked = it->second.intersect(target.ports);
           for (const auto& range : asked.ranges())
-            narrowed.emplace_back(protocol, range, who, where);
+            narrowed.push_back({target.protocol, range, target.who, target.where});
         }
         targets = std::move(narrowed);
       }
-      // What one exposing rule adds on this node. With slots (a group's rule, the same on every node that
-      // holds it), its cause and kept exposure are looked up once, and once they are known its ports and
-      // addresses are already in them.
-      auto addRule = [&](const ExposingRule& rule, PortProtocol protocol, const std::string& who,
-                         const SourceLocation& where, ExposureCause** cause_slot, RuleExposure** kept_slot) {
+      // What one exposing rule adds on this node, listened to at `listening` (indices into targets). With
+      // slots (a group's rule, the same on every node that holds it), its cause and kept exposure are looked
+      // up once, and once they are known its ports and addresses are already in them.
+      auto addRule = [&](const ExposingRule& rule, std::span<const std::uint32_t> listening,
+                         ExposureCause** cause_slot, RuleExposure** kept_slot) {
         // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
         // admits only the platform's health probe address.
         if (rule.rule->fixed) return;
@@ -1494,9 +1584,11 @@ class Auditor {
         }
         if (cause->nodes.empty() || cause->nodes.back() != node_name) cause->nodes.push_back(node_name);
         if (!merged) {
-          PortSet& cause_ports = cause->ports[protocol];
-          for (const auto& range : rule.ports.ranges()) {
-            if (!cause_ports.contains(range)) cause_ports.add(range);
+          for (const auto& [protocol, set] : rule.ports) {
+            PortSet& cause_ports = cause->ports[protocol];
+            for (const auto& range : set.ranges()) {
+              if (!cause_ports.contains(range)) cause_ports.add(range);
+            }
           }
           if (!cause->exposed.contains(rule.exposed)) cause->exposed = cause->exposed.unite(rule.exposed);
         }
@@ -1518,55 +1610,54 @@ class Auditor {
           AddressSet& on_node = kept->by_node.back().second;
           if (!on_node.contains(rule.exposed)) on_node = on_node.unite(rule.exposed);
           if (!merged) {
-            for (const auto& range : rule.ports.ranges())
-              kept->ports[protocol].add(range);
+            for (const auto& [protocol, set] : rule.ports) {
+              for (const auto& range : set.ranges())
+                kept->ports[protocol].add(range);
+            }
             if (!kept->exposed.contains(rule.exposed)) kept->exposed = kept->exposed.unite(rule.exposed);
           }
         }
-        if (who.empty()) return;
-        if (cause->listeners.size() < kEvidenceBudget) {
-          cause->listeners.push_back({"socket", "node " + node_name + ": " + who, where});
-        } else {
-          ++cause->listeners_left_out;
+        for (const std::uint32_t index : listening) {
+          const SensitiveTarget& target = targets[index];
+          if (target.who.empty()) continue;
+          if (cause->listeners.size() < kEvidenceBudget) {
+            cause->listeners.push_back({"socket", "node " + node_name + ": " + target.who, target.where});
+          } else {
+            ++cause->listeners_left_out;
+          }
         }
       };
-      const bool per_group = firewall.union_only && firewall.layer_group_ids.size() == 1;
-      for (const auto& [protocol, ports, who, where] : targets) {
-        if (per_group) {
-          for (const auto& id : firewall.group_ids) {
-            if (changed_only && groups_.by_id.count(id) == 0) continue;
-            const GroupIndex::Entry* group = groups_.find(id);
-            if (group == nullptr) continue;
-            auto [exposing, fresh] =
-                by_group.try_emplace(GroupKey{group->group.get(), protocol, ports.first, ports.last});
-            if (fresh) {
-              std::vector<ExposingRule> found;
-              exposingRulesOf(*group, firewallProtocol(protocol), ports, public_space, found);
-              for (auto& rule : found)
-                exposing->second.push_back({std::move(rule)});
-            }
-            for (auto& entry : exposing->second)
-              addRule(entry.rule, protocol, who, where, &entry.cause, &entry.kept);
+      if (!firewall.union_only || firewall.layer_group_ids.size() != 1) {
+        // What a rule exposes depends on the node's other rules: each rule is looked at once for all the
+        // node's ports. Nodes with the same groups and ports share it.
+        std::string targets_key = std::to_string(firewall.groups_index);
+        for (const auto& target : targets) {
+          targets_key += ';';
+          targets_key += std::to_string(static_cast<int>(target.protocol)) + ':' + target.ports.toString();
+        }
+        if (by_firewall.size() > 4096) by_firewall.clear();
+        auto [exposing, fresh] = by_firewall.try_emplace(std::move(targets_key));
+        if (fresh) exposing->second = nodeExposingRules(firewall, targets, changed_only, answers);
+        for (const auto& rule : exposing->second)
+          addRule(rule, rule.targets, nullptr, nullptr);
+        continue;
+      }
+      for (std::uint32_t index = 0; index < targets.size(); ++index) {
+        const SensitiveTarget& target = targets[index];
+        for (const auto& id : firewall.group_ids) {
+          if (changed_only && groups_.by_id.count(id) == 0) continue;
+          const GroupIndex::Entry* group = groups_.find(id);
+          if (group == nullptr) continue;
+          auto [exposing, fresh] = by_group.try_emplace(
+              GroupKey{group->group.get(), target.protocol, target.ports.first, target.ports.last});
+          if (fresh) {
+            std::vector<ExposingRule> found;
+            exposingRulesOf(*group, target.protocol, target.ports, public_space, found);
+            for (auto& rule : found)
+              exposing->second.push_back({std::move(rule)});
           }
-          continue;
-        }
-        const AnswerKey answer_key{firewall.groups_index, protocol, ports.first, ports.last};
-        auto found = answers.find(answer_key);
-        if (found == answers.end()) {
-          if (answers.size() > 4096) answers.clear();
-          found =
-              answers.emplace(answer_key, reach(firewall.compiled, firewallProtocol(protocol), ports)).first;
-        }
-        for (const auto& interval : found->second.intervals) {
-          const AddressSet exposed = interval.admitted.subtract(nonPublicSpace());
-          if (exposed.empty()) continue;
-          if (exposing_rules.size() > 4096) exposing_rules.clear();
-          auto [exposing, fresh] = exposing_rules.try_emplace({answer_key, interval.ports.toString()});
-          if (fresh)
-            exposing->second =
-                exposingRules(firewall, firewallProtocol(protocol), interval.ports, exposed, changed_only);
-          for (const auto& rule : exposing->second)
-            addRule(rule, protocol, who, where, nullptr, nullptr);
+          for (auto& entry : exposing->second)
+            addRule(entry.rule, {&index, 1}, &entry.cause, &entry.kept);
         }
       }
     }
