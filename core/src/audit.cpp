@@ -1343,10 +1343,7 @@ class Auditor {
     SourceLocation where;
   };
 
-  // Reach answers by groups, protocol and ports: nodes with the same groups answer alike. Bounded: a fleet
-  // of nodes that each mix their own groups would only fill it.
-  using ReachAnswers =
-      std::map<std::tuple<std::size_t, PortProtocol, std::uint16_t, std::uint16_t>, ReachAnswer>;
+  static constexpr int kMaxKeysAsked = 256;  // see nodeExposingRules
 
   // Every allow rule of the node's groups that admits part of what reaches the node from public space on one
   // of `targets`, not only the one that decides: a rule shadowed by another (or by an allow of higher
@@ -1354,8 +1351,8 @@ class Auditor {
   // (`targets` holds their indices). `changed_only`: only the groups a re-audit changes (see
   // checkSensitivePorts).
   std::vector<ExposingRule> nodeExposingRules(const NodeFirewall& firewall,
-                                              const std::vector<SensitiveTarget>& targets, bool changed_only,
-                                              ReachAnswers& answers) const {
+                                              const std::vector<SensitiveTarget>& targets,
+                                              bool changed_only) const {
     // What reaches the node from public space, by target and run of ports.
     struct Reaching {
       std::uint32_t target;
@@ -1363,20 +1360,41 @@ class Auditor {
       PortRange ports;
       AddressSet exposed;
     };
+    // Asked port by port in one batch (verdictEach: who gets through, not who decided), except a range too
+    // wide to ask key by key; runs of a target's ports with the same sources are one.
+    std::vector<KeyQuestion> questions;
+    std::vector<std::pair<std::size_t, std::size_t>> asked(targets.size());  // each target's questions
+    for (std::uint32_t index = 0; index < targets.size(); ++index) {
+      const SensitiveTarget& target = targets[index];
+      asked[index].first = questions.size();
+      if (target.ports.last - target.ports.first >= kMaxKeysAsked) continue;
+      for (int key = target.ports.first; key <= target.ports.last; ++key)
+        questions.push_back(
+            {&firewall.compiled, firewallProtocol(target.protocol), static_cast<std::uint16_t>(key)});
+      asked[index].second = questions.size();
+    }
+    std::vector<AddressSet> exposed_at(questions.size());
+    verdictEach(questions, [&](std::size_t question, const ReachVerdict& verdict) {
+      exposed_at[question] = verdict.admitted.subtract(nonPublicSpace());
+    });
     std::vector<Reaching> reaching;
     for (std::uint32_t index = 0; index < targets.size(); ++index) {
       const SensitiveTarget& target = targets[index];
       const Protocol protocol = firewallProtocol(target.protocol);
-      const auto key =
-          std::tuple(firewall.groups_index, target.protocol, target.ports.first, target.ports.last);
-      auto found = answers.find(key);
-      if (found == answers.end()) {
-        if (answers.size() > 4096) answers.clear();
-        found = answers.emplace(key, reach(firewall.compiled, protocol, target.ports)).first;
+      const auto [begin, end] = asked[index];
+      if (begin == end) {
+        for (const auto& interval : reach(firewall.compiled, protocol, target.ports).intervals) {
+          AddressSet exposed = interval.admitted.subtract(nonPublicSpace());
+          if (!exposed.empty()) reaching.push_back({index, protocol, interval.ports, std::move(exposed)});
+        }
+        continue;
       }
-      for (const auto& interval : found->second.intervals) {
-        AddressSet exposed = interval.admitted.subtract(nonPublicSpace());
-        if (!exposed.empty()) reaching.push_back({index, protocol, interval.ports, std::move(exposed)});
+      for (std::size_t first = begin, last = begin; first < end; first = last) {
+        while (last < end && exposed_at[last] == exposed_at[first])
+          ++last;
+        if (exposed_at[first].empty()) continue;
+        reaching.push_back({index, protocol, PortRange{questions[first].key, questions[last - 1].key},
+                            std::move(exposed_at[first])});
       }
     }
     std::vector<ExposingRule> found;
@@ -1482,10 +1500,8 @@ class Auditor {
       return;
     }
     std::map<std::string, ExposureCause> causes;  // by rule key
-    // By groups, protocol and ports: pools share them. Bounded: a fleet of nodes that each mix their own
-    // groups would only fill them.
-    ReachAnswers answers;
-    // By groups and ports (see nodeExposingRules).
+    // By groups and ports (see nodeExposingRules): nodes with the same groups answer alike. Bounded: a fleet
+    // of nodes that each mix their own groups would only fill it.
     std::unordered_map<std::string, std::vector<ExposingRule>> by_firewall;
     // Under one layer of the union model a rule exposes what its source admits of public space, whatever
     // the other rules say: the same on every node whose firewall holds its group. Found once per group,
@@ -1637,7 +1653,7 @@ class Auditor {
         }
         if (by_firewall.size() > 4096) by_firewall.clear();
         auto [exposing, fresh] = by_firewall.try_emplace(std::move(targets_key));
-        if (fresh) exposing->second = nodeExposingRules(firewall, targets, changed_only, answers);
+        if (fresh) exposing->second = nodeExposingRules(firewall, targets, changed_only);
         for (const auto& rule : exposing->second)
           addRule(rule, rule.targets, nullptr, nullptr);
         continue;
