@@ -61,7 +61,7 @@ struct GroupIndex {
     const CloudSecurityGroup* first = nullptr;
   };
   std::map<std::string, Entry> by_id;
-  std::map<std::string, std::string> id_by_name;
+  std::map<std::string, std::string, std::less<>> id_by_name;
 
   explicit GroupIndex(const CloudInventory& cloud) {
     for (const auto& input : cloud.security_groups) {
@@ -131,16 +131,21 @@ struct GroupIndex {
     }
   }
 
+  // By id, or by "name:" and its name (a node that names its groups): a changed group under either.
   const Entry* find(const std::string& id) const {
-    std::string key = id;
     if (id.starts_with("name:")) {
-      const auto it = id_by_name.find(id.substr(5));
-      if (it == id_by_name.end()) return base_ != nullptr ? base_->find(id) : nullptr;
-      key = it->second;
+      const std::string* named = idOfName(std::string_view(id).substr(5));
+      return named != nullptr ? find(*named) : nullptr;
     }
-    const auto it = by_id.find(key);
+    const auto it = by_id.find(id);
     if (it != by_id.end()) return &it->second;
-    return base_ != nullptr ? base_->find(key) : nullptr;
+    return base_ != nullptr ? base_->find(id) : nullptr;
+  }
+
+  const std::string* idOfName(std::string_view name) const {
+    const auto it = id_by_name.find(name);
+    if (it != id_by_name.end()) return &it->second;
+    return base_ != nullptr ? base_->idOfName(name) : nullptr;
   }
 
   const SecurityGroupRule* rule(const RuleOrigin& origin) const {

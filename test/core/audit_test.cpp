@@ -785,5 +785,26 @@ TEST(AuditTest, EvidenceCarriesAddressesRulesAndNodesAsData) {
   EXPECT_EQ(missing_in_json, missing->missing.size());
 }
 
+// Test that fixes are proven on a node that names its security group (as `openstack server show` and
+// Huawei's ECS list print a group without its id) as on one that gives its id: the proof must ask the changed
+// group under that name too, not the group as it was.
+TEST(AuditTest, FixesAreProvenOnNodesThatNameTheirGroups) {
+  AuditInput input;
+  // Under first match, where the node's whole firewall is asked again (see checkSensitivePorts).
+  input.cloud.security_groups = {group(
+      "sg-1", "ssh-open", {allowFrom("0.0.0.0/0", Protocol::tcp(), PortSet::of(PortRange::single(22)))})};
+  input.cloud.security_groups[0].model = EvaluationModel::FirstMatchByPriority;
+  input.cloud.instances = {instance("10.0.0.10", {"name:ssh-open"}), instance("10.0.0.11", {"sg-1"})};
+  input.cluster.nodes = {test::node("10.0.0.10"), test::node("10.0.0.11")};
+  addHostNetworkApp(input, "web", 8080, "internet", "10.0.0.10");
+  const AuditResult result = runAudit(input);
+  for (const std::string_view check : {check::kSensitivePortExposed, check::kPortBlocked}) {
+    const Finding* finding = only(result, check);
+    ASSERT_NE(finding, nullptr) << check;
+    ASSERT_TRUE(finding->fix_verified.has_value()) << check;
+    EXPECT_TRUE(*finding->fix_verified) << check << ": " << finding->fix_verification;
+  }
+}
+
 }  // namespace
 }  // namespace sgaudit::core
