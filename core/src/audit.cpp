@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <set>
@@ -20,6 +21,24 @@
 
 namespace sgaudit::core {
 namespace {
+
+// Calls work(i) for every i below count, side by side on up to `threads` threads (0: one per core, at most
+// 8), each taking the next i; at least 8 calls a thread.
+void forEach(unsigned threads, std::size_t count, const std::function<void(std::size_t)>& work) {
+  const std::size_t used = std::min<std::size_t>(
+      {threads != 0 ? threads : std::max(1U, std::thread::hardware_concurrency()), 8, (count + 7) / 8});
+  std::atomic<std::size_t> next{0};
+  auto run = [&] {
+    for (std::size_t i = next++; i < count; i = next++)
+      work(i);
+  };
+  std::vector<std::thread> workers;
+  for (std::size_t t = 1; t < used; ++t)
+    workers.emplace_back(run);
+  run();
+  for (auto& worker : workers)
+    worker.join();
+}
 
 std::string portLabel(int port, PortProtocol protocol) {
   return std::to_string(port) + "/" + toString(protocol);
@@ -1350,6 +1369,48 @@ class Auditor {
 
   static constexpr int kMaxKeysAsked = 256;  // see nodeExposingRules
 
+  // The sensitive ports to ask on a node, with what listens there: those of its sockets when they are known,
+  // and in a re-audit only those the change can alter.
+  std::vector<SensitiveTarget> sensitiveTargets(const std::string& node_name) const {
+    const auto& sockets_by_node = base_ != nullptr ? base_->sockets_by_node_ : sockets_by_node_;
+    const auto sockets_found = sockets_by_node.find(node_name);
+    const NodeSockets* sockets = sockets_found == sockets_by_node.end() ? nullptr : sockets_found->second;
+    // The ports to check, with what listens there.
+    std::vector<SensitiveTarget> targets;
+    if (sockets != nullptr) {
+      std::set<std::pair<PortProtocol, int>> seen;
+      for (const auto& socket : sockets->sockets) {
+        const std::string address = normaliseHostIp(socket.address);
+        if (address == "127.0.0.1" || address == "::1" || address.starts_with("127.")) continue;
+        if (!input_.policy.sensitive_ports.contains(static_cast<std::uint16_t>(socket.port))) continue;
+        if (!seen.insert({socket.protocol, socket.port}).second) continue;
+        std::string who = socket.processes.empty() ? "a process" : socket.processes.front().name;
+        const bool v6 = socket.address.find(':') != std::string::npos;
+        targets.push_back({socket.protocol, PortRange::single(static_cast<std::uint16_t>(socket.port)),
+                           who + " listens on " + (v6 ? "[" + socket.address + "]" : socket.address) + ":" +
+                               std::to_string(socket.port),
+                           SourceLocation{sockets->source.file, socket.line}});
+      }
+    } else {
+      for (const auto& range : input_.policy.sensitive_ports.ranges()) {
+        targets.push_back({PortProtocol::Tcp, range, "", SourceLocation{}});
+      }
+    }
+    if (affected_) {
+      // A re-audit asks only the ports the change can alter.
+      std::vector<SensitiveTarget> narrowed;
+      for (const auto& target : targets) {
+        const auto it = affected_->find(firewallProtocol(target.protocol).number());
+        if (it == affected_->end()) continue;
+        const PortSet asked = it->second.intersect(target.ports);
+        for (const auto& range : asked.ranges())
+          narrowed.push_back({target.protocol, range, target.who, target.where});
+      }
+      targets = std::move(narrowed);
+    }
+    return targets;
+  }
+
   // Every allow rule of the node's groups that admits part of what reaches the node from public space on one
   // of `targets`, not only the one that decides: a rule shadowed by another (or by an allow of higher
   // priority) opens the port as soon as the other is narrowed. Each rule once, with every target it exposes
@@ -1505,6 +1566,8 @@ class Auditor {
       return;
     }
     std::map<std::string, ExposureCause> causes;  // by rule key
+    // Each rule's cause and kept exposure, once looked up by its key.
+    std::unordered_map<const SecurityGroupRule*, std::pair<ExposureCause*, RuleExposure*>> slots_by_rule;
     // By groups and ports (see nodeExposingRules): nodes with the same groups answer alike. Bounded: a fleet
     // of nodes that each mix their own groups would only fill it.
     std::unordered_map<std::string, std::vector<ExposingRule>> by_firewall;
@@ -1540,145 +1603,142 @@ class Auditor {
       }
       if (!skip_unchanged) unchanged_groups.clear();
     }
-    for (const auto& [node_key, node_firewall] : firewalls_) {
-      // Named plainly: the lambdas below capture them (clang before 16 cannot capture a structured binding).
-      const std::string& node_name = node_key;
-      const NodeFirewall& firewall = node_firewall;
-      const bool changed_only = skip_unchanged && firewall.union_only;
-      const auto& sockets_by_node = base_ != nullptr ? base_->sockets_by_node_ : sockets_by_node_;
-      const auto sockets_found = sockets_by_node.find(node_name);
-      const NodeSockets* sockets = sockets_found == sockets_by_node.end() ? nullptr : sockets_found->second;
-      // The ports to check, with what listens there.
-      std::vector<SensitiveTarget> targets;
-      if (sockets != nullptr) {
-        std::set<std::pair<PortProtocol, int>> seen;
-        for (const auto& socket : sockets->sockets) {
-          const std::string address = normaliseHostIp(socket.address);
-          if (address == "127.0.0.1" || address == "::1" || address.starts_with("127.")) continue;
-          if (!input_.policy.sensitive_ports.contains(static_cast<std::uint16_t>(socket.port))) continue;
-          if (!seen.insert({socket.protocol, socket.port}).second) continue;
-          std::string who = socket.processes.empty() ? "a process" : socket.processes.front().name;
-          const bool v6 = socket.address.find(':') != std::string::npos;
-          targets.push_back({socket.protocol, PortRange::single(static_cast<std::uint16_t>(socket.port)),
-                             who + " listens on " + (v6 ? "[" + socket.address + "]" : socket.address) + ":" +
-                                 std::to_string(socket.port),
-                             SourceLocation{sockets->source.file, socket.line}});
+    // Nodes are taken in chunks: under priorities and denies the base audit first finds each chunk's
+    // exposing rules side by side (nodeExposingRules, per distinct groups and ports), then adds them up in
+    // node order.
+    std::vector<std::pair<const std::string*, const NodeFirewall*>> nodes;
+    nodes.reserve(firewalls_.size());
+    for (const auto& [name, firewall] : firewalls_)
+      nodes.emplace_back(&name, &firewall);
+    constexpr std::size_t kChunk = 1024;
+    for (std::size_t chunk = 0; chunk < nodes.size(); chunk += kChunk) {
+      const std::size_t chunk_end = std::min(nodes.size(), chunk + kChunk);
+      std::vector<std::vector<SensitiveTarget>> targets_of(chunk_end - chunk);
+      std::vector<const std::vector<ExposingRule>*> exposing_of(chunk_end - chunk, nullptr);
+      std::vector<std::pair<std::size_t, std::vector<ExposingRule>*>> to_find;
+      if (by_firewall.size() > 4096) by_firewall.clear();
+      for (std::size_t i = chunk; i < chunk_end; ++i) {
+        const NodeFirewall& firewall = *nodes[i].second;
+        targets_of[i - chunk] = sensitiveTargets(*nodes[i].first);
+        if (firewall.union_only && firewall.layer_group_ids.size() == 1) continue;  // per group, below
+        std::string key = std::to_string(firewall.groups_index);
+        for (const auto& target : targets_of[i - chunk]) {
+          key += ';';
+          key += std::to_string(static_cast<int>(target.protocol)) + ':' + target.ports.toString();
         }
-      } else {
-        for (const auto& range : input_.policy.sensitive_ports.ranges()) {
-          targets.push_back({PortProtocol::Tcp, range, "", SourceLocation{}});
-        }
+        auto [exposing, fresh] = by_firewall.try_emplace(std::move(key));
+        if (fresh) to_find.emplace_back(i, &exposing->second);
+        exposing_of[i - chunk] = &exposing->second;
       }
-      if (affected_) {
-        // A re-audit asks only the ports the change can alter.
-        std::vector<SensitiveTarget> narrowed;
-        for (const auto& target : targets) {
-          const auto it = affected_->find(firewallProtocol(target.protocol).number());
-          if (it == affected_->end()) continue;
-          const PortSet asked = it->second.intersect(target.ports);
-          for (const auto& range : asked.ranges())
-            narrowed.push_back({target.protocol, range, target.who, target.where});
-        }
-        targets = std::move(narrowed);
-      }
-      // What one exposing rule adds on this node, listened to at `listening` (indices into targets). With
-      // slots (a group's rule, the same on every node that holds it), its cause and kept exposure are looked
-      // up once, and once they are known its ports and addresses are already in them.
-      auto addRule = [&](const ExposingRule& rule, std::span<const std::uint32_t> listening,
-                         ExposureCause** cause_slot, RuleExposure** kept_slot) {
-        // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
-        // admits only the platform's health probe address.
-        if (rule.rule->fixed) return;
-        ExposureCause* cause = cause_slot != nullptr ? *cause_slot : nullptr;
-        const bool merged = cause != nullptr;
-        if (cause == nullptr) {
-          auto [entry, added] = causes.try_emplace(rule.key());
-          cause = &entry->second;
-          if (added) {
-            cause->origin = rule.rule->origin;
-            cause->origin.key = rule.key();
-            if (cause->origin.group_id.empty()) cause->origin.group_id = rule.group->id;
-            if (cause->origin.group_name.empty()) cause->origin.group_name = rule.group->name;
-            cause->provider = firewall.provider;
+      forEach(light() ? 1 : input_.threads, to_find.size(), [&](std::size_t k) {
+        const auto [i, found] = to_find[k];
+        const NodeFirewall& firewall = *nodes[i].second;
+        *found = nodeExposingRules(firewall, targets_of[i - chunk], skip_unchanged && firewall.union_only);
+      });
+      for (std::size_t i = chunk; i < chunk_end; ++i) {
+        // Named plainly: the lambdas below capture them (clang before 16 cannot capture a structured
+        // binding).
+        const std::string& node_name = *nodes[i].first;
+        const NodeFirewall& firewall = *nodes[i].second;
+        const bool changed_only = skip_unchanged && firewall.union_only;
+        const std::vector<SensitiveTarget>& targets = targets_of[i - chunk];
+        // What one exposing rule adds on this node, listened to at `listening` (indices into targets). With
+        // slots (a group's rule, the same on every node that holds it), its cause and kept exposure are
+        // looked up once, and once they are known its ports and addresses are already in them.
+        auto addRule = [&](const ExposingRule& rule, std::span<const std::uint32_t> listening,
+                           ExposureCause** cause_slot, RuleExposure** kept_slot) {
+          // A rule the provider keeps is no cause anyone can remove: Azure's AllowAzureLoadBalancerInBound
+          // admits only the platform's health probe address.
+          if (rule.rule->fixed) return;
+          ExposureCause* cause = cause_slot != nullptr ? *cause_slot : nullptr;
+          const bool merged = cause != nullptr;
+          auto& [cause_of_rule, kept_of_rule] = slots_by_rule[rule.rule];
+          if (cause == nullptr && cause_of_rule != nullptr) {
+            cause = cause_of_rule;
+            if (cause_slot != nullptr) *cause_slot = cause;
           }
-          if (cause_slot != nullptr) *cause_slot = cause;
-        }
-        if (cause->nodes.empty() || cause->nodes.back() != node_name) cause->nodes.push_back(node_name);
-        if (!merged) {
-          for (const auto& [protocol, set] : rule.ports) {
-            PortSet& cause_ports = cause->ports[protocol];
-            for (const auto& range : set.ranges()) {
-              if (!cause_ports.contains(range)) cause_ports.add(range);
+          if (cause == nullptr) {
+            auto [entry, added] = causes.try_emplace(rule.key());
+            cause = &entry->second;
+            cause_of_rule = cause;
+            if (added) {
+              cause->origin = rule.rule->origin;
+              cause->origin.key = rule.key();
+              if (cause->origin.group_id.empty()) cause->origin.group_id = rule.group->id;
+              if (cause->origin.group_name.empty()) cause->origin.group_name = rule.group->name;
+              cause->provider = firewall.provider;
             }
+            if (cause_slot != nullptr) *cause_slot = cause;
           }
-          if (!cause->exposed.contains(rule.exposed)) cause->exposed = cause->exposed.unite(rule.exposed);
-        }
-        if (!light() && input_.verify_fixes) {
-          RuleExposure* kept = kept_slot != nullptr ? *kept_slot : nullptr;
-          if (kept == nullptr) {
-            kept = &exposure_by_rule_[rule.key()];
-            if (kept->by_node.empty()) {
-              kept->origin = cause->origin;
-              kept->provider = cause->provider;
-            }
-            if (kept_slot != nullptr) *kept_slot = kept;
-          }
-          // A node's rules are all seen before the next node's (firewalls_ is by node).
-          if (kept->by_node.empty() || kept->by_node.back().first != node_name) {
-            kept->by_node.emplace_back(node_name, AddressSet{});
-            exposing_rules_by_node_[node_name].push_back(kept);
-          }
-          AddressSet& on_node = kept->by_node.back().second;
-          if (!on_node.contains(rule.exposed)) on_node = on_node.unite(rule.exposed);
+          if (cause->nodes.empty() || cause->nodes.back() != node_name) cause->nodes.push_back(node_name);
           if (!merged) {
             for (const auto& [protocol, set] : rule.ports) {
-              for (const auto& range : set.ranges())
-                kept->ports[protocol].add(range);
+              PortSet& cause_ports = cause->ports[protocol];
+              for (const auto& range : set.ranges()) {
+                if (!cause_ports.contains(range)) cause_ports.add(range);
+              }
             }
-            if (!kept->exposed.contains(rule.exposed)) kept->exposed = kept->exposed.unite(rule.exposed);
+            if (!cause->exposed.contains(rule.exposed)) cause->exposed = cause->exposed.unite(rule.exposed);
           }
+          if (!light() && input_.verify_fixes) {
+            RuleExposure* kept = kept_slot != nullptr ? *kept_slot : kept_of_rule;
+            if (kept == nullptr) {
+              kept = &exposure_by_rule_[rule.key()];
+              kept_of_rule = kept;
+              if (kept->by_node.empty()) {
+                kept->origin = cause->origin;
+                kept->provider = cause->provider;
+              }
+              if (kept_slot != nullptr) *kept_slot = kept;
+            }
+            // A node's rules are all seen before the next node's (firewalls_ is by node).
+            if (kept->by_node.empty() || kept->by_node.back().first != node_name) {
+              kept->by_node.emplace_back(node_name, AddressSet{});
+              exposing_rules_by_node_[node_name].push_back(kept);
+            }
+            AddressSet& on_node = kept->by_node.back().second;
+            if (!on_node.contains(rule.exposed)) on_node = on_node.unite(rule.exposed);
+            if (!merged) {
+              for (const auto& [protocol, set] : rule.ports) {
+                for (const auto& range : set.ranges())
+                  kept->ports[protocol].add(range);
+              }
+              if (!kept->exposed.contains(rule.exposed)) kept->exposed = kept->exposed.unite(rule.exposed);
+            }
+          }
+          for (const std::uint32_t index : listening) {
+            const SensitiveTarget& target = targets[index];
+            if (target.who.empty()) continue;
+            if (cause->listeners.size() < kEvidenceBudget) {
+              cause->listeners.push_back({"socket", "node " + node_name + ": " + target.who, target.where});
+            } else {
+              ++cause->listeners_left_out;
+            }
+          }
+        };
+        if (exposing_of[i - chunk] != nullptr) {
+          // What a rule exposes depends on the node's other rules (found above).
+          for (const auto& rule : *exposing_of[i - chunk])
+            addRule(rule, rule.targets, nullptr, nullptr);
+          continue;
         }
-        for (const std::uint32_t index : listening) {
+        for (std::uint32_t index = 0; index < targets.size(); ++index) {
           const SensitiveTarget& target = targets[index];
-          if (target.who.empty()) continue;
-          if (cause->listeners.size() < kEvidenceBudget) {
-            cause->listeners.push_back({"socket", "node " + node_name + ": " + target.who, target.where});
-          } else {
-            ++cause->listeners_left_out;
+          for (const auto& id : firewall.group_ids) {
+            if (changed_only && groups_.by_id.count(id) == 0) continue;
+            const GroupIndex::Entry* group = groups_.find(id);
+            if (group == nullptr) continue;
+            auto [exposing, fresh] = by_group.try_emplace(
+                GroupKey{group->group.get(), target.protocol, target.ports.first, target.ports.last});
+            if (fresh) {
+              std::vector<ExposingRule> found;
+              exposingRulesOf(*group, target.protocol, target.ports, public_space, found);
+              for (auto& rule : found)
+                exposing->second.push_back({std::move(rule)});
+            }
+            for (auto& entry : exposing->second)
+              addRule(entry.rule, {&index, 1}, &entry.cause, &entry.kept);
           }
-        }
-      };
-      if (!firewall.union_only || firewall.layer_group_ids.size() != 1) {
-        // What a rule exposes depends on the node's other rules: each rule is looked at once for all the
-        // node's ports. Nodes with the same groups and ports share it.
-        std::string targets_key = std::to_string(firewall.groups_index);
-        for (const auto& target : targets) {
-          targets_key += ';';
-          targets_key += std::to_string(static_cast<int>(target.protocol)) + ':' + target.ports.toString();
-        }
-        if (by_firewall.size() > 4096) by_firewall.clear();
-        auto [exposing, fresh] = by_firewall.try_emplace(std::move(targets_key));
-        if (fresh) exposing->second = nodeExposingRules(firewall, targets, changed_only);
-        for (const auto& rule : exposing->second)
-          addRule(rule, rule.targets, nullptr, nullptr);
-        continue;
-      }
-      for (std::uint32_t index = 0; index < targets.size(); ++index) {
-        const SensitiveTarget& target = targets[index];
-        for (const auto& id : firewall.group_ids) {
-          if (changed_only && groups_.by_id.count(id) == 0) continue;
-          const GroupIndex::Entry* group = groups_.find(id);
-          if (group == nullptr) continue;
-          auto [exposing, fresh] = by_group.try_emplace(
-              GroupKey{group->group.get(), target.protocol, target.ports.first, target.ports.last});
-          if (fresh) {
-            std::vector<ExposingRule> found;
-            exposingRulesOf(*group, target.protocol, target.ports, public_space, found);
-            for (auto& rule : found)
-              exposing->second.push_back({std::move(rule)});
-          }
-          for (auto& entry : exposing->second)
-            addRule(entry.rule, {&index, 1}, &entry.cause, &entry.kept);
         }
       }
     }
@@ -2232,20 +2292,8 @@ class Auditor {
     for (auto& finding : result_.findings) {
       if (!finding.allow_plans.empty() || !finding.narrow_plans.empty()) pending.push_back(&finding);
     }
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-      for (std::size_t i = next++; i < pending.size(); i = next++)
-        verifyOne(*pending[i], before, nodes_of_group, findings_on_node);
-    };
-    const std::size_t threads = std::min<std::size_t>(
-        {input_.threads != 0 ? input_.threads : std::max(1U, std::thread::hardware_concurrency()), 8,
-         (pending.size() + 7) / 8});
-    std::vector<std::thread> workers;
-    for (std::size_t t = 1; t < threads; ++t)
-      workers.emplace_back(work);
-    work();
-    for (auto& worker : workers)
-      worker.join();
+    forEach(input_.threads, pending.size(),
+            [&](std::size_t i) { verifyOne(*pending[i], before, nodes_of_group, findings_on_node); });
   }
 
   void verifyOne(Finding& finding, const std::map<CellKey, const PortVerdict*>& before,

@@ -30,7 +30,7 @@ struct AuditInput {
   // A proof asks every port of every node the change touches again, not only what the change can alter:
   // the reference the shortcuts are tested against.
   bool exhaustive_proofs = false;
-  // Threads that prove fixes side by side; 0: one per core (at most 8).
+  // Threads that prove fixes (and find exposures) side by side; 0: one per core (at most 8).
   unsigned threads = 0;
   // Called as each step of the audit begins ("map nodes", "host-port reach", ... "prove fixes"), so that
   // a caller can time them (the core reads no clock).
