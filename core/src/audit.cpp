@@ -124,6 +124,14 @@ struct GroupIndex {
       }
       if (!entry.group->name.empty()) id_by_name[entry.group->name] = id;
     }
+    indexIds();
+  }
+
+  // by_id by hash: ids are long (UUIDs) and alike, and every node's firewall looks its groups up.
+  void indexIds() {
+    index_.reserve(by_id.size());
+    for (const auto& [id, entry] : by_id)
+      index_.emplace(id, &entry);
   }
 
   // A rule's provider id, or a digest of its group and content when it has none: two id-less rules of one
@@ -148,6 +156,7 @@ struct GroupIndex {
       for (const auto& rule : group->rules)
         by_key.emplace(rule.origin.key, &rule);
     }
+    indexIds();
   }
 
   // By id, or by "name:" and its name (a node that names its groups): a changed group under either.
@@ -156,8 +165,8 @@ struct GroupIndex {
       const std::string* named = idOfName(std::string_view(id).substr(5));
       return named != nullptr ? find(*named) : nullptr;
     }
-    const auto it = by_id.find(id);
-    if (it != by_id.end()) return &it->second;
+    const auto it = index_.find(id);
+    if (it != index_.end()) return it->second;
     return base_ != nullptr ? base_->find(id) : nullptr;
   }
 
@@ -196,6 +205,7 @@ struct GroupIndex {
 
   std::unordered_map<std::string, const SecurityGroupRule*> by_key;
   const GroupIndex* base_ = nullptr;
+  std::unordered_map<std::string_view, const Entry*> index_;  // see indexIds
 };
 
 struct NodeFirewall {
@@ -1994,7 +2004,16 @@ class Auditor {
     }
   }
 
-  using CellKey = std::tuple<std::string, PortProtocol, int, std::string>;
+  // A cell of the matrix: node, protocol, port and workload, viewed in the cell.
+  using CellKey = std::tuple<std::string_view, PortProtocol, int, std::string_view>;
+  struct CellKeyHash {
+    std::size_t operator()(const CellKey& key) const {
+      const auto& [node, protocol, port, workload] = key;
+      return std::hash<std::string_view>()(node) * 31 + std::hash<std::string_view>()(workload) * 7 +
+             static_cast<std::size_t>(port) * 3 + static_cast<std::size_t>(protocol);
+    }
+  };
+  using CellsByKey = std::unordered_map<CellKey, const PortVerdict*, CellKeyHash>;
 
   // One trial of a finding's plans: applied to copies of the groups they change and audited again on the
   // nodes those groups are on.
@@ -2096,8 +2115,7 @@ class Auditor {
   }
 
   Trial tryPlans(const Finding& finding, const std::vector<AllowIngressPlan>& allow,
-                 const std::vector<NarrowRulePlan>& narrow,
-                 const std::map<CellKey, const PortVerdict*>& before,
+                 const std::vector<NarrowRulePlan>& narrow, const CellsByKey& before,
                  const std::map<std::string, std::vector<std::string>>& nodes_of_group) const {
     Trial trial;
     std::set<std::string> group_ids;
@@ -2264,7 +2282,7 @@ class Auditor {
   // it open, when that passes. The reach says what else the change does.
   void verifyFixes() {
     indexUses();
-    std::map<CellKey, const PortVerdict*> before;
+    CellsByKey before;
     for (const auto& cell : result_.matrix)
       before.emplace(CellKey{cell.node, cell.protocol, cell.port, cell.workload}, &cell);
     std::map<std::string, std::vector<std::string>> nodes_of_group;
@@ -2296,7 +2314,7 @@ class Auditor {
             [&](std::size_t i) { verifyOne(*pending[i], before, nodes_of_group, findings_on_node); });
   }
 
-  void verifyOne(Finding& finding, const std::map<CellKey, const PortVerdict*>& before,
+  void verifyOne(Finding& finding, const CellsByKey& before,
                  const std::map<std::string, std::vector<std::string>>& nodes_of_group,
                  const std::unordered_map<std::string, std::vector<std::size_t>>& findings_on_node) const {
     // Extended until it passes, or for a few rounds: by the rules the change uncovers that expose the same
