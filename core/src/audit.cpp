@@ -1359,6 +1359,20 @@ class Auditor {
     std::vector<const RuleExposure*> elsewhere;
   };
 
+  // The causes of a check of sensitive ports, by rule key, in key order (the order a group's rules are
+  // written in), found by hash.
+  struct Causes {
+    std::map<std::string, ExposureCause> by_key;
+    std::unordered_map<std::string_view, ExposureCause*> index;
+    // The cause of the rule `key`, and whether it is new.
+    std::pair<ExposureCause*, bool> find(const std::string& key) {
+      if (const auto known = index.find(key); known != index.end()) return {known->second, false};
+      auto [entry, added] = by_key.try_emplace(key);
+      index.emplace(entry->first, &entry->second);
+      return {&entry->second, added};
+    }
+  };
+
   struct ExposingRule {
     const SecurityGroupRule* rule = nullptr;
     const SecurityGroup* group = nullptr;
@@ -1575,7 +1589,7 @@ class Auditor {
       }
       return;
     }
-    std::map<std::string, ExposureCause> causes;  // by rule key
+    Causes causes;
     // Each rule's cause and kept exposure, once looked up by its key.
     std::unordered_map<const SecurityGroupRule*, std::pair<ExposureCause*, RuleExposure*>> slots_by_rule;
     // By groups and ports (see nodeExposingRules): nodes with the same groups answer alike. Bounded: a fleet
@@ -1668,8 +1682,8 @@ class Auditor {
             if (cause_slot != nullptr) *cause_slot = cause;
           }
           if (cause == nullptr) {
-            auto [entry, added] = causes.try_emplace(rule.key());
-            cause = &entry->second;
+            const auto [found, added] = causes.find(rule.key());
+            cause = found;
             cause_of_rule = cause;
             if (added) {
               cause->origin = rule.rule->origin;
@@ -1764,7 +1778,7 @@ class Auditor {
     const AddressSet public_v4 = AddressSet::allV4().subtract(nonPublicSpace());
     const AddressSet public_v6 = AddressSet::allV6().subtract(nonPublicSpace());
     std::map<std::pair<std::string, bool>, std::vector<ExposureCause*>> merged;
-    for (auto& [key, cause] : causes) {
+    for (auto& [key, cause] : causes.by_key) {
       std::sort(cause.nodes.begin(), cause.nodes.end());
       cause.nodes.erase(std::unique(cause.nodes.begin(), cause.nodes.end()), cause.nodes.end());
       const bool whole = cause.exposed.contains(public_v4) || cause.exposed.contains(public_v6);
@@ -1783,8 +1797,7 @@ class Auditor {
   // to some of it is over every node it reaches. A rule that exposed something on a node audited again and
   // no longer does there may still be a cause elsewhere, with a smaller extent, which a fix must not hide.
   // (The groups of `unchanged`, under the union model, are the base audit's findings as they were.)
-  void addExposureElsewhere(std::map<std::string, ExposureCause>& causes,
-                            const std::set<std::string>& unchanged) const {
+  void addExposureElsewhere(Causes& causes, const std::set<std::string>& unchanged) const {
     const std::unordered_set<std::string_view> scope(scope_->begin(), scope_->end());
     const std::unordered_set<std::string_view> unchanged_ids(unchanged.begin(), unchanged.end());
     std::vector<const RuleExposure*> rules;
@@ -1801,24 +1814,15 @@ class Auditor {
           std::all_of(exposure->by_node.begin(), exposure->by_node.end(),
                       [&](const auto& on_node) { return scope.count(on_node.first) > 0; }))
         continue;  // every node it reaches is audited again
-      auto [entry, added] = causes.try_emplace(exposure->origin.key);
-      ExposureCause& cause = entry->second;
+      auto [cause_pointer, added] = causes.find(exposure->origin.key);
+      ExposureCause& cause = *cause_pointer;
       if (added) {
         cause.origin = exposure->origin;
         cause.provider = exposure->provider;
       }
-      // Its ports and what it admits are written as on every node (they name the rule in a plan); only
-      // the extent of what it admits on the nodes not audited again decides whether it is still a cause
-      // of the same finding.
-      if (cause.ports.empty()) {
-        cause.ports = exposure->ports;
-      } else {
-        for (const auto& [protocol, set] : exposure->ports) {
-          for (const auto& range : set.ranges()) {
-            if (!cause.ports[protocol].contains(range)) cause.ports[protocol].add(range);
-          }
-        }
-      }
+      // Its ports are written as on every node (they name the rule in a plan), when a finding is written of
+      // it (see reportExposure); only the extent of what it admits on the nodes not audited again decides
+      // whether it is still a cause of the same finding.
       cause.elsewhere.push_back(exposure);
       if (cause.exposed.contains(exposure->exposed)) continue;
       if (exposure->uniform) {  // the same on every node: some of which are not audited again
@@ -1861,6 +1865,14 @@ class Auditor {
     const ExposureCause& first = *rules.front();
     if (addKnown(check::kSensitivePortExposed, {first.origin.group_id, whole ? "internet" : "public"}))
       return;
+    for (ExposureCause* cause : rules) {
+      for (const RuleExposure* exposure : cause->elsewhere) {
+        for (const auto& [protocol, set] : exposure->ports) {
+          for (const auto& range : set.ranges())
+            cause->ports[protocol].add(range);
+        }
+      }
+    }
     AddressSet exposed;
     std::map<PortProtocol, PortSet> all_ports;
     std::vector<std::string> nodes;
