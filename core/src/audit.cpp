@@ -775,7 +775,7 @@ class Auditor {
 
   // Every cell's verdict, asked in one batch (verdictEach): open, blocked or partly blocked for what the
   // workload requires there; the ports that are not open are asked again in full by reportBlocked.
-  std::vector<Asked> askCells(const CellUses& wanted, std::map<std::size_t, Requirement>& requirements,
+  std::vector<Asked> askCells(const CellUses& wanted, std::map<std::size_t, const Requirement*>& requirements,
                               RequiredCache& required_cache) {
     std::vector<Asked> asked;
     asked.reserve(wanted.size());
@@ -787,11 +787,20 @@ class Auditor {
         continue;
       const WorkloadUnit& unit = model_->units[unit_index];
       if (!requirements.count(unit_index)) {
-        requirements.emplace(unit_index, requirementFor(unit));
-        // Kept for the proofs, which run side by side and must not resolve sources again (see keepPlans).
-        if (!light()) requirement_by_workload_.emplace(unit.identity.key(), requirements.at(unit_index));
+        // The base audit's are kept for the proofs, which run side by side and must not resolve sources
+        // again (see keepPlans); they are what a re-audit would find (a change alters no source).
+        const Requirement* known = nullptr;
+        if (light()) {
+          const auto found = base_->requirement_by_unit_.find(unit_index);
+          if (found != base_->requirement_by_unit_.end()) known = &found->second;
+        }
+        if (known == nullptr) {
+          known = &requirement_by_unit_.try_emplace(unit_index, requirementFor(unit)).first->second;
+          if (!light()) requirement_by_workload_.emplace(unit.identity.key(), known);
+        }
+        requirements.emplace(unit_index, known);
       }
-      const Requirement& requirement = requirements.at(unit_index);
+      const Requirement& requirement = *requirements.at(unit_index);
       Asked entry{&key, &uses, nullptr,
                   PortVerdict{node, protocol, port, unit.identity.key(), "unknown", {}, {}}};
       const auto firewall = firewalls_.find(node);
@@ -849,7 +858,8 @@ class Auditor {
 
   // One finding per cause: the cells that are not open, grouped by workload, port, the security groups that
   // decide them and status; each cause's first node is asked in full for the rules that decided it.
-  void reportBlocked(std::vector<Asked>& asked, const std::map<std::size_t, Requirement>& requirements) {
+  void reportBlocked(std::vector<Asked>& asked,
+                     const std::map<std::size_t, const Requirement*>& requirements) {
     // One finding per cause: the workload, its port, and the security groups that decide it. Every node where
     // that holds is listed on the one finding, and its fingerprint does not depend on which nodes they are.
     // By workload, port, groups and status (in this order of their names: the order findings are added in).
@@ -896,7 +906,7 @@ class Auditor {
       }
       // A re-audit plans only the finding under proof: a finding the change would add is named, not fixed.
       const bool plan = !light() || fingerprintOf(check::kPortBlocked, cause.identity) == *proving_;
-      describeBlocked(cause, unit, requirements.at(unit_index), firewall, *entry.required, protocol, port,
+      describeBlocked(cause, unit, *requirements.at(unit_index), firewall, *entry.required, protocol, port,
                       plan);
     }
     for (auto& [key, cause] : causes) {
@@ -923,7 +933,7 @@ class Auditor {
 
   void checkHostPortReach() {
     const CellUses wanted = wantedCells();
-    std::map<std::size_t, Requirement> requirements;
+    std::map<std::size_t, const Requirement*> requirements;
     RequiredCache required_cache;  // outlives `asked`, which points into it
     std::vector<Asked> asked = askCells(wanted, requirements, required_cache);
     reportBlocked(asked, requirements);
@@ -2185,15 +2195,18 @@ class Auditor {
     for (const auto& cell : after.matrix) {
       const auto it = before.find(CellKey{cell.node, cell.protocol, cell.port, cell.workload});
       if (it == before.end()) continue;
+      const bool was_open = it->second->status == "open";
+      const bool is_open = cell.status == "open";
+      if (was_open == is_open) continue;
       const std::string what = portLabel(cell.port, cell.protocol) + " for " + cell.workload;
-      if (it->second->status == "open" && cell.status != "open") {
+      if (was_open) {
         closed[what].push_back(cell.node);
         trial.closed.push_back(cell);
+        continue;
       }
       const bool own = finding.port && *finding.port == cell.port && finding.protocol == cell.protocol &&
                        !finding.subjects.empty() && finding.subjects.front().key() == cell.workload;
-      if (it->second->status != "open" && cell.status == "open" && !own)
-        trial.opened[what].push_back(cell.node);
+      if (!own) trial.opened[what].push_back(cell.node);
     }
     for (const auto& [what, where] : closed)
       trial.problems.push_back("it closes " + what + " on " + onNodes(where));
@@ -2241,7 +2254,7 @@ class Auditor {
       const bool names_groups = target == nullptr || target->first->rules_name_groups;
       if (requirement != base_requirements.end()) {
         by_cidr = {};
-        for (const auto& [name, set] : requirement->second.parts) {
+        for (const auto& [name, set] : requirement->second->parts) {
           const AddressSet wanted = set.intersect(required);
           if (wanted.empty()) continue;
           if (name == "nodes" && names_groups && coverByGroups(wanted, firewall->second, source_groups))
@@ -2515,9 +2528,10 @@ class Auditor {
   UsesByNode uses_by_node_;                                     // see usesByNode
   std::unordered_map<std::string, std::size_t> match_by_node_;  // index into mapping_.matched
   std::unordered_map<std::string, const NodeSockets*> sockets_by_node_;
-  std::unordered_map<std::string_view, const Node*> node_by_name_;  // the cluster's nodes by name
-  std::map<std::string, Requirement> requirement_by_workload_;      // what each workload needs, by its key
-  std::unordered_map<std::string, std::size_t> groups_keys_;        // see NodeFirewall::groups_index
+  std::unordered_map<std::string_view, const Node*> node_by_name_;     // the cluster's nodes by name
+  std::unordered_map<std::size_t, Requirement> requirement_by_unit_;   // what each workload needs (askCells)
+  std::map<std::string, const Requirement*> requirement_by_workload_;  // the same by the workload's key
+  std::unordered_map<std::string, std::size_t> groups_keys_;           // see NodeFirewall::groups_index
   AuditResult result_;
 };
 
