@@ -1543,8 +1543,11 @@ class Auditor {
           } else {
             ports->second.add(at.ports);
           }
-          AddressSet exposed = source->intersect(at.exposed);
-          if (!added->exposed.contains(exposed)) added->exposed = added->exposed.unite(exposed);
+          // (Most ports of a node admit the same: then nothing is added after the first.)
+          if (!added->exposed.contains(at.exposed)) {
+            AddressSet exposed = source->intersect(at.exposed);
+            if (!added->exposed.contains(exposed)) added->exposed = added->exposed.unite(exposed);
+          }
           if (added->targets.empty() || added->targets.back() != at.target)
             added->targets.push_back(at.target);
         }

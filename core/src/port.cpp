@@ -136,6 +136,16 @@ Result<PortSet> PortSet::parse(std::string_view text) {
 
 void PortSet::add(PortRange range) {
   if (range.first > range.last) return;
+  // Ranges mostly come in order: one after every range is appended, one that reaches into the last only
+  // extends it, and only the others need the set sorted and merged again.
+  if (ranges_.empty() || range.first > static_cast<int>(ranges_.back().last) + 1) {
+    ranges_.push_back(range);
+    return;
+  }
+  if (range.first >= ranges_.back().first) {
+    ranges_.back().last = std::max(ranges_.back().last, range.last);
+    return;
+  }
   ranges_.push_back(range);
   intervals::normalise(ranges_);
 }

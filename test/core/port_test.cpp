@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bitset>
+#include <random>
+
 namespace sgaudit::core {
 namespace {
 
@@ -90,6 +94,45 @@ TEST(PortSet, ContainsAndIntersectsWithARange) {
   EXPECT_EQ(set.intersect({23, 3388}).toString(), "");
   EXPECT_TRUE(PortSet().intersect(PortRange::all()).empty());
   EXPECT_EQ(PortSet::all().intersect({80, 80}), PortSet::of({80, 80}));
+}
+
+// Test that adding ranges, in order or not, overlapping, touching or apart (near the ends of the key space
+// too), gives the keys a brute-force set of every key holds, as sorted, disjoint, non-adjacent ranges.
+TEST(PortSet, AddIsWhatEveryKeyAddedGives) {
+  std::mt19937 rng(20261204);
+  for (int round = 0; round < 2000; ++round) {
+    std::vector<PortRange> added;
+    const int count = std::uniform_int_distribution<int>(1, 12)(rng);
+    const int span = round % 2 == 0 ? 64 : 65536;  // small: many overlaps and neighbours
+    for (int i = 0; i < count; ++i) {
+      int first = std::uniform_int_distribution<int>(0, span - 1)(rng);
+      if (span == 64 && round % 4 == 0) first += 65536 - 64;  // at the top of the key space
+      const int last = std::min(65535, first + std::uniform_int_distribution<int>(0, 8)(rng));
+      added.push_back({static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)});
+    }
+    if (round % 3 == 0) {
+      std::sort(added.begin(), added.end(),
+                [](const PortRange& a, const PortRange& b) { return a.first < b.first; });
+    }
+    PortSet set;
+    std::bitset<65536> keys;
+    for (const auto& range : added) {
+      set.add(range);
+      for (int key = range.first; key <= range.last; ++key)
+        keys.set(static_cast<std::size_t>(key));
+    }
+    std::bitset<65536> got;
+    const auto& ranges = set.ranges();
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      ASSERT_LE(ranges[i].first, ranges[i].last);
+      if (i > 0) {
+        ASSERT_GT(static_cast<int>(ranges[i].first), ranges[i - 1].last + 1) << set.toString();
+      }
+      for (int key = ranges[i].first; key <= ranges[i].last; ++key)
+        got.set(static_cast<std::size_t>(key));
+    }
+    ASSERT_EQ(got, keys) << "round " << round << ": " << set.toString();
+  }
 }
 
 }  // namespace
