@@ -1823,6 +1823,8 @@ class Auditor {
     rules.erase(std::unique(rules.begin(), rules.end()), rules.end());
     for (const RuleExposure* exposure : rules) {
       if (unchanged_ids.count(exposure->origin.group_id) > 0) continue;
+      // A changed group's nodes are all audited again (they are the scope).
+      if (groups_.by_id.count(exposure->origin.group_id) > 0) continue;
       if (exposure->by_node.size() <= scope.size() &&
           std::all_of(exposure->by_node.begin(), exposure->by_node.end(),
                       [&](const auto& on_node) { return scope.count(on_node.first) > 0; }))
@@ -1837,8 +1839,12 @@ class Auditor {
       // it (see reportExposure); only the extent of what it admits on the nodes not audited again decides
       // whether it is still a cause of the same finding.
       cause.elsewhere.push_back(exposure);
+      if (exposure->uniform && cause.exposed.empty()) {  // the same on every node, some not audited again
+        cause.exposed = exposure->exposed;
+        continue;
+      }
       if (cause.exposed.contains(exposure->exposed)) continue;
-      if (exposure->uniform) {  // the same on every node: some of which are not audited again
+      if (exposure->uniform) {
         cause.exposed = cause.exposed.unite(exposure->exposed);
         continue;
       }
