@@ -767,7 +767,8 @@ class Auditor {
     PortVerdict verdict;
     const NodeFirewall* firewall = nullptr;  // null: nothing to ask
     Exposure exposure = Exposure::Blocked;
-    CidrList* required_text = nullptr;  // in the RequiredCache; written when first needed
+    const CidrList* required_text = nullptr;  // in a RequiredCache
+    CidrList* text_to_write = nullptr;        // a re-audit's own required_text, written when first needed
   };
   // What a workload requires on nodes of one family set, with its text (which its cells share): by unit and
   // family key.
@@ -811,18 +812,30 @@ class Auditor {
                                  ? 0
                                  : (firewall->second.families.ranges(IpFamily::V4).empty() ? 0 : 1) +
                                        (firewall->second.families.ranges(IpFamily::V6).empty() ? 0 : 2);
-      auto [cached, fresh] = required_cache.try_emplace({unit_index, family_key});
-      if (fresh) {
-        cached->second.first = firewall == firewalls_.end()
-                                   ? requirement.addresses
-                                   : requiredOn(requirement.addresses, firewall->second);
-        // A re-audit writes it only for the cells that are not open.
-        if (!light()) cached->second.second = cidrStrings(cached->second.first.toCidrs());
+      // A re-audit reads the base audit's (written in full) where it has them: a change alters no source.
+      const RequiredCache::mapped_type* known = nullptr;
+      if (light()) {
+        const auto found = base_->required_cache_.find({unit_index, family_key});
+        if (found != base_->required_cache_.end()) known = &found->second;
       }
-      entry.required = &cached->second.first;
-      entry.required_text = &cached->second.second;
+      if (known != nullptr) {
+        entry.required = &known->first;
+        entry.required_text = &known->second;
+      } else {
+        auto [cached, fresh] = required_cache.try_emplace({unit_index, family_key});
+        if (fresh) {
+          cached->second.first = firewall == firewalls_.end()
+                                     ? requirement.addresses
+                                     : requiredOn(requirement.addresses, firewall->second);
+          // A re-audit writes it only for the cells that are not open.
+          if (!light()) cached->second.second = cidrStrings(cached->second.first.toCidrs());
+        }
+        entry.required = &cached->second.first;
+        entry.required_text = &cached->second.second;
+        entry.text_to_write = light() ? &cached->second.second : nullptr;
+      }
       // A re-audit compares statuses, and keeps what a closed cell required (see keepPlans).
-      if (!light()) entry.verdict.required = cached->second.second;
+      if (!light()) entry.verdict.required = *entry.required_text;
       if (firewall != firewalls_.end() && !entry.required->empty()) {
         entry.firewall = &firewall->second;
         questions.push_back(KeyQuestion{&firewall->second.compiled, firewallProtocol(protocol),
@@ -838,7 +851,8 @@ class Auditor {
       entry.exposure = exposureOf(verdict.admitted, *entry.required);
       if (entry.exposure == Exposure::Open) return;
       if (light()) {
-        if (entry.required_text->empty()) *entry.required_text = cidrStrings(entry.required->toCidrs());
+        if (entry.text_to_write != nullptr && entry.text_to_write->empty())
+          *entry.text_to_write = cidrStrings(entry.required->toCidrs());
         entry.verdict.required = *entry.required_text;
         return;
       }
@@ -934,8 +948,8 @@ class Auditor {
   void checkHostPortReach() {
     const CellUses wanted = wantedCells();
     std::map<std::size_t, const Requirement*> requirements;
-    RequiredCache required_cache;  // outlives `asked`, which points into it
-    std::vector<Asked> asked = askCells(wanted, requirements, required_cache);
+    RequiredCache own_cache;  // a re-audit's; outlives `asked`, which points into it
+    std::vector<Asked> asked = askCells(wanted, requirements, light() ? own_cache : required_cache_);
     reportBlocked(asked, requirements);
   }
 
@@ -2540,7 +2554,8 @@ class Auditor {
   std::unordered_map<std::string_view, const Node*> node_by_name_;     // the cluster's nodes by name
   std::unordered_map<std::size_t, Requirement> requirement_by_unit_;   // what each workload needs (askCells)
   std::map<std::string, const Requirement*> requirement_by_workload_;  // the same by the workload's key
-  std::unordered_map<std::string, std::size_t> groups_keys_;           // see NodeFirewall::groups_index
+  RequiredCache required_cache_;  // the base audit's, which its re-audits read (see askCells)
+  std::unordered_map<std::string, std::size_t> groups_keys_;  // see NodeFirewall::groups_index
   AuditResult result_;
 };
 
