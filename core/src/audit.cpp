@@ -1513,6 +1513,8 @@ class Auditor {
     }
     std::vector<ExposingRule> found;
     if (reaching.empty()) return found;
+    static const AddressSet public_space =
+        AddressSet::allV4().unite(AddressSet::allV6()).subtract(nonPublicSpace());
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
     AddressSet scratch;
     for (const auto& id : firewall.group_ids) {
@@ -1522,6 +1524,8 @@ class Auditor {
       for (const auto& rule : entry->group->rules) {
         if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
         const Cidr* cidr = std::get_if<Cidr>(&rule.source);
+        // A prefix inside the network (10.0.0.0/8 and the like) exposes nothing on any port.
+        if (cidr != nullptr && !public_space.intersects(cidr->family(), cidr->range())) continue;
         const AddressSet* source = nullptr;  // resolved when first needed
         bool resolved = false;
         ExposingRule* added = nullptr;
