@@ -1799,7 +1799,8 @@ class Auditor {
     }
     if (light()) addExposureElsewhere(causes, unchanged_groups);
     // (Known once every node is seen: a re-audit looks at no node's set when they are all the same.)
-    for (auto& [key, kept] : exposure_by_rule_) {
+    for (auto& entry : exposure_by_rule_) {
+      RuleExposure& kept = entry.second;  // named plainly: clang before 16 cannot capture a binding
       kept.uniform = std::all_of(kept.by_node.begin(), kept.by_node.end(),
                                  [&](const auto& on_node) { return on_node.second == kept.exposed; });
     }
