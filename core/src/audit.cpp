@@ -40,6 +40,12 @@ void forEach(unsigned threads, std::size_t count, const std::function<void(std::
     worker.join();
 }
 
+// Every address outside the network (nonPublicSpace's complement): what a sensitive port must not admit.
+const AddressSet& publicSpace() {
+  static const AddressSet space = AddressSet::allV4().unite(AddressSet::allV6()).subtract(nonPublicSpace());
+  return space;
+}
+
 std::string portLabel(int port, PortProtocol protocol) {
   return std::to_string(port) + "/" + toString(protocol);
 }
@@ -1513,8 +1519,6 @@ class Auditor {
     }
     std::vector<ExposingRule> found;
     if (reaching.empty()) return found;
-    static const AddressSet public_space =
-        AddressSet::allV4().unite(AddressSet::allV6()).subtract(nonPublicSpace());
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
     AddressSet scratch;
     for (const auto& id : firewall.group_ids) {
@@ -1525,7 +1529,7 @@ class Auditor {
         if (rule.direction != Direction::Ingress || rule.action != RuleAction::Allow) continue;
         const Cidr* cidr = std::get_if<Cidr>(&rule.source);
         // A prefix inside the network (10.0.0.0/8 and the like) exposes nothing on any port.
-        if (cidr != nullptr && !public_space.intersects(cidr->family(), cidr->range())) continue;
+        if (cidr != nullptr && !publicSpace().intersects(cidr->family(), cidr->range())) continue;
         const AddressSet* source = nullptr;  // resolved when first needed
         bool resolved = false;
         ExposingRule* added = nullptr;
@@ -1637,7 +1641,6 @@ class Auditor {
     };
     using GroupKey = std::tuple<const SecurityGroup*, PortProtocol, std::uint16_t, std::uint16_t>;
     std::map<GroupKey, std::vector<GroupExposure>> by_group;
-    const AddressSet public_space = AddressSet::allV4().unite(AddressSet::allV6()).subtract(nonPublicSpace());
     // Under the union model a rule exposes what its source admits of public space whatever the other rules
     // say, so a re-audit asks only the rules of the groups it changes; the others' findings are the base
     // audit's, still there (see addKnown).
@@ -1691,8 +1694,6 @@ class Auditor {
         *found = nodeExposingRules(firewall, targets_of[i - chunk], skip_unchanged && firewall.union_only);
       });
       for (std::size_t i = chunk; i < chunk_end; ++i) {
-        // Named plainly: the lambdas below capture them (clang before 16 cannot capture a structured
-        // binding).
         const std::string& node_name = *nodes[i].first;
         const NodeFirewall& firewall = *nodes[i].second;
         const bool changed_only = skip_unchanged && firewall.union_only;
@@ -1707,15 +1708,16 @@ class Auditor {
           if (rule.rule->fixed) return;
           ExposureCause* cause = cause_slot != nullptr ? *cause_slot : nullptr;
           const bool merged = cause != nullptr;
-          auto& [cause_of_rule, kept_of_rule] = slots_by_rule[rule.rule];
-          if (cause == nullptr && cause_of_rule != nullptr) {
-            cause = cause_of_rule;
-            if (cause_slot != nullptr) *cause_slot = cause;
+          // Looked up by the rule only when no slot holds them (a slot, once filled, is what it found).
+          std::pair<ExposureCause*, RuleExposure*>* known = nullptr;
+          if (cause == nullptr) {
+            known = &slots_by_rule[rule.rule];
+            cause = known->first;
           }
           if (cause == nullptr) {
             const auto [found, added] = causes.find(rule.key());
             cause = found;
-            cause_of_rule = cause;
+            known->first = cause;
             if (added) {
               cause->origin = rule.rule->origin;
               cause->origin.key = rule.key();
@@ -1723,8 +1725,8 @@ class Auditor {
               if (cause->origin.group_name.empty()) cause->origin.group_name = rule.group->name;
               cause->provider = firewall.provider;
             }
-            if (cause_slot != nullptr) *cause_slot = cause;
           }
+          if (cause_slot != nullptr) *cause_slot = cause;
           if (cause->nodes.empty() || cause->nodes.back() != node_name) cause->nodes.push_back(node_name);
           if (!merged) {
             for (const auto& [protocol, set] : rule.ports) {
@@ -1736,14 +1738,17 @@ class Auditor {
             if (!cause->exposed.contains(rule.exposed)) cause->exposed = cause->exposed.unite(rule.exposed);
           }
           if (!light() && input_.verify_fixes) {
-            RuleExposure* kept = kept_slot != nullptr ? *kept_slot : kept_of_rule;
+            RuleExposure* kept = kept_slot != nullptr ? *kept_slot : nullptr;
             if (kept == nullptr) {
-              kept = &exposure_by_rule_[rule.key()];
-              kept_of_rule = kept;
-              if (kept->by_node.empty()) {
-                kept->origin = cause->origin;
-                kept->provider = cause->provider;
+              if (known == nullptr) known = &slots_by_rule[rule.rule];
+              if (known->second == nullptr) {
+                known->second = &exposure_by_rule_[rule.key()];
+                if (known->second->by_node.empty()) {
+                  known->second->origin = cause->origin;
+                  known->second->provider = cause->provider;
+                }
               }
+              kept = known->second;
               if (kept_slot != nullptr) *kept_slot = kept;
             }
             // A node's rules are all seen before the next node's (firewalls_ is by node).
@@ -1787,7 +1792,7 @@ class Auditor {
                 GroupKey{group->group.get(), target.protocol, target.ports.first, target.ports.last});
             if (fresh) {
               std::vector<ExposingRule> found;
-              exposingRulesOf(*group, target.protocol, target.ports, public_space, found);
+              exposingRulesOf(*group, target.protocol, target.ports, publicSpace(), found);
               for (auto& rule : found)
                 exposing->second.push_back({std::move(rule)});
             }
