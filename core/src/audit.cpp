@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -1389,17 +1390,26 @@ class Auditor {
     std::vector<const RuleExposure*> elsewhere;
   };
 
-  // The causes of a check of sensitive ports, by rule key, in key order (the order a group's rules are
-  // written in), found by hash.
+  // The causes of a check of sensitive ports, found by rule key (hashed: a re-audit looks up hundreds of
+  // long ids), and taken in key order (the order a group's rules are written in) once all are known.
   struct Causes {
-    std::map<std::string, ExposureCause> by_key;
+    std::deque<std::pair<std::string, ExposureCause>> all;  // by key; in the order found
     std::unordered_map<std::string_view, ExposureCause*> index;
     // The cause of the rule `key`, and whether it is new.
     std::pair<ExposureCause*, bool> find(const std::string& key) {
       if (const auto known = index.find(key); known != index.end()) return {known->second, false};
-      auto [entry, added] = by_key.try_emplace(key);
-      index.emplace(entry->first, &entry->second);
-      return {&entry->second, added};
+      auto& entry = all.emplace_back(key, ExposureCause{});
+      index.emplace(entry.first, &entry.second);
+      return {&entry.second, true};
+    }
+    std::vector<std::pair<std::string, ExposureCause>*> byKey() {
+      std::vector<std::pair<std::string, ExposureCause>*> sorted;
+      sorted.reserve(all.size());
+      for (auto& entry : all)
+        sorted.push_back(&entry);
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto* a, const auto* b) { return a->first < b->first; });
+      return sorted;
     }
   };
 
@@ -1613,17 +1623,9 @@ class Auditor {
   // One finding per rule that opens sensitive ports to the internet (one per group where several of its
   // rules open the same ports on the same nodes), listing every port and every node it reaches.
   void checkSensitivePorts() {
-    if (exposure_unchanged_) {
-      // The change decides nothing for public sources on sensitive ports (see changesExposure): every
-      // exposure on these nodes is the base audit's, still there.
-      for (const auto& node : *scope_) {
-        const auto on = base_->exposure_findings_by_node_.find(node);
-        if (on == base_->exposure_findings_by_node_.end()) continue;
-        for (const std::string* fingerprint : on->second)
-          addKnownFingerprint(check::kSensitivePortExposed, *fingerprint);
-      }
-      return;
-    }
+    // The change decides nothing for public sources on sensitive ports (see changesExposure): every
+    // exposure on these nodes is the base audit's, still there, and the proof knows it (Trial::exposures).
+    if (exposure_unchanged_) return;
     Causes causes;
     // Each rule's cause and kept exposure, once looked up by its key.
     std::unordered_map<const SecurityGroupRule*, std::pair<ExposureCause*, RuleExposure*>> slots_by_rule;
@@ -1812,10 +1814,11 @@ class Auditor {
     // A group's rules that open sensitive ports to the whole internet are one cause, and those that open them
     // to other public sources another: each is one change to one group (a security group is what a team
     // owns and reviews), however many rules, ports and nodes it spans.
-    const AddressSet public_v4 = AddressSet::allV4().subtract(nonPublicSpace());
-    const AddressSet public_v6 = AddressSet::allV6().subtract(nonPublicSpace());
+    static const AddressSet public_v4 = AddressSet::allV4().subtract(nonPublicSpace());
+    static const AddressSet public_v6 = AddressSet::allV6().subtract(nonPublicSpace());
     std::map<std::pair<std::string, bool>, std::vector<ExposureCause*>> merged;
-    for (auto& [key, cause] : causes.by_key) {
+    for (auto* entry : causes.byKey()) {
+      ExposureCause& cause = entry->second;
       std::sort(cause.nodes.begin(), cause.nodes.end());
       cause.nodes.erase(std::unique(cause.nodes.begin(), cause.nodes.end()), cause.nodes.end());
       const bool whole = cause.exposed.contains(public_v4) || cause.exposed.contains(public_v6);
@@ -2082,6 +2085,9 @@ class Auditor {
     std::vector<PortVerdict> closed;                         // those cells, as the change leaves them
     std::map<std::string, std::vector<std::string>> opened;  // "80/TCP for W" -> nodes
     std::unordered_set<std::string> after_fingerprints;
+    // Whether the re-audit looked at exposures again: when the change alters none (changesExposure), every
+    // exposure finding is still there, and none is among after_fingerprints.
+    bool exposures = true;
     std::optional<std::map<int, PortSet>> ports;  // what was asked again (see affectedPorts); none: all
     std::map<std::string, std::shared_ptr<SecurityGroup>> changed;
     std::set<std::string> nodes;
@@ -2204,6 +2210,7 @@ class Auditor {
     if (every_port) trial.ports.reset();
     Auditor again(*this, trial.changed, trial.nodes, trial.ports, finding.fingerprint);
     again.exposure_unchanged_ = exposure_unchanged;
+    trial.exposures = !exposure_unchanged;
     const AuditResult after = again.reaudit();
     for (const auto& other : after.findings) {
       trial.after_fingerprints.insert(other.fingerprint);
@@ -2352,10 +2359,6 @@ class Auditor {
     std::unordered_map<std::string, std::vector<std::size_t>> findings_on_node;
     for (std::size_t i = 0; i < result_.findings.size(); ++i) {
       const Finding& finding = result_.findings[i];
-      if (finding.check_id == check::kSensitivePortExposed) {
-        for (const auto& node : finding.nodes)
-          exposure_findings_by_node_[node].push_back(&finding.fingerprint);
-      }
       if (finding.check_id != check::kPortBlocked && finding.check_id != check::kSensitivePortExposed)
         continue;
       for (const auto& node : finding.nodes)
@@ -2441,6 +2444,7 @@ class Auditor {
     for (const std::size_t index : touched) {
       const Finding& other = result_.findings[index];
       if (&other == &finding || trial.after_fingerprints.count(other.fingerprint) > 0) continue;
+      if (!trial.exposures && other.check_id == check::kSensitivePortExposed) continue;  // still there
       if (!askedAgain(other, trial.ports)) continue;
       if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other.title);
     }
@@ -2556,8 +2560,6 @@ class Auditor {
   };
   std::unordered_map<std::string, RuleExposure> exposure_by_rule_;  // by rule key
   std::unordered_map<std::string, std::vector<const RuleExposure*>> exposing_rules_by_node_;
-  // The base audit's exposure findings by node, for re-audits whose change alters no exposure.
-  std::unordered_map<std::string, std::vector<const std::string*>> exposure_findings_by_node_;
   UsesByNode uses_by_node_;                                     // see usesByNode
   std::unordered_map<std::string, std::size_t> match_by_node_;  // index into mapping_.matched
   std::unordered_map<std::string, const NodeSockets*> sockets_by_node_;
