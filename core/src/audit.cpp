@@ -1676,7 +1676,7 @@ class Auditor {
       std::vector<std::vector<SensitiveTarget>> targets_of(chunk_end - chunk);
       std::vector<const std::vector<ExposingRule>*> exposing_of(chunk_end - chunk, nullptr);
       std::vector<std::pair<std::size_t, std::vector<ExposingRule>*>> to_find;
-      if (by_firewall.size() > 4096) by_firewall.clear();
+      if (by_firewall.size() > 1024) by_firewall.clear();
       for (std::size_t i = chunk; i < chunk_end; ++i) {
         const NodeFirewall& firewall = *nodes[i].second;
         targets_of[i - chunk] = sensitiveTargets(*nodes[i].first);
@@ -1755,11 +1755,15 @@ class Auditor {
             }
             // A node's rules are all seen before the next node's (firewalls_ is by node).
             if (kept->by_node.empty() || kept->by_node.back().first != node_name) {
-              kept->by_node.emplace_back(node_name, AddressSet{});
+              kept->by_node.emplace_back(node_name, nullptr);
               exposing_rules_by_node_[node_name].push_back(kept);
             }
-            AddressSet& on_node = kept->by_node.back().second;
-            if (!on_node.contains(rule.exposed)) on_node = on_node.unite(rule.exposed);
+            const AddressSet*& on_node = kept->by_node.back().second;
+            if (on_node == nullptr) {
+              on_node = kept_sets_.intern(rule.exposed);
+            } else if (!on_node->contains(rule.exposed)) {
+              on_node = kept_sets_.intern(on_node->unite(rule.exposed));
+            }
             if (!merged) {
               for (const auto& [protocol, set] : rule.ports) {
                 for (const auto& range : set.ranges())
@@ -1809,7 +1813,7 @@ class Auditor {
     for (auto& entry : exposure_by_rule_) {
       RuleExposure& kept = entry.second;  // named plainly: clang before 16 cannot capture a binding
       kept.uniform = std::all_of(kept.by_node.begin(), kept.by_node.end(),
-                                 [&](const auto& on_node) { return on_node.second == kept.exposed; });
+                                 [&](const auto& on_node) { return *on_node.second == kept.exposed; });
     }
     // A group's rules that open sensitive ports to the whole internet are one cause, and those that open them
     // to other public sources another: each is one change to one group (a security group is what a team
@@ -1876,8 +1880,8 @@ class Auditor {
         continue;
       }
       for (const auto& [node, on_node] : exposure->by_node) {
-        if (scope.count(node) == 0 && !cause.exposed.contains(on_node))
-          cause.exposed = cause.exposed.unite(on_node);
+        if (scope.count(node) == 0 && !cause.exposed.contains(*on_node))
+          cause.exposed = cause.exposed.unite(*on_node);
       }
     }
   }
@@ -2553,11 +2557,37 @@ class Auditor {
   struct RuleExposure {
     RuleOrigin origin;
     std::string provider;
-    std::vector<std::pair<std::string, AddressSet>> by_node;  // what it exposes there, in node order
-    std::map<PortProtocol, PortSet> ports;                    // on every node
-    AddressSet exposed;                                       // on every node
-    bool uniform = false;                                     // every node's is `exposed`
+    // What it exposes there, in node order (in kept_sets_: most nodes' sets are one of a few).
+    std::vector<std::pair<std::string, const AddressSet*>> by_node;
+    std::map<PortProtocol, PortSet> ports;  // on every node
+    AddressSet exposed;                     // on every node
+    bool uniform = false;                   // every node's is `exposed`
   };
+  // Address sets kept once each, however many hold them.
+  class SetPool {
+   public:
+    const AddressSet* intern(AddressSet set) {
+      auto& bucket = buckets_[hashOf(set)];
+      for (const auto& known : bucket) {
+        if (*known == set) return known.get();
+      }
+      return bucket.emplace_back(std::make_unique<AddressSet>(std::move(set))).get();
+    }
+
+   private:
+    static std::size_t hashOf(const AddressSet& set) {
+      std::size_t hash = 0;
+      for (const IpFamily family : {IpFamily::V4, IpFamily::V6}) {
+        const auto& ranges = set.ranges(family);
+        hash = hash * 31 +
+               std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(ranges.data()),
+                                                              ranges.size() * sizeof(AddressRange)));
+      }
+      return hash;
+    }
+    std::unordered_map<std::size_t, std::vector<std::unique_ptr<AddressSet>>> buckets_;
+  };
+  SetPool kept_sets_;
   std::unordered_map<std::string, RuleExposure> exposure_by_rule_;  // by rule key
   std::unordered_map<std::string, std::vector<const RuleExposure*>> exposing_rules_by_node_;
   UsesByNode uses_by_node_;                                     // see usesByNode
