@@ -2088,7 +2088,8 @@ class Auditor {
     std::vector<AllowIngressPlan> uncovered_allow;
     std::vector<PortVerdict> closed;                         // those cells, as the change leaves them
     std::map<std::string, std::vector<std::string>> opened;  // "80/TCP for W" -> nodes
-    std::unordered_set<std::string> after_fingerprints;
+    std::unordered_set<std::string> after_fingerprints;      // of the findings the re-audit wrote
+    std::vector<std::size_t> after_known;  // the base audit's findings still there, by index, in order
     // Whether the re-audit looked at exposures again: when the change alters none (changesExposure), every
     // exposure finding is still there, and none is among after_fingerprints.
     bool exposures = true;
@@ -2216,6 +2217,8 @@ class Auditor {
     again.exposure_unchanged_ = exposure_unchanged;
     trial.exposures = !exposure_unchanged;
     const AuditResult after = again.reaudit();
+    trial.after_known = std::move(again.known_);
+    std::sort(trial.after_known.begin(), trial.after_known.end());
     for (const auto& other : after.findings) {
       trial.after_fingerprints.insert(other.fingerprint);
       if (other.fingerprint == finding.fingerprint) {
@@ -2375,8 +2378,13 @@ class Auditor {
     for (auto& finding : result_.findings) {
       if (!finding.allow_plans.empty() || !finding.narrow_plans.empty()) pending.push_back(&finding);
     }
+    for (std::size_t i = 0; i < result_.findings.size(); ++i) {
+      if (fingerprints_.count(result_.findings[i].fingerprint) > 0)
+        finding_index_.emplace(result_.findings[i].fingerprint, i);
+    }
     forEach(input_.threads, pending.size(),
             [&](std::size_t i) { verifyOne(*pending[i], before, nodes_of_group, findings_on_node); });
+    finding_index_.clear();  // (it views the findings, which are sorted next)
   }
 
   void verifyOne(Finding& finding, const CellsByKey& before,
@@ -2447,7 +2455,10 @@ class Auditor {
     std::size_t resolved = 0;
     for (const std::size_t index : touched) {
       const Finding& other = result_.findings[index];
-      if (&other == &finding || trial.after_fingerprints.count(other.fingerprint) > 0) continue;
+      if (&other == &finding ||
+          std::binary_search(trial.after_known.begin(), trial.after_known.end(), index) ||
+          trial.after_fingerprints.count(other.fingerprint) > 0)
+        continue;
       if (!trial.exposures && other.check_id == check::kSensitivePortExposed) continue;  // still there
       if (!askedAgain(other, trial.ports)) continue;
       if (++resolved <= 5) finding.fix_reach.push_back("also resolves: " + other.title);
@@ -2520,14 +2531,14 @@ class Auditor {
   // that was done.
   bool addKnown(std::string_view check_id, const std::vector<std::string>& identity) {
     if (!light()) return false;
-    return addKnownFingerprint(check_id, fingerprintOf(check_id, identity));
+    return addKnownFingerprint(fingerprintOf(check_id, identity));
   }
-  bool addKnownFingerprint(std::string_view check_id, std::string fingerprint) {
-    if (fingerprint == *proving_ || base_->fingerprints_.count(fingerprint) == 0) return false;
-    if (!fingerprints_.insert(fingerprint).second) return true;
-    Finding& known = result_.findings.emplace_back();
-    known.check_id = check_id;
-    known.fingerprint = std::move(fingerprint);
+  // (Kept by its index among the base audit's findings, in known_: nothing of it is copied.)
+  bool addKnownFingerprint(const std::string& fingerprint) {
+    if (fingerprint == *proving_) return false;
+    const auto found = base_->finding_index_.find(fingerprint);
+    if (found == base_->finding_index_.end()) return false;
+    known_.push_back(found->second);
     return true;
   }
 
@@ -2548,6 +2559,10 @@ class Auditor {
   std::set<std::string> warned_sources_;
   std::map<std::string, AddressSet> source_cache_;
   std::unordered_set<std::string> fingerprints_;
+  // The base audit's findings by fingerprint, while fixes are proven (see verifyFixes), and a re-audit's
+  // findings of those that are still there, by index (see addKnown).
+  std::unordered_map<std::string_view, std::size_t> finding_index_;
+  std::vector<std::size_t> known_;
   // The groups with members (resolver_.security_group_members), by id: where a fix looks for a group that
   // holds the addresses it must admit.
   std::vector<std::pair<const std::string*, const AddressSet*>> groups_with_members_;
