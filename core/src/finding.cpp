@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -199,6 +201,240 @@ void to_json(nlohmann::json& out, const Finding& finding) {
   if (finding.protocol) out["protocol"] = toString(*finding.protocol);
   if (finding.port) out["port"] = *finding.port;
   if (finding.suppressed) out["suppressed"] = {{"reason", finding.suppression_reason}};
+}
+
+namespace {
+
+// A JSON writer of objects whose keys are given in the order nlohmann's (sorted) objects keep them.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  void begin() {
+    out_ += '{';
+    first_ = true;
+  }
+  void end() {
+    out_ += '}';
+    first_ = false;
+  }
+  void key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += name;  // our own keys: nothing to escape
+    out_ += "\":";
+  }
+  void string(std::string_view text) {
+    // Text with no byte to escape (printable ASCII, no quote or backslash) is written as it is; any other is
+    // written by nlohmann, so that escapes and the replacement of invalid UTF-8 are exactly its own.
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return byte >= 0x20 && byte < 0x80 && c != '"' && c != '\\';
+    });
+    if (plain) {
+      out_ += '"';
+      out_ += text;
+      out_ += '"';
+    } else {
+      out_ += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  void strings(const std::vector<std::string>& texts) {
+    out_ += '[';
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (i > 0) out_ += ',';
+      string(texts[i]);
+    }
+    out_ += ']';
+  }
+  void number(long long value) { out_ += std::to_string(value); }
+  void unsignedNumber(std::size_t value) { out_ += std::to_string(value); }
+  void boolean(bool value) { out_ += value ? "true" : "false"; }
+  // Items of an array, each written by `write`.
+  template <class Items, class Write>
+  void array(const Items& items, Write&& write) {
+    out_ += '[';
+    bool first = true;
+    for (const auto& item : items) {
+      if (!first) out_ += ',';
+      first = false;
+      write(item);
+    }
+    out_ += ']';
+    first_ = false;
+  }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+// "node_count", "nodes" and "nodes_truncated" as putNodes writes them, each where its key sorts: the writer
+// calls `before_nodes` between "node_count" and "nodes" (an evidence item has nothing there, a finding too).
+void writeNodes(JsonWriter& json, const std::vector<std::string>& nodes) {
+  std::size_t listed = 0;
+  std::size_t bytes = 0;
+  for (const auto& node : nodes) {
+    bytes += node.size() + 3;
+    if (bytes > kNodeListBudget) break;
+    ++listed;
+  }
+  json.key("node_count");
+  json.unsignedNumber(nodes.size());
+  json.key("nodes");
+  json.array(std::span(nodes.data(), listed), [&](const std::string& node) { json.string(node); });
+  if (listed < nodes.size()) {
+    json.key("nodes_truncated");
+    json.boolean(true);
+  }
+}
+
+void writeRule(JsonWriter& json, const RuleRef& rule) {
+  json.begin();
+  if (!rule.action.empty()) {
+    json.key("action");
+    json.string(rule.action);
+  }
+  if (!rule.description.empty()) {
+    json.key("description");
+    json.string(rule.description);
+  }
+  json.key("group_id");
+  json.string(rule.group_id);
+  if (!rule.group_name.empty()) {
+    json.key("group_name");
+    json.string(rule.group_name);
+  }
+  json.key("key");
+  json.string(rule.key);
+  if (rule.priority) {
+    json.key("priority");
+    json.number(*rule.priority);
+  }
+  json.key("provider");
+  json.string(rule.provider);
+  if (!rule.rule_id.empty()) {
+    json.key("rule_id");
+    json.string(rule.rule_id);
+  }
+  json.end();
+}
+
+void writeEvidence(JsonWriter& json, const Evidence& evidence) {
+  json.begin();
+  if (!evidence.addresses.empty()) {
+    json.key("addresses");
+    json.strings(evidence.addresses);
+  }
+  if (!evidence.source.file.empty()) {
+    json.key("file");
+    json.string(evidence.source.file);
+  }
+  json.key("kind");
+  json.string(evidence.kind);
+  if (evidence.source.line > 0) {
+    json.key("line");
+    json.number(evidence.source.line);
+  }
+  if (!evidence.missing.empty()) {
+    json.key("missing");
+    json.strings(evidence.missing);
+  }
+  if (!evidence.nodes.empty()) writeNodes(json, evidence.nodes);
+  if (evidence.rule) {
+    json.key("rule");
+    writeRule(json, *evidence.rule);
+  }
+  json.key("text");
+  json.string(evidence.text);
+  json.end();
+}
+
+void writeFix(JsonWriter& json, const Fix& fix) {
+  json.begin();
+  json.key("content");
+  json.string(fix.content);
+  json.key("format");
+  json.string(fix.format);
+  json.key("title");
+  json.string(fix.title);
+  json.key("tool");
+  json.string(fix.tool);
+  if (!fix.verification.empty()) {
+    json.key("verification");
+    json.string(fix.verification);
+  }
+  if (fix.verified) {
+    json.key("verified");
+    json.boolean(*fix.verified);
+  }
+  json.end();
+}
+
+void writeSubject(JsonWriter& json, const Subject& subject) {
+  json.begin();
+  json.key("kind");
+  json.string(subject.kind);
+  json.key("name");
+  json.string(subject.name);
+  if (!subject.namespace_name.empty()) {
+    json.key("namespace");
+    json.string(subject.namespace_name);
+  }
+  json.end();
+}
+
+}  // namespace
+
+void appendJson(std::string& out, const Finding& finding) {
+  JsonWriter json(out);
+  json.begin();
+  json.key("check");
+  json.string(finding.check_id);
+  json.key("detail");
+  json.string(finding.detail);
+  json.key("evidence");
+  json.array(finding.evidence, [&](const Evidence& evidence) { writeEvidence(json, evidence); });
+  json.key("fingerprint");
+  json.string(finding.fingerprint);
+  if (!finding.fix_reach.empty()) {
+    json.key("fix_reach");
+    json.strings(finding.fix_reach);
+  }
+  json.key("fixes");
+  json.array(finding.fixes, [&](const Fix& fix) { writeFix(json, fix); });
+  if (!finding.namespace_name.empty()) {
+    json.key("namespace");
+    json.string(finding.namespace_name);
+  }
+  if (!finding.node.empty()) {
+    json.key("node");
+    json.string(finding.node);
+  }
+  if (!finding.nodes.empty()) writeNodes(json, finding.nodes);
+  if (finding.port) {
+    json.key("port");
+    json.number(*finding.port);
+  }
+  if (finding.protocol) {
+    json.key("protocol");
+    json.string(toString(*finding.protocol));
+  }
+  json.key("severity");
+  json.string(toString(finding.severity));
+  json.key("subjects");
+  json.array(finding.subjects, [&](const Subject& subject) { writeSubject(json, subject); });
+  if (finding.suppressed) {
+    json.key("suppressed");
+    json.begin();
+    json.key("reason");
+    json.string(finding.suppression_reason);
+    json.end();
+  }
+  json.key("title");
+  json.string(finding.title);
+  json.end();
 }
 
 }  // namespace sgaudit::core

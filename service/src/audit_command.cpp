@@ -8,6 +8,7 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <memory>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -39,6 +40,20 @@ std::optional<std::string> readWhole(const std::filesystem::path& path) {
 
 // `--timings`: each step's wall time and the peak memory so far at its end, printed to stderr when the
 // command ends.
+// Whether a one-shot audit leaves its memory to the process's exit (see runAuditCommand): not under
+// AddressSanitizer or LeakSanitizer, which would report it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kLeaveToExit = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+constexpr bool kLeaveToExit = false;
+#else
+constexpr bool kLeaveToExit = true;
+#endif
+#else
+constexpr bool kLeaveToExit = true;
+#endif
+
 class StepTimes {
  public:
   explicit StepTimes(bool on) : on_(on) {}
@@ -210,7 +225,7 @@ bool writeAuditJson(std::ostream& out, const core::AuditResult& result, const js
       std::string block;
       for (std::size_t i = begin; i < std::min(findings.size(), begin + kBlock); ++i) {
         if (i > 0) block += ',';
-        block += json(findings[i]).dump(-1, ' ', false, json::error_handler_t::replace);
+        core::appendJson(block, findings[i]);
       }
       return block;
     };
@@ -262,7 +277,21 @@ int runAuditCommand(const AuditOptions& options) {
   }
   StepTimes times(options.timings);
   times.begin("read inputs");
-  core::AuditInput input;
+  // The audit's inputs and result. A one-shot audit ends the process: what they hold (on a fleet, half a
+  // gigabyte of pods, rules and findings) goes back to the system in one go when it exits, not object by
+  // object here (0.2 s on the Huawei stress fleet). Freed as usual under a leak checker.
+  struct Held {
+    core::AuditInput input;
+    core::AuditResult result;
+  };
+  auto held = std::make_unique<Held>();
+  struct LeftToExit {
+    std::unique_ptr<Held>& held;
+    ~LeftToExit() {
+      if (kLeaveToExit) (void)held.release();  // NOLINT: left to the process's exit, on purpose
+    }
+  } left_to_exit{held};
+  core::AuditInput& input = held->input;
   json policy_document;  // shown in the HTML report as given
   input.today = options.today.empty() ? todayUtc() : options.today;
   input.verify_fixes = options.verify_fixes;
@@ -312,7 +341,8 @@ int runAuditCommand(const AuditOptions& options) {
   input.cloud = std::move(inventory.cloud);
 
   if (options.timings) input.on_step = [&times](std::string_view step) { times.begin(step); };
-  core::AuditResult result = core::runAudit(input);
+  held->result = core::runAudit(input);
+  core::AuditResult& result = held->result;
   times.begin("render fixes");
   cloud::inputs::renderCloudFixes(result.findings);
   // What the readers warned of, and the files of a folder that were not inputs, come before what the audit

@@ -3,8 +3,89 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <random>
+#include <string>
+
 namespace sgaudit::core {
 namespace {
+
+// A string of the kinds a report carries: plain ASCII, quotes and backslashes, control characters, valid
+// UTF-8 and bytes that are no UTF-8 at all (a hostile file's names go into titles).
+std::string randomText(std::mt19937& random) {
+  static const std::vector<std::string> kPieces = {
+      "node-01", " ", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f", "\x7f", "caf\xc3\xa9", "\xe2\x82\xac",
+      "\xf0\x9f\x94\x92", "\xff", "\xc3", "\xe2\x82", "\x80abc", "0.0.0.0/0", "{}", "</script>"};
+  std::string text;
+  const int pieces = std::uniform_int_distribution<int>(0, 6)(random);
+  for (int i = 0; i < pieces; ++i)
+    text += kPieces[std::uniform_int_distribution<std::size_t>(0, kPieces.size() - 1)(random)];
+  return text;
+}
+
+std::vector<std::string> randomTexts(std::mt19937& random, int most) {
+  std::vector<std::string> texts(std::uniform_int_distribution<int>(0, most)(random));
+  for (auto& text : texts)
+    text = randomText(random);
+  return texts;
+}
+
+// Test that appendJson writes what nlohmann's dump of to_json writes, byte for byte, over random findings
+// with every optional part set or not, hostile strings, and node lists past the byte budget. Fails when a
+// key is out of nlohmann's order, an optional member is written when unset, or a string is escaped otherwise.
+TEST(FindingTest, DirectJsonIsWhatNlohmannWrites) {
+  std::mt19937 random(20261204);
+  auto coin = [&random] { return std::uniform_int_distribution<int>(0, 1)(random) == 1; };
+  for (int round = 0; round < 500; ++round) {
+    Finding finding;
+    finding.check_id = randomText(random);
+    finding.severity = static_cast<Severity>(std::uniform_int_distribution<int>(0, 3)(random));
+    finding.title = randomText(random);
+    finding.detail = randomText(random);
+    finding.fingerprint = randomText(random);
+    if (coin()) finding.namespace_name = randomText(random);
+    for (int i = std::uniform_int_distribution<int>(0, 3)(random); i > 0; --i)
+      finding.subjects.push_back({randomText(random), coin() ? randomText(random) : "", randomText(random)});
+    if (coin()) {
+      const int count = coin() ? 3 : 3000;  // 3,000 names pass the 16 KiB budget
+      for (int i = 0; i < count; ++i)
+        finding.nodes.push_back("node-" + std::to_string(i));
+      if (coin()) finding.node = finding.nodes.front();
+    }
+    if (coin()) finding.protocol = coin() ? PortProtocol::Tcp : PortProtocol::Udp;
+    if (coin()) finding.port = std::uniform_int_distribution<int>(0, 65535)(random);
+    finding.fix_reach = randomTexts(random, 3);
+    for (int i = std::uniform_int_distribution<int>(0, 3)(random); i > 0; --i) {
+      Evidence evidence{randomText(random), randomText(random), {}};
+      if (coin()) evidence.source = {randomText(random), std::uniform_int_distribution<int>(0, 40)(random)};
+      if (coin()) {
+        RuleRef rule{randomText(random), randomText(random), coin() ? randomText(random) : "",
+                     coin() ? randomText(random) : "", randomText(random), coin() ? randomText(random) : "",
+                     coin() ? "allow" : ""};
+        if (coin()) rule.priority = std::uniform_int_distribution<int>(-5, 4096)(random);
+        evidence.rule = rule;
+      }
+      evidence.addresses = randomTexts(random, 3);
+      evidence.missing = randomTexts(random, 3);
+      if (coin()) evidence.nodes = {"node-a", randomText(random)};
+      finding.evidence.push_back(evidence);
+    }
+    for (int i = std::uniform_int_distribution<int>(0, 2)(random); i > 0; --i) {
+      Fix fix{randomText(random), randomText(random), randomText(random), randomText(random)};
+      if (coin()) fix.verified = coin();
+      if (coin()) fix.verification = randomText(random);
+      finding.fixes.push_back(fix);
+    }
+    if (coin()) {
+      finding.suppressed = true;
+      finding.suppression_reason = randomText(random);
+    }
+    const std::string expected =
+        nlohmann::json(finding).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string written = "[";  // appended to what is there
+    appendJson(written, finding);
+    ASSERT_EQ(written, "[" + expected) << "round " << round;
+  }
+}
 
 // Test that fingerprints depend on every identity part and its boundaries, not on anything else.
 TEST(FindingTest, FingerprintDistinguishesParts) {

@@ -228,6 +228,9 @@ inline constexpr std::size_t kEvidenceBudget = 24;
 void sortFindings(std::vector<Finding>& findings);
 
 void to_json(nlohmann::json& out, const Finding& finding);
+// The same finding's JSON as nlohmann::json(finding).dump(-1, ' ', false, replace) writes it, byte for byte,
+// appended to `out` without building the tree: a fleet's report is tens of megabytes of findings.
+void appendJson(std::string& out, const Finding& finding);
 void to_json(nlohmann::json& out, const Subject& subject);
 void to_json(nlohmann::json& out, const RuleRef& rule);
 void to_json(nlohmann::json& out, const Evidence& evidence);
