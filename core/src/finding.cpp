@@ -237,7 +237,8 @@ class JsonWriter {
       out_ += text;
       out_ += '"';
     } else {
-      out_ += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      out_ +=
+          nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
   void strings(const std::vector<std::string>& texts) {

@@ -12,9 +12,26 @@ namespace {
 // A string of the kinds a report carries: plain ASCII, quotes and backslashes, control characters, valid
 // UTF-8 and bytes that are no UTF-8 at all (a hostile file's names go into titles).
 std::string randomText(std::mt19937& random) {
-  static const std::vector<std::string> kPieces = {
-      "node-01", " ", "\"", "\\", "/", "\n", "\t", "\x01", "\x1f", "\x7f", "caf\xc3\xa9", "\xe2\x82\xac",
-      "\xf0\x9f\x94\x92", "\xff", "\xc3", "\xe2\x82", "\x80abc", "0.0.0.0/0", "{}", "</script>"};
+  static const std::vector<std::string> kPieces = {"node-01",
+                                                   " ",
+                                                   "\"",
+                                                   "\\",
+                                                   "/",
+                                                   "\n",
+                                                   "\t",
+                                                   "\x01",
+                                                   "\x1f",
+                                                   "\x7f",
+                                                   "caf\xc3\xa9",
+                                                   "\xe2\x82\xac",
+                                                   "\xf0\x9f\x94\x92",
+                                                   "\xff",
+                                                   "\xc3",
+                                                   "\xe2\x82",
+                                                   "\x80abc",
+                                                   "0.0.0.0/0",
+                                                   "{}",
+                                                   "</script>"};
   std::string text;
   const int pieces = std::uniform_int_distribution<int>(0, 6)(random);
   for (int i = 0; i < pieces; ++i)
@@ -58,8 +75,12 @@ TEST(FindingTest, DirectJsonIsWhatNlohmannWrites) {
       Evidence evidence{randomText(random), randomText(random), {}};
       if (coin()) evidence.source = {randomText(random), std::uniform_int_distribution<int>(0, 40)(random)};
       if (coin()) {
-        RuleRef rule{randomText(random), randomText(random), coin() ? randomText(random) : "",
-                     coin() ? randomText(random) : "", randomText(random), coin() ? randomText(random) : "",
+        RuleRef rule{randomText(random),
+                     randomText(random),
+                     coin() ? randomText(random) : "",
+                     coin() ? randomText(random) : "",
+                     randomText(random),
+                     coin() ? randomText(random) : "",
                      coin() ? "allow" : ""};
         if (coin()) rule.priority = std::uniform_int_distribution<int>(-5, 4096)(random);
         evidence.rule = rule;
