@@ -887,6 +887,19 @@ class Auditor {
     std::map<std::tuple<std::string_view, std::string, std::string_view, std::string_view>, BlockedCause>
         causes;
     std::unordered_map<std::size_t, std::string> unit_keys;  // by unit index
+    // Each new cause's first node, asked in full once every cell is seen: side by side in the base audit (a
+    // fleet has thousands of causes), where nothing else writes the causes any more.
+    struct ToDescribe {
+      BlockedCause* cause;
+      const WorkloadUnit* unit;
+      const Requirement* requirement;
+      const NodeFirewall* firewall;
+      const AddressSet* required;
+      PortProtocol protocol;
+      int port;
+      bool plan;
+    };
+    std::vector<ToDescribe> to_describe;
     for (Asked& entry : asked) {
       const auto& [unit_index, node, protocol, port] = *entry.key;
       const std::vector<const HostPortUse*>& uses = *entry.uses;
@@ -927,9 +940,14 @@ class Auditor {
       }
       // A re-audit plans only the finding under proof: a finding the change would add is named, not fixed.
       const bool plan = !light() || fingerprintOf(check::kPortBlocked, cause.identity) == *proving_;
-      describeBlocked(cause, unit, *requirements.at(unit_index), firewall, *entry.required, protocol, port,
-                      plan);
+      to_describe.push_back(
+          {&cause, &unit, requirements.at(unit_index), &firewall, entry.required, protocol, port, plan});
     }
+    forEach(light() ? 1 : input_.threads, to_describe.size(), [&](std::size_t i) {
+      const ToDescribe& what = to_describe[i];
+      describeBlocked(*what.cause, *what.unit, *what.requirement, *what.firewall, *what.required,
+                      what.protocol, what.port, what.plan);
+    });
     for (auto& [key, cause] : causes) {
       if (cause.known) continue;
       Finding& finding = cause.finding;
@@ -973,7 +991,7 @@ class Auditor {
   // every node of the cause, which shares its security groups.
   void describeBlocked(BlockedCause& cause, const WorkloadUnit& unit, const Requirement& requirement,
                        const NodeFirewall& firewall, const AddressSet& required, PortProtocol protocol,
-                       int port, bool plan) {
+                       int port, bool plan) const {
     const ReachAnswer answer = reach(firewall.compiled, firewallProtocol(protocol),
                                      PortRange::single(static_cast<std::uint16_t>(port)));
     const PortIntervalAnswer& interval = answer.at(static_cast<std::uint16_t>(port));
@@ -1058,7 +1076,7 @@ class Auditor {
 
   void planOpening(Finding& finding, const NodeFirewall& firewall, const RequirementCheck& check,
                    const PortIntervalAnswer& interval, const Requirement& requirement,
-                   const AddressSet& required, PortProtocol protocol, int port) {
+                   const AddressSet& required, PortProtocol protocol, int port) const {
     // A deny that decides part of the missing space goes, unless the allow planned below is weighed before it
     // (see outranks): then it stays, and keeps refusing whatever else it refuses.
     struct Deny {
