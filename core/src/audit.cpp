@@ -423,6 +423,16 @@ class Auditor {
         }
       }
     }
+    if (scope_ != nullptr) {
+      // A re-audit's firewalls are the base audit's, compiled again with the changed groups. Every other
+      // instance's groups are checked for sensitive ports too (see below): those of its scope.
+      for (const NodeMatch* match : matches)
+        addFirewallAgain(match->node);
+      for (const auto& host : *scope_) {
+        if (base_->instance_hosts_.count(host) > 0) addFirewallAgain(host);
+      }
+      return;
+    }
     for (const NodeMatch* match_pointer : matches) {
       const NodeMatch& match = *match_pointer;
       result_.nodes.push_back({match.node, match.instance->id, toString(match.method)});
@@ -430,15 +440,7 @@ class Auditor {
       addFirewall(match.node, *match.instance, node != node_by_name.end() ? node->second : nullptr);
     }
     // Every other instance's groups are checked for sensitive ports too: a bastion beside the cluster, or an
-    // account given without one. An instance none of whose groups is among the inputs is left alone. A
-    // re-audit takes those of its scope.
-    if (scope_ != nullptr) {
-      for (const auto& host : *scope_) {
-        const auto found = base_->instance_hosts_.find(host);
-        if (found != base_->instance_hosts_.end()) addFirewall(host, *found->second, nullptr, true);
-      }
-      return;
-    }
+    // account given without one. An instance none of whose groups is among the inputs is left alone.
     std::unordered_set<std::string> nodes_instances;  // by id: an instance may be listed by two inputs
     for (const auto& match : mapping.matched)
       nodes_instances.insert(match.instance->id);
@@ -477,6 +479,23 @@ class Auditor {
                                    " is not matched to a cloud instance: " + unmatched.reason);
       }
     }
+  }
+
+  // In a re-audit, the base audit's firewall of `host` with its layers' groups as the change leaves them
+  // (a changed group keeps its id): what addFirewall would build again, warnings aside.
+  void addFirewallAgain(const std::string& host) {
+    const auto base = base_->firewalls_.find(host);
+    if (base == base_->firewalls_.end()) return;
+    NodeFirewall firewall = base->second;
+    Firewall layers;
+    for (std::size_t i = 0; i < firewall.layer_group_ids.size(); ++i) {
+      FirewallLayer& layer = layers.layers.emplace_back();
+      layer.model = firewall.compiled.layers.at(i).model;
+      for (const auto& id : firewall.layer_group_ids[i])
+        layer.groups.push_back(groups_.find(id)->group);
+    }
+    firewall.compiled = compiler_.compile(layers);
+    firewalls_.emplace(host, std::move(firewall));
   }
 
   // The firewall of `host` (a node, or an instance that is none) from its instance's security groups.
