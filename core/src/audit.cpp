@@ -1865,8 +1865,23 @@ class Auditor {
       const bool whole = cause.exposed.contains(public_v4) || cause.exposed.contains(public_v6);
       merged[{cause.origin.group_id, whole}].push_back(&cause);
     }
-    for (const auto& [key, rules] : merged)
-      reportExposure(rules, key.second);
+    if (light()) {
+      for (const auto& [key, rules] : merged)
+        reportExposure(rules, key.second);
+    } else {
+      // Written side by side, added in order: a fleet has thousands.
+      std::vector<std::pair<const std::vector<ExposureCause*>*, bool>> groups;
+      for (const auto& [key, rules] : merged)
+        groups.emplace_back(&rules, key.second);
+      std::vector<Finding> written(groups.size());
+      const AddressSet& vpc = sourceSet("vpc");
+      forEach(input_.threads, groups.size(),
+              [&](std::size_t i) { written[i] = exposureFinding(*groups[i].first, groups[i].second, vpc); });
+      for (std::size_t i = 0; i < groups.size(); ++i) {
+        add(std::move(written[i]),
+            {groups[i].first->front()->origin.group_id, groups[i].second ? "internet" : "public"});
+      }
+    }
     for (const auto& id : unchanged_groups) {
       for (const char* extent : {"internet", "public"})
         addKnown(check::kSensitivePortExposed, {id, extent});
@@ -1952,6 +1967,15 @@ class Auditor {
     const ExposureCause& first = *rules.front();
     if (addKnown(check::kSensitivePortExposed, {first.origin.group_id, whole ? "internet" : "public"}))
       return;
+    add(exposureFinding(rules, whole, sourceSet("vpc")),
+        {first.origin.group_id, whole ? "internet" : "public"});
+  }
+
+  // The finding of a group's causes that open sensitive ports to the whole internet (`whole`) or to some of
+  // it; `vpc` is what its plans narrow them to. Reads the audit only (the base audit writes its findings side
+  // by side); a re-audit's, only what verification compares.
+  Finding exposureFinding(const std::vector<ExposureCause*>& rules, bool whole, const AddressSet& vpc) const {
+    const ExposureCause& first = *rules.front();
     for (ExposureCause* cause : rules) {
       for (const RuleExposure* exposure : cause->elsewhere) {
         for (const auto& [protocol, set] : exposure->ports) {
@@ -2010,7 +2034,7 @@ class Auditor {
                           *rule,
                           {},
                           "sgaudit: " + portsText(cause->ports) + " only from inside the network"};
-      for (const auto& cidr : sourceSet("vpc").toCidrs())
+      for (const auto& cidr : vpc.toCidrs())
         plan.narrower.push_back(cidr);
       finding.narrow_plans.push_back(std::move(plan));
     }
@@ -2018,10 +2042,7 @@ class Auditor {
     finding.title = ports + (port_count == 1 ? " is" : " are") + " open to " +
                     (whole ? "the whole internet" : joinCidrs(exposed.toCidrs(), 3)) + " on " +
                     onNodes(finding.nodes) + " through " + rule_text;
-    if (light()) {
-      add(std::move(finding), {first.origin.group_id, whole ? "internet" : "public"});
-      return;
-    }
+    if (light()) return finding;
     std::size_t listeners = 0;
     std::string who;
     for (const ExposureCause* cause : rules) {
@@ -2076,7 +2097,7 @@ class Auditor {
     }
     finding.evidence.push_back(nodeEvidence(
         "rule", "on " + hostsNoun(finding.nodes) + ": " + nameList(finding.nodes, 50), finding.nodes));
-    add(std::move(finding), {first.origin.group_id, whole ? "internet" : "public"});
+    return finding;
   }
 
   // One rule addition per (group, protocol, sources), with the ports of every finding that needs it.
