@@ -1874,9 +1874,10 @@ class Auditor {
       for (const auto& [key, rules] : merged)
         groups.emplace_back(&rules, key.second);
       std::vector<Finding> written(groups.size());
-      const AddressSet& vpc = sourceSet("vpc");
+      // (Resolved only when a plan narrows to it: "vpc" with no address is a warning.)
+      const AddressSet* vpc = groups.empty() ? nullptr : &sourceSet("vpc");
       forEach(input_.threads, groups.size(),
-              [&](std::size_t i) { written[i] = exposureFinding(*groups[i].first, groups[i].second, vpc); });
+              [&](std::size_t i) { written[i] = exposureFinding(*groups[i].first, groups[i].second, *vpc); });
       for (std::size_t i = 0; i < groups.size(); ++i) {
         add(std::move(written[i]),
             {groups[i].first->front()->origin.group_id, groups[i].second ? "internet" : "public"});
