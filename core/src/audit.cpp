@@ -1566,6 +1566,22 @@ class Auditor {
     }
     std::vector<ExposingRule> found;
     if (reaching.empty()) return found;
+    // Runs that admit the same public sources (most of a node's ports do) are taken together: a rule's source
+    // is tested against each distinct set once, and what it exposes there found once.
+    struct Admitting {
+      const AddressSet* exposed;
+      std::vector<const Reaching*> runs;  // in target order
+    };
+    std::vector<Admitting> distinct;
+    for (const Reaching& at : reaching) {
+      const auto same = std::find_if(distinct.begin(), distinct.end(),
+                                     [&](const Admitting& known) { return *known.exposed == at.exposed; });
+      if (same == distinct.end()) {
+        distinct.push_back({&at.exposed, {&at}});
+      } else {
+        same->runs.push_back(&at);
+      }
+    }
     const SourceResolver& resolver = base_ != nullptr ? base_->resolver_ : resolver_;
     AddressSet scratch;
     for (const auto& id : firewall.group_ids) {
@@ -1580,45 +1596,57 @@ class Auditor {
         const AddressSet* source = nullptr;  // resolved when first needed
         bool resolved = false;
         ExposingRule* added = nullptr;
-        for (const Reaching& at : reaching) {
-          if (!rule.protocol.isAny() && rule.protocol != at.protocol) continue;
-          if (rule.protocol.hasKey() && !rule.ports.intersects(at.ports)) continue;
-          // Most sources are one prefix: tested as its interval before a set is made of it.
-          if (cidr != nullptr && !at.exposed.intersects(cidr->family(), cidr->range())) continue;
-          if (!resolved) {
-            resolved = true;
-            if (cidr != nullptr) {
-              scratch = AddressSet::of(cidr->family(), cidr->range());
-              source = &scratch;
-            } else {
-              source = resolver.find(rule.source, scratch);
+        for (const Admitting& admitting : distinct) {
+          const AddressSet& exposed = *admitting.exposed;
+          bool asked = false;  // whether the source was tested against `exposed`
+          bool exposes = false;
+          for (const Reaching* at : admitting.runs) {
+            if (!rule.protocol.isAny() && rule.protocol != at->protocol) continue;
+            if (rule.protocol.hasKey() && !rule.ports.intersects(at->ports)) continue;
+            if (!asked) {
+              asked = true;
+              // Most sources are one prefix: tested as its interval before a set is made of it.
+              if (cidr != nullptr && !exposed.intersects(cidr->family(), cidr->range())) break;
+              if (!resolved) {
+                resolved = true;
+                if (cidr != nullptr) {
+                  scratch = AddressSet::of(cidr->family(), cidr->range());
+                  source = &scratch;
+                } else {
+                  source = resolver.find(rule.source, scratch);
+                }
+              }
+              exposes = source != nullptr && source->intersects(exposed);
             }
+            if (!exposes) break;
+            if (added == nullptr) {
+              added = &found.emplace_back();
+              added->rule = &rule;
+              added->group = entry->group.get();
+              if (rule.origin.key.empty()) added->own_key = GroupIndex::ruleKey(rule, entry->group->id);
+            }
+            const PortProtocol protocol = targets[at->target].protocol;
+            auto ports = std::find_if(added->ports.begin(), added->ports.end(),
+                                      [&](const auto& entry) { return entry.first == protocol; });
+            if (ports == added->ports.end()) ports = added->ports.insert(ports, {protocol, PortSet{}});
+            if (rule.protocol.hasKey()) {
+              const PortSet exposed_ports = rule.ports.intersect(at->ports);
+              for (const auto& range : exposed_ports.ranges())
+                ports->second.add(range);
+            } else {
+              ports->second.add(at->ports);
+            }
+            added->targets.push_back(at->target);
           }
-          if (source == nullptr || !source->intersects(at.exposed)) continue;
-          if (added == nullptr) {
-            added = &found.emplace_back();
-            added->rule = &rule;
-            added->group = entry->group.get();
-            if (rule.origin.key.empty()) added->own_key = GroupIndex::ruleKey(rule, entry->group->id);
-          }
-          const PortProtocol protocol = targets[at.target].protocol;
-          auto ports = std::find_if(added->ports.begin(), added->ports.end(),
-                                    [&](const auto& entry) { return entry.first == protocol; });
-          if (ports == added->ports.end()) ports = added->ports.insert(ports, {protocol, PortSet{}});
-          if (rule.protocol.hasKey()) {
-            const PortSet exposed_ports = rule.ports.intersect(at.ports);
-            for (const auto& range : exposed_ports.ranges())
-              ports->second.add(range);
-          } else {
-            ports->second.add(at.ports);
-          }
-          // (Most ports of a node admit the same: then nothing is added after the first.)
-          if (!added->exposed.contains(at.exposed)) {
-            AddressSet exposed = source->intersect(at.exposed);
-            if (!added->exposed.contains(exposed)) added->exposed = added->exposed.unite(exposed);
-          }
-          if (added->targets.empty() || added->targets.back() != at.target)
-            added->targets.push_back(at.target);
+          if (!exposes || added == nullptr || added->exposed.contains(exposed)) continue;
+          AddressSet exposed_here = source->intersect(exposed);
+          if (!added->exposed.contains(exposed_here)) added->exposed = added->exposed.unite(exposed_here);
+        }
+        if (added != nullptr) {
+          // In target order, each once, as the runs came.
+          std::sort(added->targets.begin(), added->targets.end());
+          added->targets.erase(std::unique(added->targets.begin(), added->targets.end()),
+                               added->targets.end());
         }
       }
     }
