@@ -241,6 +241,14 @@ class JsonWriter {
           nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
   }
+  void member(std::string_view name, std::string_view text) {
+    key(name);
+    string(text);
+  }
+  // A member written only when its text is not empty (as to_json leaves an empty one out).
+  void memberIfSet(std::string_view name, std::string_view text) {
+    if (!text.empty()) member(name, text);
+  }
   void strings(const std::vector<std::string>& texts) {
     out_ += '[';
     for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -293,32 +301,17 @@ void writeNodes(JsonWriter& json, const std::vector<std::string>& nodes) {
 
 void writeRule(JsonWriter& json, const RuleRef& rule) {
   json.begin();
-  if (!rule.action.empty()) {
-    json.key("action");
-    json.string(rule.action);
-  }
-  if (!rule.description.empty()) {
-    json.key("description");
-    json.string(rule.description);
-  }
-  json.key("group_id");
-  json.string(rule.group_id);
-  if (!rule.group_name.empty()) {
-    json.key("group_name");
-    json.string(rule.group_name);
-  }
-  json.key("key");
-  json.string(rule.key);
+  json.memberIfSet("action", rule.action);
+  json.memberIfSet("description", rule.description);
+  json.member("group_id", rule.group_id);
+  json.memberIfSet("group_name", rule.group_name);
+  json.member("key", rule.key);
   if (rule.priority) {
     json.key("priority");
     json.number(*rule.priority);
   }
-  json.key("provider");
-  json.string(rule.provider);
-  if (!rule.rule_id.empty()) {
-    json.key("rule_id");
-    json.string(rule.rule_id);
-  }
+  json.member("provider", rule.provider);
+  json.memberIfSet("rule_id", rule.rule_id);
   json.end();
 }
 
@@ -328,12 +321,8 @@ void writeEvidence(JsonWriter& json, const Evidence& evidence) {
     json.key("addresses");
     json.strings(evidence.addresses);
   }
-  if (!evidence.source.file.empty()) {
-    json.key("file");
-    json.string(evidence.source.file);
-  }
-  json.key("kind");
-  json.string(evidence.kind);
+  json.memberIfSet("file", evidence.source.file);
+  json.member("kind", evidence.kind);
   if (evidence.source.line > 0) {
     json.key("line");
     json.number(evidence.source.line);
@@ -347,25 +336,17 @@ void writeEvidence(JsonWriter& json, const Evidence& evidence) {
     json.key("rule");
     writeRule(json, *evidence.rule);
   }
-  json.key("text");
-  json.string(evidence.text);
+  json.member("text", evidence.text);
   json.end();
 }
 
 void writeFix(JsonWriter& json, const Fix& fix) {
   json.begin();
-  json.key("content");
-  json.string(fix.content);
-  json.key("format");
-  json.string(fix.format);
-  json.key("title");
-  json.string(fix.title);
-  json.key("tool");
-  json.string(fix.tool);
-  if (!fix.verification.empty()) {
-    json.key("verification");
-    json.string(fix.verification);
-  }
+  json.member("content", fix.content);
+  json.member("format", fix.format);
+  json.member("title", fix.title);
+  json.member("tool", fix.tool);
+  json.memberIfSet("verification", fix.verification);
   if (fix.verified) {
     json.key("verified");
     json.boolean(*fix.verified);
@@ -375,14 +356,9 @@ void writeFix(JsonWriter& json, const Fix& fix) {
 
 void writeSubject(JsonWriter& json, const Subject& subject) {
   json.begin();
-  json.key("kind");
-  json.string(subject.kind);
-  json.key("name");
-  json.string(subject.name);
-  if (!subject.namespace_name.empty()) {
-    json.key("namespace");
-    json.string(subject.namespace_name);
-  }
+  json.member("kind", subject.kind);
+  json.member("name", subject.name);
+  json.memberIfSet("namespace", subject.namespace_name);
   json.end();
 }
 
@@ -391,50 +367,35 @@ void writeSubject(JsonWriter& json, const Subject& subject) {
 void appendJson(std::string& out, const Finding& finding) {
   JsonWriter json(out);
   json.begin();
-  json.key("check");
-  json.string(finding.check_id);
-  json.key("detail");
-  json.string(finding.detail);
+  json.member("check", finding.check_id);
+  json.member("detail", finding.detail);
   json.key("evidence");
   json.array(finding.evidence, [&](const Evidence& evidence) { writeEvidence(json, evidence); });
-  json.key("fingerprint");
-  json.string(finding.fingerprint);
+  json.member("fingerprint", finding.fingerprint);
   if (!finding.fix_reach.empty()) {
     json.key("fix_reach");
     json.strings(finding.fix_reach);
   }
   json.key("fixes");
   json.array(finding.fixes, [&](const Fix& fix) { writeFix(json, fix); });
-  if (!finding.namespace_name.empty()) {
-    json.key("namespace");
-    json.string(finding.namespace_name);
-  }
-  if (!finding.node.empty()) {
-    json.key("node");
-    json.string(finding.node);
-  }
+  json.memberIfSet("namespace", finding.namespace_name);
+  json.memberIfSet("node", finding.node);
   if (!finding.nodes.empty()) writeNodes(json, finding.nodes);
   if (finding.port) {
     json.key("port");
     json.number(*finding.port);
   }
-  if (finding.protocol) {
-    json.key("protocol");
-    json.string(toString(*finding.protocol));
-  }
-  json.key("severity");
-  json.string(toString(finding.severity));
+  if (finding.protocol) json.member("protocol", toString(*finding.protocol));
+  json.member("severity", toString(finding.severity));
   json.key("subjects");
   json.array(finding.subjects, [&](const Subject& subject) { writeSubject(json, subject); });
   if (finding.suppressed) {
     json.key("suppressed");
     json.begin();
-    json.key("reason");
-    json.string(finding.suppression_reason);
+    json.member("reason", finding.suppression_reason);
     json.end();
   }
-  json.key("title");
-  json.string(finding.title);
+  json.member("title", finding.title);
   json.end();
 }
 
