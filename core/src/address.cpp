@@ -410,9 +410,7 @@ bool AddressSet::contains(const IpAddress& address) const {
 
 bool AddressSet::contains(const AddressSet& other) const {
   // Most sets asked are the same (a node's public space, on port after port): told by one comparison.
-  if (v4_.size() == other.v4_.size() && v6_.size() == other.v6_.size() && v4_ == other.v4_ &&
-      v6_ == other.v6_)
-    return true;
+  if (v4_ == other.v4_ && v6_ == other.v6_) return true;
   return intervals::containsAll(v4_, other.v4_) && intervals::containsAll(v6_, other.v6_);
 }
 

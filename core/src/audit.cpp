@@ -1722,8 +1722,9 @@ class Auditor {
         }
       }
       for (const auto& id : unchanged_groups) {
-        for (const char* extent : {"internet", "public"}) {
-          if (fingerprintOf(check::kSensitivePortExposed, {id, extent}) == *proving_) skip_unchanged = false;
+        for (const bool whole : {true, false}) {
+          if (fingerprintOf(check::kSensitivePortExposed, exposureIdentity(id, whole)) == *proving_)
+            skip_unchanged = false;
         }
       }
       if (!skip_unchanged) unchanged_groups.clear();
@@ -1883,8 +1884,8 @@ class Auditor {
     // A group's rules that open sensitive ports to the whole internet are one cause, and those that open them
     // to other public sources another: each is one change to one group (a security group is what a team
     // owns and reviews), however many rules, ports and nodes it spans.
-    static const AddressSet public_v4 = AddressSet::allV4().subtract(nonPublicSpace());
-    static const AddressSet public_v6 = AddressSet::allV6().subtract(nonPublicSpace());
+    static const AddressSet public_v4 = publicSpace().only(IpFamily::V4);
+    static const AddressSet public_v6 = publicSpace().only(IpFamily::V6);
     std::map<std::pair<std::string, bool>, std::vector<ExposureCause*>> merged;
     for (auto* entry : causes.byKey()) {
       ExposureCause& cause = entry->second;
@@ -1908,12 +1909,12 @@ class Auditor {
               [&](std::size_t i) { written[i] = exposureFinding(*groups[i].first, groups[i].second, *vpc); });
       for (std::size_t i = 0; i < groups.size(); ++i) {
         add(std::move(written[i]),
-            {groups[i].first->front()->origin.group_id, groups[i].second ? "internet" : "public"});
+            exposureIdentity(groups[i].first->front()->origin.group_id, groups[i].second));
       }
     }
     for (const auto& id : unchanged_groups) {
-      for (const char* extent : {"internet", "public"})
-        addKnown(check::kSensitivePortExposed, {id, extent});
+      for (const bool whole : {true, false})
+        addKnown(check::kSensitivePortExposed, exposureIdentity(id, whole));
     }
   }
 
@@ -1993,11 +1994,9 @@ class Auditor {
   }
 
   void reportExposure(const std::vector<ExposureCause*>& rules, bool whole) {
-    const ExposureCause& first = *rules.front();
-    if (addKnown(check::kSensitivePortExposed, {first.origin.group_id, whole ? "internet" : "public"}))
-      return;
-    add(exposureFinding(rules, whole, sourceSet("vpc")),
-        {first.origin.group_id, whole ? "internet" : "public"});
+    const std::vector<std::string> identity = exposureIdentity(rules.front()->origin.group_id, whole);
+    if (addKnown(check::kSensitivePortExposed, identity)) return;
+    add(exposureFinding(rules, whole, sourceSet("vpc")), identity);
   }
 
   // The finding of a group's causes that open sensitive ports to the whole internet (`whole`) or to some of
@@ -2616,17 +2615,20 @@ class Auditor {
   // In a re-audit, a finding the base audit has that is not the one being proven matters to the proof only by
   // being there (see tryPlans): it is added by its identity alone, and nothing of it is written. True when
   // that was done.
+  // (Kept by its index among the base audit's findings, in known_: nothing of it is copied.)
   bool addKnown(std::string_view check_id, const std::vector<std::string>& identity) {
     if (!light()) return false;
-    return addKnownFingerprint(fingerprintOf(check_id, identity));
-  }
-  // (Kept by its index among the base audit's findings, in known_: nothing of it is copied.)
-  bool addKnownFingerprint(const std::string& fingerprint) {
+    const std::string fingerprint = fingerprintOf(check_id, identity);
     if (fingerprint == *proving_) return false;
     const auto found = base_->finding_index_.find(fingerprint);
     if (found == base_->finding_index_.end()) return false;
     known_.push_back(found->second);
     return true;
+  }
+
+  // An exposure finding's identity: its group, and whether what it opens is the whole internet.
+  static std::vector<std::string> exposureIdentity(const std::string& group_id, bool whole) {
+    return {group_id, whole ? "internet" : "public"};
   }
 
   const AuditInput& input_;
