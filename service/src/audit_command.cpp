@@ -38,8 +38,6 @@ std::optional<std::string> readWhole(const std::filesystem::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// `--timings`: each step's wall time and the peak memory so far at its end, printed to stderr when the
-// command ends.
 // Whether a one-shot audit leaves its memory to the process's exit (see runAuditCommand): not under
 // AddressSanitizer or LeakSanitizer, which would report it.
 #if defined(__SANITIZE_ADDRESS__)
@@ -54,6 +52,8 @@ constexpr bool kLeaveToExit = true;
 constexpr bool kLeaveToExit = true;
 #endif
 
+// `--timings`: each step's wall time and the peak memory so far at its end, printed to stderr when the
+// command ends.
 class StepTimes {
  public:
   explicit StepTimes(bool on) : on_(on) {}
