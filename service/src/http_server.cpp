@@ -888,6 +888,12 @@ void HttpServer::listen() {
   if (ec) fail("bind");
   impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) fail("listen");
+  // From here on a signal is a graceful stop, even before run(): whoever starts the server may stop it as
+  // soon as it says it listens, and the signal waits in the io_context until run() takes it.
+  if (impl_->options.handle_signals) {
+    impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM);
+    impl_->waitForSignal();
+  }
 }
 
 bool HttpServer::tls() const {
@@ -901,10 +907,6 @@ std::uint16_t HttpServer::port() const {
 
 bool HttpServer::run() {
   Impl& impl = *impl_;
-  if (impl.options.handle_signals) {
-    impl.signals.emplace(impl.ioc, SIGINT, SIGTERM);
-    impl.waitForSignal();
-  }
   net::dispatch(impl.acceptor.get_executor(), [&impl] { impl.doAccept(); });
 
   std::vector<std::thread> threads;

@@ -192,6 +192,24 @@ TEST_F(ServerTest, SigtermFinishesInFlightRequestThenStops) {
   EXPECT_THROW(HttpConnection{port_}, std::runtime_error);
 }
 
+// Test that a signal which comes once the server listens, before run() has started, is a graceful stop:
+// `serve` says "listening" before it runs, and whoever started it may stop it at once (CI once saw `serve`
+// die of that SIGTERM, exit 143, because the handler was installed in run()).
+TEST_F(ServerTest, SignalBetweenListenAndRunIsAGracefulStop) {
+  ServerOptions options;
+  options.handle_signals = true;
+  options.listen = ListenAddress{"127.0.0.1", 0};
+  HttpServer server(
+      options, [this](const HttpRequest& request) { return route(request, context_); },
+      [this] { context_.beginShutdown(); });
+  server.listen();
+  ASSERT_EQ(std::raise(SIGTERM), 0);  // the default action would end this test's process here
+  auto runner = std::async(std::launch::async, [&server] { return server.run(); });
+  ASSERT_EQ(runner.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(runner.get());
+  EXPECT_TRUE(context_.shuttingDown());
+}
+
 // Test that a stop whose grace period runs out reports an unclean stop.
 TEST_F(ServerTest, GracePeriodExpiryIsReported) {
   std::promise<void> entered;

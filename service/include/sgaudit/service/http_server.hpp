@@ -70,7 +70,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Loads the TLS certificate (if any), binds and listens. Throws std::runtime_error naming the address,
-  // or the certificate or key file and what was expected, when it cannot.
+  // or the certificate or key file and what was expected, when it cannot. With `handle_signals`, a SIGINT or
+  // SIGTERM from then on is a graceful stop, taken when run() starts if it comes before.
   void listen();
   bool tls() const;
   // The bound port (useful after listening on port 0).
