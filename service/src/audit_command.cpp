@@ -206,17 +206,9 @@ namespace {
 
 // The JSON document, compact, written a finding at a time: a fleet's report is a hundred megabytes of
 // findings, whose DOM alone took several times that. `document` is the rest of it, in key order.
-bool writeAuditJson(std::ostream& out, const core::AuditResult& result, const json& document) {
-  out << '{';
-  bool first = true;
-  for (const auto& [key, value] : document.items()) {
-    out << (first ? "" : ",") << json(key).dump() << ':';
-    first = false;
-    if (key != "findings") {
-      out << value.dump(-1, ' ', false, json::error_handler_t::replace);
-      continue;
-    }
-    out << '[';
+bool writeReportJson(std::ostream& out, const core::AuditResult& result, const json& document) {
+  writeAuditJson(out, document, [&result](std::ostream& stream) {
+    stream << '[';
     // In blocks, two turned into text side by side (the audit's threads are done) while the one before
     // them is written: on a fleet, writing was a single core's second.
     const auto& findings = result.findings;
@@ -242,11 +234,11 @@ bool writeAuditJson(std::ostream& out, const core::AuditResult& result, const js
       const std::string block = pending.front().get();
       pending.pop_front();
       launch();
-      out << block;
+      stream << block;
     }
-    out << ']';
-  }
-  out << "}\n";
+    stream << ']';
+  });
+  out << "\n";
   return static_cast<bool>(out.flush());
 }
 
@@ -379,11 +371,11 @@ int runAuditCommand(const AuditOptions& options) {
   if (options.format == "json" && (options.output || isatty(STDOUT_FILENO) == 0)) {
     const json document = documentOf(false);
     if (!options.output) {
-      writeAuditJson(std::cout, result, document);
+      writeReportJson(std::cout, result, document);
       return exitCode();
     }
     std::ofstream out(*options.output, std::ios::binary | std::ios::trunc);
-    if (!out || !writeAuditJson(out, result, document))
+    if (!out || !writeReportJson(out, result, document))
       return badInput(options.output->string() + ": cannot write");
     summarise();
     return exitCode();

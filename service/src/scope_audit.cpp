@@ -1,6 +1,10 @@
 #include "sgaudit/service/scope_audit.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <sstream>
+#include <thread>
 
 #include "sgaudit/core/policy.hpp"
 #include "sgaudit/db/policy_store.hpp"
@@ -76,11 +80,11 @@ std::optional<ScopeAuditError> planAudit(db::Database& db, const ScopeAuditReque
   return std::nullopt;
 }
 
-std::map<std::string, int> severityCounts(const json& document) {
+std::map<std::string, int> severityCounts(const std::vector<core::Finding>& findings) {
   std::map<std::string, int> counts;
-  for (const auto& finding : document.at("findings")) {
-    if (finding.contains("suppressed")) continue;
-    ++counts[finding.at("severity").get<std::string>()];
+  for (const auto& finding : findings) {
+    if (finding.suppressed) continue;
+    ++counts[std::string(core::toString(finding.severity))];
   }
   return counts;
 }
@@ -96,6 +100,44 @@ json auditDocument(const core::AuditResult& result, const std::vector<cloud::inp
   document["inputs"] = list;
   document["tool"] = {{"name", "sgaudit"}, {"version", buildInfo().version}};
   return document;
+}
+
+void writeAuditJson(std::ostream& out, const json& document,
+                    const std::function<void(std::ostream&)>& findings) {
+  out << '{';
+  bool first = true;
+  for (const auto& [key, value] : document.items()) {
+    out << (first ? "" : ",") << json(key).dump() << ':';
+    first = false;
+    if (key == "findings") {
+      findings(out);
+    } else {
+      out << value.dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  }
+  out << '}';
+}
+
+std::vector<std::string> findingJsons(const std::vector<core::Finding>& findings) {
+  std::vector<std::string> out(findings.size());
+  constexpr std::size_t kBlock = 256;
+  std::atomic<std::size_t> next{0};
+  auto work = [&out, &findings, &next] {
+    for (std::size_t begin = next.fetch_add(kBlock); begin < findings.size();
+         begin = next.fetch_add(kBlock)) {
+      for (std::size_t i = begin; i < std::min(findings.size(), begin + kBlock); ++i)
+        core::appendJson(out[i], findings[i]);
+    }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(std::max(1U, std::thread::hardware_concurrency()), findings.size() / kBlock + 1);
+  std::vector<std::thread> helpers;
+  for (std::size_t i = 1; i < threads; ++i)
+    helpers.emplace_back(work);
+  work();
+  for (auto& helper : helpers)
+    helper.join();
+  return out;
 }
 
 ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& request) {
@@ -166,7 +208,7 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   core::AuditResult result = core::runAudit(input);
   cloud::inputs::renderCloudFixes(result.findings);
   result.warnings.insert(result.warnings.begin(), inventory.warnings.begin(), inventory.warnings.end());
-  json document = auditDocument(result, inventory.inputs);
+  json document = auditDocument(result, inventory.inputs, false);
   document["scope"] = {
       {"cluster", request.cluster}, {"accounts", request.accounts}, {"snapshots", plan.snapshots}};
   if (plan.policy_name) {
@@ -186,20 +228,21 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
   audit.finished_at = isoTime(context.now());
   audit.summary = document.at("summary").dump();
   audit.warnings = document.at("warnings").dump(-1, ' ', false, json::error_handler_t::replace);
-  // The document's findings are result.findings in order; their node lists may be cut there, not here.
-  std::size_t finding_index = 0;
-  for (const auto& finding : document.at("findings")) {
+  // A row's body is the finding's JSON, its node list cut to the budget; the row keeps every node.
+  std::vector<std::string> bodies = findingJsons(result.findings);
+  audit.findings.reserve(result.findings.size());
+  for (std::size_t i = 0; i < result.findings.size(); ++i) {
+    const core::Finding& finding = result.findings[i];
     db::FindingRow row;
-    if (finding_index < result.findings.size()) row.nodes = result.findings[finding_index].nodes;
-    ++finding_index;
-    row.check_id = finding.at("check").get<std::string>();
-    row.severity = finding.at("severity").get<std::string>();
-    row.fingerprint = finding.at("fingerprint").get<std::string>();
-    if (finding.contains("namespace")) row.namespace_ = finding.at("namespace").get<std::string>();
-    if (finding.contains("node")) row.node = finding.at("node").get<std::string>();
-    row.title = finding.at("title").get<std::string>();
-    row.body = finding.dump(-1, ' ', false, json::error_handler_t::replace);
-    row.suppressed = finding.contains("suppressed");
+    row.nodes = finding.nodes;
+    row.check_id = finding.check_id;
+    row.severity = std::string(core::toString(finding.severity));
+    row.fingerprint = finding.fingerprint;
+    if (!finding.namespace_name.empty()) row.namespace_ = finding.namespace_name;
+    if (!finding.node.empty()) row.node = finding.node;
+    row.title = finding.title;
+    row.body = std::move(bodies[i]);
+    row.suppressed = finding.suppressed;
     audit.findings.push_back(std::move(row));
   }
 
@@ -210,7 +253,14 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
     audit.result = "{}";
     const std::int64_t audit_id = audits.insert(audit);
     document["id"] = audit_id;
-    audits.setResult(audit_id, document.dump(-1, ' ', false, json::error_handler_t::replace));
+    std::ostringstream text;
+    writeAuditJson(text, document, [&audit](std::ostream& out) {
+      out << '[';
+      for (std::size_t i = 0; i < audit.findings.size(); ++i)
+        out << (i > 0 ? "," : "") << audit.findings[i].body;
+      out << ']';
+    });
+    audits.setResult(audit_id, std::move(text).str());
     db::SnapshotStore snapshots(db);
     for (const std::int64_t snapshot : plan.snapshot_ids)
       snapshots.seal(snapshot, audit.finished_at);
@@ -218,11 +268,11 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
     return audit_id;
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  context.metrics().recordAudit(true, seconds, severityCounts(document));
+  context.metrics().recordAudit(true, seconds, severityCounts(result.findings));
   logEvent(LogLevel::Info, "audit stored",
            {{"audit", id},
             {"cluster", request.cluster},
-            {"findings", document.at("findings").size()},
+            {"findings", result.findings.size()},
             {"duration_ms", seconds * 1000}});
   return {id, std::nullopt};
 }

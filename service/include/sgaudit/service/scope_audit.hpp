@@ -5,8 +5,10 @@
 // demo loader and the scheduler all audit through here, and the CLI shares the result's JSON shape.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,16 @@ namespace sgaudit::service {
 nlohmann::json auditDocument(const core::AuditResult& result,
                              const std::vector<cloud::inputs::LoadedInput>& inputs,
                              bool with_findings = true);
+
+// `document` (an auditDocument without findings) as compact JSON, byte for byte what nlohmann's dump (invalid
+// UTF-8 replaced) writes of the same document with its findings: every other member is dumped, and
+// `findings` writes the "findings" member's value. A fleet's findings are tens of megabytes, whose DOM alone
+// took several times that.
+void writeAuditJson(std::ostream& out, const nlohmann::json& document,
+                    const std::function<void(std::ostream&)>& findings);
+
+// Each finding's JSON (core::appendJson), in order, written on the machine's cores.
+std::vector<std::string> findingJsons(const std::vector<core::Finding>& findings);
 
 struct ScopeAuditRequest {
   std::string cluster;
