@@ -1,5 +1,8 @@
 #include "sgaudit/db/audit_store.hpp"
 
+#include <stdexcept>
+#include <string_view>
+
 namespace sgaudit::db {
 namespace {
 
@@ -103,9 +106,18 @@ std::int64_t AuditStore::insert(const NewAudit& audit) {
   return id;
 }
 
-void AuditStore::setResult(std::int64_t id, std::string_view result) {
-  auto stmt = db_.prepare("INSERT OR REPLACE INTO audit_results (audit_id, result) VALUES (?1, ?2)");
-  stmt.bind(1, id).bind(2, result).run();
+void AuditStore::setResult(std::int64_t id, std::string_view result, std::optional<std::size_t> findings_at) {
+  if (findings_at && result.substr(*findings_at, 4) != "null")
+    throw std::logic_error("a result stored without its findings holds null where they go");
+  auto stmt =
+      db_.prepare("INSERT OR REPLACE INTO audit_results (audit_id, result, findings_at) VALUES (?1, ?2, ?3)");
+  stmt.bind(1, id).bind(2, result);
+  if (findings_at) {
+    stmt.bind(3, static_cast<std::int64_t>(*findings_at));
+  } else {
+    stmt.bindNull(3);
+  }
+  stmt.run();
 }
 
 std::optional<AuditRecord> AuditStore::get(std::int64_t id) {
@@ -155,10 +167,33 @@ std::vector<AuditRecord> AuditStore::listForScope(std::int64_t scope_id, int lim
 }
 
 std::optional<std::string> AuditStore::result(std::int64_t id) {
-  auto stmt = db_.prepare("SELECT result FROM audit_results WHERE audit_id = ?1");
+  auto stmt = db_.prepare("SELECT result, findings_at FROM audit_results WHERE audit_id = ?1");
   stmt.bind(1, id);
   if (!stmt.step()) return std::nullopt;
-  return stmt.getOptionalText(0);
+  std::string stored = stmt.getText(0);
+  if (stmt.isNull(1)) return stored;
+  const std::int64_t at = stmt.getInt64(1);
+  if (at < 0 || static_cast<std::uint64_t>(at) > stored.size() ||
+      std::string_view(stored).substr(static_cast<std::size_t>(at), 4) != "null") {
+    throw std::runtime_error("stored audit " + std::to_string(id) +
+                             ": its result has no findings placeholder at byte " + std::to_string(at));
+  }
+  const auto split = static_cast<std::size_t>(at);
+  std::string whole;
+  auto bodies = db_.prepare("SELECT body FROM findings WHERE audit_id = ?1 ORDER BY id");
+  bodies.bind(1, id);
+  whole.reserve(stored.size());
+  whole.append(stored, 0, split);
+  whole += '[';
+  bool first = true;
+  while (bodies.step()) {
+    if (!first) whole += ',';
+    first = false;
+    whole += bodies.getText(0);
+  }
+  whole += ']';
+  whole.append(stored, split + 4);
+  return whole;
 }
 
 std::vector<FindingRow> AuditStore::findings(std::int64_t audit_id, const FindingFilter& filter) {

@@ -253,14 +253,14 @@ ScopeAuditOutcome runScopeAudit(AppContext& context, const ScopeAuditRequest& re
     audit.result = "{}";
     const std::int64_t audit_id = audits.insert(audit);
     document["id"] = audit_id;
+    // The findings are stored once, as the rows just written (schema 10).
     std::ostringstream text;
-    writeAuditJson(text, document, [&audit](std::ostream& out) {
-      out << '[';
-      for (std::size_t i = 0; i < audit.findings.size(); ++i)
-        out << (i > 0 ? "," : "") << audit.findings[i].body;
-      out << ']';
+    std::size_t findings_at = 0;
+    writeAuditJson(text, document, [&findings_at](std::ostream& out) {
+      findings_at = static_cast<std::size_t>(out.tellp());
+      out << "null";
     });
-    audits.setResult(audit_id, std::move(text).str());
+    audits.setResult(audit_id, std::move(text).str(), findings_at);
     db::SnapshotStore snapshots(db);
     for (const std::int64_t snapshot : plan.snapshot_ids)
       snapshots.seal(snapshot, audit.finished_at);

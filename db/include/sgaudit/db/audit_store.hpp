@@ -69,8 +69,10 @@ class AuditStore {
 
   // Writes the audit and its findings; returns its id. Run inside a transaction.
   std::int64_t insert(const NewAudit& audit);
-  // Replaces the stored result document (it names the audit's own id, known only after insert()).
-  void setResult(std::int64_t id, std::string_view result);
+  // Replaces the stored result document (it names the audit's own id, known only after insert()). With
+  // `findings_at`, the document's findings are its rows: `result` holds `null` at that byte, where result()
+  // puts the rows' bodies as an array.
+  void setResult(std::int64_t id, std::string_view result, std::optional<std::size_t> findings_at = {});
   std::optional<AuditRecord> get(std::int64_t id);
   // Newest first; `before_id` pages (0: from the newest).
   std::vector<AuditRecord> list(int limit, std::int64_t before_id = 0,
@@ -78,6 +80,8 @@ class AuditStore {
   // The newest audits that used a snapshot of the scope (a cluster's, or an account's among an audit's
   // accounts), newest first.
   std::vector<AuditRecord> listForScope(std::int64_t scope_id, int limit);
+  // The whole result document, findings and all. Throws std::runtime_error when a document stored without its
+  // findings has no placeholder where it says.
   std::optional<std::string> result(std::int64_t id);
   std::vector<FindingRow> findings(std::int64_t audit_id, const FindingFilter& filter);
   // Every finding of the audit (for diffs), ordered by fingerprint.
