@@ -18,28 +18,11 @@
 #include "sgaudit/core/host_ports.hpp"
 #include "sgaudit/core/json.hpp"
 #include "sgaudit/core/node_mapping.hpp"
+#include "sgaudit/core/parallel.hpp"
 #include "sgaudit/core/workload_changes.hpp"
 
 namespace sgaudit::core {
 namespace {
-
-// Calls work(i) for every i below count, side by side on up to `threads` threads (0: one per core, at most
-// 8), each taking the next i; at least 8 calls a thread.
-void forEach(unsigned threads, std::size_t count, const std::function<void(std::size_t)>& work) {
-  const std::size_t used = std::min<std::size_t>(
-      {threads != 0 ? threads : std::max(1U, std::thread::hardware_concurrency()), 8, (count + 7) / 8});
-  std::atomic<std::size_t> next{0};
-  auto run = [&] {
-    for (std::size_t i = next++; i < count; i = next++)
-      work(i);
-  };
-  std::vector<std::thread> workers;
-  for (std::size_t t = 1; t < used; ++t)
-    workers.emplace_back(run);
-  run();
-  for (auto& worker : workers)
-    worker.join();
-}
 
 // Every address outside the network (nonPublicSpace's complement): what a sensitive port must not admit.
 const AddressSet& publicSpace() {

@@ -1,11 +1,9 @@
 #include "sgaudit/service/scope_audit.hpp"
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <sstream>
-#include <thread>
 
+#include "sgaudit/core/parallel.hpp"
 #include "sgaudit/core/policy.hpp"
 #include "sgaudit/db/policy_store.hpp"
 #include "sgaudit/db/snapshot_store.hpp"
@@ -120,23 +118,8 @@ void writeAuditJson(std::ostream& out, const json& document,
 
 std::vector<std::string> findingJsons(const std::vector<core::Finding>& findings) {
   std::vector<std::string> out(findings.size());
-  constexpr std::size_t kBlock = 256;
-  std::atomic<std::size_t> next{0};
-  auto work = [&out, &findings, &next] {
-    for (std::size_t begin = next.fetch_add(kBlock); begin < findings.size();
-         begin = next.fetch_add(kBlock)) {
-      for (std::size_t i = begin; i < std::min(findings.size(), begin + kBlock); ++i)
-        core::appendJson(out[i], findings[i]);
-    }
-  };
-  const std::size_t threads =
-      std::min<std::size_t>(std::max(1U, std::thread::hardware_concurrency()), findings.size() / kBlock + 1);
-  std::vector<std::thread> helpers;
-  for (std::size_t i = 1; i < threads; ++i)
-    helpers.emplace_back(work);
-  work();
-  for (auto& helper : helpers)
-    helper.join();
+  core::forEach(0, findings.size(),
+                [&out, &findings](std::size_t i) { core::appendJson(out[i], findings[i]); });
   return out;
 }
 
