@@ -189,7 +189,7 @@ std::optional<std::string> AuditStore::result(std::int64_t id) {
   while (bodies.step()) {
     if (!first) whole += ',';
     first = false;
-    whole += bodies.getText(0);
+    whole += bodies.textView(0);
   }
   whole += ']';
   whole.append(stored, split + 4);

@@ -183,6 +183,12 @@ std::string Statement::getText(int column) const {
   return text != nullptr ? std::string(text, static_cast<std::size_t>(size)) : std::string();
 }
 
+std::string_view Statement::textView(int column) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  const int size = sqlite3_column_bytes(stmt_, column);
+  return text != nullptr ? std::string_view(text, static_cast<std::size_t>(size)) : std::string_view();
+}
+
 std::optional<std::string> Statement::getOptionalText(int column) const {
   if (isNull(column)) return std::nullopt;
   return getText(column);

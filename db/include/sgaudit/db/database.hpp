@@ -85,6 +85,9 @@ class Statement {
   std::int64_t getInt64(int column) const;
   double getDouble(int column) const;
   std::string getText(int column) const;
+  // The column's text without a copy: valid until the next step(), reset() or read of the column as another
+  // type.
+  std::string_view textView(int column) const;
   std::optional<std::string> getOptionalText(int column) const;
 
  private:
