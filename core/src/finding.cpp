@@ -249,6 +249,22 @@ class JsonWriter {
   void memberIfSet(std::string_view name, std::string_view text) {
     if (!text.empty()) member(name, text);
   }
+  // The same for a number, a flag and a list of texts: written when set (a list when not empty).
+  void memberIfSet(std::string_view name, const std::optional<int>& value) {
+    if (!value) return;
+    key(name);
+    number(*value);
+  }
+  void memberIfSet(std::string_view name, const std::optional<bool>& value) {
+    if (!value) return;
+    key(name);
+    boolean(*value);
+  }
+  void memberIfSet(std::string_view name, const std::vector<std::string>& texts) {
+    if (texts.empty()) return;
+    key(name);
+    strings(texts);
+  }
   void strings(const std::vector<std::string>& texts) {
     out_ += '[';
     for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -306,10 +322,7 @@ void writeRule(JsonWriter& json, const RuleRef& rule) {
   json.member("group_id", rule.group_id);
   json.memberIfSet("group_name", rule.group_name);
   json.member("key", rule.key);
-  if (rule.priority) {
-    json.key("priority");
-    json.number(*rule.priority);
-  }
+  json.memberIfSet("priority", rule.priority);
   json.member("provider", rule.provider);
   json.memberIfSet("rule_id", rule.rule_id);
   json.end();
@@ -317,20 +330,14 @@ void writeRule(JsonWriter& json, const RuleRef& rule) {
 
 void writeEvidence(JsonWriter& json, const Evidence& evidence) {
   json.begin();
-  if (!evidence.addresses.empty()) {
-    json.key("addresses");
-    json.strings(evidence.addresses);
-  }
+  json.memberIfSet("addresses", evidence.addresses);
   json.memberIfSet("file", evidence.source.file);
   json.member("kind", evidence.kind);
   if (evidence.source.line > 0) {
     json.key("line");
     json.number(evidence.source.line);
   }
-  if (!evidence.missing.empty()) {
-    json.key("missing");
-    json.strings(evidence.missing);
-  }
+  json.memberIfSet("missing", evidence.missing);
   if (!evidence.nodes.empty()) writeNodes(json, evidence.nodes);
   if (evidence.rule) {
     json.key("rule");
@@ -347,10 +354,7 @@ void writeFix(JsonWriter& json, const Fix& fix) {
   json.member("title", fix.title);
   json.member("tool", fix.tool);
   json.memberIfSet("verification", fix.verification);
-  if (fix.verified) {
-    json.key("verified");
-    json.boolean(*fix.verified);
-  }
+  json.memberIfSet("verified", fix.verified);
   json.end();
 }
 
@@ -372,19 +376,13 @@ void appendJson(std::string& out, const Finding& finding) {
   json.key("evidence");
   json.array(finding.evidence, [&](const Evidence& evidence) { writeEvidence(json, evidence); });
   json.member("fingerprint", finding.fingerprint);
-  if (!finding.fix_reach.empty()) {
-    json.key("fix_reach");
-    json.strings(finding.fix_reach);
-  }
+  json.memberIfSet("fix_reach", finding.fix_reach);
   json.key("fixes");
   json.array(finding.fixes, [&](const Fix& fix) { writeFix(json, fix); });
   json.memberIfSet("namespace", finding.namespace_name);
   json.memberIfSet("node", finding.node);
   if (!finding.nodes.empty()) writeNodes(json, finding.nodes);
-  if (finding.port) {
-    json.key("port");
-    json.number(*finding.port);
-  }
+  json.memberIfSet("port", finding.port);
   if (finding.protocol) json.member("protocol", toString(*finding.protocol));
   json.member("severity", toString(finding.severity));
   json.key("subjects");
